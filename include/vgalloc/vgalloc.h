@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvgalloc public API: devices, blobs and memory allocations for virtio-gpu guests.
+ * It decides and carries out how host-visible GPU memory reaches a guest process, so that Vulkan
+ * drivers (Venus, gfxstream) share one tested implementation instead of inline copies.
+ *
+ * Conventions (every function below follows them):
+ *  - Actions return 0 or a negative errno; constructors return the object through an out pointer
+ *    and leave it untouched on error; *_destroy(NULL) does nothing.
+ *  - Versioned structs start with uint32_t struct_size. A size below the struct's version-0 size
+ *    is -EINVAL; a size between it and the current size is zero-extended; a larger struct whose
+ *    unknown tail is not all zero is -E2BIG. Zero means "default" for fields, never for
+ *    struct_size. Output structs: the library writes min(caller's size, its own) bytes and stores
+ *    the number written in struct_size.
+ *  - Objects (devices, blobs, memory) are opaque. Blob and memory handles live in device-owned
+ *    slabs: a double free or a pointer that is not a live handle of that device is caught and
+ *    returns -EINVAL (best effort: a stale handle whose slot was reused by a new object of the
+ *    same kind cannot be told apart once its generation wraps).
+ *  - Nothing is global: devices are independent. No library lock is held across a backend
+ *    (kernel) call or a host hook, except the import-dedup lock, which is held across PRIME
+ *    import, RESOURCE_INFO and GEM close so that a concurrent import never receives a handle that
+ *    is being closed.
+ *
+ * Ownership of fds and GEM handles:
+ *  - Own mode: the library opens the render node (or uses the mock), owns the fd and runs
+ *    CONTEXT_INIT. vgalloc_device_get_fd() lends that fd; never close it.
+ *  - Adopt mode: the caller owns its fd and has initialised the context. The library never runs
+ *    CONTEXT_INIT and never closes the fd.
+ *  - GEM handles are per fd and the kernel returns the same handle when one dma-buf is imported
+ *    twice. Therefore, in adopt mode, the consumer MUST import dma-bufs through
+ *    vgalloc_blob_import_dmabuf() and hand BOs it created itself to vgalloc_blob_wrap_handle()
+ *    before sharing them, and must never GEM-close a handle the library tracks: one table owns
+ *    every handle's lifetime, so no close can pull a handle out from under another user.
+ *  - dma-buf fds passed in are borrowed (the caller closes them, whether or not the call
+ *    succeeded); fds returned by export are owned by the caller.
+ */
+#ifndef VGALLOC_VGALLOC_H
+#define VGALLOC_VGALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vgalloc_version.h"
+
+#if defined(VGALLOC_BUILDING) && defined(__GNUC__)
+#define VGALLOC_API __attribute__((visibility("default")))
+#else
+#define VGALLOC_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vgalloc_device;
+struct vgalloc_blob;
+struct vgalloc_mem;
+
+/* ---------------------------------------------------------------------------------------------
+ * Constants. Values are stable and never renumbered.
+ */
+
+/** Backends, chosen in the device create-info. */
+enum vgalloc_backend_type {
+	VGALLOC_BACKEND_VIRTGPU = 1, /* the Linux virtio-gpu driver through libdrm */
+	VGALLOC_BACKEND_MOCK = 2,    /* the in-process model of vgalloc_mock.h */
+	VGALLOC_BACKEND_CUSTOM = 3,  /* a third-party backend (vgalloc_backend.h, unstable) */
+};
+
+/** Who owns the DRM fd and the virtio-gpu context. */
+enum vgalloc_device_mode {
+	VGALLOC_DEVICE_MODE_OWN = 1,
+	VGALLOC_DEVICE_MODE_ADOPT = 2,
+};
+
+/** Allocation order. AUTO lets the device decide (capset, then hypervisor hint). */
+enum vgalloc_alloc_mode {
+	VGALLOC_ALLOC_MODE_AUTO = 0,
+	VGALLOC_ALLOC_MODE_HOST_FIRST = 1,
+	VGALLOC_ALLOC_MODE_GUEST_FIRST = 2,
+};
+
+/** What the consumer knows of the hypervisor; UNSET means injecting. */
+enum vgalloc_hypervisor_hint {
+	VGALLOC_HYPERVISOR_UNSET = 0,
+	VGALLOC_HYPERVISOR_INJECTING = 1,
+	VGALLOC_HYPERVISOR_STATIC = 2,
+};
+
+/** virtio-gpu GETPARAM numbers (upstream Linux numbering). */
+enum vgalloc_param {
+	VGALLOC_PARAM_3D_FEATURES = 1,
+	VGALLOC_PARAM_CAPSET_QUERY_FIX = 2,
+	VGALLOC_PARAM_RESOURCE_BLOB = 3,
+	VGALLOC_PARAM_HOST_VISIBLE = 4,
+	VGALLOC_PARAM_CROSS_DEVICE = 5,
+	VGALLOC_PARAM_CONTEXT_INIT = 6,
+	VGALLOC_PARAM_SUPPORTED_CAPSET_IDS = 7,
+	VGALLOC_PARAM_EXPLICIT_DEBUG_NAME = 8,
+	VGALLOC_PARAM_BLOB_ALIGNMENT = 9,
+	VGALLOC_PARAM_MAX = 15, /* highest param number a create-info can supply */
+};
+
+/** RESOURCE_CREATE_BLOB blob_mem values. */
+enum vgalloc_blob_mem {
+	VGALLOC_BLOB_MEM_GUEST = 1,
+	VGALLOC_BLOB_MEM_HOST3D = 2,
+	VGALLOC_BLOB_MEM_HOST3D_GUEST = 3,
+};
+
+/** RESOURCE_CREATE_BLOB blob_flags bits. */
+enum vgalloc_blob_flag {
+	VGALLOC_BLOB_FLAG_MAPPABLE = 1u << 0,
+	VGALLOC_BLOB_FLAG_SHAREABLE = 1u << 1,
+	VGALLOC_BLOB_FLAG_CROSS_DEVICE = 1u << 2,
+};
+
+/** Capset ids: 1..6 from the kernel UAPI, 7..9 from the gfxstream/rutabaga numbering. */
+enum vgalloc_capset_id {
+	VGALLOC_CAPSET_VIRGL = 1,
+	VGALLOC_CAPSET_VIRGL2 = 2,
+	VGALLOC_CAPSET_GFXSTREAM_VULKAN = 3,
+	VGALLOC_CAPSET_VENUS = 4,
+	VGALLOC_CAPSET_CROSS_DOMAIN = 5,
+	VGALLOC_CAPSET_DRM = 6,
+	VGALLOC_CAPSET_GFXSTREAM_MAGMA = 7,
+	VGALLOC_CAPSET_GFXSTREAM_GLES = 8,
+	VGALLOC_CAPSET_GFXSTREAM_COMPOSER = 9,
+};
+
+/** Memory property bits; the values are Vulkan's VkMemoryPropertyFlagBits. */
+enum vgalloc_memory_property {
+	VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL = 0x1,
+	VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE = 0x2,
+	VGALLOC_MEMORY_PROPERTY_HOST_COHERENT = 0x4,
+	VGALLOC_MEMORY_PROPERTY_HOST_CACHED = 0x8,
+	VGALLOC_MEMORY_PROPERTY_LAZILY_ALLOCATED = 0x10,
+	VGALLOC_MEMORY_PROPERTY_PROTECTED = 0x20,
+};
+
+/** External handle types; the values are Vulkan's VkExternalMemoryHandleTypeFlagBits. */
+enum vgalloc_handle_type {
+	VGALLOC_HANDLE_TYPE_OPAQUE_FD = 0x1,
+	VGALLOC_HANDLE_TYPE_DMA_BUF = 0x200,
+};
+
+/** Allocate flags; the values are Vulkan's VkMemoryAllocateFlagBits. */
+enum vgalloc_allocate_flag {
+	VGALLOC_ALLOCATE_DEVICE_MASK = 0x1,
+	VGALLOC_ALLOCATE_DEVICE_ADDRESS = 0x2,
+	VGALLOC_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY = 0x4,
+	VGALLOC_ALLOCATE_ZERO_INITIALIZE = 0x8,
+};
+
+/** Log levels for the per-device log callback. */
+enum vgalloc_log_level {
+	VGALLOC_LOG_ERROR = 1,
+	VGALLOC_LOG_WARN = 2,
+	VGALLOC_LOG_INFO = 3,
+	VGALLOC_LOG_DEBUG = 4,
+};
+
+/** How an allocation reaches (or does not reach) guest memory. */
+enum vgalloc_path {
+	VGALLOC_PATH_HOST_ONLY = 1,        /* host allocation, no blob ever (not host-visible) */
+	VGALLOC_PATH_HOST_FIRST_LAZY = 2,  /* host allocation now, blob at first map */
+	VGALLOC_PATH_HOST_FIRST_EAGER = 3, /* host allocation, wait, blob now (export) */
+	VGALLOC_PATH_GUEST_FIRST = 4,      /* blob, round trip, host import */
+	VGALLOC_PATH_IMPORT = 5,           /* dma-buf import, round trip, host import */
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Create-info pieces.
+ */
+
+/**
+ * Bookkeeping allocator. Every byte the library keeps for itself goes through it, so a driver can
+ * route it through VkAllocationCallbacks. alloc returns NULL on failure (the library then
+ * returns -ENOMEM); alignment is a power of two ≤ 64. free(NULL) is never called.
+ * Both are called from any thread that calls into the device.
+ */
+struct vgalloc_allocator {
+	void *user;
+	void *(*alloc)(void *user, size_t size, size_t alignment);
+	void (*free)(void *user, void *ptr);
+};
+
+/**
+ * Log callback, called with a NUL-terminated line (no trailing newline) for messages at or below
+ * the device's log level. Called from the thread that made the call; never with a lock held.
+ */
+typedef void (*vgalloc_log_fn)(void *user, enum vgalloc_log_level level, const char *msg);
+
+/** One host memory type as the consumer learned it from the host. Version 0. */
+struct vgalloc_memory_type {
+	uint32_t struct_size;
+	uint32_t host_index;               /* the host's memory type index */
+	uint32_t property_flags;           /* enum vgalloc_memory_property */
+	uint32_t flags;                    /* enum vgalloc_memory_type_flag */
+	uint64_t min_map_alignment;        /* minMemoryMapAlignment */
+	uint64_t non_coherent_atom_size;   /* nonCoherentAtomSize */
+	uint64_t buffer_image_granularity; /* bufferImageGranularity */
+	uint64_t base_alignment;           /* pool base alignment; 0 = derive */
+};
+
+enum vgalloc_memory_type_flag {
+	VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES = 1u << 0, /* can back optimal-tiling images */
+};
+
+/** Arguments of the host_alloc hook. */
+struct vgalloc_host_alloc_args {
+	uint32_t memory_type;    /* host memory type index */
+	uint32_t allocate_flags; /* enum vgalloc_allocate_flag */
+	uint32_t blob_flags;     /* flags the blob will carry (enum vgalloc_blob_flag) */
+	uint32_t reserved;
+	uint64_t size;    /* bytes to allocate on the host (already rounded) */
+	uint64_t blob_id; /* tag the host allocation with this id */
+};
+
+/**
+ * The consumer's protocol, as hooks. The library never speaks Venus or gfxstream; it calls these
+ * in the order each path needs (documented per path in README.md and tested against the mock's
+ * host, which rejects a wrong order). Every hook receives `ctx`; per-allocation hooks also receive
+ * the request's user_data (NULL for blocks the library creates on its own). Hooks may block; the
+ * library holds no lock while calling them. Version 0.
+ */
+struct vgalloc_host_hooks {
+	uint32_t struct_size;
+	uint32_t reserved;
+	void *ctx;
+	/** A fresh blob id (Venus: its object id; gfxstream: its counter). Called first on every
+	 *  path that creates a host allocation or blob, unless the request carries its own id. */
+	uint64_t (*new_blob_id)(void *ctx);
+	/** Queue a host allocation tagged with args->blob_id. Returns 0 and an opaque host handle and
+	 *  a completion token (0 = already complete), or -errno. */
+	int (*host_alloc)(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
+			  uint64_t *out_host_handle, uint64_t *out_token);
+	/** Make sure the host has processed `token`. When `cmd` is not NULL the hook may instead write
+	 *  up to *inout_cmd_size bytes of a wait command (a multiple of 4) and store its size there;
+	 *  the library then passes them as CREATE_BLOB's cmd. With cmd NULL the hook must block. */
+	int (*host_wait)(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size);
+	/** Guest-first and import: the renderer has seen every resource created so far. */
+	int (*host_roundtrip)(void *ctx);
+	/** Queue a host allocation that imports resource res_id. Same outputs as host_alloc. */
+	int (*host_import)(void *ctx, void *user_data, uint32_t res_id, uint64_t size,
+			   uint64_t blob_id, uint64_t *out_host_handle, uint64_t *out_token);
+	/** Free a host allocation. Called last in teardown, after its blob is gone. Cannot fail. */
+	void (*host_free)(void *ctx, void *user_data, uint64_t host_handle);
+};
+
+/** Largest wait command host_wait may write. */
+#define VGALLOC_MAX_WAIT_CMD_SIZE 64u
+
+/** Device create-info flags. */
+enum vgalloc_device_flag {
+	VGALLOC_DEVICE_PLACED_MAPS = 1u << 0,   /* the app enabled memoryMapPlaced */
+	VGALLOC_DEVICE_ALLOW_ENV = 1u << 1,     /* honour VGALLOC_* environment overrides */
+	VGALLOC_DEVICE_NO_SUBALLOC = 1u << 2,   /* never suballocate */
+	VGALLOC_DEVICE_CONTEXT_READY = 1u << 3, /* adopt: the caller ran CONTEXT_INIT (required) */
+};
+
+/**
+ * How to create a device. Version 0.
+ * Own mode: backend_object (mock/custom) or the render node found by the backend; capset_id is
+ * the context to initialise; num_rings and debug_name go to CONTEXT_INIT (debug_name only when
+ * the kernel reports EXPLICIT_DEBUG_NAME = 1).
+ * Adopt mode: fd (borrowed; virtgpu backend) or backend_object, capset_id of the caller's
+ * context, capset bytes and params the caller already read (params_present bit N = params[N] is
+ * valid); anything not supplied is read with GETPARAM/GET_CAPS, which create no context.
+ */
+struct vgalloc_device_create_info {
+	uint32_t struct_size;
+	uint32_t backend;   /* enum vgalloc_backend_type */
+	uint32_t mode;      /* enum vgalloc_device_mode */
+	uint32_t flags;     /* enum vgalloc_device_flag */
+	void *backend_object; /* MOCK: struct vgalloc_mock *; CUSTOM: see vgalloc_backend.h */
+	int fd;               /* VIRTGPU adopt: the caller's DRM fd (borrowed) */
+	uint32_t capset_id;   /* enum vgalloc_capset_id */
+	const void *capset_data; /* adopt: capset bytes the caller read (copied); NULL = read */
+	uint32_t capset_size;
+	uint32_t params_present; /* bit N: params[N] supplied */
+	uint64_t params[VGALLOC_PARAM_MAX + 1];
+	uint32_t alloc_mode;      /* enum vgalloc_alloc_mode */
+	uint32_t hypervisor_hint; /* enum vgalloc_hypervisor_hint */
+	uint32_t num_rings;       /* own mode CONTEXT_INIT; 0 = not sent */
+	uint32_t log_level;       /* enum vgalloc_log_level; 0 = silent */
+	const char *debug_name;   /* own mode; copied */
+	const struct vgalloc_memory_type *memory_types; /* stride = memory_types[0].struct_size */
+	uint32_t memory_type_count;
+	uint32_t reserved;
+	const struct vgalloc_host_hooks *hooks; /* copied; required for vgalloc_mem_* */
+	const struct vgalloc_allocator *allocator; /* copied; NULL = malloc */
+	vgalloc_log_fn log_fn;
+	void *log_user;
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Device.
+ */
+
+/**
+ * Create a device: probe (own mode: 3D_FEATURES, CAPSET_QUERY_FIX, RESOURCE_BLOB, CONTEXT_INIT
+ * and the capset in SUPPORTED_CAPSET_IDs are required), initialise the context (own mode only),
+ * read missing params and the capset, derive the blob alignment.
+ * Ownership: the caller owns *out_dev and destroys it with vgalloc_device_destroy(). In adopt
+ * mode the fd stays the caller's. The mock or custom backend object is borrowed and must
+ * outlive the device.
+ * Thread safety: any thread; the create-info is only read during the call.
+ * Return: 0; -EINVAL (NULL pointers, bad struct_size, bad enum, adopt without CONTEXT_READY,
+ *         a memory type with a non-power-of-two alignment); -E2BIG (unknown non-zero tail);
+ *         -EOPNOTSUPP (the kernel lacks a required feature or the capset); -ENOMEM; -EEXIST
+ *         (own mode: the fd already has a context); -EIO (the kernel or host answered something
+ *         invalid); any -errno from the backend's probe.
+ */
+VGALLOC_API int vgalloc_device_create(const struct vgalloc_device_create_info *info,
+				      struct vgalloc_device **out_dev);
+
+/**
+ * Destroy a device. Live memory and blobs are freed first (each logged as a leak at WARN), in the
+ * fixed teardown order. Own mode closes the fd; adopt mode does not.
+ * Ownership: consumes dev. Thread safety: no other call on dev may run concurrently.
+ */
+VGALLOC_API void vgalloc_device_destroy(struct vgalloc_device *dev);
+
+/**
+ * The DRM fd the device works on, lent to the caller (never close it); host hooks must use the
+ * context on this fd.
+ * Thread safety: any thread. Return: the fd (≥ 0); -EINVAL (dev NULL); -ENODEV (the backend has
+ * no fd).
+ */
+VGALLOC_API int vgalloc_device_get_fd(const struct vgalloc_device *dev);
+
+/**
+ * Read a param as the device knows it (supplied, or read at create).
+ * Thread safety: any thread.
+ * Return: 0 and *value; -EINVAL (NULL, param > VGALLOC_PARAM_MAX); -ENOENT (the kernel does not
+ *         have it).
+ */
+VGALLOC_API int vgalloc_device_get_param(const struct vgalloc_device *dev, uint32_t param,
+					 uint64_t *value);
+
+/** Device facts after create. Output struct, version 0. */
+struct vgalloc_device_info {
+	uint32_t struct_size;
+	uint32_t backend;    /* enum vgalloc_backend_type */
+	uint32_t mode;       /* enum vgalloc_device_mode */
+	uint32_t alloc_mode; /* enum vgalloc_alloc_mode: HOST_FIRST or GUEST_FIRST */
+	uint32_t capset_id;
+	uint32_t capset_size; /* bytes held */
+	uint64_t blob_alignment;
+	uint32_t flags;             /* enum vgalloc_device_flag in force */
+	uint32_t memory_type_count;
+	uint32_t has_host_visible;  /* HOST_VISIBLE param */
+	uint32_t has_cross_device;  /* CROSS_DEVICE param */
+};
+
+/**
+ * Describe the device. Output struct: writes min(info->struct_size, own size).
+ * Thread safety: any thread. Return: 0; -EINVAL (NULL, struct_size < version-0 size).
+ */
+VGALLOC_API int vgalloc_device_get_info(const struct vgalloc_device *dev,
+					struct vgalloc_device_info *info);
+
+/** Cheap counters, read atomically (each counter is exact; the set is not a snapshot). */
+struct vgalloc_stats {
+	uint32_t struct_size;
+	uint32_t reserved;
+	uint64_t blobs_live;
+	uint64_t blob_bytes;      /* rounded sizes of live blobs */
+	uint64_t window_bytes;    /* bytes of the host-visible window held (mappable HOST3D) */
+	uint64_t blobs_mapped;
+	uint64_t blobs_created;   /* total RESOURCE_CREATE_BLOB successes */
+	uint64_t blobs_imported;  /* total PRIME imports that made a new blob */
+	uint64_t import_dedups;   /* imports answered from the dedup table */
+	uint64_t mems_live;
+	uint64_t mem_bytes_requested;
+	uint64_t mem_bytes_committed;
+	uint64_t backend_calls;
+	uint64_t hook_calls;
+	uint64_t enospc_events;
+	uint64_t teardown_errors; /* backend errors during teardown (logged, not returned) */
+};
+
+/**
+ * Read the counters. Output struct: writes min(stats->struct_size, own size).
+ * Thread safety: any thread. Return: 0; -EINVAL (NULL, struct_size < version-0 size).
+ */
+VGALLOC_API int vgalloc_device_get_stats(const struct vgalloc_device *dev,
+					 struct vgalloc_stats *stats);
+
+/* ---------------------------------------------------------------------------------------------
+ * Blobs: one virtio-gpu resource each (res_id, GEM handle, real size, at most one mapping).
+ */
+
+/** Version 0. */
+struct vgalloc_blob_create_info {
+	uint32_t struct_size;
+	uint32_t blob_mem;   /* enum vgalloc_blob_mem */
+	uint32_t blob_flags; /* enum vgalloc_blob_flag */
+	uint32_t cmd_size;   /* bytes at cmd, a multiple of 4 */
+	uint64_t size;       /* rounded up to the device's blob alignment */
+	uint64_t blob_id;
+	const void *cmd;     /* executed by the host before the resource is created */
+};
+
+/**
+ * Create a blob (RESOURCE_CREATE_BLOB). The size is rounded up to the blob alignment.
+ * Ownership: the caller owns *out_blob (refcount 1) and drops it with vgalloc_blob_destroy().
+ * Thread safety: any thread.
+ * Return: 0; -EINVAL (NULL, size 0 or overflowing when rounded, bad blob_mem or flags, cmd_size
+ *         not a multiple of 4 or cmd NULL with cmd_size, GUEST with blob_id or cmd); -E2BIG;
+ *         -ENOSPC (host-visible window full, after one retry); -ENOMEM; -EIO (the kernel answered
+ *         an invalid handle or resource id); other -errno from the kernel.
+ */
+VGALLOC_API int vgalloc_blob_create(struct vgalloc_device *dev,
+				    const struct vgalloc_blob_create_info *info,
+				    struct vgalloc_blob **out_blob);
+
+/**
+ * Map the whole blob (MAP + mmap on first use; later calls return the same address and count).
+ * Host-side failures (an unprocessed or refused host allocation) surface here as -EINVAL.
+ * Ownership: the mapping belongs to the blob; pair each successful map with vgalloc_blob_unmap().
+ * Thread safety: any thread; concurrent first maps perform one backend mapping.
+ * Return: 0 and *out_ptr; -EINVAL (NULL, not a live blob, not MAPPABLE, or the host refused the
+ *         mapping); -ENOMEM; other -errno from the kernel.
+ */
+VGALLOC_API int vgalloc_blob_map(struct vgalloc_device *dev, struct vgalloc_blob *blob,
+				 void **out_ptr);
+
+/**
+ * Drop one map reference; the last one unmaps.
+ * Thread safety: any thread. Return: 0; -EINVAL (NULL, not a live blob, not mapped).
+ */
+VGALLOC_API int vgalloc_blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob);
+
+/**
+ * Export the blob as a dma-buf (PRIME, O_CLOEXEC, plus O_RDWR when MAPPABLE).
+ * Ownership: *out_fd is the caller's to close. Thread safety: any thread.
+ * Return: 0; -EINVAL (NULL, not a live blob, not SHAREABLE); -EMFILE/-ENFILE/-ENOMEM and other
+ *         -errno from the kernel; -EIO (the kernel returned an invalid fd).
+ */
+VGALLOC_API int vgalloc_blob_export_dmabuf(struct vgalloc_device *dev, struct vgalloc_blob *blob,
+					   int *out_fd);
+
+enum vgalloc_import_flag {
+	/** Look only (vkGetMemoryFdPropertiesKHR): the dedup table is left exactly as it was. */
+	VGALLOC_IMPORT_QUERY_ONLY = 1u << 0,
+};
+
+/** Version 0. */
+struct vgalloc_blob_import_info {
+	uint32_t struct_size;
+	uint32_t blob_flags; /* flags the caller needs the blob to have (e.g. MAPPABLE) */
+	uint64_t size;       /* bytes the caller needs; 0 = any */
+	uint32_t flags;      /* enum vgalloc_import_flag */
+	uint32_t reserved;
+};
+
+/**
+ * Import a dma-buf (PRIME fd → handle, RESOURCE_INFO), dedup'd by GEM handle: importing a buffer
+ * the device already holds returns the same blob with its refcount raised. A non-blob resource,
+ * another blob_mem than the device's, a re-import needing a larger size or flags the blob lacks
+ * are refused and change nothing. With VGALLOC_IMPORT_QUERY_ONLY nothing is kept: *out_blob is
+ * left alone and only *out_info (may be NULL) is filled.
+ * Ownership: fd is borrowed (close it yourself, on success and on error); the caller owns one
+ * reference of *out_blob.
+ * Thread safety: any thread; serialised by the import-dedup lock.
+ * Return: 0; -EINVAL (NULL, fd < 0 or not a dma-buf of this device, closed fd, size or flags
+ *         mismatch, non-blob resource); -E2BIG; -ENOMEM; -EIO (RESOURCE_INFO answered nonsense).
+ */
+VGALLOC_API int vgalloc_blob_import_dmabuf(struct vgalloc_device *dev, int fd,
+					   const struct vgalloc_blob_import_info *info,
+					   struct vgalloc_blob **out_blob);
+
+/**
+ * Hand a GEM handle the consumer created on the device's fd (adopt mode) to the dedup table. The
+ * library checks it with RESOURCE_INFO. If the handle is already tracked, the existing blob's
+ * refcount is raised and returned.
+ * Ownership: on success the library owns the handle and GEM-closes it when the last reference
+ * goes; on error the caller still owns it.
+ * Thread safety: any thread. Return: as vgalloc_blob_import_dmabuf(), plus -EINVAL for handle 0.
+ */
+VGALLOC_API int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle,
+					 uint32_t blob_flags, struct vgalloc_blob **out_blob);
+
+enum vgalloc_blob_origin {
+	VGALLOC_BLOB_CREATED = 1,
+	VGALLOC_BLOB_IMPORTED = 2,
+	VGALLOC_BLOB_WRAPPED = 3,
+};
+
+/** Output struct, version 0. */
+struct vgalloc_blob_info {
+	uint32_t struct_size;
+	uint32_t res_id;
+	uint32_t gem_handle; /* borrowed: never close it */
+	uint32_t blob_mem;
+	uint32_t blob_flags;
+	uint32_t origin;   /* enum vgalloc_blob_origin */
+	uint32_t refcount;
+	uint32_t map_count;
+	uint64_t size;     /* real (rounded) size */
+	uint64_t blob_id;
+	void *map;         /* NULL when not mapped */
+};
+
+/**
+ * Describe a blob. With dev's import QUERY_ONLY use, see vgalloc_blob_query_dmabuf().
+ * Thread safety: any thread. Return: 0; -EINVAL (NULL, not a live blob, bad struct_size).
+ */
+VGALLOC_API int vgalloc_blob_get_info(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
+				      struct vgalloc_blob_info *info);
+
+/**
+ * Describe the blob behind a dma-buf without keeping anything (vkGetMemoryFdPropertiesKHR). A
+ * handle already in the dedup table stays; a new one is closed again.
+ * Ownership: fd borrowed. Thread safety: any thread (import-dedup lock).
+ * Return: 0; -EINVAL (NULL, bad fd, not a blob); -EIO.
+ */
+VGALLOC_API int vgalloc_blob_query_dmabuf(struct vgalloc_device *dev, int fd,
+					  struct vgalloc_blob_info *info);
+
+/**
+ * Drop one reference; the last one unmaps (if mapped) and GEM-closes.
+ * Thread safety: any thread.
+ * Return: 0; -EINVAL (NULL dev, not a live blob: double destroy or foreign pointer — nothing is
+ *         changed); -EBUSY (the blob backs live memory objects). A NULL blob returns 0.
+ */
+VGALLOC_API int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob);
+
+/* ---------------------------------------------------------------------------------------------
+ * Memory allocations.
+ */
+
+enum vgalloc_request_flag {
+	VGALLOC_REQUEST_DEDICATED_BUFFER = 1u << 0,   /* VkMemoryDedicatedAllocateInfo.buffer */
+	VGALLOC_REQUEST_DEDICATED_IMAGE = 1u << 1,    /* VkMemoryDedicatedAllocateInfo.image */
+	VGALLOC_REQUEST_DEDICATED_REQUIRED = 1u << 2, /* requiresDedicatedAllocation */
+	VGALLOC_REQUEST_WSI = 1u << 3,                /* WSI or prime-blit memory */
+	VGALLOC_REQUEST_PLACED_MAP = 1u << 4,         /* will be mapped placed */
+	VGALLOC_REQUEST_IMPORT_FD = 1u << 5,          /* import_fd is valid */
+	VGALLOC_REQUEST_IMPORT_HOST_POINTER = 1u << 6,
+	VGALLOC_REQUEST_IMPORT_AHB = 1u << 7,
+	VGALLOC_REQUEST_PRIORITY = 1u << 8,           /* priority is valid */
+	VGALLOC_REQUEST_BLOB_ID = 1u << 9,            /* blob_id is valid: skip new_blob_id */
+};
+
+/** An allocation request. Version 0. */
+struct vgalloc_request {
+	uint32_t struct_size;
+	uint32_t memory_type;         /* host memory type index (as in the create-info) */
+	uint64_t size;
+	uint64_t alignment;           /* hint: 0 or a power of two */
+	uint32_t flags;               /* enum vgalloc_request_flag */
+	uint32_t export_handle_types; /* enum vgalloc_handle_type */
+	uint32_t allocate_flags;      /* enum vgalloc_allocate_flag */
+	int import_fd;                /* with VGALLOC_REQUEST_IMPORT_FD; borrowed */
+	float priority;               /* with VGALLOC_REQUEST_PRIORITY */
+	uint32_t reserved;
+	uint64_t blob_id;             /* with VGALLOC_REQUEST_BLOB_ID */
+	uint64_t opaque_capture_address;
+	void *user_data;              /* passed to per-allocation hooks */
+};
+
+/**
+ * Allocate memory as the device decides: host-only, host-first (blob lazily at first map, or
+ * eagerly for export), guest-first (blob, round trip, host import) or import.
+ * Ownership: the caller owns *out_mem and frees it with vgalloc_mem_free(). An import fd is
+ * borrowed (the consumer closes it; on success only, if it follows Vulkan's rule).
+ * Thread safety: internally synchronised; no lock is held while hooks or the backend run.
+ * Return: 0; -EINVAL (NULL, size 0, size overflowing when rounded, non-power-of-two alignment,
+ *         unknown memory type, bad fd, fd blob too small); -E2BIG (unknown tail); -ENOSPC
+ *         (host-visible window full); -ENOMEM; -EOPNOTSUPP (no hooks, or the device cannot do
+ *         what the request needs); -EIO (invalid kernel/host answer); any -errno a hook returns.
+ */
+VGALLOC_API int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *req,
+				  struct vgalloc_mem **out_mem);
+
+/**
+ * Map the memory: creates the blob first on the host-first lazy path (host_wait, CREATE_BLOB),
+ * then maps the blob once. *out_ptr points at the allocation's first byte.
+ * Thread safety: any thread; concurrent maps of one allocation are safe.
+ * Return: 0; -EINVAL (NULL, not live, not host-visible, or the host refused the mapping);
+ *         -ENOSPC; -ENOMEM; -EIO; -errno from host_wait or the kernel.
+ */
+VGALLOC_API int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem,
+				void **out_ptr);
+
+/**
+ * Drop one map reference of the allocation.
+ * Return: 0; -EINVAL (NULL, not live, not mapped).
+ */
+VGALLOC_API int vgalloc_mem_unmap(struct vgalloc_device *dev, struct vgalloc_mem *mem);
+
+/**
+ * Export an allocation made with export_handle_types as a dma-buf (OPAQUE_FD and DMA_BUF give
+ * the same kind of fd).
+ * Ownership: *out_fd is the caller's. Thread safety: any thread.
+ * Return: 0; -EINVAL (NULL, not live, handle_type not one the allocation was made for, or not a
+ *         dedicated SHAREABLE blob); -errno from the kernel.
+ */
+VGALLOC_API int vgalloc_mem_export(struct vgalloc_device *dev, struct vgalloc_mem *mem,
+				   uint32_t handle_type, int *out_fd);
+
+/** Output struct, version 0. */
+struct vgalloc_mem_info {
+	uint32_t struct_size;
+	uint32_t path;        /* enum vgalloc_path */
+	uint32_t memory_type;
+	uint32_t blob_mem;    /* 0 when there is no blob yet */
+	uint32_t blob_flags;
+	uint32_t res_id;      /* 0 when there is no blob yet */
+	uint64_t offset;      /* offset of the allocation in its blob */
+	uint64_t size;        /* requested size */
+	uint64_t committed;   /* bytes this allocation holds */
+	uint64_t host_handle; /* from host_alloc / host_import; 0 on no host allocation */
+	uint64_t blob_id;
+	struct vgalloc_blob *blob; /* borrowed; NULL until a blob exists */
+};
+
+/**
+ * Describe an allocation. Return: 0; -EINVAL (NULL, not live, bad struct_size).
+ */
+VGALLOC_API int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vgalloc_mem *mem,
+				     struct vgalloc_mem_info *info);
+
+/**
+ * Free an allocation in the fixed order: wait for its pending token → munmap → GEM close →
+ * host_free. Backend errors during teardown cannot be reported to Vulkan; they are logged and
+ * counted in vgalloc_stats.teardown_errors.
+ * Thread safety: any thread, also one other than the allocating thread.
+ * Return: 0 (also for NULL mem); -EINVAL (NULL dev, double free, foreign pointer — nothing changed).
+ */
+VGALLOC_API int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem);
+
+/** Name of an enum vgalloc_path value, or "unknown". */
+VGALLOC_API const char *vgalloc_path_name(uint32_t path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

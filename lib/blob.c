@@ -1,0 +1,662 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Blobs: RESOURCE_CREATE_BLOB, the one refcounted mapping per blob, PRIME export and import, and
+ * the GEM-handle dedup table. The table exists because GEM handles are per fd and the kernel hands
+ * out the same handle for every import of one buffer: exactly one owner may ever close it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "private.h"
+
+_Static_assert(sizeof(struct vgalloc_blob_create_info) == VGALLOC__V0_BLOB_CREATE_INFO,
+	       "blob create-info version 0 size");
+_Static_assert(sizeof(struct vgalloc_blob_import_info) == VGALLOC__V0_BLOB_IMPORT_INFO,
+	       "blob import-info version 0 size");
+_Static_assert(sizeof(struct vgalloc_blob_info) == VGALLOC__V0_BLOB_INFO,
+	       "blob info version 0 size");
+
+/* A cmd buffer larger than this is certainly a caller bug; the kernel copies it in one go. */
+#define MAX_CMD_SIZE (1u << 20)
+
+bool vgalloc__blob_window(const struct vgalloc_device *dev, uint32_t blob_mem, uint32_t flags)
+{
+	(void)dev;
+	return (flags & VGALLOC_BLOB_FLAG_MAPPABLE) &&
+	       (blob_mem == VGALLOC_BLOB_MEM_HOST3D || blob_mem == VGALLOC_BLOB_MEM_HOST3D_GUEST);
+}
+
+static bool blob_live(struct vgalloc_device *dev, const struct vgalloc_blob *blob)
+{
+	bool live;
+
+	pthread_mutex_lock(&dev->lock);
+	live = vgalloc__slab_live(&dev->blobs, blob);
+	pthread_mutex_unlock(&dev->lock);
+	return live;
+}
+
+static struct vgalloc_blob *blob_new(struct vgalloc_device *dev)
+{
+	struct vgalloc_blob *blob;
+
+	pthread_mutex_lock(&dev->lock);
+	blob = vgalloc__slab_get_locked(dev, &dev->blobs);
+	pthread_mutex_unlock(&dev->lock);
+	return blob;
+}
+
+static void blob_put(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+{
+	pthread_mutex_lock(&dev->lock);
+	vgalloc__slab_put_locked(&dev->blobs, blob);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/* import_lock held. Returns false when the table cannot grow. */
+static bool table_reserve_locked(struct vgalloc_device *dev, uint32_t handle)
+{
+	struct vgalloc_blob **t;
+	uint32_t cap;
+
+	if (handle < dev->by_handle_cap) {
+		return true;
+	}
+	if (handle >= UINT32_MAX / 2) {
+		return false;
+	}
+	cap = VGALLOC__MAX(64u, handle * 2);
+	t = vgalloc__alloc(&dev->allocator, sizeof(*t) * cap, 8);
+	if (!t) {
+		return false;
+	}
+	memset(t, 0, sizeof(*t) * cap);
+	if (dev->by_handle) {
+		memcpy(t, dev->by_handle, sizeof(*t) * dev->by_handle_cap);
+	}
+	vgalloc__free(&dev->allocator, dev->by_handle);
+	dev->by_handle = t;
+	dev->by_handle_cap = cap;
+	return true;
+}
+
+static struct vgalloc_blob *table_get_locked(struct vgalloc_device *dev, uint32_t handle)
+{
+	return handle < dev->by_handle_cap ? dev->by_handle[handle] : NULL;
+}
+
+static void gem_close_locked(struct vgalloc_device *dev, uint32_t handle)
+{
+	if (VGALLOC__BE(dev, blob_destroy, handle)) {
+		vgalloc__stat_add(&dev->stats.teardown_errors, 1);
+		vgalloc__log(dev, VGALLOC_LOG_WARN, "GEM close of handle %u failed", handle);
+	}
+}
+
+static void account(struct vgalloc_device *dev, const struct vgalloc_blob *blob, bool add)
+{
+	void (*op)(atomic_uint_fast64_t *, uint64_t) = add ? vgalloc__stat_add : vgalloc__stat_sub;
+
+	op(&dev->stats.blobs_live, 1);
+	op(&dev->stats.blob_bytes, blob->size);
+	if (blob->origin == VGALLOC_BLOB_CREATED &&
+	    vgalloc__blob_window(dev, blob->blob_mem, blob->blob_flags)) {
+		op(&dev->stats.window_bytes, blob->size);
+	}
+}
+
+static int validate_create(const struct vgalloc_device *dev,
+			   const struct vgalloc_blob_create_info *info, uint64_t *size)
+{
+	if (!info->size || !vgalloc__align_up(info->size, dev->blob_alignment, size)) {
+		return -EINVAL;
+	}
+	if (info->blob_mem < VGALLOC_BLOB_MEM_GUEST ||
+	    info->blob_mem > VGALLOC_BLOB_MEM_HOST3D_GUEST ||
+	    (info->blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE)) {
+		return -EINVAL;
+	}
+	if (info->cmd_size % 4 || info->cmd_size > MAX_CMD_SIZE || (info->cmd_size && !info->cmd)) {
+		return -EINVAL;
+	}
+	/* GUEST blobs are plain guest memory: the host has nothing to look up or to run. */
+	if (info->blob_mem == VGALLOC_BLOB_MEM_GUEST && (info->blob_id || info->cmd_size)) {
+		return -EINVAL;
+	}
+	if (info->blob_mem != VGALLOC_BLOB_MEM_GUEST &&
+	    dev->params[VGALLOC_UAPI_PARAM_3D_FEATURES] != 1) {
+		return -EOPNOTSUPP;
+	}
+	if ((info->blob_flags & VGALLOC_BLOB_FLAG_CROSS_DEVICE) &&
+	    dev->params[VGALLOC_UAPI_PARAM_CROSS_DEVICE] != 1) {
+		return -EOPNOTSUPP;
+	}
+	if (vgalloc__blob_window(dev, info->blob_mem, info->blob_flags) &&
+	    dev->params[VGALLOC_UAPI_PARAM_HOST_VISIBLE] != 1) {
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int vgalloc__blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_create_info *info,
+			 struct vgalloc_blob **out_blob)
+{
+	struct vgalloc_backend_blob_args args;
+	struct vgalloc_blob *blob;
+	uint32_t handle = 0, res_id = 0;
+	uint64_t size;
+	int ret;
+
+	ret = validate_create(dev, info, &size);
+	if (ret) {
+		return ret;
+	}
+	blob = blob_new(dev);
+	if (!blob) {
+		return -ENOMEM;
+	}
+	args = (struct vgalloc_backend_blob_args){
+		.blob_mem = info->blob_mem,
+		.blob_flags = info->blob_flags,
+		.size = size,
+		.blob_id = info->blob_id,
+		.cmd = info->cmd,
+		.cmd_size = info->cmd_size,
+	};
+	ret = VGALLOC__BE(dev, blob_create, &args, &handle, &res_id);
+	if (ret == -ENOSPC) {
+		vgalloc__stat_add(&dev->stats.enospc_events, 1);
+	}
+	if (ret) {
+		blob_put(dev, blob);
+		return ret;
+	}
+
+	pthread_mutex_lock(&dev->import_lock);
+	/* A handle we already track, or a zero id, is a kernel answer we cannot trust. */
+	if (!handle || !res_id || table_get_locked(dev, handle)) {
+		if (handle && !table_get_locked(dev, handle)) {
+			gem_close_locked(dev, handle);
+		}
+		pthread_mutex_unlock(&dev->import_lock);
+		blob_put(dev, blob);
+		return -EIO;
+	}
+	if (!table_reserve_locked(dev, handle)) {
+		gem_close_locked(dev, handle);
+		pthread_mutex_unlock(&dev->import_lock);
+		blob_put(dev, blob);
+		return -ENOMEM;
+	}
+	blob->gem_handle = handle;
+	blob->res_id = res_id;
+	blob->blob_mem = info->blob_mem;
+	blob->blob_flags = info->blob_flags;
+	blob->blob_id = info->blob_id;
+	blob->size = size;
+	blob->origin = VGALLOC_BLOB_CREATED;
+	blob->refcount = 1;
+	dev->by_handle[handle] = blob;
+	pthread_mutex_unlock(&dev->import_lock);
+
+	account(dev, blob, true);
+	vgalloc__stat_add(&dev->stats.blobs_created, 1);
+	*out_blob = blob;
+	return 0;
+}
+
+int vgalloc_blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_create_info *uinfo,
+			struct vgalloc_blob **out_blob)
+{
+	struct vgalloc_blob_create_info info;
+	int ret;
+
+	if (!dev || !out_blob) {
+		return -EINVAL;
+	}
+	ret = vgalloc__struct_in(uinfo, VGALLOC__V0_BLOB_CREATE_INFO, sizeof(info), &info);
+	if (ret) {
+		return ret;
+	}
+	return vgalloc__blob_create(dev, &info, out_blob);
+}
+
+int vgalloc__blob_map(struct vgalloc_device *dev, struct vgalloc_blob *blob, void **out_ptr)
+{
+	void *ptr = NULL;
+	int ret;
+
+	if (!(blob->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE)) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&dev->lock);
+	while (blob->map_busy) {
+		pthread_cond_wait(&dev->cond, &dev->lock);
+	}
+	if (blob->map) {
+		blob->map_count++;
+		*out_ptr = blob->map;
+		pthread_mutex_unlock(&dev->lock);
+		return 0;
+	}
+	/* Once-guard: the first map can wait ~1 ms for the host, so it runs without the lock. */
+	blob->map_busy = true;
+	pthread_mutex_unlock(&dev->lock);
+
+	ret = VGALLOC__BE(dev, blob_map, blob->gem_handle, blob->size, &ptr);
+	if (!ret && !ptr) {
+		ret = -EIO;
+	}
+
+	pthread_mutex_lock(&dev->lock);
+	blob->map_busy = false;
+	if (!ret) {
+		blob->map = ptr;
+		blob->map_count = 1;
+		*out_ptr = ptr;
+	}
+	pthread_cond_broadcast(&dev->cond);
+	pthread_mutex_unlock(&dev->lock);
+	if (!ret) {
+		vgalloc__stat_add(&dev->stats.blobs_mapped, 1);
+	}
+	return ret;
+}
+
+static void unmap_now(struct vgalloc_device *dev, struct vgalloc_blob *blob, void *ptr)
+{
+	if (VGALLOC__BE(dev, blob_unmap, blob->gem_handle, ptr, blob->size)) {
+		vgalloc__stat_add(&dev->stats.teardown_errors, 1);
+	}
+	vgalloc__stat_sub(&dev->stats.blobs_mapped, 1);
+}
+
+void vgalloc__blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+{
+	void *ptr;
+
+	pthread_mutex_lock(&dev->lock);
+	while (blob->map_busy) {
+		pthread_cond_wait(&dev->cond, &dev->lock);
+	}
+	if (!blob->map || --blob->map_count) {
+		pthread_mutex_unlock(&dev->lock);
+		return;
+	}
+	ptr = blob->map;
+	blob->map_busy = true;
+	pthread_mutex_unlock(&dev->lock);
+
+	unmap_now(dev, blob, ptr);
+
+	pthread_mutex_lock(&dev->lock);
+	blob->map = NULL;
+	blob->map_busy = false;
+	pthread_cond_broadcast(&dev->cond);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+int vgalloc_blob_map(struct vgalloc_device *dev, struct vgalloc_blob *blob, void **out_ptr)
+{
+	if (!dev || !out_ptr || !blob_live(dev, blob)) {
+		return -EINVAL;
+	}
+	return vgalloc__blob_map(dev, blob, out_ptr);
+}
+
+int vgalloc_blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+{
+	bool mapped;
+
+	if (!dev || !blob_live(dev, blob)) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&dev->lock);
+	mapped = blob->map_count > 0;
+	pthread_mutex_unlock(&dev->lock);
+	if (!mapped) {
+		return -EINVAL;
+	}
+	vgalloc__blob_unmap(dev, blob);
+	return 0;
+}
+
+void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+{
+	pthread_mutex_lock(&dev->import_lock);
+	if (--blob->refcount) {
+		pthread_mutex_unlock(&dev->import_lock);
+		return;
+	}
+	/* Forget the handle and close it in one critical section: once it is out of the table a
+	 * concurrent import of the same buffer would get this very handle from the kernel. */
+	dev->by_handle[blob->gem_handle] = NULL;
+	if (blob->map) {
+		unmap_now(dev, blob, blob->map);
+		blob->map = NULL;
+		blob->map_count = 0;
+	}
+	gem_close_locked(dev, blob->gem_handle);
+	pthread_mutex_unlock(&dev->import_lock);
+	account(dev, blob, false);
+	blob_put(dev, blob);
+}
+
+int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+{
+	uint32_t mem_refs = 0;
+
+	if (!dev) {
+		return -EINVAL;
+	}
+	if (!blob) {
+		return 0;
+	}
+	pthread_mutex_lock(&dev->import_lock);
+	pthread_mutex_lock(&dev->lock);
+	if (!vgalloc__slab_live(&dev->blobs, blob)) {
+		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&dev->import_lock);
+		return -EINVAL;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	/* References held by memory objects are not the caller's to drop. */
+	mem_refs = blob->mem_refs;
+	if (blob->refcount <= mem_refs) {
+		pthread_mutex_unlock(&dev->import_lock);
+		return -EBUSY;
+	}
+	pthread_mutex_unlock(&dev->import_lock);
+	vgalloc__blob_release(dev, blob);
+	return 0;
+}
+
+int vgalloc_blob_export_dmabuf(struct vgalloc_device *dev, struct vgalloc_blob *blob, int *out_fd)
+{
+	uint32_t flags = VGALLOC_BACKEND_EXPORT_CLOEXEC;
+	int fd = -1;
+	int ret;
+
+	if (!dev || !out_fd || !blob_live(dev, blob)) {
+		return -EINVAL;
+	}
+	if (!(blob->blob_flags & VGALLOC_BLOB_FLAG_SHAREABLE)) {
+		return -EINVAL;
+	}
+	/* Without RDWR the importer could only mmap the dma-buf read-only. */
+	if (blob->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) {
+		flags |= VGALLOC_BACKEND_EXPORT_RDWR;
+	}
+	ret = VGALLOC__BE(dev, blob_export, blob->gem_handle, flags, &fd);
+	if (ret) {
+		return ret;
+	}
+	if (fd < 0) {
+		return -EIO;
+	}
+	*out_fd = fd;
+	return 0;
+}
+
+/* Fill a public info struct (struct_size already set by the caller's buffer handling). */
+static void fill_info(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
+		      struct vgalloc_blob_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->res_id = blob->res_id;
+	info->gem_handle = blob->gem_handle;
+	info->blob_mem = blob->blob_mem;
+	info->blob_flags = blob->blob_flags;
+	info->origin = blob->origin;
+	info->refcount = blob->refcount;
+	info->size = blob->size;
+	info->blob_id = blob->blob_id;
+	pthread_mutex_lock(&dev->lock);
+	info->map = blob->map;
+	info->map_count = blob->map_count;
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/* import_lock held. Check a RESOURCE_INFO answer against what the device and caller need. */
+static int check_resource_locked(struct vgalloc_device *dev, uint32_t handle, uint64_t need_size,
+				 struct vgalloc_backend_blob_info *bi)
+{
+	int ret;
+
+	memset(bi, 0, sizeof(*bi));
+	ret = VGALLOC__BE(dev, blob_info, handle, bi);
+	if (ret) {
+		return ret;
+	}
+	if (!bi->res_id || !bi->size) {
+		return -EIO;
+	}
+	/* A non-blob resource reports blob_mem 0; a blob of another kind cannot back our memory. */
+	if (bi->blob_mem != VGALLOC_BLOB_MEM_HOST3D) {
+		return -EINVAL;
+	}
+	if (need_size > bi->size) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool covers(const struct vgalloc_blob *blob, uint64_t size, uint32_t flags)
+{
+	return size <= blob->size && (flags & ~blob->blob_flags) == 0;
+}
+
+int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
+			 const struct vgalloc_blob_import_info *info, struct vgalloc_blob **out)
+{
+	struct vgalloc_backend_blob_info bi;
+	struct vgalloc_blob *blob;
+	uint32_t handle = 0;
+	int ret;
+
+	if (fd < 0 || (info->blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE) ||
+	    (info->flags & ~(uint32_t)VGALLOC_IMPORT_QUERY_ONLY)) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&dev->import_lock);
+	ret = VGALLOC__BE(dev, blob_import, fd, &handle);
+	if (ret) {
+		pthread_mutex_unlock(&dev->import_lock);
+		/* The fd is the application's: a closed or foreign one is a bad argument. */
+		return ret == -EBADF ? -EINVAL : ret;
+	}
+	if (!handle) {
+		pthread_mutex_unlock(&dev->import_lock);
+		return -EIO;
+	}
+	blob = table_get_locked(dev, handle);
+	if (blob) {
+		/* The kernel gave us a handle we already own: answer from the table, close nothing. */
+		if (!covers(blob, info->size, info->blob_flags)) {
+			pthread_mutex_unlock(&dev->import_lock);
+			return -EINVAL;
+		}
+		if (!(info->flags & VGALLOC_IMPORT_QUERY_ONLY)) {
+			blob->refcount++;
+			vgalloc__stat_add(&dev->stats.import_dedups, 1);
+		}
+		pthread_mutex_unlock(&dev->import_lock);
+		*out = blob;
+		return 0;
+	}
+	ret = check_resource_locked(dev, handle, info->size, &bi);
+	if (!ret && !(info->flags & VGALLOC_IMPORT_QUERY_ONLY) && !table_reserve_locked(dev, handle)) {
+		ret = -ENOMEM;
+	}
+	if (!ret && !(info->flags & VGALLOC_IMPORT_QUERY_ONLY) && !(blob = blob_new(dev))) {
+		ret = -ENOMEM;
+	}
+	if (ret || (info->flags & VGALLOC_IMPORT_QUERY_ONLY)) {
+		gem_close_locked(dev, handle);
+		pthread_mutex_unlock(&dev->import_lock);
+		if (!ret) {
+			/* Query only: *out is the caller's scratch object; nothing is kept. */
+			struct vgalloc_blob *scratch = *out;
+
+			scratch->res_id = bi.res_id;
+			scratch->size = bi.size;
+			scratch->blob_mem = bi.blob_mem;
+			scratch->blob_flags = info->blob_flags;
+			scratch->origin = VGALLOC_BLOB_IMPORTED;
+		}
+		return ret;
+	}
+	blob->gem_handle = handle;
+	blob->res_id = bi.res_id;
+	blob->blob_mem = bi.blob_mem;
+	/* RESOURCE_INFO does not report flags: the importer's word is all there is. */
+	blob->blob_flags = info->blob_flags;
+	blob->size = bi.size;
+	blob->origin = VGALLOC_BLOB_IMPORTED;
+	blob->refcount = 1;
+	dev->by_handle[handle] = blob;
+	pthread_mutex_unlock(&dev->import_lock);
+	account(dev, blob, true);
+	vgalloc__stat_add(&dev->stats.blobs_imported, 1);
+	*out = blob;
+	return 0;
+}
+
+int vgalloc_blob_import_dmabuf(struct vgalloc_device *dev, int fd,
+			       const struct vgalloc_blob_import_info *uinfo,
+			       struct vgalloc_blob **out_blob)
+{
+	struct vgalloc_blob_import_info info = { .struct_size = sizeof(info) };
+	int ret;
+
+	if (!dev || !out_blob) {
+		return -EINVAL;
+	}
+	if (uinfo) {
+		ret = vgalloc__struct_in(uinfo, VGALLOC__V0_BLOB_IMPORT_INFO, sizeof(info), &info);
+		if (ret) {
+			return ret;
+		}
+	}
+	if (info.flags & VGALLOC_IMPORT_QUERY_ONLY) {
+		return -EINVAL; /* use vgalloc_blob_query_dmabuf() */
+	}
+	return vgalloc__blob_import(dev, fd, &info, out_blob);
+}
+
+int vgalloc_blob_query_dmabuf(struct vgalloc_device *dev, int fd, struct vgalloc_blob_info *out)
+{
+	struct vgalloc_blob_import_info info = {
+		.struct_size = sizeof(info),
+		.flags = VGALLOC_IMPORT_QUERY_ONLY,
+	};
+	struct vgalloc_blob scratch;
+	struct vgalloc_blob *blob = &scratch;
+	struct vgalloc_blob_info bi;
+	uint32_t size;
+	int ret;
+
+	if (!dev || !out) {
+		return -EINVAL;
+	}
+	memcpy(&size, out, sizeof(size));
+	if (size < VGALLOC__V0_BLOB_INFO) {
+		return -EINVAL;
+	}
+	memset(&scratch, 0, sizeof(scratch));
+	ret = vgalloc__blob_import(dev, fd, &info, &blob);
+	if (ret) {
+		return ret;
+	}
+	if (blob != &scratch) {
+		/* Tracked already: describe the live blob under the lock that guards it. */
+		pthread_mutex_lock(&dev->import_lock);
+		fill_info(dev, blob, &bi);
+		pthread_mutex_unlock(&dev->import_lock);
+	} else {
+		fill_info(dev, &scratch, &bi);
+		bi.gem_handle = 0; /* already closed again */
+	}
+	return vgalloc__struct_out(out, &bi, VGALLOC__V0_BLOB_INFO, sizeof(bi));
+}
+
+int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, uint32_t blob_flags,
+			     struct vgalloc_blob **out_blob)
+{
+	struct vgalloc_backend_blob_info bi;
+	struct vgalloc_blob *blob;
+	int ret;
+
+	if (!dev || !out_blob || !gem_handle ||
+	    (blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE)) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&dev->import_lock);
+	blob = table_get_locked(dev, gem_handle);
+	if (blob) {
+		if (!covers(blob, 0, blob_flags)) {
+			pthread_mutex_unlock(&dev->import_lock);
+			return -EINVAL;
+		}
+		blob->refcount++;
+		vgalloc__stat_add(&dev->stats.import_dedups, 1);
+		pthread_mutex_unlock(&dev->import_lock);
+		*out_blob = blob;
+		return 0;
+	}
+	/* On error the handle stays the caller's: never close it here. */
+	ret = check_resource_locked(dev, gem_handle, 0, &bi);
+	if (!ret && !table_reserve_locked(dev, gem_handle)) {
+		ret = -ENOMEM;
+	}
+	if (!ret && !(blob = blob_new(dev))) {
+		ret = -ENOMEM;
+	}
+	if (ret) {
+		pthread_mutex_unlock(&dev->import_lock);
+		return ret;
+	}
+	blob->gem_handle = gem_handle;
+	blob->res_id = bi.res_id;
+	blob->blob_mem = bi.blob_mem;
+	blob->blob_flags = blob_flags;
+	blob->size = bi.size;
+	blob->origin = VGALLOC_BLOB_WRAPPED;
+	blob->refcount = 1;
+	dev->by_handle[gem_handle] = blob;
+	pthread_mutex_unlock(&dev->import_lock);
+	account(dev, blob, true);
+	*out_blob = blob;
+	return 0;
+}
+
+int vgalloc_blob_get_info(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
+			  struct vgalloc_blob_info *out)
+{
+	struct vgalloc_blob_info info;
+
+	if (!dev || !out || !blob_live(dev, blob)) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&dev->import_lock);
+	fill_info(dev, blob, &info);
+	pthread_mutex_unlock(&dev->import_lock);
+	return vgalloc__struct_out(out, &info, VGALLOC__V0_BLOB_INFO, sizeof(info));
+}
+
+static void release_all(void *obj, void *arg)
+{
+	struct vgalloc_blob *blob = obj;
+	struct vgalloc_device *dev = arg;
+
+	vgalloc__log(dev, VGALLOC_LOG_WARN, "device destroyed with blob res %u alive",
+		     blob->res_id);
+	blob->refcount = 1;
+	vgalloc__blob_release(dev, blob);
+}
+
+void vgalloc__blob_destroy_all(struct vgalloc_device *dev)
+{
+	/* Device destroy: no other thread may use the device, so no lock is needed to walk. */
+	vgalloc__slab_each_live(&dev->blobs, release_all, dev);
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device-owned slabs for blob and memory handles. Slots are never returned to the allocator
+ * before device destroy, so checking a stale or foreign handle reads memory we own and a double
+ * free is caught by its poisoned magic instead of becoming a use-after-free.
+ */
+#include <string.h>
+
+#include "private.h"
+
+void vgalloc__slab_init(struct vgalloc__slab *slab, size_t slot_size, uint32_t magic)
+{
+	memset(slab, 0, sizeof(*slab));
+	slab->slot_size = (slot_size + 15) & ~(size_t)15;
+	slab->magic = magic;
+}
+
+void vgalloc__slab_finish(struct vgalloc_device *dev, struct vgalloc__slab *slab)
+{
+	for (uint32_t i = 0; i < slab->nchunks; i++) {
+		vgalloc__free(&dev->allocator, slab->chunks[i].base);
+	}
+	slab->nchunks = 0;
+	slab->free_head = slab->free_tail = NULL;
+}
+
+static bool slab_grow(struct vgalloc_device *dev, struct vgalloc__slab *slab)
+{
+	size_t count;
+	unsigned char *base;
+
+	if (slab->nchunks == VGALLOC__SLAB_CHUNKS) {
+		return false;
+	}
+	count = (size_t)64 << slab->nchunks;
+	base = vgalloc__alloc(&dev->allocator, count * slab->slot_size, 16);
+	if (!base) {
+		return false;
+	}
+	memset(base, 0, count * slab->slot_size);
+	for (size_t i = 0; i < count; i++) {
+		struct vgalloc__slot *s = (void *)(base + i * slab->slot_size);
+
+		s->magic = VGALLOC__MAGIC_FREE;
+		if (slab->free_tail) {
+			slab->free_tail->next_free = s;
+		} else {
+			slab->free_head = s;
+		}
+		slab->free_tail = s;
+	}
+	slab->chunks[slab->nchunks].base = base;
+	slab->chunks[slab->nchunks].count = count;
+	slab->nchunks++;
+	return true;
+}
+
+void *vgalloc__slab_get_locked(struct vgalloc_device *dev, struct vgalloc__slab *slab)
+{
+	struct vgalloc__slot *s;
+	uint32_t gen;
+
+	if (!slab->free_head && !slab_grow(dev, slab)) {
+		return NULL;
+	}
+	s = slab->free_head;
+	slab->free_head = s->next_free;
+	if (!slab->free_head) {
+		slab->free_tail = NULL;
+	}
+	gen = s->gen + 1;
+	memset(s, 0, slab->slot_size);
+	s->gen = gen;
+	s->magic = slab->magic;
+	slab->live++;
+	return s;
+}
+
+void vgalloc__slab_put_locked(struct vgalloc__slab *slab, void *obj)
+{
+	struct vgalloc__slot *s = obj;
+
+	s->magic = VGALLOC__MAGIC_FREE;
+	s->next_free = NULL;
+	/* FIFO: the slot just freed is the last to be handed out again. */
+	if (slab->free_tail) {
+		slab->free_tail->next_free = s;
+	} else {
+		slab->free_head = s;
+	}
+	slab->free_tail = s;
+	slab->live--;
+}
+
+bool vgalloc__slab_owns(const struct vgalloc__slab *slab, const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	for (uint32_t i = 0; i < slab->nchunks; i++) {
+		uintptr_t base = (uintptr_t)slab->chunks[i].base;
+		uintptr_t end = base + slab->chunks[i].count * slab->slot_size;
+
+		if (a >= base && a < end) {
+			return (a - base) % slab->slot_size == 0;
+		}
+	}
+	return false;
+}
+
+bool vgalloc__slab_live(const struct vgalloc__slab *slab, const void *p)
+{
+	return vgalloc__slab_owns(slab, p) &&
+	       ((const struct vgalloc__slot *)p)->magic == slab->magic;
+}
+
+void vgalloc__slab_each_live(struct vgalloc__slab *slab, void (*fn)(void *obj, void *arg),
+			     void *arg)
+{
+	for (uint32_t i = 0; i < slab->nchunks; i++) {
+		for (size_t j = 0; j < slab->chunks[i].count; j++) {
+			struct vgalloc__slot *s =
+				(void *)(slab->chunks[i].base + j * slab->slot_size);
+
+			if (s->magic == slab->magic) {
+				fn(s, arg);
+			}
+		}
+	}
+}

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal objects shared by the library's files: the device, blob and memory structs, the handle
+ * slabs, versioned-struct helpers and the backend dispatch. Nothing here is installed.
+ */
+#ifndef VGALLOC_PRIVATE_H
+#define VGALLOC_PRIVATE_H
+
+#define VGALLOC_UNSTABLE_BACKEND_API
+#include "vgalloc/vgalloc.h"
+#include "vgalloc/vgalloc_backend.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+
+#include "vgalloc_uapi.h"
+
+#define VGALLOC__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define VGALLOC__MIN(a, b) ((a) < (b) ? (a) : (b))
+#define VGALLOC__MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/*
+ * Version-0 sizes of the versioned structs. They are literals on purpose: when a struct grows,
+ * sizeof changes but a caller built against version 0 still passes the old size.
+ */
+#define VGALLOC__V0_DEVICE_CREATE_INFO 248u
+#define VGALLOC__V0_MEMORY_TYPE 48u
+#define VGALLOC__V0_HOST_HOOKS 64u
+#define VGALLOC__V0_DEVICE_INFO 48u
+#define VGALLOC__V0_STATS 120u
+#define VGALLOC__V0_BLOB_CREATE_INFO 40u
+#define VGALLOC__V0_BLOB_IMPORT_INFO 24u
+#define VGALLOC__V0_BLOB_INFO 56u
+#define VGALLOC__V0_REQUEST 72u
+#define VGALLOC__V0_MEM_INFO 72u
+
+static inline bool vgalloc__is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* Round v up to a power-of-two alignment; false when it overflows. */
+static inline bool vgalloc__align_up(uint64_t v, uint64_t align, uint64_t *out)
+{
+	if (v > UINT64_MAX - (align - 1)) {
+		return false;
+	}
+	*out = (v + align - 1) & ~(align - 1);
+	return true;
+}
+
+/*
+ * Read a caller's versioned input struct into a zero-initialised local copy of `cur` bytes.
+ * Return: 0; -EINVAL (NULL, below version 0); -E2BIG (non-zero bytes past what we know).
+ */
+int vgalloc__struct_in(const void *src, size_t v0_size, size_t cur_size, void *dst);
+/* Write min(caller's struct_size, cur) bytes of src to dst and store that count in struct_size. */
+int vgalloc__struct_out(void *dst, const void *src, size_t v0_size, size_t cur_size);
+
+/* --- Handle slabs -------------------------------------------------------------------------- */
+
+/* Every handle object starts with this header. */
+struct vgalloc__slot {
+	uint32_t magic; /* live magic, VGALLOC__MAGIC_DYING while torn down, poison when free */
+	uint32_t gen;   /* bumped on every reuse */
+	struct vgalloc__slot *next_free;
+};
+
+#define VGALLOC__MAGIC_BLOB 0x424c4f42u  /* "BLOB" */
+#define VGALLOC__MAGIC_MEM 0x4d454d21u   /* "MEM!" */
+#define VGALLOC__MAGIC_DYING 0x44594e47u /* "DYNG" */
+#define VGALLOC__MAGIC_FREE 0xdeadf7eeu
+#define VGALLOC__SLAB_CHUNKS 24
+
+/*
+ * Fixed-size slots in chunks that only grow (chunk k holds 64 << k slots) and go back to the
+ * allocator at device destroy. Free slots are reused FIFO so that a stale pointer stays poisoned
+ * for as long as possible. All functions need dev->lock.
+ */
+struct vgalloc__slab {
+	size_t slot_size;
+	uint32_t magic;
+	uint32_t nchunks;
+	struct {
+		unsigned char *base;
+		size_t count;
+	} chunks[VGALLOC__SLAB_CHUNKS];
+	struct vgalloc__slot *free_head, *free_tail;
+	uint64_t live;
+};
+
+struct vgalloc_device;
+void vgalloc__slab_init(struct vgalloc__slab *slab, size_t slot_size, uint32_t magic);
+void vgalloc__slab_finish(struct vgalloc_device *dev, struct vgalloc__slab *slab);
+void *vgalloc__slab_get_locked(struct vgalloc_device *dev, struct vgalloc__slab *slab);
+void vgalloc__slab_put_locked(struct vgalloc__slab *slab, void *obj);
+/* Whether p points at a slot of this slab (any state). */
+bool vgalloc__slab_owns(const struct vgalloc__slab *slab, const void *p);
+/* Whether p is a live object of this slab. */
+bool vgalloc__slab_live(const struct vgalloc__slab *slab, const void *p);
+/* Call fn on every live object. */
+void vgalloc__slab_each_live(struct vgalloc__slab *slab, void (*fn)(void *obj, void *arg),
+			     void *arg);
+
+/* --- Objects ------------------------------------------------------------------------------- */
+
+struct vgalloc_blob {
+	struct vgalloc__slot slot;
+	uint32_t gem_handle;
+	uint32_t res_id;
+	uint32_t blob_mem;
+	uint32_t blob_flags;
+	uint32_t origin;
+	uint32_t refcount;  /* import_lock */
+	uint32_t mem_refs;  /* import_lock: references held by memory objects */
+	uint64_t size;
+	uint64_t blob_id;
+	/* dev->lock */
+	void *map;
+	uint32_t map_count;
+	bool map_busy;      /* a thread is mapping it without the lock */
+};
+
+struct vgalloc_mem {
+	struct vgalloc__slot slot;
+	uint32_t path;
+	uint32_t memory_type;
+	uint32_t blob_mem;
+	uint32_t blob_flags;
+	uint32_t export_types;
+	uint32_t allocate_flags;
+	uint64_t size;
+	uint64_t committed;
+	uint64_t offset;
+	uint64_t blob_id;
+	uint64_t host_handle;
+	uint64_t token;
+	void *user_data;
+	bool has_host;
+	/* dev->lock */
+	bool token_pending;
+	bool blob_busy;     /* a thread is creating the lazy blob without the lock */
+	uint32_t map_count;
+	struct vgalloc_blob *blob;
+};
+
+struct vgalloc__stats {
+	atomic_uint_fast64_t blobs_live, blob_bytes, window_bytes, blobs_mapped, blobs_created,
+		blobs_imported, import_dedups, mems_live, mem_bytes_requested, mem_bytes_committed,
+		backend_calls, hook_calls, enospc_events, teardown_errors;
+};
+
+struct vgalloc__mem_type {
+	uint32_t host_index;
+	uint32_t property_flags;
+	uint32_t flags;
+	uint64_t base_alignment;
+};
+
+struct vgalloc_device {
+	uint32_t magic;
+	uint32_t backend_type;
+	uint32_t mode;
+	uint32_t flags;
+	uint32_t alloc_mode;
+	uint32_t hypervisor_hint;
+	uint32_t capset_id;
+	uint32_t log_level;
+	struct vgalloc_allocator allocator;
+	vgalloc_log_fn log_fn;
+	void *log_user;
+
+	struct vgalloc_backend *be;
+	const struct vgalloc_backend_ops *ops;
+
+	uint32_t params_present; /* bit N: params[N] known */
+	uint64_t params[VGALLOC_PARAM_MAX + 1];
+	unsigned char *capset;
+	uint32_t capset_size;
+	uint64_t blob_alignment;
+
+	struct vgalloc__mem_type *types;
+	uint32_t type_count;
+	struct vgalloc_host_hooks hooks;
+	bool has_hooks;
+
+	pthread_mutex_t lock; /* slabs, map state, lazy blob state */
+	pthread_cond_t cond;  /* map_busy / blob_busy waiters */
+	struct vgalloc__slab blobs;
+	struct vgalloc__slab mems;
+
+	/*
+	 * The import-dedup table: GEM handle → blob. Held across PRIME import, RESOURCE_INFO and GEM
+	 * close, because the kernel hands the same handle to a second import of a buffer that is
+	 * still open: without it an import could receive a handle that is being closed.
+	 */
+	pthread_mutex_t import_lock;
+	struct vgalloc_blob **by_handle;
+	uint32_t by_handle_cap;
+
+	struct vgalloc__stats stats;
+};
+
+#define VGALLOC__MAGIC_DEVICE 0x56474456u /* "VGDV" */
+
+/* Allocation through the device's allocator. */
+void *vgalloc__alloc(const struct vgalloc_allocator *a, size_t size, size_t align);
+void vgalloc__free(const struct vgalloc_allocator *a, void *p);
+void vgalloc__allocator_default(struct vgalloc_allocator *a);
+
+/* Logging, through the per-device callback only. */
+void vgalloc__log(const struct vgalloc_device *dev, enum vgalloc_log_level level, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
+
+/* Environment overrides, read with secure_getenv only when the consumer opted in. */
+struct vgalloc__env {
+	uint32_t alloc_mode; /* 0 = not set */
+	bool no_suballoc;
+	uint32_t log_level;  /* 0 = not set */
+};
+void vgalloc__env_read(struct vgalloc__env *env);
+
+static inline void vgalloc__stat_add(atomic_uint_fast64_t *c, uint64_t v)
+{
+	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+}
+static inline void vgalloc__stat_sub(atomic_uint_fast64_t *c, uint64_t v)
+{
+	atomic_fetch_sub_explicit(c, v, memory_order_relaxed);
+}
+
+/* Backend dispatch: every kernel call goes through here so it is counted in one place. */
+#define VGALLOC__BE(dev, op, ...)                                          \
+	(vgalloc__stat_add(&(dev)->stats.backend_calls, 1),                \
+	 (dev)->ops->op((dev)->be, __VA_ARGS__))
+#define VGALLOC__HOOK(dev, hook, ...)                                      \
+	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1),                   \
+	 (dev)->hooks.hook((dev)->hooks.ctx, __VA_ARGS__))
+#define VGALLOC__HOOK0(dev, hook)                                          \
+	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), (dev)->hooks.hook((dev)->hooks.ctx))
+
+/* Blob internals shared with mem.c. */
+int vgalloc__blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_create_info *info,
+			 struct vgalloc_blob **out_blob);
+int vgalloc__blob_map(struct vgalloc_device *dev, struct vgalloc_blob *blob, void **out_ptr);
+void vgalloc__blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob);
+void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob);
+int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
+			 const struct vgalloc_blob_import_info *info, struct vgalloc_blob **out);
+bool vgalloc__blob_window(const struct vgalloc_device *dev, uint32_t blob_mem, uint32_t flags);
+void vgalloc__blob_destroy_all(struct vgalloc_device *dev);
+
+/* Memory internals. */
+void vgalloc__mem_destroy_all(struct vgalloc_device *dev);
+
+/* The allocation plan for a request (the policy issue grows this into the full engine). */
+struct vgalloc__plan {
+	uint32_t path;
+	uint32_t blob_mem;
+	uint32_t blob_flags;
+	uint32_t memory_type; /* index into dev->types */
+	uint64_t size;        /* rounded */
+};
+int vgalloc__plan_request(const struct vgalloc_device *dev, const struct vgalloc_request *req,
+			  struct vgalloc__plan *plan);
+
+#endif
