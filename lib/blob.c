@@ -606,6 +606,9 @@ int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, ui
 	}
 	/* On error the handle stays the caller's: never close it here. */
 	ret = check_resource_locked(dev, gem_handle, 0, &bi);
+	if (ret == -ENOENT) {
+		ret = -EINVAL; /* RESOURCE_INFO's answer for a handle that does not exist */
+	}
 	if (!ret && !table_reserve_locked(dev, gem_handle)) {
 		ret = -ENOMEM;
 	}

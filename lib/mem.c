@@ -48,7 +48,10 @@ static void teardown(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	uint32_t maps;
 
 	if (mem->token_pending) {
-		if (VGALLOC__HOOK(dev, host_wait, mem->token, NULL, NULL)) {
+		/* Free cannot report an error, so a failed wait gets one more try before the host
+		 * allocation is freed regardless. */
+		if (VGALLOC__HOOK(dev, host_wait, mem->token, NULL, NULL) &&
+		    VGALLOC__HOOK(dev, host_wait, mem->token, NULL, NULL)) {
 			vgalloc__stat_add(&dev->stats.teardown_errors, 1);
 		}
 		mem->token_pending = false;

@@ -237,8 +237,9 @@ struct vgalloc_host_hooks {
 	int (*host_alloc)(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
 			  uint64_t *out_host_handle, uint64_t *out_token);
 	/** Make sure the host has processed `token`. When `cmd` is not NULL the hook may instead write
-	 *  up to *inout_cmd_size bytes of a wait command (a multiple of 4) and store its size there;
-	 *  the library then passes them as CREATE_BLOB's cmd. With cmd NULL the hook must block. */
+	 *  up to *inout_cmd_size bytes of a wait command (a multiple of 4), which the library passes
+	 *  as CREATE_BLOB's cmd; it stores the number of bytes written in *inout_cmd_size, 0 when it
+	 *  waited itself. With cmd NULL (inout_cmd_size is then NULL too) the hook must block. */
 	int (*host_wait)(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size);
 	/** Guest-first and import: the renderer has seen every resource created so far. */
 	int (*host_roundtrip)(void *ctx);
