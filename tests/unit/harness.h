@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -48,6 +49,7 @@ struct fx {
 	struct vgalloc_host_hooks hooks;
 	int fds_before;
 	struct fx_opts opts_for_flow; /* flows that create the device themselves */
+	uint64_t foreign_host;        /* host allocation behind a foreign dma-buf */
 };
 
 static inline int count_open_fds(void)
@@ -244,6 +246,42 @@ static inline void fx_expect_calls(struct vgalloc_mock *mock, const struct expec
 		const struct expect_call want_[] = { __VA_ARGS__ };              \
 		fx_expect_calls(mock, want_, (int)(sizeof(want_) / sizeof(want_[0]))); \
 	} while (0)
+
+/*
+ * A dma-buf from "another process": a host-first HOST3D blob (blob_id 9000 + n) made through the
+ * mock's raw calls, exported, its handle closed. Release with fx_foreign_release() after every
+ * import of it is gone: that frees the host allocation last, as its owner would.
+ */
+static inline int fx_foreign_dmabuf(struct fx *f, uint64_t size, uint64_t *host_handle)
+{
+	static uint64_t n;
+	struct vgalloc_blob *b = NULL;
+	uint64_t token = 0, id = 9000 + n++;
+	uint32_t handle = 0, res = 0;
+	int fd = -1;
+
+	assert_int_equal(vgalloc_mock_host_alloc(f->mock, id, size, host_handle, &token), 0);
+	assert_int_equal(vgalloc_mock_host_wait(f->mock, token), 0);
+	assert_int_equal(vgalloc_mock_blob_create(f->mock, VGALLOC_BLOB_MEM_HOST3D,
+						  VGALLOC_BLOB_FLAG_MAPPABLE |
+							  VGALLOC_BLOB_FLAG_SHAREABLE,
+						  size, id, &handle, &res),
+			 0);
+	assert_int_equal(vgalloc_blob_wrap_handle(f->dev, handle,
+						  VGALLOC_BLOB_FLAG_MAPPABLE |
+							  VGALLOC_BLOB_FLAG_SHAREABLE,
+						  &b),
+			 0);
+	assert_int_equal(vgalloc_blob_export_dmabuf(f->dev, b, &fd), 0);
+	assert_int_equal(vgalloc_blob_destroy(f->dev, b), 0);
+	return fd;
+}
+
+static inline void fx_foreign_release(struct fx *f, int fd, uint64_t host_handle)
+{
+	close(fd);
+	vgalloc_mock_host_free(f->mock, host_handle);
+}
 
 static inline struct vgalloc_request fx_req(uint32_t type, uint64_t size)
 {

@@ -202,22 +202,13 @@ static void mem_alloc__import_golden(void **state)
 	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 16384);
 	struct vgalloc_mem_info info = { .struct_size = sizeof(info) };
 	struct vgalloc_mem *mem = NULL;
-	uint32_t handle = 0, res_id = 0;
+	uint64_t foreign = 0;
 	unsigned char *p;
 	int fd = -1;
 
 	(void)state;
-	/* Another process's buffer: the consumer's own BO exported, then its handle closed. */
-	assert_int_equal(vgalloc_mock_blob_create(f->mock, VGALLOC_BLOB_MEM_HOST3D,
-						  MAPPABLE | SHAREABLE, 16384, 0, &handle, &res_id),
-			 0);
-	{
-		struct vgalloc_blob *b = NULL;
-
-		assert_int_equal(vgalloc_blob_wrap_handle(f->dev, handle, MAPPABLE | SHAREABLE, &b), 0);
-		assert_int_equal(vgalloc_blob_export_dmabuf(f->dev, b, &fd), 0);
-		assert_int_equal(vgalloc_blob_destroy(f->dev, b), 0);
-	}
+	/* Another process's buffer: a host-first blob, exported, its handle closed. */
+	fd = fx_foreign_dmabuf(f, 16384, &foreign);
 	vgalloc_mock_reset_counters(f->mock);
 	r.flags = VGALLOC_REQUEST_IMPORT_FD;
 	r.import_fd = fd;
@@ -226,13 +217,15 @@ static void mem_alloc__import_golden(void **state)
 		     CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
 	assert_int_equal(vgalloc_mem_get_info(f->dev, mem, &info), 0);
 	assert_int_equal(info.path, VGALLOC_PATH_IMPORT);
-	assert_int_equal(info.res_id, res_id);
+	assert_int_not_equal(info.res_id, 0);
 	assert_int_equal(vgalloc_mem_map(f->dev, mem, (void **)&p), 0);
 	p[0] = 7;
-	assert_int_equal(vgalloc_mem_unmap(f->dev, mem), 0);
+	EXPECT_CALLS(f->mock, CALL(BLOB_MAP));
 	/* The fd was borrowed: still ours, still open. */
-	close(fd);
+	assert_true(fcntl_ok(fd));
 	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
+	EXPECT_CALLS(f->mock, CALL(HOST_WAIT), CALL(BLOB_UNMAP), CALL(BLOB_DESTROY), CALL(HOST_FREE));
+	fx_foreign_release(f, fd, foreign);
 	fx_free(f);
 }
 

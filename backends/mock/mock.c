@@ -1,0 +1,993 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mock backend's object, its kernel queries (GETPARAM, GET_CAPS, CONTEXT_INIT) and its
+ * bookkeeping: ledger, trace, fault injection and the computed cost model. Blobs live in
+ * mock_blob.c and the host renderer in mock_host.c; this file owns what every call goes through.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mock_private.h"
+
+#define MOCK_ALL_FLAGS                                                                       \
+	(VGALLOC_MOCK_COUNTING_ONLY | VGALLOC_MOCK_NO_WINDOW | VGALLOC_MOCK_NO_3D |          \
+	 VGALLOC_MOCK_CROSS_DEVICE | VGALLOC_MOCK_DEBUG_NAME | VGALLOC_MOCK_BLOB_ALIGNMENT | \
+	 VGALLOC_MOCK_GUEST_VRAM_OFF | VGALLOC_MOCK_NO_BLOB | VGALLOC_MOCK_NO_CONTEXT_INIT | \
+	 VGALLOC_MOCK_NO_BLOB_ID_0)
+
+/* Sizes QEMU 10 + virglrenderer 1.1 report (VMRIG.md); Venus 160 is its version-0 layout. */
+#define MOCK_VIRGL_CAPSET_SIZE	308u
+#define MOCK_VIRGL2_CAPSET_SIZE 1384u
+#define MOCK_VENUS_CAPSET_SIZE	160u
+/* A capset id the mock has no layout for is hosted as zeros until set_capset replaces it. */
+#define MOCK_OTHER_CAPSET_SIZE 64u
+/* Generous bound so a "future" Venus capset (fields appended) can be modelled. */
+#define MOCK_MAX_VENUS_CAPSET_SIZE 4096u
+
+static const char *const call_names[VGALLOC_MOCK_CALL_COUNT] = {
+	[VGALLOC_MOCK_CALL_GET_PARAM] = "get_param",
+	[VGALLOC_MOCK_CALL_GET_CAPSET] = "get_capset",
+	[VGALLOC_MOCK_CALL_CONTEXT_INIT] = "context_init",
+	[VGALLOC_MOCK_CALL_BLOB_CREATE] = "blob_create",
+	[VGALLOC_MOCK_CALL_BLOB_MAP] = "blob_map",
+	[VGALLOC_MOCK_CALL_BLOB_UNMAP] = "blob_unmap",
+	[VGALLOC_MOCK_CALL_BLOB_EXPORT] = "blob_export",
+	[VGALLOC_MOCK_CALL_BLOB_IMPORT] = "blob_import",
+	[VGALLOC_MOCK_CALL_BLOB_INFO] = "blob_info",
+	[VGALLOC_MOCK_CALL_BLOB_DESTROY] = "blob_destroy",
+	[VGALLOC_MOCK_CALL_WAIT] = "wait",
+	[VGALLOC_MOCK_CALL_NEW_BLOB_ID] = "new_blob_id",
+	[VGALLOC_MOCK_CALL_HOST_ALLOC] = "host_alloc",
+	[VGALLOC_MOCK_CALL_HOST_WAIT] = "host_wait",
+	[VGALLOC_MOCK_CALL_HOST_ROUNDTRIP] = "host_roundtrip",
+	[VGALLOC_MOCK_CALL_HOST_IMPORT] = "host_import",
+	[VGALLOC_MOCK_CALL_HOST_FREE] = "host_free",
+};
+
+VGALLOC_API const char *vgalloc_mock_call_name(uint32_t call)
+{
+	if (call < VGALLOC_MOCK_CALL_COUNT) {
+		return call_names[call];
+	}
+	if (call == VGALLOC_MOCK_CALL_ANY) {
+		return "any";
+	}
+	return "unknown";
+}
+
+VGALLOC_API bool vgalloc_mock_call_failable(uint32_t call)
+{
+	switch (call) {
+	case VGALLOC_MOCK_CALL_BLOB_UNMAP:
+	case VGALLOC_MOCK_CALL_BLOB_DESTROY:
+	case VGALLOC_MOCK_CALL_NEW_BLOB_ID:
+	case VGALLOC_MOCK_CALL_HOST_FREE:
+		return false;
+	default:
+		return call < VGALLOC_MOCK_CALL_COUNT;
+	}
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Key → pointer table: linear probing with backward-shift deletion, so there are no tombstones
+ * and a lookup stays short however much churn a benchmark drives through the mock.
+ */
+
+static uint64_t map_hash(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	k ^= k >> 33;
+	return k;
+}
+
+static uint32_t map_slot(const struct mock_map *map, uint64_t key)
+{
+	uint32_t mask = map->cap - 1;
+	uint32_t i = (uint32_t)map_hash(key) & mask;
+
+	while (map->keys[i] != 0 && map->keys[i] != key) {
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+int vgalloc__mock_map_reserve(struct mock_map *map, uint32_t extra)
+{
+	uint64_t need = (uint64_t)map->count + extra;
+	uint64_t cap = map->cap ? map->cap : 16;
+	struct mock_map grown = { 0 };
+
+	if (need * 2 <= map->cap) {
+		return 0;
+	}
+	while (need * 2 > cap) {
+		cap *= 2;
+	}
+	if (cap > (1ull << 31)) {
+		return -ENOMEM;
+	}
+	grown.cap = (uint32_t)cap;
+	grown.keys = calloc(cap, sizeof(*grown.keys));
+	grown.vals = calloc(cap, sizeof(*grown.vals));
+	if (!grown.keys || !grown.vals) {
+		free(grown.keys);
+		free(grown.vals);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < map->cap; i++) {
+		if (map->keys[i] != 0) {
+			vgalloc__mock_map_put(&grown, map->keys[i], map->vals[i]);
+		}
+	}
+	free(map->keys);
+	free(map->vals);
+	*map = grown;
+	return 0;
+}
+
+void *vgalloc__mock_map_get(const struct mock_map *map, uint64_t key)
+{
+	uint32_t i;
+
+	if (map->cap == 0 || key == 0) {
+		return NULL;
+	}
+	i = map_slot(map, key);
+	return map->keys[i] == key ? map->vals[i] : NULL;
+}
+
+void vgalloc__mock_map_put(struct mock_map *map, uint64_t key, void *val)
+{
+	uint32_t i = map_slot(map, key);
+
+	if (map->keys[i] != key) {
+		map->keys[i] = key;
+		map->count++;
+	}
+	map->vals[i] = val;
+}
+
+void vgalloc__mock_map_del(struct mock_map *map, uint64_t key)
+{
+	uint32_t mask, i, j;
+
+	if (map->cap == 0 || key == 0) {
+		return;
+	}
+	mask = map->cap - 1;
+	i = map_slot(map, key);
+	if (map->keys[i] != key) {
+		return;
+	}
+	/* Pull later entries of the probe run back so that no lookup stops at the hole. */
+	j = i;
+	for (;;) {
+		uint32_t k;
+
+		j = (j + 1) & mask;
+		if (map->keys[j] == 0) {
+			break;
+		}
+		k = (uint32_t)map_hash(map->keys[j]) & mask;
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) {
+			continue;
+		}
+		map->keys[i] = map->keys[j];
+		map->vals[i] = map->vals[j];
+		i = j;
+	}
+	map->keys[i] = 0;
+	map->vals[i] = NULL;
+	map->count--;
+}
+
+void vgalloc__mock_map_fini(struct mock_map *map)
+{
+	free(map->keys);
+	free(map->vals);
+	memset(map, 0, sizeof(*map));
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Calls: counting, fault injection, cost and trace.
+ */
+
+int vgalloc__mock_call_begin_locked(struct vgalloc_mock *m, uint32_t call)
+{
+	m->calls[call]++;
+	if (!vgalloc_mock_call_failable(call)) {
+		return 0;
+	}
+	m->failable_calls++;
+	/* A host that lost the context answers nothing but RESOURCE_INFO any more; unmap, close
+	 * and host_free (not failable) still work so that everything can be cleaned up. */
+	if (m->lost && call != VGALLOC_MOCK_CALL_BLOB_INFO) {
+		return -EIO;
+	}
+	if (m->fault_armed && !m->fault_fired &&
+	    (m->fault_call == VGALLOC_MOCK_CALL_ANY || m->fault_call == call)) {
+		m->fault_seen++;
+		if (m->fault_seen == m->fault_nth) {
+			/* Returned before the op looks at anything, so no state changes. */
+			m->fault_fired = true;
+			return -m->fault_err;
+		}
+	}
+	return 0;
+}
+
+void vgalloc__mock_call_end_locked(struct vgalloc_mock *m, struct vgalloc_mock_trace_entry *e,
+				   int result, uint64_t cost_ns)
+{
+	e->result = result;
+	m->modeled_ns += cost_ns;
+	m->trace[m->trace_head] = *e;
+	m->trace_head = (m->trace_head + 1) % MOCK_TRACE_LEN;
+	if (m->trace_count < MOCK_TRACE_LEN) {
+		m->trace_count++;
+	}
+}
+
+uint64_t vgalloc__mock_base_cost(const struct vgalloc_mock *m, uint32_t call)
+{
+	if (call == VGALLOC_MOCK_CALL_NEW_BLOB_ID) {
+		return 0; /* a guest-side counter: no exit, no ring */
+	}
+	if (call >= VGALLOC_MOCK_CALL_HOST_ALLOC) {
+		return m->cost.host_call_ns;
+	}
+	return m->cost.ioctl_ns;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Capsets.
+ */
+
+static void put_u32(uint8_t *p, uint32_t off, uint32_t v)
+{
+	memcpy(p + off, &v, sizeof(v));
+}
+
+static struct mock_capset *capset_find(struct vgalloc_mock *m, uint32_t id)
+{
+	for (uint32_t i = 0; i < m->capset_count; i++) {
+		if (m->capsets[i].id == id) {
+			return &m->capsets[i];
+		}
+	}
+	return NULL;
+}
+
+static int capset_store(struct vgalloc_mock *m, uint32_t id, uint32_t version, const void *data,
+			uint32_t size)
+{
+	struct mock_capset *cs = capset_find(m, id);
+	uint8_t *copy = malloc(size);
+
+	if (!copy) {
+		return -ENOMEM;
+	}
+	memcpy(copy, data, size);
+	if (!cs) {
+		struct mock_capset *grown =
+			realloc(m->capsets, (m->capset_count + 1) * sizeof(*m->capsets));
+
+		if (!grown) {
+			free(copy);
+			return -ENOMEM;
+		}
+		m->capsets = grown;
+		cs = &m->capsets[m->capset_count++];
+		cs->id = id;
+		cs->data = NULL;
+	}
+	free(cs->data);
+	cs->data = copy;
+	cs->size = size;
+	cs->version = version;
+	m->capset_mask |= 1ull << id;
+	return 0;
+}
+
+static void capset_remove(struct vgalloc_mock *m, uint32_t id)
+{
+	struct mock_capset *cs = capset_find(m, id);
+
+	m->capset_mask &= ~(1ull << id);
+	if (!cs) {
+		return;
+	}
+	free(cs->data);
+	*cs = m->capsets[--m->capset_count];
+}
+
+/* The default capsets of the modelled host: the layouts of VMRIG.md's QEMU + virglrenderer. */
+static int capsets_init(struct vgalloc_mock *m, uint32_t mask, uint32_t venus_size)
+{
+	uint8_t venus[MOCK_MAX_VENUS_CAPSET_SIZE] = { 0 };
+	uint8_t *buf;
+	int ret = 0;
+
+	buf = calloc(1, MOCK_VIRGL2_CAPSET_SIZE);
+	if (!buf) {
+		return -ENOMEM;
+	}
+	/* wire_format_version, vk_xml_version (1.4.0), the command serialization and Venus
+	 * protocol spec versions, then supports_blob_id_0. */
+	put_u32(venus, 0, 1);
+	put_u32(venus, 4, (1u << 22) | (4u << 12));
+	put_u32(venus, 8, 1);
+	put_u32(venus, 12, 1);
+	put_u32(venus, 16, (m->flags & VGALLOC_MOCK_NO_BLOB_ID_0) ? 0 : 1);
+	put_u32(venus, 148, 1); /* allow_vk_wait_syncs */
+	put_u32(venus, 152, 1); /* supports_multiple_timelines */
+	put_u32(venus, 156, m->guest_vram ? 1 : 0);
+
+	for (uint32_t id = 1; id < 32 && ret == 0; id++) {
+		if (!(mask & (1u << id))) {
+			continue;
+		}
+		memset(buf, 0, MOCK_VIRGL2_CAPSET_SIZE);
+		switch (id) {
+		case VGALLOC_CAPSET_VIRGL:
+			put_u32(buf, 0, 1); /* max_version */
+			ret = capset_store(m, id, 1, buf, MOCK_VIRGL_CAPSET_SIZE);
+			break;
+		case VGALLOC_CAPSET_VIRGL2:
+			put_u32(buf, 0, 2);
+			ret = capset_store(m, id, 2, buf, MOCK_VIRGL2_CAPSET_SIZE);
+			break;
+		case VGALLOC_CAPSET_VENUS:
+			ret = capset_store(m, id, 0, venus, venus_size);
+			break;
+		default:
+			ret = capset_store(m, id, 0, buf, MOCK_OTHER_CAPSET_SIZE);
+			break;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
+VGALLOC_API int vgalloc_mock_set_capset(struct vgalloc_mock *mock, uint32_t id, uint32_t version,
+					const void *data, uint32_t size)
+{
+	int ret = 0;
+
+	if (!mock || id == 0 || id > MOCK_MAX_CAPSET_ID || (size != 0 && !data)) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&mock->lock);
+	if (size == 0) {
+		capset_remove(mock, id);
+	} else {
+		ret = capset_store(mock, id, version, data, size);
+	}
+	pthread_mutex_unlock(&mock->lock);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Create and destroy.
+ */
+
+static const struct vgalloc_mock_cost cost_qemu_tcg = {
+	.ioctl_ns = 10000,
+	.create_ns = 100000,
+	.map_ns = 1000000,
+	.destroy_ns = 100000000,
+	.window_ns = 0,
+	.host_call_ns = 50000,
+};
+
+/* window_ns stays 0: it is an extra on top of create, and the floor has no window to pay for. */
+static const struct vgalloc_mock_cost cost_memfd_floor = {
+	.ioctl_ns = 20000,
+	.create_ns = 20000,
+	.map_ns = 20000,
+	.destroy_ns = 20000,
+	.window_ns = 0,
+	.host_call_ns = 20000,
+};
+
+static int check_create_info(const struct vgalloc_mock_create_info *info)
+{
+	const uint8_t *tail = (const uint8_t *)info + sizeof(*info);
+	uint32_t page = info->host_page_size;
+
+	if (info->struct_size < sizeof(*info)) {
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < info->struct_size - sizeof(*info); i++) {
+		if (tail[i] != 0) {
+			return -E2BIG;
+		}
+	}
+	if (info->profile > VGALLOC_MOCK_PROFILE_STATIC || (info->flags & ~MOCK_ALL_FLAGS) ||
+	    info->reserved != 0) {
+		return -EINVAL;
+	}
+	if (page != 0 && (page < 4096 || (page & (page - 1)) != 0 || page > (1u << 30))) {
+		return -EINVAL;
+	}
+	if (info->window_size % MOCK_GUEST_PAGE != 0 || (info->supported_capsets & 1u) ||
+	    info->venus_capset_size > MOCK_MAX_VENUS_CAPSET_SIZE) {
+		return -EINVAL;
+	}
+	if (!info->cost && info->cost_preset > VGALLOC_MOCK_COST_MEMFD_FLOOR) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+VGALLOC_API int vgalloc_mock_create(const struct vgalloc_mock_create_info *info,
+				    struct vgalloc_mock **out_mock)
+{
+	struct vgalloc_mock *m;
+	uint32_t mask;
+	int ret;
+
+	if (!info || !out_mock) {
+		return -EINVAL;
+	}
+	ret = check_create_info(info);
+	if (ret) {
+		return ret;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		return -ENOMEM;
+	}
+	m->base.magic = VGALLOC_BACKEND_MAGIC;
+	m->base.ops = &vgalloc__mock_ops;
+	m->drm_fd = -1;
+	m->profile = info->profile ? info->profile : VGALLOC_MOCK_PROFILE_INJECTING;
+	m->flags = info->flags;
+	m->host_page = info->host_page_size ? info->host_page_size : 4096;
+	m->guest_vram = m->profile == VGALLOC_MOCK_PROFILE_STATIC &&
+			!(m->flags & VGALLOC_MOCK_GUEST_VRAM_OFF);
+	if (info->cost) {
+		m->cost = *info->cost;
+	} else if (info->cost_preset == VGALLOC_MOCK_COST_QEMU_TCG) {
+		m->cost = cost_qemu_tcg;
+	} else if (info->cost_preset == VGALLOC_MOCK_COST_MEMFD_FLOOR) {
+		m->cost = cost_memfd_floor;
+	}
+	m->next_res_id = 1;
+	m->next_host_handle = 1;
+	m->next_token = 1;
+	m->next_blob_id = 1;
+	m->fake_next = (uint64_t)1 << 44;
+
+	if (pthread_mutex_init(&m->lock, NULL) != 0) {
+		free(m);
+		return -ENOMEM;
+	}
+	m->trace = calloc(MOCK_TRACE_LEN, sizeof(*m->trace));
+	if (!m->trace) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	mask = info->supported_capsets
+		       ? info->supported_capsets
+		       : (1u << VGALLOC_CAPSET_VIRGL) | (1u << VGALLOC_CAPSET_VIRGL2) |
+				 (1u << VGALLOC_CAPSET_VENUS);
+	ret = capsets_init(m, mask,
+			   info->venus_capset_size ? info->venus_capset_size
+						   : MOCK_VENUS_CAPSET_SIZE);
+	if (ret) {
+		goto fail;
+	}
+	ret = vgalloc__mock_window_init(
+		&m->window,
+		(m->flags & VGALLOC_MOCK_NO_WINDOW)
+			? 0
+			: (info->window_size ? info->window_size : 256ull << 20),
+		m->host_page);
+	if (ret) {
+		goto fail;
+	}
+	/* A DRM fd stand-in that is a real fd, so code that dups, polls or closes fds works. */
+	m->drm_fd = memfd_create("vgalloc-mock-drm", MFD_CLOEXEC);
+	if (m->drm_fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	*out_mock = m;
+	return 0;
+
+fail:
+	vgalloc_mock_destroy(m);
+	return ret;
+}
+
+VGALLOC_API void vgalloc_mock_destroy(struct vgalloc_mock *mock)
+{
+	if (!mock) {
+		return;
+	}
+	vgalloc__mock_blob_fini(mock);
+	vgalloc__mock_host_fini(mock);
+	for (uint32_t i = 0; i < mock->capset_count; i++) {
+		free(mock->capsets[i].data);
+	}
+	free(mock->capsets);
+	free(mock->trace);
+	if (mock->drm_fd >= 0) {
+		close(mock->drm_fd);
+	}
+	pthread_mutex_destroy(&mock->lock);
+	free(mock);
+}
+
+VGALLOC_API int vgalloc_mock_get_fd(struct vgalloc_mock *mock)
+{
+	return mock ? mock->drm_fd : -EINVAL;
+}
+
+int vgalloc__mock_op_get_fd(void *be)
+{
+	return vgalloc_mock_get_fd(be);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Kernel queries and CONTEXT_INIT.
+ */
+
+static int get_param_locked(struct vgalloc_mock *m, uint64_t param, uint64_t *out)
+{
+	uint32_t f = m->flags;
+
+	switch (param) {
+	case VGALLOC_PARAM_3D_FEATURES:
+		*out = !(f & VGALLOC_MOCK_NO_3D);
+		return 0;
+	case VGALLOC_PARAM_CAPSET_QUERY_FIX:
+		*out = 1;
+		return 0;
+	case VGALLOC_PARAM_RESOURCE_BLOB:
+		*out = !(f & VGALLOC_MOCK_NO_BLOB);
+		return 0;
+	case VGALLOC_PARAM_HOST_VISIBLE:
+		*out = !(f & VGALLOC_MOCK_NO_WINDOW);
+		return 0;
+	case VGALLOC_PARAM_CROSS_DEVICE:
+		*out = !!(f & VGALLOC_MOCK_CROSS_DEVICE);
+		return 0;
+	case VGALLOC_PARAM_CONTEXT_INIT:
+		*out = !(f & VGALLOC_MOCK_NO_CONTEXT_INIT);
+		return 0;
+	case VGALLOC_PARAM_SUPPORTED_CAPSET_IDS:
+		*out = m->capset_mask;
+		return 0;
+	case VGALLOC_PARAM_EXPLICIT_DEBUG_NAME:
+		*out = !!(f & VGALLOC_MOCK_DEBUG_NAME);
+		return 0;
+	case VGALLOC_PARAM_BLOB_ALIGNMENT:
+		/* Upstream param 9 exists only on kernels that negotiated it with the device. */
+		if (!(f & VGALLOC_MOCK_BLOB_ALIGNMENT)) {
+			return -ENOENT;
+		}
+		*out = m->host_page;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int vgalloc__mock_op_get_param(void *be, uint64_t param, uint64_t *value)
+{
+	struct vgalloc_mock *m = be;
+	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_GET_PARAM,
+					      .blob_id = param };
+	uint64_t v = 0;
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = vgalloc__mock_call_begin_locked(m, e.call);
+	if (ret == 0) {
+		ret = get_param_locked(m, param, &v);
+	}
+	if (ret == 0 && !value) {
+		ret = -EFAULT;
+	}
+	if (ret == 0) {
+		*value = v;
+		e.size = v;
+	}
+	vgalloc__mock_call_end_locked(m, &e, ret, vgalloc__mock_base_cost(m, e.call));
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static int get_capset_locked(struct vgalloc_mock *m, uint32_t id, uint32_t version, void *buf,
+			     uint32_t size)
+{
+	const struct mock_capset *cs;
+
+	if (m->capset_count == 0) {
+		return -ENOSYS; /* the kernel's answer when the device reports no capset at all */
+	}
+	if (size == 0) {
+		return -EINVAL;
+	}
+	cs = capset_find(m, id);
+	if (!cs || version > cs->version) {
+		return -EINVAL;
+	}
+	if (!buf) {
+		return -EFAULT;
+	}
+	/* No length comes back: a caller cannot tell an older host's short capset from zeros. */
+	memcpy(buf, cs->data, size < cs->size ? size : cs->size);
+	return 0;
+}
+
+int vgalloc__mock_op_get_capset(void *be, uint32_t id, uint32_t version, void *buf, uint32_t size)
+{
+	struct vgalloc_mock *m = be;
+	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_GET_CAPSET,
+					      .blob_id = id,
+					      .blob_flags = version,
+					      .size = size };
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = vgalloc__mock_call_begin_locked(m, e.call);
+	if (ret == 0) {
+		ret = get_capset_locked(m, id, version, buf, size);
+	}
+	vgalloc__mock_call_end_locked(m, &e, ret, vgalloc__mock_base_cost(m, e.call));
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static int context_init_locked(struct vgalloc_mock *m,
+			       const struct vgalloc_context_param_value *params, uint32_t count,
+			       uint64_t *out_capset)
+{
+	bool debug_name = m->flags & VGALLOC_MOCK_DEBUG_NAME;
+	bool have_capset = false, have_rings = false, have_mask = false, have_name = false;
+	uint64_t capset = 0, rings = 0, mask = 0;
+
+	if ((m->flags & VGALLOC_MOCK_NO_CONTEXT_INIT) || (m->flags & VGALLOC_MOCK_NO_3D)) {
+		return -EINVAL;
+	}
+	/* The kernel knows three unique params; DEBUG_NAME makes a fourth where it is supported. */
+	if (count == 0 || count > 4 || (count > 3 && !debug_name)) {
+		return -EINVAL;
+	}
+	if (!params) {
+		return -EFAULT;
+	}
+	if (m->context != 0) {
+		return -EEXIST;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t v = params[i].value;
+
+		switch (params[i].param) {
+		case VGALLOC_CONTEXT_PARAM_CAPSET_ID:
+			if (have_capset || v > MOCK_MAX_CAPSET_ID ||
+			    !(m->capset_mask & (1ull << v))) {
+				return -EINVAL;
+			}
+			have_capset = true;
+			capset = v;
+			break;
+		case VGALLOC_CONTEXT_PARAM_NUM_RINGS:
+			if (have_rings || v == 0 || v > MOCK_MAX_RINGS) {
+				return -EINVAL;
+			}
+			have_rings = true;
+			rings = v;
+			break;
+		case VGALLOC_CONTEXT_PARAM_POLL_RINGS_MASK:
+			if (have_mask) {
+				return -EINVAL;
+			}
+			have_mask = true;
+			mask = v;
+			break;
+		case VGALLOC_CONTEXT_PARAM_DEBUG_NAME:
+			if (!debug_name || have_name) {
+				return -EINVAL;
+			}
+			if (v == 0) {
+				return -EFAULT;
+			}
+			have_name = true;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (!have_capset) {
+		return -EINVAL;
+	}
+	/* The kernel refuses a poll mask naming rings the context does not have. */
+	if (mask != 0 && (rings >= 64 ? 0 : (mask >> rings)) != 0) {
+		return -EINVAL;
+	}
+	*out_capset = capset;
+	m->context = 2;
+	m->capset_id = (uint32_t)capset;
+	return 0;
+}
+
+int vgalloc__mock_op_context_init(void *be, const struct vgalloc_context_param_value *params,
+				  uint32_t count)
+{
+	struct vgalloc_mock *m = be;
+	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_CONTEXT_INIT,
+					      .size = count };
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = vgalloc__mock_call_begin_locked(m, e.call);
+	if (ret == 0) {
+		ret = context_init_locked(m, params, count, &e.blob_id);
+	}
+	vgalloc__mock_call_end_locked(m, &e, ret, vgalloc__mock_base_cost(m, e.call));
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+VGALLOC_API int vgalloc_mock_context_init(struct vgalloc_mock *mock, uint32_t capset_id)
+{
+	const struct vgalloc_context_param_value param = {
+		.param = VGALLOC_CONTEXT_PARAM_CAPSET_ID,
+		.value = capset_id,
+	};
+
+	if (!mock) {
+		return -EINVAL;
+	}
+	return vgalloc__mock_op_context_init(mock, &param, 1);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Ledger, trace and fault injection.
+ */
+
+VGALLOC_API int vgalloc_mock_get_ledger(struct vgalloc_mock *mock,
+					struct vgalloc_mock_ledger *ledger)
+{
+	struct vgalloc_mock_ledger l = { 0 };
+	size_t n;
+
+	if (!mock || !ledger || ledger->struct_size < sizeof(*ledger)) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&mock->lock);
+	/* Exported fds are the caller's: whether they are still open is only known by looking. */
+	vgalloc__mock_reap_locked(mock);
+	l.context = mock->context;
+	memcpy(l.calls, mock->calls, sizeof(l.calls));
+	l.failable_calls = mock->failable_calls;
+	l.live_handles = mock->live_handles;
+	l.live_blobs = mock->live_blobs;
+	l.blob_bytes = mock->blob_bytes;
+	l.window_bytes = mock->window_bytes;
+	l.mapped_blobs = mock->mapped_blobs;
+	l.open_fds = vgalloc__mock_open_fds_locked(mock);
+	l.host_allocs = mock->host_allocs;
+	l.pending_tokens = mock->pending_tokens;
+	l.order_violations = mock->order_violations;
+	l.context_lost = mock->lost;
+	l.modeled_ns = mock->modeled_ns;
+	l.capset_id = mock->capset_id;
+	pthread_mutex_unlock(&mock->lock);
+
+	n = ledger->struct_size < sizeof(l) ? ledger->struct_size : sizeof(l);
+	l.struct_size = (uint32_t)n;
+	memcpy(ledger, &l, n);
+	return 0;
+}
+
+VGALLOC_API void vgalloc_mock_reset_counters(struct vgalloc_mock *mock)
+{
+	if (!mock) {
+		return;
+	}
+	pthread_mutex_lock(&mock->lock);
+	memset(mock->calls, 0, sizeof(mock->calls));
+	mock->failable_calls = 0;
+	mock->modeled_ns = 0;
+	mock->trace_head = 0;
+	mock->trace_count = 0;
+	pthread_mutex_unlock(&mock->lock);
+}
+
+VGALLOC_API int vgalloc_mock_get_trace(struct vgalloc_mock *mock,
+				       struct vgalloc_mock_trace_entry *entries, uint32_t max)
+{
+	uint32_t n, first;
+
+	if (!mock || !entries) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&mock->lock);
+	n = mock->trace_count < max ? mock->trace_count : max;
+	if (n > INT32_MAX) {
+		n = INT32_MAX;
+	}
+	first = (mock->trace_head + MOCK_TRACE_LEN - mock->trace_count) % MOCK_TRACE_LEN;
+	for (uint32_t i = 0; i < n; i++) {
+		entries[i] = mock->trace[(first + i) % MOCK_TRACE_LEN];
+	}
+	pthread_mutex_unlock(&mock->lock);
+	return (int)n;
+}
+
+VGALLOC_API int vgalloc_mock_fail_nth(struct vgalloc_mock *mock, uint32_t call, uint32_t nth,
+				      int err)
+{
+	if (!mock || nth == 0 || err <= 0 ||
+	    (call != VGALLOC_MOCK_CALL_ANY && !vgalloc_mock_call_failable(call))) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&mock->lock);
+	mock->fault_armed = true;
+	mock->fault_fired = false;
+	mock->fault_call = call;
+	mock->fault_nth = nth;
+	mock->fault_seen = 0;
+	mock->fault_err = err;
+	pthread_mutex_unlock(&mock->lock);
+	return 0;
+}
+
+VGALLOC_API void vgalloc_mock_fail_clear(struct vgalloc_mock *mock)
+{
+	if (!mock) {
+		return;
+	}
+	pthread_mutex_lock(&mock->lock);
+	mock->fault_armed = false;
+	mock->fault_fired = false;
+	mock->fault_seen = 0;
+	pthread_mutex_unlock(&mock->lock);
+}
+
+VGALLOC_API bool vgalloc_mock_fail_fired(struct vgalloc_mock *mock)
+{
+	bool fired;
+
+	if (!mock) {
+		return false;
+	}
+	pthread_mutex_lock(&mock->lock);
+	fired = mock->fault_armed && mock->fault_fired;
+	pthread_mutex_unlock(&mock->lock);
+	return fired;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Formatting.
+ */
+
+static const char *mem_name(uint32_t mem, char *tmp, size_t size)
+{
+	switch (mem) {
+	case VGALLOC_BLOB_MEM_GUEST:
+		return "GUEST";
+	case VGALLOC_BLOB_MEM_HOST3D:
+		return "HOST3D";
+	case VGALLOC_BLOB_MEM_HOST3D_GUEST:
+		return "HOST3D_GUEST";
+	default:
+		snprintf(tmp, size, "%" PRIu32, mem);
+		return tmp;
+	}
+}
+
+static const char *flags_name(uint32_t flags, char *tmp, size_t size)
+{
+	static const char *const names[] = { "MAPPABLE", "SHAREABLE", "CROSS_DEVICE" };
+	size_t len = 0;
+
+	tmp[0] = '\0';
+	if (flags == 0) {
+		return "0";
+	}
+	for (uint32_t bit = 0; bit < 3; bit++) {
+		if (flags & (1u << bit)) {
+			len += (size_t)snprintf(tmp + len, size - len, "%s%s", len ? "|" : "",
+						names[bit]);
+		}
+	}
+	if (flags & ~7u) {
+		snprintf(tmp + len, size - len, "%s0x%" PRIx32, len ? "|" : "", flags & ~7u);
+	}
+	return tmp;
+}
+
+/*
+ * Field use per kind, beyond the obvious ones: GET_PARAM blob_id = param, size = value;
+ * GET_CAPSET blob_id = capset id, blob_flags = version, size = buffer size; CONTEXT_INIT blob_id =
+ * capset id, size = param count; host calls carry their token in `handle` (they have no GEM
+ * handle); HOST_ROUNDTRIP res_id = the newest resource the renderer now knows.
+ */
+VGALLOC_API int vgalloc_mock_format_entry(const struct vgalloc_mock_trace_entry *e, char *buf,
+					  size_t size)
+{
+	char tm[16], tf[64];
+	const char *name;
+	int r;
+
+	if (!e) {
+		return -EINVAL;
+	}
+	name = vgalloc_mock_call_name(e->call);
+	r = e->result;
+	switch (e->call) {
+	case VGALLOC_MOCK_CALL_GET_PARAM:
+		if (r == 0) {
+			return snprintf(buf, size, "%s(param=%" PRIu64 ") = 0 [value %" PRIu64 "]",
+					name, e->blob_id, e->size);
+		}
+		return snprintf(buf, size, "%s(param=%" PRIu64 ") = %d", name, e->blob_id, r);
+	case VGALLOC_MOCK_CALL_GET_CAPSET:
+		return snprintf(buf, size,
+				"%s(id=%" PRIu64 " version=%" PRIu32 " size=%" PRIu64 ") = %d",
+				name, e->blob_id, e->blob_flags, e->size, r);
+	case VGALLOC_MOCK_CALL_CONTEXT_INIT:
+		return snprintf(buf, size, "%s(capset=%" PRIu64 " params=%" PRIu64 ") = %d", name,
+				e->blob_id, e->size, r);
+	case VGALLOC_MOCK_CALL_BLOB_CREATE:
+		return snprintf(buf, size,
+				"%s(mem=%s flags=%s id=%" PRIu64 " size=%" PRIu64 " cmd=%" PRIu32
+				") = %d [handle %" PRIu32 " res %" PRIu32 "]",
+				name, mem_name(e->blob_mem, tm, sizeof(tm)),
+				flags_name(e->blob_flags, tf, sizeof(tf)), e->blob_id, e->size,
+				e->cmd_size, r, e->handle, e->res_id);
+	case VGALLOC_MOCK_CALL_BLOB_MAP:
+	case VGALLOC_MOCK_CALL_BLOB_UNMAP:
+		return snprintf(buf, size,
+				"%s(handle=%" PRIu32 " size=%" PRIu64 ") = %d [res %" PRIu32 "]",
+				name, e->handle, e->size, r, e->res_id);
+	case VGALLOC_MOCK_CALL_BLOB_EXPORT:
+	case VGALLOC_MOCK_CALL_BLOB_INFO:
+	case VGALLOC_MOCK_CALL_BLOB_DESTROY:
+	case VGALLOC_MOCK_CALL_WAIT:
+		return snprintf(buf, size,
+				"%s(handle=%" PRIu32 ") = %d [res %" PRIu32 " mem %s size %" PRIu64
+				"]",
+				name, e->handle, r, e->res_id,
+				mem_name(e->blob_mem, tm, sizeof(tm)), e->size);
+	case VGALLOC_MOCK_CALL_BLOB_IMPORT:
+		return snprintf(buf, size, "%s() = %d [handle %" PRIu32 " res %" PRIu32 "]", name,
+				r, e->handle, e->res_id);
+	case VGALLOC_MOCK_CALL_NEW_BLOB_ID:
+		return snprintf(buf, size, "%s() = %d [id %" PRIu64 "]", name, r, e->blob_id);
+	case VGALLOC_MOCK_CALL_HOST_ALLOC:
+		return snprintf(buf, size,
+				"%s(id=%" PRIu64 " size=%" PRIu64 ") = %d [host %" PRIu64
+				" token %" PRIu32 "]",
+				name, e->blob_id, e->size, r, e->host_handle, e->handle);
+	case VGALLOC_MOCK_CALL_HOST_WAIT:
+		return snprintf(buf, size, "%s(token=%" PRIu32 " cmd=%" PRIu32 ") = %d", name,
+				e->handle, e->cmd_size, r);
+	case VGALLOC_MOCK_CALL_HOST_ROUNDTRIP:
+		return snprintf(buf, size, "%s() = %d [seen res %" PRIu32 "]", name, r, e->res_id);
+	case VGALLOC_MOCK_CALL_HOST_IMPORT:
+		return snprintf(buf, size,
+				"%s(res=%" PRIu32 " size=%" PRIu64 " id=%" PRIu64
+				") = %d [host %" PRIu64 " token %" PRIu32 "]",
+				name, e->res_id, e->size, e->blob_id, r, e->host_handle, e->handle);
+	case VGALLOC_MOCK_CALL_HOST_FREE:
+		return snprintf(buf, size, "%s(host=%" PRIu64 ") = %d", name, e->host_handle, r);
+	default:
+		return snprintf(buf, size, "%s(%" PRIu32 ") = %d", name, e->call, r);
+	}
+}
