@@ -22,8 +22,10 @@ _Static_assert(sizeof(struct vgalloc_blob_info) == VGALLOC__V0_BLOB_INFO,
 bool vgalloc__blob_window(const struct vgalloc_device *dev, uint32_t blob_mem, uint32_t flags)
 {
 	(void)dev;
+	/* HOST3D_GUEST is backed by guest pages and takes no window range. */
 	return (flags & VGALLOC_BLOB_FLAG_MAPPABLE) &&
-	       (blob_mem == VGALLOC_BLOB_MEM_HOST3D || blob_mem == VGALLOC_BLOB_MEM_HOST3D_GUEST);
+	       (blob_mem == VGALLOC_BLOB_MEM_HOST3D ||
+		blob_mem == VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM);
 }
 
 static bool blob_live(struct vgalloc_device *dev, const struct vgalloc_blob *blob)
@@ -111,8 +113,10 @@ static int validate_create(const struct vgalloc_device *dev,
 	if (!info->size || !vgalloc__align_up(info->size, dev->blob_alignment, size)) {
 		return -EINVAL;
 	}
+	/* Downstream GUEST_VRAM (4) is EINVAL on mainline: only when the device is configured so. */
 	if (info->blob_mem < VGALLOC_BLOB_MEM_GUEST ||
-	    info->blob_mem > VGALLOC_BLOB_MEM_HOST3D_GUEST ||
+	    (info->blob_mem > VGALLOC_BLOB_MEM_HOST3D_GUEST &&
+	     !(info->blob_mem == VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM && dev->traits.guest_vram)) ||
 	    (info->blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE)) {
 		return -EINVAL;
 	}
@@ -432,7 +436,8 @@ static int check_resource_locked(struct vgalloc_device *dev, uint32_t handle, ui
 		return -EIO;
 	}
 	/* A non-blob resource reports blob_mem 0; a blob of another kind cannot back our memory. */
-	if (bi->blob_mem != VGALLOC_BLOB_MEM_HOST3D) {
+	if (bi->blob_mem != (dev->traits.guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM
+						    : VGALLOC_UAPI_BLOB_MEM_HOST3D)) {
 		return -EINVAL;
 	}
 	if (need_size > bi->size) {

@@ -11,32 +11,26 @@
 
 #include "private.h"
 
-_Static_assert(sizeof(struct vgalloc_device_create_info) == VGALLOC__V0_DEVICE_CREATE_INFO,
-	       "device create-info version 0 size");
+_Static_assert(offsetof(struct vgalloc_device_create_info, flavour) ==
+		       VGALLOC__V0_DEVICE_CREATE_INFO,
+	       "device create-info version 0 ends where the appended fields start");
 _Static_assert(sizeof(struct vgalloc_memory_type) == VGALLOC__V0_MEMORY_TYPE,
 	       "memory type version 0 size");
 _Static_assert(sizeof(struct vgalloc_host_hooks) == VGALLOC__V0_HOST_HOOKS,
 	       "hooks version 0 size");
-_Static_assert(sizeof(struct vgalloc_device_info) == VGALLOC__V0_DEVICE_INFO,
-	       "device info version 0 size");
+_Static_assert(offsetof(struct vgalloc_device_info, flavour) == VGALLOC__V0_DEVICE_INFO,
+	       "device info version 0 ends where the appended fields start");
 _Static_assert(sizeof(struct vgalloc_stats) == VGALLOC__V0_STATS, "stats version 0 size");
 
 /* Largest capset the library keeps; GET_CAPS reports no length, so we read up to this. */
 #define CAPSET_MAX 4096u
 
-/* Bytes of a capset that the device reads; the kernel copies min(this, host size). */
+/* Bytes of a capset the device reads: the newest layout we know, or a generous default. */
 static uint32_t capset_read_size(uint32_t id)
 {
-	switch (id) {
-	case VGALLOC_UAPI_CAPSET_VENUS:
-		return VGALLOC_UAPI_VENUS_CAPSET_SIZE;
-	case VGALLOC_UAPI_CAPSET_VIRGL:
-		return 308;
-	case VGALLOC_UAPI_CAPSET_VIRGL2:
-		return 1384;
-	default:
-		return 256;
-	}
+	uint32_t size = vgalloc__capset_layout_size(id);
+
+	return size ? size : 256;
 }
 
 static bool param_known(const struct vgalloc_device *dev, uint32_t param)
@@ -49,9 +43,24 @@ static uint64_t param_or_zero(const struct vgalloc_device *dev, uint32_t param)
 	return param_known(dev, param) ? dev->params[param] : 0;
 }
 
+/* The highest param number each flavour's kernel knows. */
+static uint32_t last_param(uint32_t flavour)
+{
+	switch (flavour) {
+	case VGALLOC_FLAVOUR_CHROMEOS:
+		return VGALLOC_UAPI_CROS_PARAM_QUERY_DEV;
+	case VGALLOC_FLAVOUR_GFXSTREAM:
+		return VGALLOC_UAPI_GFXSTREAM_PARAM_CREATE_GUEST_HANDLE;
+	default:
+		return VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT;
+	}
+}
+
 static int read_params(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info)
 {
-	for (uint32_t p = 1; p <= VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT; p++) {
+	uint32_t last = last_param(info->flavour);
+
+	for (uint32_t p = 1; p <= last; p++) {
 		uint64_t value = 0; /* the kernel writes an int: start from zero */
 		int ret;
 
@@ -71,8 +80,8 @@ static int read_params(struct vgalloc_device *dev, const struct vgalloc_device_c
 		dev->params[p] = value;
 		dev->params_present |= 1u << p;
 	}
-	/* Params beyond upstream's numbering are only taken from the caller. */
-	for (uint32_t p = VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT + 1; p <= VGALLOC_PARAM_MAX; p++) {
+	/* Params beyond the flavour's numbering are only taken from the caller. */
+	for (uint32_t p = last + 1; p <= VGALLOC_PARAM_MAX; p++) {
 		if (info->params_present & (1u << p)) {
 			dev->params[p] = info->params[p];
 			dev->params_present |= 1u << p;
@@ -120,7 +129,8 @@ static int context_init(struct vgalloc_device *dev, const struct vgalloc_device_
 		};
 	}
 	/* A kernel without EXPLICIT_DEBUG_NAME rejects the whole CONTEXT_INIT for this param. */
-	if (info->debug_name && param_or_zero(dev, VGALLOC_UAPI_PARAM_EXPLICIT_DEBUG_NAME) == 1) {
+	if (info->debug_name && info->flavour != VGALLOC_FLAVOUR_CHROMEOS &&
+	    param_or_zero(dev, VGALLOC_UAPI_PARAM_EXPLICIT_DEBUG_NAME) == 1) {
 		params[n++] = (struct vgalloc_context_param_value){
 			VGALLOC_UAPI_CONTEXT_PARAM_DEBUG_NAME, (uint64_t)(uintptr_t)info->debug_name
 		};
@@ -159,68 +169,182 @@ static int read_capset(struct vgalloc_device *dev, const struct vgalloc_device_c
 	return ret;
 }
 
-static uint32_t capset_u32(const struct vgalloc_device *dev, uint32_t offset)
+/*
+ * Parse the capset the context uses. The bytes are the device's (or the caller's copy of them):
+ * present or zero. A capset this library has no layout for is kept but not interpreted.
+ */
+static int check_capset(struct vgalloc_device *dev, struct vgalloc_capset_info *caps)
 {
-	uint32_t v = 0;
+	int ret = vgalloc__capset_parse(dev->capset_id, dev->capset, dev->capset_size,
+					VGALLOC_CAPSET_FROM_DEVICE, caps);
 
-	if (offset + 4 <= dev->capset_size) {
-		memcpy(&v, dev->capset + offset, 4);
-	}
-	return v;
-}
-
-static int check_capset(struct vgalloc_device *dev)
-{
-	if (dev->capset_id != VGALLOC_UAPI_CAPSET_VENUS) {
+	if (ret == -EOPNOTSUPP) {
+		memset(caps, 0, sizeof(*caps));
 		return 0;
 	}
-	if (capset_u32(dev, VGALLOC_UAPI_VENUS_WIRE_FORMAT_VERSION) == 0) {
-		vgalloc__log(dev, VGALLOC_LOG_ERROR, "venus capset: wire_format_version 0");
-		return -EIO;
-	}
-	if (capset_u32(dev, VGALLOC_UAPI_VENUS_USE_GUEST_VRAM) > 1) {
-		vgalloc__log(dev, VGALLOC_LOG_ERROR, "venus capset: use_guest_vram %u",
-			     capset_u32(dev, VGALLOC_UAPI_VENUS_USE_GUEST_VRAM));
+	if (ret) {
+		vgalloc__log(dev, VGALLOC_LOG_ERROR, "%s capset: a value no valid host sends",
+			     vgalloc_capset_name(dev->capset_id));
 		return -EIO;
 	}
 	return 0;
 }
 
-static void derive_traits(struct vgalloc_device *dev, uint32_t create_mode,
-			  const struct vgalloc__env *env)
+static uint32_t capset_blob_alignment(const struct vgalloc_capset_info *caps)
 {
-	uint64_t align = 4096;
-	long page = sysconf(_SC_PAGESIZE);
-	uint64_t param_align = param_or_zero(dev, VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT);
-
-	if (page > 0 && (uint64_t)page > align) {
-		align = (uint64_t)page;
+	switch (caps->id) {
+	case VGALLOC_UAPI_CAPSET_GFXSTREAM_VULKAN:
+		return caps->u.gfxstream_vulkan.blob_alignment;
+	case VGALLOC_UAPI_CAPSET_GFXSTREAM_GLES:
+	case VGALLOC_UAPI_CAPSET_GFXSTREAM_COMPOSER:
+	case VGALLOC_UAPI_CAPSET_GFXSTREAM_MAGMA:
+		return caps->u.gfxstream.blob_alignment;
+	default:
+		return 0;
 	}
-	/* Upstream param 9 is BLOB_ALIGNMENT; a value that is no sane alignment is ignored. */
-	if (param_known(dev, VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT)) {
-		if (vgalloc__is_pow2(param_align) && param_align >= 4096) {
-			align = VGALLOC__MAX(align, param_align);
+}
+
+static void raise_alignment(struct vgalloc__traits *t, uint64_t align, uint32_t source)
+{
+	if (align > t->blob_alignment) {
+		t->blob_alignment = align;
+		t->blob_alignment_source = source;
+	}
+}
+
+/* blob alignment = max(4 KiB, guest page, BLOB_ALIGNMENT, capset blobAlignment, host page). */
+static void derive_alignment(struct vgalloc_device *dev, const struct vgalloc_capset_info *caps,
+			     uint32_t host_page)
+{
+	struct vgalloc__traits *t = &dev->traits;
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t param = param_or_zero(dev, VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT);
+
+	t->blob_alignment = 4096;
+	t->blob_alignment_source = VGALLOC__ALIGN_MIN;
+	if (page > 0) {
+		raise_alignment(t, (uint64_t)page, VGALLOC__ALIGN_PAGE);
+	}
+	/* Only upstream's param 9 is BLOB_ALIGNMENT (elsewhere 9 means something else), and only
+	 * a sane alignment is one: a downstream "guest vram = 1" must never become 1 byte. */
+	if (t->flavour == VGALLOC_FLAVOUR_UPSTREAM &&
+	    param_known(dev, VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT)) {
+		if (vgalloc__is_pow2(param) && param >= 4096 && param <= (1ull << 30)) {
+			raise_alignment(t, param, VGALLOC__ALIGN_PARAM);
 		} else {
-			vgalloc__log(dev, VGALLOC_LOG_WARN, "ignoring BLOB_ALIGNMENT %llu",
-				     (unsigned long long)param_align);
+			vgalloc__log(dev, VGALLOC_LOG_WARN,
+				     "ignoring BLOB_ALIGNMENT %llu: not a power of two of at least "
+				     "4096 (a downstream kernel's param 9?)",
+				     (unsigned long long)param);
 			dev->params_present &= ~(1u << VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT);
 		}
 	}
-	dev->blob_alignment = align;
+	raise_alignment(t, capset_blob_alignment(caps), VGALLOC__ALIGN_CAPSET);
+	raise_alignment(t, host_page, VGALLOC__ALIGN_HOST_PAGE);
+	dev->blob_alignment = t->blob_alignment;
+}
 
-	/* Order of precedence: override, capset use_guest_vram, hypervisor hint, host-first. */
-	if (env->alloc_mode) {
-		dev->alloc_mode = env->alloc_mode;
-	} else if (create_mode) {
-		dev->alloc_mode = create_mode;
-	} else if (dev->capset_id == VGALLOC_UAPI_CAPSET_VENUS &&
-		   capset_u32(dev, VGALLOC_UAPI_VENUS_USE_GUEST_VRAM) == 1) {
-		dev->alloc_mode = VGALLOC_ALLOC_MODE_GUEST_FIRST;
-	} else if (dev->hypervisor_hint == VGALLOC_HYPERVISOR_STATIC) {
-		dev->alloc_mode = VGALLOC_ALLOC_MODE_GUEST_FIRST;
-	} else {
-		dev->alloc_mode = VGALLOC_ALLOC_MODE_HOST_FIRST;
+static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info,
+			  const struct vgalloc_capset_info *caps, const struct vgalloc__env *env)
+{
+	struct vgalloc__traits *t = &dev->traits;
+	bool venus = caps->id == VGALLOC_UAPI_CAPSET_VENUS;
+
+	t->flavour = info->flavour;
+	t->capset_id = dev->capset_id;
+	t->hypervisor_hint = info->hypervisor_hint;
+	t->host_visible = param_or_zero(dev, VGALLOC_UAPI_PARAM_HOST_VISIBLE) == 1;
+	t->cross_device = param_or_zero(dev, VGALLOC_UAPI_PARAM_CROSS_DEVICE) == 1;
+	t->has_3d = param_or_zero(dev, VGALLOC_UAPI_PARAM_3D_FEATURES) == 1;
+	t->placed_maps = dev->flags & VGALLOC_DEVICE_PLACED_MAPS;
+	t->no_suballoc = dev->flags & VGALLOC_DEVICE_NO_SUBALLOC;
+	t->use_guest_vram = venus ? caps->u.venus.use_guest_vram : 0;
+	t->gfxstream = caps->id == VGALLOC_UAPI_CAPSET_GFXSTREAM_VULKAN;
+	t->deferred_mapping = t->gfxstream && caps->u.gfxstream_vulkan.deferred_mapping;
+	t->max_suballoc_size = info->max_suballoc_size ? info->max_suballoc_size : 4ull << 20;
+	switch (info->flavour) {
+	case VGALLOC_FLAVOUR_CHROMEOS:
+		t->create_guest_handle =
+			param_or_zero(dev, VGALLOC_UAPI_CROS_PARAM_CREATE_GUEST_HANDLE) == 1;
+		t->guest_vram = param_or_zero(dev, VGALLOC_UAPI_CROS_PARAM_GUEST_VRAM) == 1;
+		break;
+	case VGALLOC_FLAVOUR_GFXSTREAM:
+		t->create_guest_handle =
+			param_or_zero(dev, VGALLOC_UAPI_GFXSTREAM_PARAM_CREATE_GUEST_HANDLE) == 1;
+		break;
+	default:
+		break;
 	}
+	if (dev->flags & VGALLOC_DEVICE_GUEST_VRAM) {
+		t->guest_vram = true;
+	}
+	derive_alignment(dev, caps, info->host_page_size);
+
+	/* Order of precedence (DESIGN §4 rule 2): override, configured guest vram, the capset's
+	 * use_guest_vram, the hypervisor hint, host-first. */
+	if (env->alloc_mode) {
+		t->alloc_mode = env->alloc_mode;
+		t->mode_reason = VGALLOC_MODE_REASON_ENV;
+	} else if (info->alloc_mode) {
+		t->alloc_mode = info->alloc_mode;
+		t->mode_reason = VGALLOC_MODE_REASON_OVERRIDE;
+	} else if (t->guest_vram) {
+		t->alloc_mode = VGALLOC_ALLOC_MODE_GUEST_FIRST;
+		t->mode_reason = VGALLOC_MODE_REASON_GUEST_VRAM;
+	} else if (t->use_guest_vram == 1) {
+		t->alloc_mode = VGALLOC_ALLOC_MODE_GUEST_FIRST;
+		t->mode_reason = VGALLOC_MODE_REASON_CAPSET;
+	} else if (t->hypervisor_hint == VGALLOC_HYPERVISOR_STATIC) {
+		t->alloc_mode = VGALLOC_ALLOC_MODE_GUEST_FIRST;
+		t->mode_reason = VGALLOC_MODE_REASON_HINT;
+	} else {
+		t->alloc_mode = VGALLOC_ALLOC_MODE_HOST_FIRST;
+		t->mode_reason = VGALLOC_MODE_REASON_DEFAULT;
+	}
+	dev->alloc_mode = t->alloc_mode;
+	t->types = dev->types;
+	t->type_count = dev->type_count;
+}
+
+/*
+ * The optional init self-test: one HOST3D, blob_id 0, MAPPABLE blob of the blob alignment's size,
+ * mapped and freed. Host failures only show at mmap, so without it a host that cannot map our
+ * blobs (say a 16 KiB host page with 4 KiB blobs) would fail every later allocation instead.
+ */
+static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info,
+		     const struct vgalloc_capset_info *caps)
+{
+	struct vgalloc_blob_create_info ci = {
+		.struct_size = sizeof(ci),
+		.blob_mem = VGALLOC_BLOB_MEM_HOST3D,
+		.blob_flags = info->self_test_blob_flags ? info->self_test_blob_flags
+							 : VGALLOC_BLOB_FLAG_MAPPABLE,
+		.size = dev->blob_alignment,
+	};
+	struct vgalloc_blob *blob = NULL;
+	void *ptr = NULL;
+	int ret;
+
+	if (caps->id != VGALLOC_UAPI_CAPSET_VENUS || !caps->u.venus.supports_blob_id_0) {
+		vgalloc__log(dev, VGALLOC_LOG_INFO, "self-test skipped: no blob_id 0 support");
+		return 0;
+	}
+	ret = vgalloc__blob_create(dev, &ci, &blob);
+	if (!ret) {
+		ret = vgalloc__blob_map(dev, blob, &ptr);
+		if (!ret) {
+			vgalloc__blob_unmap(dev, blob);
+		}
+		vgalloc__blob_release(dev, blob);
+	}
+	if (ret) {
+		vgalloc__log(dev, VGALLOC_LOG_ERROR,
+			     "self-test: a %llu-byte HOST3D blob (flags 0x%x) could not be created "
+			     "and mapped (%d); is the host page larger than the blob alignment?",
+			     (unsigned long long)dev->blob_alignment, ci.blob_flags, ret);
+		return -EIO;
+	}
+	return 0;
 }
 
 static int copy_memory_types(struct vgalloc_device *dev,
@@ -268,7 +392,18 @@ static int copy_memory_types(struct vgalloc_device *dev,
 		d->host_index = t.host_index;
 		d->property_flags = t.property_flags;
 		d->flags = t.flags;
+		d->min_map_alignment = t.min_map_alignment;
+		d->non_coherent_atom_size = t.non_coherent_atom_size;
+		d->buffer_image_granularity = t.buffer_image_granularity;
 		d->base_alignment = t.base_alignment;
+		/* DESIGN §4 rule 5: the consumer's base alignment, else 64 KiB for types that can
+		 * back optimal images and 4 KiB otherwise; never below the map alignment, the atom
+		 * or the buffer-image granularity. */
+		d->pool_alignment = t.base_alignment ? t.base_alignment
+			: (t.flags & VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES) ? 65536 : 4096;
+		d->pool_alignment = VGALLOC__MAX(d->pool_alignment, t.min_map_alignment);
+		d->pool_alignment = VGALLOC__MAX(d->pool_alignment, t.non_coherent_atom_size);
+		d->pool_alignment = VGALLOC__MAX(d->pool_alignment, t.buffer_image_granularity);
 	}
 	dev->type_count = info->memory_type_count;
 	return 0;
@@ -348,6 +483,7 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	struct vgalloc_device_create_info info;
 	struct vgalloc_allocator allocator;
 	struct vgalloc__env env = { 0 };
+	struct vgalloc_capset_info caps;
 	struct vgalloc_device *dev;
 	int ret;
 
@@ -366,7 +502,14 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 		return -EINVAL;
 	}
 	if (info.flags & ~(uint32_t)(VGALLOC_DEVICE_PLACED_MAPS | VGALLOC_DEVICE_ALLOW_ENV |
-				     VGALLOC_DEVICE_NO_SUBALLOC | VGALLOC_DEVICE_CONTEXT_READY)) {
+				     VGALLOC_DEVICE_NO_SUBALLOC | VGALLOC_DEVICE_CONTEXT_READY |
+				     VGALLOC_DEVICE_GUEST_VRAM | VGALLOC_DEVICE_SELF_TEST)) {
+		return -EINVAL;
+	}
+	if (info.flavour > VGALLOC_FLAVOUR_GFXSTREAM ||
+	    (info.host_page_size && (!vgalloc__is_pow2(info.host_page_size) ||
+				     info.host_page_size < 4096 || info.host_page_size > (1u << 20))) ||
+	    (info.self_test_blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE)) {
 		return -EINVAL;
 	}
 	if (info.alloc_mode > VGALLOC_ALLOC_MODE_GUEST_FIRST ||
@@ -441,13 +584,19 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 		ret = read_capset(dev, &info);
 	}
 	if (!ret) {
-		ret = check_capset(dev);
+		ret = check_capset(dev, &caps);
 	}
 	if (!ret && info.mode == VGALLOC_DEVICE_MODE_OWN) {
 		ret = context_init(dev, &info);
 		if (ret) {
 			vgalloc__log(dev, VGALLOC_LOG_ERROR, "CONTEXT_INIT failed: %d", ret);
 		}
+	}
+	if (!ret) {
+		derive_traits(dev, &info, &caps, &env);
+	}
+	if (!ret && info.mode == VGALLOC_DEVICE_MODE_OWN && (info.flags & VGALLOC_DEVICE_SELF_TEST)) {
+		ret = self_test(dev, &info, &caps);
 	}
 	if (ret) {
 		if (ret > 0 || ret < -4095) {
@@ -456,7 +605,6 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 		device_free(dev);
 		return ret;
 	}
-	derive_traits(dev, info.alloc_mode, &env);
 	vgalloc__log(dev, VGALLOC_LOG_INFO, "device ready: backend %s, %s mode, %s, blob alignment %llu",
 		     dev->ops->name, dev->mode == VGALLOC_DEVICE_MODE_OWN ? "own" : "adopt",
 		     dev->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first" : "host-first",
@@ -517,8 +665,13 @@ int vgalloc_device_get_info(const struct vgalloc_device *dev, struct vgalloc_dev
 	info.blob_alignment = dev->blob_alignment;
 	info.flags = dev->flags;
 	info.memory_type_count = dev->type_count;
-	info.has_host_visible = param_or_zero(dev, VGALLOC_UAPI_PARAM_HOST_VISIBLE) == 1;
-	info.has_cross_device = param_or_zero(dev, VGALLOC_UAPI_PARAM_CROSS_DEVICE) == 1;
+	info.has_host_visible = dev->traits.host_visible;
+	info.has_cross_device = dev->traits.cross_device;
+	info.flavour = dev->traits.flavour;
+	info.mode_reason = dev->traits.mode_reason;
+	info.guest_vram = dev->traits.guest_vram;
+	info.create_guest_handle = dev->traits.create_guest_handle;
+	info.max_suballoc_size = dev->traits.max_suballoc_size;
 	return vgalloc__struct_out(out, &info, VGALLOC__V0_DEVICE_INFO, sizeof(info));
 }
 

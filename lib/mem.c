@@ -112,7 +112,7 @@ static int create_host_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
 	uint32_t cmd_size = 0;
 	struct vgalloc_blob_create_info info = {
 		.struct_size = sizeof(info),
-		.blob_mem = VGALLOC_BLOB_MEM_HOST3D,
+		.blob_mem = mem->blob_mem,
 		.blob_flags = mem->blob_flags,
 		.size = mem->committed,
 		.blob_id = mem->blob_id,
@@ -147,7 +147,7 @@ static int guest_first(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 {
 	struct vgalloc_blob_create_info info = {
 		.struct_size = sizeof(info),
-		.blob_mem = VGALLOC_BLOB_MEM_HOST3D,
+		.blob_mem = mem->blob_mem,
 		.blob_flags = mem->blob_flags,
 		.size = mem->committed,
 		.blob_id = mem->blob_id,
@@ -241,8 +241,9 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 		      struct vgalloc_mem **out_mem)
 {
 	struct vgalloc_request req;
-	struct vgalloc__plan plan;
+	struct vgalloc_plan plan;
 	struct vgalloc_mem *mem;
+	uint32_t type;
 	int ret;
 
 	if (!dev || !out_mem) {
@@ -252,10 +253,16 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 	if (ret) {
 		return ret;
 	}
-	ret = vgalloc__plan_request(dev, &req, &plan);
+	ret = vgalloc__plan(&dev->traits, &req, &plan, NULL);
 	if (ret) {
 		return ret;
 	}
+	/* Suballocation is decided by the plan and carried out by the pools; until they exist,
+	 * every allocation takes its path with a blob of its own. */
+	if (plan.path == VGALLOC_PATH_UNSUPPORTED || plan.path == VGALLOC_PATH_GUEST_HANDLE) {
+		return -EOPNOTSUPP;
+	}
+	vgalloc__find_type(&dev->traits, plan.memory_type, &type);
 	if (!dev->has_hooks) {
 		return -EOPNOTSUPP;
 	}
@@ -266,8 +273,9 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 		return -ENOMEM;
 	}
 	mem->path = plan.path;
-	mem->memory_type = plan.memory_type;
+	mem->memory_type = type;
 	mem->blob_flags = plan.blob_flags;
+	mem->blob_mem = plan.blob_mem;
 	mem->export_types = req.export_handle_types;
 	mem->allocate_flags = req.allocate_flags;
 	mem->size = req.size;

@@ -1,17 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The allocation plan: which path a request takes, which blob_mem and blob flags its blob gets and
- * how large it is. A pure function of the device's traits and the request, so it can be tested
- * with plain data and later explained.
+ * The policy: how a request is allocated (path, blob_mem, blob flags, call order, suballocation,
+ * pool key, sizes, alignment) as a pure function of the device's traits and the request. Reasons
+ * are written only when a caller asks for them, so the allocation path pays nothing for them.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "private.h"
 
-static int find_type(const struct vgalloc_device *dev, uint32_t host_index, uint32_t *out)
+_Static_assert(sizeof(struct vgalloc_plan) == VGALLOC__V0_PLAN, "plan version 0 size");
+
+/* gfxstream's guest suballocates host-visible memory in blocks of at least this size. */
+#define GFXSTREAM_BLOCK_SIZE (16ull << 20)
+#define DEFAULT_BLOCK_SIZE (4ull << 20)
+
+void vgalloc__why(struct vgalloc__why *w, const char *fmt, ...)
 {
-	for (uint32_t i = 0; i < dev->type_count; i++) {
-		if (dev->types[i].host_index == host_index) {
+	va_list ap;
+	int n;
+
+	if (!w) {
+		return;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(w->len < w->size ? w->buf + w->len : NULL,
+		      w->len < w->size ? w->size - w->len : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0) {
+		w->len += (size_t)n;
+	}
+}
+
+int vgalloc__find_type(const struct vgalloc__traits *t, uint32_t host_index, uint32_t *out)
+{
+	for (uint32_t i = 0; i < t->type_count; i++) {
+		if (t->types[i].host_index == host_index) {
 			*out = i;
 			return 0;
 		}
@@ -19,65 +44,458 @@ static int find_type(const struct vgalloc_device *dev, uint32_t host_index, uint
 	return -EINVAL;
 }
 
-int vgalloc__plan_request(const struct vgalloc_device *dev, const struct vgalloc_request *req,
-			  struct vgalloc__plan *plan)
+static void add_step(uint32_t *steps, uint32_t *count, uint32_t step)
 {
-	const uint32_t known_exports = VGALLOC_HANDLE_TYPE_OPAQUE_FD | VGALLOC_HANDLE_TYPE_DMA_BUF;
-	bool host_visible, exported, guest_first;
-	uint32_t type;
-	int ret;
+	if (*count < VGALLOC_PLAN_MAX_STEPS) {
+		steps[(*count)++] = step;
+	}
+}
 
-	if (!req->size || (req->alignment && !vgalloc__is_pow2(req->alignment))) {
+#define ALLOC(s) add_step(plan->alloc_steps, &plan->alloc_step_count, VGALLOC_STEP_##s)
+#define MAP(s) add_step(plan->map_steps, &plan->map_step_count, VGALLOC_STEP_##s)
+
+static const char *flag_names(uint32_t flags, char *buf, size_t size)
+{
+	static const char *const names[] = { "MAPPABLE", "SHAREABLE", "CROSS_DEVICE",
+					     "CREATE_GUEST_HANDLE" };
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(names); i++) {
+		if (flags & (1u << i)) {
+			len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+						len ? "|" : "", names[i]);
+		}
+	}
+	if (!flags) {
+		snprintf(buf, size, "none");
+	}
+	return buf;
+}
+
+static const char *blob_mem_name(uint32_t mem)
+{
+	switch (mem) {
+	case VGALLOC_UAPI_BLOB_MEM_GUEST:
+		return "GUEST";
+	case VGALLOC_UAPI_BLOB_MEM_HOST3D:
+		return "HOST3D";
+	case VGALLOC_UAPI_BLOB_MEM_HOST3D_GUEST:
+		return "HOST3D_GUEST";
+	case VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM:
+		return "GUEST_VRAM";
+	default:
+		return "none";
+	}
+}
+
+/* The never-suballocate list of DESIGN §4 rule 6, in both modes. */
+static uint32_t no_suballoc_reasons(const struct vgalloc__traits *t, const struct vgalloc_request *r,
+				    bool host_visible, uint32_t path)
+{
+	uint32_t why = 0;
+
+	if (!host_visible) {
+		why |= VGALLOC_NO_SUBALLOC_NOT_HOST_VISIBLE;
+	}
+	if (r->export_handle_types) {
+		why |= VGALLOC_NO_SUBALLOC_EXPORT;
+	}
+	if (r->flags & VGALLOC_REQUEST_IMPORT_FD) {
+		why |= VGALLOC_NO_SUBALLOC_IMPORT_FD;
+	}
+	if (r->flags & VGALLOC_REQUEST_IMPORT_HOST_POINTER) {
+		why |= VGALLOC_NO_SUBALLOC_HOST_POINTER;
+	}
+	if (r->flags & VGALLOC_REQUEST_IMPORT_AHB) {
+		why |= VGALLOC_NO_SUBALLOC_AHB;
+	}
+	if (r->flags & VGALLOC_REQUEST_DEDICATED_REQUIRED) {
+		why |= VGALLOC_NO_SUBALLOC_DEDICATED_REQUIRED;
+	}
+	if (r->flags & VGALLOC_REQUEST_DEDICATED_IMAGE) {
+		why |= VGALLOC_NO_SUBALLOC_DEDICATED_IMAGE;
+	}
+	if ((r->allocate_flags & VGALLOC_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY) ||
+	    r->opaque_capture_address) {
+		why |= VGALLOC_NO_SUBALLOC_CAPTURE_REPLAY;
+	}
+	if (r->allocate_flags & VGALLOC_ALLOCATE_ZERO_INITIALIZE) {
+		why |= VGALLOC_NO_SUBALLOC_ZERO_INITIALIZE;
+	}
+	if (r->flags & VGALLOC_REQUEST_PRIORITY) {
+		why |= VGALLOC_NO_SUBALLOC_PRIORITY;
+	}
+	if (r->flags & VGALLOC_REQUEST_WSI) {
+		why |= VGALLOC_NO_SUBALLOC_WSI;
+	}
+	if ((r->flags & VGALLOC_REQUEST_PLACED_MAP) || t->placed_maps) {
+		why |= VGALLOC_NO_SUBALLOC_PLACED_MAP;
+	}
+	if (t->no_suballoc) {
+		why |= VGALLOC_NO_SUBALLOC_DISABLED;
+	}
+	if (r->size > t->max_suballoc_size) {
+		why |= VGALLOC_NO_SUBALLOC_TOO_LARGE;
+	}
+	if (path == VGALLOC_PATH_GUEST_HANDLE) {
+		why |= VGALLOC_NO_SUBALLOC_GUEST_HANDLE;
+	}
+	if (t->gfxstream && t->deferred_mapping) {
+		why |= VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING;
+	}
+	return why;
+}
+
+static const char *const no_suballoc_text[] = {
+	"not host-visible: nothing to map, so nothing to share a blob for",
+	"exported: an exported allocation must own its whole blob",
+	"imported from a dma-buf: the blob is someone else's",
+	"host-pointer import: the memory is the application's",
+	"Android hardware buffer import: the buffer owns its memory",
+	"the resource requires a dedicated allocation",
+	"dedicated to an image",
+	"capture/replay address: the address must be reproducible per allocation",
+	"zero-initialise: the host zeroes whole allocations",
+	"explicit priority: priority is per host allocation",
+	"WSI or prime-blit memory",
+	"placed maps: a placed map of part of a blob needs a partial mmap the kernel refuses",
+	"suballocation disabled by the device option or VGALLOC_NO_SUBALLOC",
+	"larger than the largest suballocation",
+	"guest-handle blob",
+	"gfxstream deferredMapping: one host allocation per blob id",
+};
+
+const char *vgalloc_no_suballoc_name(uint32_t bit)
+{
+	static const char *const names[] = {
+		"not-host-visible", "export",      "import-fd",        "host-pointer",
+		"ahb",              "dedicated-required", "dedicated-image", "capture-replay",
+		"zero-initialize",  "priority",    "wsi",              "placed-map",
+		"disabled",         "too-large",   "guest-handle",     "deferred-mapping",
+	};
+
+	for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(names); i++) {
+		if (bit == 1u << i) {
+			return names[i];
+		}
+	}
+	return "unknown";
+}
+
+const char *vgalloc_step_name(uint32_t step)
+{
+	static const char *const names[] = {
+		"unknown",     "new_blob_id",  "host_alloc",   "host_wait",
+		"create_blob", "roundtrip",    "host_import",  "prime_import",
+		"resource_info", "map",        "suballocate",  "placeholder_submit",
+	};
+
+	return step < VGALLOC__ARRAY_SIZE(names) ? names[step] : "unknown";
+}
+
+static int check_request(const struct vgalloc__traits *t, const struct vgalloc_request *r,
+			 uint32_t *type)
+{
+	if (!r->size || (r->alignment && !vgalloc__is_pow2(r->alignment))) {
 		return -EINVAL;
 	}
-	ret = find_type(dev, req->memory_type, &type);
+	if ((r->flags & VGALLOC_REQUEST_IMPORT_FD) && r->import_fd < 0) {
+		return -EINVAL;
+	}
+	return vgalloc__find_type(t, r->memory_type, type);
+}
+
+/* Flags per DESIGN §4 rule 3. */
+static uint32_t blob_flags_for(const struct vgalloc__traits *t, const struct vgalloc_request *r,
+			       bool host_visible, struct vgalloc__why *why)
+{
+	bool exported = r->export_handle_types != 0;
+	bool guest_first = t->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST;
+	uint32_t flags = 0;
+
+	if (host_visible) {
+		flags |= VGALLOC_BLOB_FLAG_MAPPABLE;
+		vgalloc__why(why, "  MAPPABLE: the memory type is host-visible\n");
+	} else if (guest_first && exported) {
+		flags |= VGALLOC_BLOB_FLAG_MAPPABLE;
+		vgalloc__why(why, "  MAPPABLE: guest-first export needs a window-backed blob\n");
+	}
+	if (exported) {
+		flags |= VGALLOC_BLOB_FLAG_SHAREABLE;
+		vgalloc__why(why, "  SHAREABLE: the allocation is exportable\n");
+	}
+	if ((r->export_handle_types & VGALLOC_HANDLE_TYPE_DMA_BUF) && t->cross_device) {
+		flags |= VGALLOC_BLOB_FLAG_CROSS_DEVICE;
+		vgalloc__why(why, "  CROSS_DEVICE: dma-buf export and the kernel's CROSS_DEVICE\n");
+	}
+	return flags;
+}
+
+static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_request *r,
+			bool host_visible, struct vgalloc_plan *plan, struct vgalloc__why *why)
+{
+	const uint32_t known = VGALLOC_HANDLE_TYPE_OPAQUE_FD | VGALLOC_HANDLE_TYPE_DMA_BUF;
+	bool exported = r->export_handle_types != 0;
+	bool guest_first = t->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST;
+	uint32_t main_mem = t->guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM
+					  : VGALLOC_UAPI_BLOB_MEM_HOST3D;
+
+	if (r->flags & (VGALLOC_REQUEST_IMPORT_HOST_POINTER | VGALLOC_REQUEST_IMPORT_AHB)) {
+		plan->path = VGALLOC_PATH_UNSUPPORTED;
+		vgalloc__why(why, "path: unsupported — host-pointer and AHB imports have no virtio-gpu "
+				  "path in this library\n");
+		return;
+	}
+	if (r->export_handle_types & ~known) {
+		plan->path = VGALLOC_PATH_UNSUPPORTED;
+		vgalloc__why(why, "path: unsupported — only OPAQUE_FD and DMA_BUF export exist here\n");
+		return;
+	}
+	if (r->flags & VGALLOC_REQUEST_IMPORT_FD) {
+		plan->path = VGALLOC_PATH_IMPORT;
+		plan->blob_mem = main_mem;
+		plan->blob_flags = host_visible ? VGALLOC_BLOB_FLAG_MAPPABLE : 0;
+		vgalloc__why(why, "path: import — PRIME import (dedup'd by GEM handle), RESOURCE_INFO "
+				  "checks, a round trip so the renderer sees the resource, host import\n");
+		ALLOC(NEW_BLOB_ID);
+		ALLOC(PRIME_IMPORT);
+		ALLOC(RESOURCE_INFO);
+		ALLOC(ROUNDTRIP);
+		ALLOC(HOST_IMPORT);
+		if (host_visible) {
+			MAP(MAP);
+		}
+		return;
+	}
+	if (t->create_guest_handle && exported && (r->flags & VGALLOC_REQUEST_DEDICATED_IMAGE)) {
+		plan->path = VGALLOC_PATH_GUEST_HANDLE;
+		plan->blob_mem = VGALLOC_UAPI_BLOB_MEM_GUEST;
+		plan->blob_flags = VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE |
+				   VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE;
+		vgalloc__why(why, "path: guest-handle — the flavour's CREATE_GUEST_HANDLE is 1 and an "
+				  "exported image gets a GUEST blob with a host handle, then a "
+				  "placeholder submit and wait\n");
+		ALLOC(NEW_BLOB_ID);
+		ALLOC(CREATE_BLOB);
+		ALLOC(PLACEHOLDER_SUBMIT);
+		MAP(MAP);
+		return;
+	}
+	if (!host_visible && !exported) {
+		plan->path = VGALLOC_PATH_HOST_ONLY;
+		vgalloc__why(why, "path: host-only — not host-visible and not exported: no blob is "
+				  "ever needed\n");
+		ALLOC(NEW_BLOB_ID);
+		ALLOC(HOST_ALLOC);
+		return;
+	}
+	plan->blob_mem = main_mem;
+	plan->blob_flags = blob_flags_for(t, r, host_visible, NULL);
+	if (guest_first) {
+		plan->path = VGALLOC_PATH_GUEST_FIRST;
+		vgalloc__why(why, "path: guest-first — the guest creates the blob in the window, a "
+				  "round trip lets the renderer see it, the host imports it\n");
+		ALLOC(NEW_BLOB_ID);
+		ALLOC(CREATE_BLOB);
+		ALLOC(ROUNDTRIP);
+		ALLOC(HOST_IMPORT);
+		MAP(MAP);
+	} else if (exported || (t->gfxstream && !t->deferred_mapping)) {
+		plan->path = VGALLOC_PATH_HOST_FIRST_EAGER;
+		vgalloc__why(why, exported ? "path: host-first eager — exported memory needs its blob "
+					     "now: host alloc, wait, blob by id\n"
+					   : "path: host-first eager — gfxstream without "
+					     "deferredMapping creates blobs with their memory\n");
+		ALLOC(NEW_BLOB_ID);
+		ALLOC(HOST_ALLOC);
+		ALLOC(HOST_WAIT);
+		ALLOC(CREATE_BLOB);
+		MAP(MAP);
+	} else {
+		plan->path = VGALLOC_PATH_HOST_FIRST_LAZY;
+		vgalloc__why(why, "path: host-first lazy — the host allocates now; the blob is created "
+				  "at the first map, so memory never mapped costs no blob%s\n",
+			     t->gfxstream ? " (gfxstream deferredMapping)" : "");
+		ALLOC(NEW_BLOB_ID);
+		ALLOC(HOST_ALLOC);
+		MAP(HOST_WAIT);
+		MAP(CREATE_BLOB);
+		MAP(MAP);
+	}
+	if (why) {
+		char names[64];
+
+		vgalloc__why(why, "blob: %s%s, flags %s\n", blob_mem_name(plan->blob_mem),
+			     t->guest_vram ? " (configured GUEST_VRAM blobs)" : "",
+			     flag_names(plan->blob_flags, names, sizeof(names)));
+		blob_flags_for(t, r, host_visible, why);
+	}
+}
+
+int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request *r,
+		  struct vgalloc_plan *plan, struct vgalloc__why *why)
+{
+	const struct vgalloc__mem_type *type;
+	bool host_visible;
+	uint32_t index;
+	int ret;
+
+	ret = check_request(t, r, &index);
 	if (ret) {
 		return ret;
 	}
-	if (!vgalloc__align_up(req->size, dev->blob_alignment, &plan->size)) {
+	memset(plan, 0, sizeof(*plan));
+	plan->struct_size = sizeof(*plan);
+	type = &t->types[index];
+	if (!vgalloc__align_up(r->size, t->blob_alignment, &plan->size)) {
 		return -EINVAL;
 	}
-	if ((req->flags & VGALLOC_REQUEST_IMPORT_FD) && req->import_fd < 0) {
-		return -EINVAL;
-	}
-	/* Host pointers and AHBs need paths this device does not implement. */
-	if (req->flags & (VGALLOC_REQUEST_IMPORT_HOST_POINTER | VGALLOC_REQUEST_IMPORT_AHB)) {
-		return -EOPNOTSUPP;
-	}
-	if (req->export_handle_types & ~known_exports) {
-		return -EOPNOTSUPP;
+	host_visible = type->property_flags & VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE;
+	plan->memory_type = type->host_index;
+	plan->alloc_mode = t->alloc_mode;
+	plan->alignment = t->blob_alignment;
+	vgalloc__why(why, "request: %llu bytes of host memory type %u (%s)\n",
+		     (unsigned long long)r->size, type->host_index,
+		     host_visible ? "host-visible" : "device-local only");
+
+	choose_path(t, r, host_visible, plan, why);
+	if (why && plan->blob_mem) {
+		vgalloc__why(why, "size: %llu (rounded up to the %llu-byte blob alignment)\n",
+			     (unsigned long long)plan->size,
+			     (unsigned long long)t->blob_alignment);
 	}
 
-	host_visible = dev->types[type].property_flags & VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE;
-	exported = req->export_handle_types != 0;
-	guest_first = dev->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST;
-
-	plan->memory_type = type;
-	plan->blob_mem = VGALLOC_BLOB_MEM_HOST3D;
-	plan->blob_flags = 0;
-	if (host_visible || (guest_first && exported)) {
-		plan->blob_flags |= VGALLOC_BLOB_FLAG_MAPPABLE;
+	plan->no_suballoc = no_suballoc_reasons(t, r, host_visible, plan->path);
+	if (plan->path == VGALLOC_PATH_UNSUPPORTED || plan->no_suballoc) {
+		plan->suballocate = 0;
+		if (why) {
+			vgalloc__why(why, "suballocate: no —");
+			for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(no_suballoc_text); i++) {
+				if (plan->no_suballoc & (1u << i)) {
+					vgalloc__why(why, " %s;", no_suballoc_text[i]);
+				}
+			}
+			vgalloc__why(why, "\n");
+		}
+		return 0;
 	}
-	if (exported) {
-		plan->blob_flags |= VGALLOC_BLOB_FLAG_SHAREABLE;
-	}
-	if ((req->export_handle_types & VGALLOC_HANDLE_TYPE_DMA_BUF) &&
-	    dev->params[VGALLOC_UAPI_PARAM_CROSS_DEVICE] == 1) {
-		plan->blob_flags |= VGALLOC_BLOB_FLAG_CROSS_DEVICE;
-	}
-
-	if (req->flags & VGALLOC_REQUEST_IMPORT_FD) {
-		plan->path = VGALLOC_PATH_IMPORT;
-		plan->blob_flags = host_visible ? VGALLOC_BLOB_FLAG_MAPPABLE : 0;
-	} else if (!host_visible && !exported) {
-		plan->path = VGALLOC_PATH_HOST_ONLY;
-		plan->blob_mem = 0;
-	} else if (guest_first) {
-		plan->path = VGALLOC_PATH_GUEST_FIRST;
-	} else if (exported) {
-		plan->path = VGALLOC_PATH_HOST_FIRST_EAGER;
-	} else {
-		plan->path = VGALLOC_PATH_HOST_FIRST_LAZY;
-	}
+	/* A range of a pool block: aligned to the pool base alignment, keyed so that only
+	 * allocations that could share one blob share a pool. */
+	plan->suballocate = 1;
+	plan->alignment = VGALLOC__MAX(type->pool_alignment, r->alignment);
+	plan->pool_key = (uint64_t)type->host_index << 32 |
+			 (uint64_t)(r->allocate_flags & 0xffff) << 16 |
+			 (uint64_t)(plan->blob_flags & 0xff) << 8 | plan->alloc_mode;
+	plan->min_block_size = t->gfxstream ? GFXSTREAM_BLOCK_SIZE : DEFAULT_BLOCK_SIZE;
+	memmove(plan->alloc_steps + 1, plan->alloc_steps,
+		sizeof(plan->alloc_steps[0]) * (VGALLOC_PLAN_MAX_STEPS - 1));
+	plan->alloc_steps[0] = VGALLOC_STEP_SUBALLOCATE;
+	plan->alloc_step_count = VGALLOC__MIN(plan->alloc_step_count + 1, VGALLOC_PLAN_MAX_STEPS);
+	vgalloc__why(why,
+		     "suballocate: yes — host-visible, not exported, imported, dedicated or "
+		     "special; pool key 0x%llx, offsets aligned to %llu (pool base alignment of "
+		     "type %u%s), blocks of at least %llu MiB; the steps after 'suballocate' run "
+		     "only when the pool needs a new block\n",
+		     (unsigned long long)plan->pool_key, (unsigned long long)plan->alignment,
+		     type->host_index, r->alignment > type->pool_alignment ? ", raised by the hint" : "",
+		     (unsigned long long)(plan->min_block_size >> 20));
 	return 0;
+}
+
+static void explain_steps(struct vgalloc__why *w, const char *when, const uint32_t *steps,
+			  uint32_t n)
+{
+	if (!n) {
+		return;
+	}
+	vgalloc__why(w, "steps %s:", when);
+	for (uint32_t i = 0; i < n; i++) {
+		vgalloc__why(w, "%s %s", i ? "," : "", vgalloc_step_name(steps[i]));
+	}
+	vgalloc__why(w, "\n");
+}
+
+static void explain_device(const struct vgalloc__traits *t, struct vgalloc__why *w)
+{
+	static const char *const reasons[] = {
+		"",
+		"VGALLOC_ALLOC_MODE in the environment (the consumer allowed overrides)",
+		"the create-info's alloc_mode override",
+		"configured GUEST_VRAM blobs imply guest-first",
+		"the Venus capset says use_guest_vram = 1",
+		"the hypervisor hint says static mappings",
+		"nothing asks for guest-first (use_guest_vram = 0 or absent, no override, no "
+		"static hint)",
+	};
+	static const char *const align_src[] = { "the 4 KiB minimum", "the guest page size",
+						 "the kernel's BLOB_ALIGNMENT param",
+						 "the capset's blobAlignment",
+						 "the host page size from the create-info" };
+
+	vgalloc__why(w, "device: %s — %s\n",
+		     t->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first" : "host-first",
+		     t->mode_reason < VGALLOC__ARRAY_SIZE(reasons) ? reasons[t->mode_reason] : "?");
+	vgalloc__why(w, "blob alignment: %llu (from %s)\n", (unsigned long long)t->blob_alignment,
+		     t->blob_alignment_source < VGALLOC__ARRAY_SIZE(align_src)
+			     ? align_src[t->blob_alignment_source]
+			     : "?");
+}
+
+int vgalloc_plan_request(const struct vgalloc_device *dev, const struct vgalloc_request *ureq,
+			 struct vgalloc_plan *out)
+{
+	struct vgalloc_request req;
+	struct vgalloc_plan plan;
+	uint32_t size;
+	int ret;
+
+	if (!dev || !out) {
+		return -EINVAL;
+	}
+	memcpy(&size, out, sizeof(size));
+	if (size < VGALLOC__V0_PLAN) {
+		return -EINVAL;
+	}
+	ret = vgalloc__struct_in(ureq, VGALLOC__V0_REQUEST, sizeof(req), &req);
+	if (ret) {
+		return ret;
+	}
+	ret = vgalloc__plan(&dev->traits, &req, &plan, NULL);
+	if (ret) {
+		return ret;
+	}
+	return vgalloc__struct_out(out, &plan, VGALLOC__V0_PLAN, sizeof(plan));
+}
+
+int vgalloc_plan_explain(const struct vgalloc_device *dev, const struct vgalloc_request *ureq,
+			 char *buf, size_t size)
+{
+	struct vgalloc__why w = { buf, size, 0 };
+	struct vgalloc_request req;
+	struct vgalloc_plan plan;
+	int ret;
+
+	if (!dev || (!buf && size)) {
+		return -EINVAL;
+	}
+	if (size) {
+		buf[0] = 0;
+	}
+	explain_device(&dev->traits, &w);
+	if (ureq) {
+		ret = vgalloc__struct_in(ureq, VGALLOC__V0_REQUEST, sizeof(req), &req);
+		if (!ret) {
+			ret = vgalloc__plan(&dev->traits, &req, &plan, &w);
+		}
+		if (ret) {
+			return ret;
+		}
+		explain_steps(&w, "at alloc", plan.alloc_steps, plan.alloc_step_count);
+		explain_steps(&w, "at first map", plan.map_steps, plan.map_step_count);
+	}
+	if (size && w.len >= size) {
+		buf[size - 1] = 0;
+	}
+	return w.len > (size_t)INT32_MAX ? -EOVERFLOW : (int)w.len;
 }

@@ -34,6 +34,7 @@
 #define VGALLOC__V0_BLOB_INFO 56u
 #define VGALLOC__V0_REQUEST 72u
 #define VGALLOC__V0_MEM_INFO 72u
+#define VGALLOC__V0_PLAN 136u
 
 static inline bool vgalloc__is_pow2(uint64_t v)
 {
@@ -155,8 +156,52 @@ struct vgalloc__mem_type {
 	uint32_t host_index;
 	uint32_t property_flags;
 	uint32_t flags;
-	uint64_t base_alignment;
+	uint64_t min_map_alignment;
+	uint64_t non_coherent_atom_size;
+	uint64_t buffer_image_granularity;
+	uint64_t base_alignment; /* as given, 0 = derived */
+	uint64_t pool_alignment; /* the pool base alignment in force (DESIGN §4 rule 5) */
 };
+
+/*
+ * Everything the policy reads: derived once at device create, then read-only. The policy is a
+ * pure function of these and a request.
+ */
+struct vgalloc__traits {
+	uint32_t flavour;
+	uint32_t capset_id;
+	uint32_t alloc_mode;  /* HOST_FIRST or GUEST_FIRST */
+	uint32_t mode_reason; /* enum vgalloc_mode_reason */
+	uint32_t hypervisor_hint;
+	uint32_t use_guest_vram; /* the Venus capset's field (0 when absent) */
+	bool host_visible;
+	bool cross_device;
+	bool has_3d;
+	bool guest_vram;          /* GUEST_VRAM blobs (blob_mem 4) */
+	bool create_guest_handle; /* the flavour's CREATE_GUEST_HANDLE param is 1 */
+	bool placed_maps;
+	bool no_suballoc;
+	bool gfxstream;           /* a gfxstream Vulkan capset */
+	bool deferred_mapping;    /* its deferredMapping field */
+	uint32_t blob_alignment_source; /* what set blob_alignment, for explanations */
+	uint64_t blob_alignment;
+	uint64_t max_suballoc_size;
+	const struct vgalloc__mem_type *types;
+	uint32_t type_count;
+};
+
+enum vgalloc__align_source {
+	VGALLOC__ALIGN_MIN = 0,
+	VGALLOC__ALIGN_PAGE,
+	VGALLOC__ALIGN_PARAM,
+	VGALLOC__ALIGN_CAPSET,
+	VGALLOC__ALIGN_HOST_PAGE,
+};
+
+/* Capsets (caps.c). */
+int vgalloc__capset_parse(uint32_t id, const void *data, uint32_t size, uint32_t source,
+			  struct vgalloc_capset_info *info);
+uint32_t vgalloc__capset_layout_size(uint32_t id);
 
 struct vgalloc_device {
 	uint32_t magic;
@@ -182,6 +227,7 @@ struct vgalloc_device {
 
 	struct vgalloc__mem_type *types;
 	uint32_t type_count;
+	struct vgalloc__traits traits;
 	struct vgalloc_host_hooks hooks;
 	bool has_hooks;
 
@@ -254,15 +300,19 @@ void vgalloc__blob_destroy_all(struct vgalloc_device *dev);
 /* Memory internals. */
 void vgalloc__mem_destroy_all(struct vgalloc_device *dev);
 
-/* The allocation plan for a request (the policy issue grows this into the full engine). */
-struct vgalloc__plan {
-	uint32_t path;
-	uint32_t blob_mem;
-	uint32_t blob_flags;
-	uint32_t memory_type; /* index into dev->types */
-	uint64_t size;        /* rounded */
+/*
+ * The policy: (traits, request) → plan. `why` is NULL on the hot path; vgalloc_plan_explain()
+ * passes a text buffer and gets every decision's reason.
+ */
+struct vgalloc__why {
+	char *buf;
+	size_t size;
+	size_t len;
 };
-int vgalloc__plan_request(const struct vgalloc_device *dev, const struct vgalloc_request *req,
-			  struct vgalloc__plan *plan);
+void vgalloc__why(struct vgalloc__why *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request *req,
+		  struct vgalloc_plan *plan, struct vgalloc__why *why);
+/* Index of the memory type with this host index in t->types, or -EINVAL. */
+int vgalloc__find_type(const struct vgalloc__traits *t, uint32_t host_index, uint32_t *out);
 
 #endif

@@ -446,8 +446,18 @@ static void device_create__versioned_struct_rules(void **state)
 	assert_int_equal(vgalloc_mock_get_hooks(mock, 0, &f.hooks), 0);
 	memset(&big, 0, sizeof(big));
 	fx_create_info(&f, &(struct fx_opts){ 0 }, types, &big.ci);
-	big.ci.struct_size = sizeof(big.ci) - 8;
+	big.ci.struct_size = 248 - 8; /* below version 0 */
 	assert_int_equal(vgalloc_device_create(&big.ci, &dev), -EINVAL);
+	/* A version-0 caller: the appended fields read as zero (defaults). */
+	big.ci.struct_size = 248;
+	big.ci.flavour = 99; /* past the caller's struct: must be ignored */
+	assert_int_equal(vgalloc_device_create(&big.ci, &dev), 0);
+	vgalloc_device_destroy(dev);
+	dev = NULL;
+	big.ci.flavour = 0;
+	vgalloc_mock_destroy(mock);
+	mock = fx_mock_new(&(struct fx_opts){ 0 });
+	big.ci.backend_object = mock;
 	big.ci.struct_size = 0;
 	assert_int_equal(vgalloc_device_create(&big.ci, &dev), -EINVAL);
 	big.ci.struct_size = sizeof(big);
