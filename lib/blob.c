@@ -87,12 +87,22 @@ static struct vgalloc_blob *table_get_locked(struct vgalloc_device *dev, uint32_
 	return handle < dev->by_handle_cap ? dev->by_handle[handle] : NULL;
 }
 
-static void gem_close_locked(struct vgalloc_device *dev, uint32_t handle)
+/* import_lock held. Never logs: the log callback must not run under a library lock. */
+static int gem_close_locked(struct vgalloc_device *dev, uint32_t handle)
 {
-	if (VGALLOC__BE(dev, blob_destroy, handle)) {
+	int ret = VGALLOC__BE(dev, blob_destroy, handle);
+
+	if (ret) {
 		vgalloc__stat_add(&dev->stats.teardown_errors, 1);
-		vgalloc__log(dev, VGALLOC_LOG_WARN, "GEM close of handle %u failed", handle);
 	}
+	return ret;
+}
+
+/* The blob_mem every blob this device imports must have. */
+static uint32_t device_blob_mem(const struct vgalloc_device *dev)
+{
+	return dev->traits.guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM
+				      : VGALLOC_UAPI_BLOB_MEM_HOST3D;
 }
 
 static void account(struct vgalloc_device *dev, const struct vgalloc_blob *blob, bool add)
@@ -325,30 +335,55 @@ int vgalloc_blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 	return 0;
 }
 
-void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+/*
+ * import_lock held. Drop one reference; on the last one forget the handle, unmap and GEM-close in
+ * the same critical section: once the handle is out of the table, a concurrent import of the same
+ * buffer would get this very handle from the kernel. Returns true when the caller must finish
+ * the release (vgalloc__blob_finish) after unlocking.
+ */
+static bool release_locked(struct vgalloc_device *dev, struct vgalloc_blob *blob, int *close_err)
 {
-	pthread_mutex_lock(&dev->import_lock);
 	if (--blob->refcount) {
-		pthread_mutex_unlock(&dev->import_lock);
-		return;
+		return false;
 	}
-	/* Forget the handle and close it in one critical section: once it is out of the table a
-	 * concurrent import of the same buffer would get this very handle from the kernel. */
 	dev->by_handle[blob->gem_handle] = NULL;
 	if (blob->map) {
 		unmap_now(dev, blob, blob->map);
 		blob->map = NULL;
 		blob->map_count = 0;
 	}
-	gem_close_locked(dev, blob->gem_handle);
-	pthread_mutex_unlock(&dev->import_lock);
+	*close_err = gem_close_locked(dev, blob->gem_handle);
+	return true;
+}
+
+/* After release_locked() returned true, with no lock held. */
+static void finish_release(struct vgalloc_device *dev, struct vgalloc_blob *blob, int close_err)
+{
+	if (close_err) {
+		vgalloc__log(dev, VGALLOC_LOG_WARN, "GEM close of handle %u failed: %d",
+			     blob->gem_handle, close_err);
+	}
 	account(dev, blob, false);
 	blob_put(dev, blob);
 }
 
+void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+{
+	int close_err = 0;
+	bool last;
+
+	pthread_mutex_lock(&dev->import_lock);
+	last = release_locked(dev, blob, &close_err);
+	pthread_mutex_unlock(&dev->import_lock);
+	if (last) {
+		finish_release(dev, blob, close_err);
+	}
+}
+
 int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 {
-	uint32_t mem_refs = 0;
+	int close_err = 0;
+	bool live, last;
 
 	if (!dev) {
 		return -EINVAL;
@@ -356,22 +391,31 @@ int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 	if (!blob) {
 		return 0;
 	}
+	/* Check and drop in one critical section, so two racing destroys cannot both pass. */
 	pthread_mutex_lock(&dev->import_lock);
 	pthread_mutex_lock(&dev->lock);
-	if (!vgalloc__slab_live(&dev->blobs, blob)) {
-		pthread_mutex_unlock(&dev->lock);
+	live = vgalloc__slab_live(&dev->blobs, blob);
+	pthread_mutex_unlock(&dev->lock);
+	if (!live) {
 		pthread_mutex_unlock(&dev->import_lock);
 		return -EINVAL;
 	}
-	pthread_mutex_unlock(&dev->lock);
 	/* References held by memory objects are not the caller's to drop. */
-	mem_refs = blob->mem_refs;
-	if (blob->refcount <= mem_refs) {
+	if (blob->refcount <= blob->mem_refs) {
 		pthread_mutex_unlock(&dev->import_lock);
 		return -EBUSY;
 	}
+	last = release_locked(dev, blob, &close_err);
+	if (last) {
+		/* Dead to every other caller from now on, before the slot is recycled. */
+		pthread_mutex_lock(&dev->lock);
+		blob->slot.magic = VGALLOC__MAGIC_DYING;
+		pthread_mutex_unlock(&dev->lock);
+	}
 	pthread_mutex_unlock(&dev->import_lock);
-	vgalloc__blob_release(dev, blob);
+	if (last) {
+		finish_release(dev, blob, close_err);
+	}
 	return 0;
 }
 
@@ -402,11 +446,12 @@ int vgalloc_blob_export_dmabuf(struct vgalloc_device *dev, struct vgalloc_blob *
 	return 0;
 }
 
-/* Fill a public info struct (struct_size already set by the caller's buffer handling). */
+/* Fill a public info struct from a blob; import_lock held (refcount), takes dev->lock. */
 static void fill_info(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
 		      struct vgalloc_blob_info *info)
 {
 	memset(info, 0, sizeof(*info));
+	info->struct_size = sizeof(*info);
 	info->res_id = blob->res_id;
 	info->gem_handle = blob->gem_handle;
 	info->blob_mem = blob->blob_mem;
@@ -436,8 +481,7 @@ static int check_resource_locked(struct vgalloc_device *dev, uint32_t handle, ui
 		return -EIO;
 	}
 	/* A non-blob resource reports blob_mem 0; a blob of another kind cannot back our memory. */
-	if (bi->blob_mem != (dev->traits.guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM
-						    : VGALLOC_UAPI_BLOB_MEM_HOST3D)) {
+	if (bi->blob_mem != device_blob_mem(dev)) {
 		return -EINVAL;
 	}
 	if (need_size > bi->size) {
@@ -446,21 +490,26 @@ static int check_resource_locked(struct vgalloc_device *dev, uint32_t handle, ui
 	return 0;
 }
 
-static bool covers(const struct vgalloc_blob *blob, uint64_t size, uint32_t flags)
+/* A tracked blob answers a re-import only if it is what the importer needs. */
+static bool covers(const struct vgalloc_device *dev, const struct vgalloc_blob *blob,
+		   uint64_t size, uint32_t flags)
 {
-	return size <= blob->size && (flags & ~blob->blob_flags) == 0;
+	return blob->blob_mem == device_blob_mem(dev) && size <= blob->size &&
+	       (flags & ~blob->blob_flags) == 0;
 }
 
 int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
-			 const struct vgalloc_blob_import_info *info, struct vgalloc_blob **out)
+			 const struct vgalloc_blob_import_info *info, struct vgalloc_blob **out,
+			 struct vgalloc_blob_info *query)
 {
 	struct vgalloc_backend_blob_info bi;
-	struct vgalloc_blob *blob;
+	struct vgalloc_blob *blob = NULL;
+	bool query_only = info->flags & VGALLOC_IMPORT_QUERY_ONLY;
 	uint32_t handle = 0;
 	int ret;
 
 	if (fd < 0 || (info->blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE) ||
-	    (info->flags & ~(uint32_t)VGALLOC_IMPORT_QUERY_ONLY)) {
+	    (info->flags & ~(uint32_t)VGALLOC_IMPORT_QUERY_ONLY) || (query_only && !query)) {
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&dev->import_lock);
@@ -477,38 +526,38 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 	blob = table_get_locked(dev, handle);
 	if (blob) {
 		/* The kernel gave us a handle we already own: answer from the table, close nothing. */
-		if (!covers(blob, info->size, info->blob_flags)) {
-			pthread_mutex_unlock(&dev->import_lock);
-			return -EINVAL;
-		}
-		if (!(info->flags & VGALLOC_IMPORT_QUERY_ONLY)) {
+		if (!covers(dev, blob, info->size, info->blob_flags)) {
+			ret = -EINVAL;
+		} else if (query_only) {
+			fill_info(dev, blob, query);
+		} else {
 			blob->refcount++;
 			vgalloc__stat_add(&dev->stats.import_dedups, 1);
+			*out = blob;
 		}
 		pthread_mutex_unlock(&dev->import_lock);
-		*out = blob;
-		return 0;
+		return ret;
 	}
 	ret = check_resource_locked(dev, handle, info->size, &bi);
-	if (!ret && !(info->flags & VGALLOC_IMPORT_QUERY_ONLY) && !table_reserve_locked(dev, handle)) {
+	if (!ret && query_only) {
+		memset(query, 0, sizeof(*query));
+		query->struct_size = sizeof(*query);
+		query->res_id = bi.res_id;
+		query->size = bi.size;
+		query->blob_mem = bi.blob_mem;
+		query->blob_flags = info->blob_flags;
+		query->origin = VGALLOC_BLOB_IMPORTED;
+	}
+	if (!ret && !query_only && !table_reserve_locked(dev, handle)) {
 		ret = -ENOMEM;
 	}
-	if (!ret && !(info->flags & VGALLOC_IMPORT_QUERY_ONLY) && !(blob = blob_new(dev))) {
+	if (!ret && !query_only && !(blob = blob_new(dev))) {
 		ret = -ENOMEM;
 	}
-	if (ret || (info->flags & VGALLOC_IMPORT_QUERY_ONLY)) {
+	if (ret || query_only) {
+		/* Not tracked before this call, so nobody else holds this handle: close it. */
 		gem_close_locked(dev, handle);
 		pthread_mutex_unlock(&dev->import_lock);
-		if (!ret) {
-			/* Query only: *out is the caller's scratch object; nothing is kept. */
-			struct vgalloc_blob *scratch = *out;
-
-			scratch->res_id = bi.res_id;
-			scratch->size = bi.size;
-			scratch->blob_mem = bi.blob_mem;
-			scratch->blob_flags = info->blob_flags;
-			scratch->origin = VGALLOC_BLOB_IMPORTED;
-		}
 		return ret;
 	}
 	blob->gem_handle = handle;
@@ -546,7 +595,7 @@ int vgalloc_blob_import_dmabuf(struct vgalloc_device *dev, int fd,
 	if (info.flags & VGALLOC_IMPORT_QUERY_ONLY) {
 		return -EINVAL; /* use vgalloc_blob_query_dmabuf() */
 	}
-	return vgalloc__blob_import(dev, fd, &info, out_blob);
+	return vgalloc__blob_import(dev, fd, &info, out_blob, NULL);
 }
 
 int vgalloc_blob_query_dmabuf(struct vgalloc_device *dev, int fd, struct vgalloc_blob_info *out)
@@ -555,8 +604,6 @@ int vgalloc_blob_query_dmabuf(struct vgalloc_device *dev, int fd, struct vgalloc
 		.struct_size = sizeof(info),
 		.flags = VGALLOC_IMPORT_QUERY_ONLY,
 	};
-	struct vgalloc_blob scratch;
-	struct vgalloc_blob *blob = &scratch;
 	struct vgalloc_blob_info bi;
 	uint32_t size;
 	int ret;
@@ -568,19 +615,9 @@ int vgalloc_blob_query_dmabuf(struct vgalloc_device *dev, int fd, struct vgalloc
 	if (size < VGALLOC__V0_BLOB_INFO) {
 		return -EINVAL;
 	}
-	memset(&scratch, 0, sizeof(scratch));
-	ret = vgalloc__blob_import(dev, fd, &info, &blob);
+	ret = vgalloc__blob_import(dev, fd, &info, NULL, &bi);
 	if (ret) {
 		return ret;
-	}
-	if (blob != &scratch) {
-		/* Tracked already: describe the live blob under the lock that guards it. */
-		pthread_mutex_lock(&dev->import_lock);
-		fill_info(dev, blob, &bi);
-		pthread_mutex_unlock(&dev->import_lock);
-	} else {
-		fill_info(dev, &scratch, &bi);
-		bi.gem_handle = 0; /* already closed again */
 	}
 	return vgalloc__struct_out(out, &bi, VGALLOC__V0_BLOB_INFO, sizeof(bi));
 }
@@ -599,7 +636,7 @@ int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, ui
 	pthread_mutex_lock(&dev->import_lock);
 	blob = table_get_locked(dev, gem_handle);
 	if (blob) {
-		if (!covers(blob, 0, blob_flags)) {
+		if (!covers(dev, blob, 0, blob_flags)) {
 			pthread_mutex_unlock(&dev->import_lock);
 			return -EINVAL;
 		}
@@ -642,13 +679,23 @@ int vgalloc_blob_get_info(struct vgalloc_device *dev, const struct vgalloc_blob 
 			  struct vgalloc_blob_info *out)
 {
 	struct vgalloc_blob_info info;
+	bool live;
 
-	if (!dev || !out || !blob_live(dev, blob)) {
+	if (!dev || !out) {
 		return -EINVAL;
 	}
+	/* Checked and read under the import lock: a concurrent last destroy cannot interleave. */
 	pthread_mutex_lock(&dev->import_lock);
-	fill_info(dev, blob, &info);
+	pthread_mutex_lock(&dev->lock);
+	live = vgalloc__slab_live(&dev->blobs, blob);
+	pthread_mutex_unlock(&dev->lock);
+	if (live) {
+		fill_info(dev, blob, &info);
+	}
 	pthread_mutex_unlock(&dev->import_lock);
+	if (!live) {
+		return -EINVAL;
+	}
 	return vgalloc__struct_out(out, &info, VGALLOC__V0_BLOB_INFO, sizeof(info));
 }
 

@@ -147,8 +147,12 @@ int vgalloc__capset_parse(uint32_t id, const void *data, uint32_t size, uint32_t
 	c->source = source;
 	c->size = size;
 	c->layout_size = l->size;
-	/* Copy what we know of the layout, never more than we were given. */
+	/* Copy what we know of the layout, never more than we were given; from a file, a field cut
+	 * short by the end is absent, not partly present. */
 	n = VGALLOC__MIN(VGALLOC__MIN(size, l->size), (uint32_t)sizeof(c->u));
+	if (source == VGALLOC_CAPSET_FROM_FILE) {
+		n &= ~3u;
+	}
 	memcpy(&c->u, data, n);
 	c->present_fields = source == VGALLOC_CAPSET_FROM_FILE
 				    ? n / 4

@@ -371,11 +371,21 @@ static int copy_memory_types(struct vgalloc_device *dev,
 	for (uint32_t i = 0; i < info->memory_type_count; i++) {
 		struct vgalloc_memory_type t;
 		struct vgalloc__mem_type *d = &dev->types[i];
-		int ret = vgalloc__struct_in(p + (size_t)i * stride, VGALLOC__V0_MEMORY_TYPE,
-					     sizeof(t), &t);
+		const unsigned char *elem = p + (size_t)i * stride;
+		uint32_t elem_size;
+		int ret;
 
+		/* Every entry shares the first one's size: it is the array's stride. */
+		memcpy(&elem_size, elem, sizeof(elem_size));
+		if (elem_size != stride) {
+			return -EINVAL;
+		}
+		ret = vgalloc__struct_in(elem, VGALLOC__V0_MEMORY_TYPE, sizeof(t), &t);
 		if (ret) {
 			return ret;
+		}
+		if (t.flags & ~(uint32_t)VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES) {
+			return -EINVAL;
 		}
 		if ((t.min_map_alignment && !vgalloc__is_pow2(t.min_map_alignment)) ||
 		    (t.non_coherent_atom_size && !vgalloc__is_pow2(t.non_coherent_atom_size)) ||
@@ -620,7 +630,7 @@ void vgalloc_device_destroy(struct vgalloc_device *dev)
 	}
 	vgalloc__mem_destroy_all(dev);
 	vgalloc__blob_destroy_all(dev);
-	if (dev->mode == VGALLOC_DEVICE_MODE_OWN && dev->ops->destroy) {
+	if (dev->owns_backend && dev->ops->destroy) {
 		dev->ops->destroy(dev->be);
 	}
 	device_free(dev);
@@ -717,6 +727,10 @@ const char *vgalloc_path_name(uint32_t path)
 		return "guest-first";
 	case VGALLOC_PATH_IMPORT:
 		return "import";
+	case VGALLOC_PATH_GUEST_HANDLE:
+		return "guest-handle";
+	case VGALLOC_PATH_UNSUPPORTED:
+		return "unsupported";
 	default:
 		return "unknown";
 	}

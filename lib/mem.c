@@ -72,7 +72,7 @@ static void teardown(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 		vgalloc__blob_release(dev, blob);
 	}
 	if (mem->has_host) {
-		VGALLOC__HOOK(dev, host_free, mem->user_data, mem->host_handle);
+		VGALLOC__HOOK_RAW(dev, host_free, mem->user_data, mem->host_handle);
 		mem->has_host = false;
 	}
 }
@@ -189,7 +189,7 @@ static int import_fd(struct vgalloc_device *dev, struct vgalloc_mem *mem, int fd
 	uint64_t handle = 0, token = 0;
 	int ret;
 
-	ret = vgalloc__blob_import(dev, fd, &info, &blob);
+	ret = vgalloc__blob_import(dev, fd, &info, &blob, NULL);
 	if (ret) {
 		return ret;
 	}
@@ -282,7 +282,7 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 	mem->committed = plan.path == VGALLOC_PATH_IMPORT ? 0 : plan.size;
 	mem->user_data = req.user_data;
 	mem->blob_id = (req.flags & VGALLOC_REQUEST_BLOB_ID) ? req.blob_id
-							      : VGALLOC__HOOK0(dev, new_blob_id);
+							      : VGALLOC__HOOK0_RAW(dev, new_blob_id);
 	/* Keep (blob, offset) from the start: suballocations set a non-zero offset. */
 	mem->offset = 0;
 
@@ -344,7 +344,9 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	if (!dev || !out_ptr || !mem_live(dev, mem)) {
 		return -EINVAL;
 	}
-	if (!(mem->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) || mem->path == VGALLOC_PATH_HOST_ONLY) {
+	/* Only host-visible memory maps, even when guest-first gave an export a mappable blob. */
+	if (!(dev->types[mem->memory_type].property_flags & VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE) ||
+	    !(mem->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) || mem->path == VGALLOC_PATH_HOST_ONLY) {
 		return -EINVAL;
 	}
 	if (mem->path == VGALLOC_PATH_HOST_FIRST_LAZY) {
@@ -448,9 +450,13 @@ int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 		return 0;
 	}
 	pthread_mutex_lock(&dev->lock);
-	if (!vgalloc__slab_live(&dev->mems, mem) || mem->blob_busy) {
+	if (!vgalloc__slab_live(&dev->mems, mem)) {
 		pthread_mutex_unlock(&dev->lock);
 		return -EINVAL;
+	}
+	if (mem->blob_busy) {
+		pthread_mutex_unlock(&dev->lock);
+		return -EBUSY; /* another thread is mapping it right now */
 	}
 	/* Mark it first so that a racing second free sees a dead handle. */
 	mem->slot.magic = VGALLOC__MAGIC_DYING;

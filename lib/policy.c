@@ -197,7 +197,15 @@ const char *vgalloc_step_name(uint32_t step)
 static int check_request(const struct vgalloc__traits *t, const struct vgalloc_request *r,
 			 uint32_t *type)
 {
-	if (!r->size || (r->alignment && !vgalloc__is_pow2(r->alignment))) {
+	const uint32_t known_flags =
+		VGALLOC_REQUEST_DEDICATED_BUFFER | VGALLOC_REQUEST_DEDICATED_IMAGE |
+		VGALLOC_REQUEST_DEDICATED_REQUIRED | VGALLOC_REQUEST_WSI |
+		VGALLOC_REQUEST_PLACED_MAP | VGALLOC_REQUEST_IMPORT_FD |
+		VGALLOC_REQUEST_IMPORT_HOST_POINTER | VGALLOC_REQUEST_IMPORT_AHB |
+		VGALLOC_REQUEST_PRIORITY | VGALLOC_REQUEST_BLOB_ID;
+
+	if (!r->size || (r->alignment && !vgalloc__is_pow2(r->alignment)) ||
+	    (r->flags & ~known_flags)) {
 		return -EINVAL;
 	}
 	if ((r->flags & VGALLOC_REQUEST_IMPORT_FD) && r->import_fd < 0) {
@@ -425,8 +433,7 @@ static void explain_device(const struct vgalloc__traits *t, struct vgalloc__why 
 		"configured GUEST_VRAM blobs imply guest-first",
 		"the Venus capset says use_guest_vram = 1",
 		"the hypervisor hint says static mappings",
-		"nothing asks for guest-first (use_guest_vram = 0 or absent, no override, no "
-		"static hint)",
+		"nothing asks for guest-first (use_guest_vram 0 or absent, no override or hint)",
 	};
 	static const char *const align_src[] = { "the 4 KiB minimum", "the guest page size",
 						 "the kernel's BLOB_ALIGNMENT param",

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <errno.h>
 #include <stdarg.h>
 
 #include "vgalloc_uapi.h"
@@ -218,6 +219,7 @@ struct vgalloc_device {
 
 	struct vgalloc_backend *be;
 	const struct vgalloc_backend_ops *ops;
+	bool owns_backend; /* created by the device (virtgpu); mock and custom ones are borrowed */
 
 	uint32_t params_present; /* bit N: params[N] known */
 	uint64_t params[VGALLOC_PARAM_MAX + 1];
@@ -276,14 +278,27 @@ static inline void vgalloc__stat_sub(atomic_uint_fast64_t *c, uint64_t v)
 	atomic_fetch_sub_explicit(c, v, memory_order_relaxed);
 }
 
+/* A backend or hook answered something that is no -errno: that is an I/O error, not a value. */
+static inline int vgalloc__errno(int ret)
+{
+	return ret > 0 || ret < -4095 ? -EIO : ret;
+}
+
 /* Backend dispatch: every kernel call goes through here so it is counted in one place. */
 #define VGALLOC__BE(dev, op, ...)                                          \
 	(vgalloc__stat_add(&(dev)->stats.backend_calls, 1),                \
-	 (dev)->ops->op((dev)->be, __VA_ARGS__))
+	 vgalloc__errno((dev)->ops->op((dev)->be, __VA_ARGS__)))
+/* Hooks returning int are sanitised the same way; void and id hooks use the _RAW forms. */
 #define VGALLOC__HOOK(dev, hook, ...)                                      \
+	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1),                   \
+	 vgalloc__errno((dev)->hooks.hook((dev)->hooks.ctx, __VA_ARGS__)))
+#define VGALLOC__HOOK_RAW(dev, hook, ...)                                  \
 	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1),                   \
 	 (dev)->hooks.hook((dev)->hooks.ctx, __VA_ARGS__))
 #define VGALLOC__HOOK0(dev, hook)                                          \
+	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1),                   \
+	 vgalloc__errno((dev)->hooks.hook((dev)->hooks.ctx)))
+#define VGALLOC__HOOK0_RAW(dev, hook)                                      \
 	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), (dev)->hooks.hook((dev)->hooks.ctx))
 
 /* Blob internals shared with mem.c. */
@@ -292,8 +307,10 @@ int vgalloc__blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_c
 int vgalloc__blob_map(struct vgalloc_device *dev, struct vgalloc_blob *blob, void **out_ptr);
 void vgalloc__blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob);
 void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob);
+/* With VGALLOC_IMPORT_QUERY_ONLY, *query is filled (under the lock) and nothing is kept. */
 int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
-			 const struct vgalloc_blob_import_info *info, struct vgalloc_blob **out);
+			 const struct vgalloc_blob_import_info *info, struct vgalloc_blob **out,
+			 struct vgalloc_blob_info *query);
 bool vgalloc__blob_window(const struct vgalloc_device *dev, uint32_t blob_mem, uint32_t flags);
 void vgalloc__blob_destroy_all(struct vgalloc_device *dev);
 

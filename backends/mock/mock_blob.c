@@ -227,6 +227,13 @@ bool vgalloc__mock_res_has_handle_locked(struct vgalloc_mock *m, uint32_t res_id
 	return res && res->handle != 0;
 }
 
+bool vgalloc__mock_res_pinned_locked(struct vgalloc_mock *m, uint32_t res_id)
+{
+	struct mock_resource *res = vgalloc__mock_res_get_locked(m, res_id);
+
+	return res && res->handle != 0 && !res->shared;
+}
+
 static bool export_alive(const struct mock_export *x)
 {
 	struct stat st;
@@ -782,6 +789,9 @@ static int blob_export_locked(struct vgalloc_mock *m, uint32_t handle, uint32_t 
 	}
 	m->exports[m->export_count++] =
 		(struct mock_export){ .fd = fd, .dev = res->dev, .ino = res->ino, .res = res };
+	/* Once exported the buffer may be imported by others: the renderer's resource then keeps
+	 * the host memory alive, so its creator may free its host allocation first. */
+	res->shared = true;
 	*out_fd = fd;
 	return 0;
 }

@@ -329,7 +329,7 @@ static int host_free_locked(struct vgalloc_mock *m, uint64_t host_handle,
 		m->order_violations++;
 		pend_remove(m, ha);
 	}
-	if (ha->res_id && vgalloc__mock_res_has_handle_locked(m, ha->res_id)) {
+	if (ha->res_id && vgalloc__mock_res_pinned_locked(m, ha->res_id)) {
 		m->order_violations++;
 	}
 	vgalloc__mock_map_del(&m->host_by_handle, ha->handle);

@@ -65,6 +65,7 @@ struct mock_mapping {
 struct mock_resource {
 	uint32_t res_id;
 	uint32_t handle; /* 0 once closed while an exported fd still holds the object */
+	bool shared;     /* exported once: other users may hold it past its creator */
 	uint32_t blob_mem;
 	uint32_t blob_flags;
 	uint64_t size; /* rounded */
@@ -194,6 +195,8 @@ void vgalloc__mock_blob_fini(struct vgalloc_mock *m);
 void vgalloc__mock_reap_locked(struct vgalloc_mock *m);
 uint64_t vgalloc__mock_open_fds_locked(struct vgalloc_mock *m);
 bool vgalloc__mock_res_has_handle_locked(struct vgalloc_mock *m, uint32_t res_id);
+/* A live handle pins the host memory unless the resource was exported (then it is shared). */
+bool vgalloc__mock_res_pinned_locked(struct vgalloc_mock *m, uint32_t res_id);
 struct mock_resource *vgalloc__mock_res_get_locked(struct vgalloc_mock *m, uint32_t res_id);
 
 /* Host renderer (mock_host.c). */

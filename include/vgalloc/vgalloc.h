@@ -14,8 +14,9 @@
  *    the number written in struct_size.
  *  - Objects (devices, blobs, memory) are opaque. Blob and memory handles live in device-owned
  *    slabs: a double free or a pointer that is not a live handle of that device is caught and
- *    returns -EINVAL (best effort: a stale handle whose slot was reused by a new object of the
- *    same kind cannot be told apart once its generation wraps).
+ *    returns -EINVAL. Best effort: a stale handle whose slot has been reused by a new object of
+ *    the same kind names that new object. Freed slots are reused first-in first-out, so that
+ *    takes as many frees as the device has free slots.
  *  - Nothing is global: devices are independent. No library lock is held across a backend
  *    (kernel) call or a host hook, except the import-dedup lock, which is held across PRIME
  *    import, RESOURCE_INFO and GEM close so that a concurrent import never receives a handle that
@@ -250,7 +251,8 @@ struct vgalloc_capset_info {
 	uint32_t source;        /* enum vgalloc_capset_source */
 	uint32_t size;          /* bytes given */
 	uint32_t layout_size;   /* bytes of the newest layout this library knows for id */
-	uint32_t present_fields; /* u32 fields present (all known ones for device bytes) */
+	uint32_t present_fields; /* u32 fields present (all known ones for device bytes), at most
+				  * the 64 words of u.raw (virgl caps are longer) */
 	union {
 		struct vgalloc_capset_venus venus;
 		struct vgalloc_capset_gfxstream_vulkan gfxstream_vulkan;
@@ -433,7 +435,8 @@ struct vgalloc_device_create_info {
  * and the capset in SUPPORTED_CAPSET_IDs are required), initialise the context (own mode only),
  * read missing params and the capset, derive the blob alignment.
  * Ownership: the caller owns *out_dev and destroys it with vgalloc_device_destroy(). In adopt
- * mode the fd stays the caller's. The mock or custom backend object is borrowed and must
+ * mode the fd stays the caller's. The mock or custom backend object is borrowed (never destroyed by the
+ * device) and must
  * outlive the device.
  * Thread safety: any thread; the create-info is only read during the call.
  * Return: 0; -EINVAL (NULL pointers, bad struct_size, bad enum, adopt without CONTEXT_READY,
@@ -555,8 +558,9 @@ struct vgalloc_blob_create_info {
  * Thread safety: any thread.
  * Return: 0; -EINVAL (NULL, size 0 or overflowing when rounded, bad blob_mem or flags, cmd_size
  *         not a multiple of 4 or cmd NULL with cmd_size, GUEST with blob_id or cmd); -E2BIG;
- *         -ENOSPC (host-visible window full, after one retry); -ENOMEM; -EIO (the kernel answered
- *         an invalid handle or resource id); other -errno from the kernel.
+ *         -EOPNOTSUPP (the device lacks 3D, CROSS_DEVICE or a host-visible window for these
+ *         flags); -ENOSPC (host-visible window full); -ENOMEM; -EIO (the kernel answered an
+ *         invalid handle or resource id); other -errno from the kernel.
  */
 VGALLOC_API int vgalloc_blob_create(struct vgalloc_device *dev,
 				    const struct vgalloc_blob_create_info *info,
@@ -606,8 +610,8 @@ struct vgalloc_blob_import_info {
  * Import a dma-buf (PRIME fd → handle, RESOURCE_INFO), dedup'd by GEM handle: importing a buffer
  * the device already holds returns the same blob with its refcount raised. A non-blob resource,
  * another blob_mem than the device's, a re-import needing a larger size or flags the blob lacks
- * are refused and change nothing. With VGALLOC_IMPORT_QUERY_ONLY nothing is kept: *out_blob is
- * left alone and only *out_info (may be NULL) is filled.
+ * are refused and change nothing. VGALLOC_IMPORT_QUERY_ONLY is refused here (-EINVAL): use
+ * vgalloc_blob_query_dmabuf().
  * Ownership: fd is borrowed (close it yourself, on success and on error); the caller owns one
  * reference of *out_blob.
  * Thread safety: any thread; serialised by the import-dedup lock.
@@ -715,7 +719,8 @@ struct vgalloc_request {
  * borrowed (the consumer closes it; on success only, if it follows Vulkan's rule).
  * Thread safety: internally synchronised; no lock is held while hooks or the backend run.
  * Return: 0; -EINVAL (NULL, size 0, size overflowing when rounded, non-power-of-two alignment,
- *         unknown memory type, bad fd, fd blob too small); -E2BIG (unknown tail); -ENOSPC
+ *         unknown memory type or request flag, bad fd, fd blob too small or of another
+ *         blob_mem); -E2BIG (unknown tail); -ENOSPC
  *         (host-visible window full); -ENOMEM; -EOPNOTSUPP (no hooks, or the device cannot do
  *         what the request needs); -EIO (invalid kernel/host answer); any -errno a hook returns.
  */
@@ -775,7 +780,9 @@ VGALLOC_API int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vg
  * host_free. Backend errors during teardown cannot be reported to Vulkan; they are logged and
  * counted in vgalloc_stats.teardown_errors.
  * Thread safety: any thread, also one other than the allocating thread.
- * Return: 0 (also for NULL mem); -EINVAL (NULL dev, double free, foreign pointer — nothing changed).
+ * Return: 0 (also for NULL mem); -EINVAL (NULL dev, double free, foreign pointer — nothing
+ *         changed); -EBUSY (another thread is in vgalloc_mem_map() on it: an application race,
+ *         nothing changed).
  */
 VGALLOC_API int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "private.h"
 
 #define MAPPABLE VGALLOC_BLOB_FLAG_MAPPABLE
 #define SHAREABLE VGALLOC_BLOB_FLAG_SHAREABLE
@@ -409,6 +410,83 @@ static void blob_create__heavy_cycle_leaks_nothing(void **state)
 	fx_free(f);
 }
 
+struct lock_probe {
+	struct vgalloc_device *dev;
+	int lines;
+	int locked;
+};
+
+static void probe_locks(void *user, enum vgalloc_log_level level, const char *msg)
+{
+	struct lock_probe *p = user;
+
+	(void)level;
+	(void)msg;
+	p->lines++;
+	/* The callback may call back into the library: no library lock may be held here. */
+	if (pthread_mutex_trylock(&p->dev->import_lock)) {
+		p->locked++;
+	} else {
+		pthread_mutex_unlock(&p->dev->import_lock);
+	}
+	if (pthread_mutex_trylock(&p->dev->lock)) {
+		p->locked++;
+	} else {
+		pthread_mutex_unlock(&p->dev->lock);
+	}
+}
+
+static void blob_destroy__failed_gem_close_logs_without_locks(void **state)
+{
+	struct fx *f = fx_new(&(struct fx_opts){ .mode = VGALLOC_DEVICE_MODE_ADOPT });
+	struct vgalloc_stats st = { .struct_size = sizeof(st) };
+	struct lock_probe probe = { .dev = f->dev };
+	struct vgalloc_blob *b = NULL;
+	uint32_t handle = 0, res = 0;
+
+	(void)state;
+	f->dev->log_fn = probe_locks;
+	f->dev->log_user = &probe;
+	f->dev->log_level = VGALLOC_LOG_DEBUG;
+	assert_int_equal(vgalloc_mock_blob_create(f->mock, VGALLOC_BLOB_MEM_HOST3D, MAPPABLE, 4096,
+						  0, &handle, &res),
+			 0);
+	assert_int_equal(vgalloc_blob_wrap_handle(f->dev, handle, MAPPABLE, &b), 0);
+	/* The consumer breaks the contract and closes the handle itself. */
+	assert_int_equal(vgalloc_mock_gem_close(f->mock, handle), 0);
+	assert_int_equal(vgalloc_blob_destroy(f->dev, b), 0);
+	assert_int_equal(vgalloc_device_get_stats(f->dev, &st), 0);
+	assert_int_equal(st.teardown_errors, 1);
+	assert_true(probe.lines >= 1);
+	assert_int_equal(probe.locked, 0);
+	fx_free(f);
+}
+
+static void blob_import__tracked_blob_of_other_blob_mem_is_refused(void **state)
+{
+	struct fx *f = fx_new(&(struct fx_opts){ 0 });
+	struct vgalloc_blob_create_info ci = ci_of(VGALLOC_BLOB_MEM_GUEST, SHAREABLE, 4096, 0);
+	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4096);
+	struct vgalloc_blob *g = NULL, *b = (void *)0x1;
+	struct vgalloc_mem *mem = (void *)0x1;
+	int fd = -1;
+
+	(void)state;
+	/* Tracked (a dedup hit) or not, a GUEST blob cannot back this device's memory. */
+	assert_int_equal(vgalloc_blob_create(f->dev, &ci, &g), 0);
+	assert_int_equal(vgalloc_blob_export_dmabuf(f->dev, g, &fd), 0);
+	assert_int_equal(vgalloc_blob_import_dmabuf(f->dev, fd, NULL, &b), -EINVAL);
+	r.flags = VGALLOC_REQUEST_IMPORT_FD;
+	r.import_fd = fd;
+	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), -EINVAL);
+	assert_ptr_equal(b, (void *)0x1);
+	assert_ptr_equal(mem, (void *)0x1);
+	assert_int_equal(fx_ledger(f->mock).calls[VGALLOC_MOCK_CALL_HOST_IMPORT], 0);
+	assert_int_equal(vgalloc_blob_destroy(f->dev, g), 0);
+	close(fd);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +505,8 @@ int main(void)
 		cmocka_unit_test(blob_destroy__double_and_foreign_are_einval),
 		cmocka_unit_test(blob_destroy__blob_of_live_memory_is_ebusy),
 		cmocka_unit_test(blob_create__heavy_cycle_leaks_nothing),
+		cmocka_unit_test(blob_destroy__failed_gem_close_logs_without_locks),
+		cmocka_unit_test(blob_import__tracked_blob_of_other_blob_mem_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,33 +114,37 @@ static int setup_foreign_dmabuf(struct fx *f, int *fd)
 
 static int flow_blob(struct fx *f, int fd)
 {
-	/* A Venus context maps HOST3D blob_id-0 blobs only when they are MAPPABLE alone, so the
-	 * shareable and mappable blob of this flow is a GUEST one. */
+	/* A Venus context maps HOST3D blob_id-0 blobs only when they are MAPPABLE alone, so one
+	 * blob is mapped and another one is exported and imported again (a dedup hit). */
 	struct vgalloc_blob_create_info ci = {
 		.struct_size = sizeof(ci),
-		.blob_mem = VGALLOC_BLOB_MEM_GUEST,
-		.blob_flags = MAPPABLE | SHAREABLE,
+		.blob_mem = VGALLOC_BLOB_MEM_HOST3D,
+		.blob_flags = MAPPABLE,
 		.size = 8192,
 	};
-	struct vgalloc_blob *b = NULL, *c = NULL;
+	struct vgalloc_blob *a = NULL, *b = NULL, *c = NULL;
 	int first = 0, out = -1;
 	void *p;
 
 	(void)fd;
-	if (first_error(&first, vgalloc_blob_create(f->dev, &ci, &b))) {
+	if (first_error(&first, vgalloc_blob_create(f->dev, &ci, &a))) {
 		return first;
 	}
-	if (!first_error(&first, vgalloc_blob_map(f->dev, b, &p))) {
+	if (!first_error(&first, vgalloc_blob_map(f->dev, a, &p))) {
 		memset(p, 1, 8192);
-		vgalloc_blob_unmap(f->dev, b);
+		vgalloc_blob_unmap(f->dev, a);
 	}
-	if (!first_error(&first, vgalloc_blob_export_dmabuf(f->dev, b, &out))) {
-		if (!first_error(&first, vgalloc_blob_import_dmabuf(f->dev, out, NULL, &c))) {
-			vgalloc_blob_destroy(f->dev, c);
+	ci.blob_flags = SHAREABLE;
+	if (!first_error(&first, vgalloc_blob_create(f->dev, &ci, &b))) {
+		if (!first_error(&first, vgalloc_blob_export_dmabuf(f->dev, b, &out))) {
+			if (!first_error(&first, vgalloc_blob_import_dmabuf(f->dev, out, NULL, &c))) {
+				vgalloc_blob_destroy(f->dev, c);
+			}
+			close(out);
 		}
-		close(out);
+		vgalloc_blob_destroy(f->dev, b);
 	}
-	vgalloc_blob_destroy(f->dev, b);
+	vgalloc_blob_destroy(f->dev, a);
 	return first;
 }
 

@@ -253,6 +253,81 @@ static void mem_free__cross_thread(void **state)
 	fx_free(f);
 }
 
+static void mem_map__device_local_guest_first_export_is_einval(void **state)
+{
+	struct fx *f = fx_new(&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC });
+	struct vgalloc_request r = fx_req(TYPE_DEVICE_LOCAL, 4096);
+	struct vgalloc_mem *mem = NULL;
+	void *p;
+
+	(void)state;
+	/* Its blob is MAPPABLE (guest-first exports live in the window) but the memory is not. */
+	r.export_handle_types = VGALLOC_HANDLE_TYPE_OPAQUE_FD;
+	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
+	assert_int_equal(vgalloc_mem_map(f->dev, mem, &p), -EINVAL);
+	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
+	fx_free(f);
+}
+
+static void mem_free__shared_blob_host_free_before_last_close(void **state)
+{
+	struct fx *f = fx_new(&(struct fx_opts){ 0 });
+	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4096);
+	struct vgalloc_mem *a = NULL, *b = NULL;
+	int fd = -1;
+
+	(void)state;
+	/* Export, import the same buffer as a second allocation (a dedup hit), free the exporter
+	 * first: its host memory may go while the importer still holds the resource. */
+	r.export_handle_types = VGALLOC_HANDLE_TYPE_DMA_BUF;
+	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &a), 0);
+	assert_int_equal(vgalloc_mem_export(f->dev, a, VGALLOC_HANDLE_TYPE_DMA_BUF, &fd), 0);
+	r = fx_req(TYPE_HOST_COHERENT, 4096);
+	r.flags = VGALLOC_REQUEST_IMPORT_FD;
+	r.import_fd = fd;
+	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &b), 0);
+	assert_int_equal(vgalloc_mem_free(f->dev, a), 0);
+	assert_int_equal(fx_ledger(f->mock).live_handles, 1);
+	assert_int_equal(vgalloc_mem_free(f->dev, b), 0);
+	close(fd);
+	fx_free(f);
+}
+
+static int positive_roundtrip(void *ctx)
+{
+	(void)ctx;
+	return 1; /* not an errno */
+}
+
+static void mem_alloc__hook_answering_nonsense_is_eio(void **state)
+{
+	struct vgalloc_mock *mock = fx_mock_new(&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC });
+	struct vgalloc_memory_type types[3];
+	struct vgalloc_device_create_info ci;
+	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4096);
+	struct vgalloc_device *dev = NULL;
+	struct vgalloc_mem *mem = NULL;
+	struct fx f = { .mock = mock };
+
+	(void)state;
+	assert_int_equal(vgalloc_mock_get_hooks(mock, 0, &f.hooks), 0);
+	f.hooks.host_roundtrip = positive_roundtrip;
+	fx_create_info(&f, &(struct fx_opts){ 0 }, types, &ci);
+	assert_int_equal(vgalloc_device_create(&ci, &dev), 0);
+	assert_int_equal(vgalloc_mem_alloc(dev, &r, &mem), -EIO);
+	r.flags = 1u << 20; /* an unknown request flag */
+	assert_int_equal(vgalloc_mem_alloc(dev, &r, &mem), -EINVAL);
+	vgalloc_device_destroy(dev);
+	fx_assert_clean(mock);
+	/* Memory types: every entry has the first one's size; unknown type flags are refused. */
+	types[1].struct_size = sizeof(types[1]) + 8;
+	assert_int_equal(vgalloc_device_create(&ci, &dev), -EINVAL);
+	types[1].struct_size = sizeof(types[1]);
+	types[2].flags = 0x80;
+	assert_int_equal(vgalloc_device_create(&ci, &dev), -EINVAL);
+	vgalloc_mock_destroy(mock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +337,9 @@ int main(void)
 		cmocka_unit_test(mem_alloc__enospc_keeps_its_meaning),
 		cmocka_unit_test(mem_alloc__heavy_churn_counting_mock),
 		cmocka_unit_test(mem_free__cross_thread),
+		cmocka_unit_test(mem_map__device_local_guest_first_export_is_einval),
+		cmocka_unit_test(mem_free__shared_blob_host_free_before_last_close),
+		cmocka_unit_test(mem_alloc__hook_answering_nonsense_is_eio),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
