@@ -659,6 +659,51 @@ int vgalloc_device_get_param(const struct vgalloc_device *dev, uint32_t param, u
 	return 0;
 }
 
+int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
+			       struct vgalloc_capset_info *out)
+{
+	struct vgalloc_capset_info info;
+	unsigned char *buf;
+	uint32_t size, out_size;
+	int ret;
+
+	if (!dev || !out) {
+		return -EINVAL;
+	}
+	memcpy(&out_size, out, sizeof(out_size));
+	if (out_size < sizeof(info)) {
+		return -EINVAL;
+	}
+	if (capset_id == dev->capset_id) {
+		ret = vgalloc__capset_parse(capset_id, dev->capset, dev->capset_size,
+					    VGALLOC_CAPSET_FROM_DEVICE, &info);
+		return ret ? ret : vgalloc__struct_out(out, &info, sizeof(info), sizeof(info));
+	}
+	size = vgalloc__capset_layout_size(capset_id);
+	if (!size) {
+		return -EOPNOTSUPP;
+	}
+	if (capset_id >= 64 ||
+	    !(param_or_zero(dev, VGALLOC_UAPI_PARAM_SUPPORTED_CAPSET_IDS) & (1ull << capset_id))) {
+		return -EOPNOTSUPP;
+	}
+	buf = vgalloc__alloc(&dev->allocator, size, 8);
+	if (!buf) {
+		return -ENOMEM;
+	}
+	/* GET_CAPS says nothing about how much it copied: what it did not write must read 0. */
+	memset(buf, 0, size);
+	ret = VGALLOC__BE(dev, get_capset, capset_id, 0, buf, size);
+	if (ret == -EINVAL) {
+		ret = -EOPNOTSUPP;
+	}
+	if (!ret) {
+		ret = vgalloc__capset_parse(capset_id, buf, size, VGALLOC_CAPSET_FROM_DEVICE, &info);
+	}
+	vgalloc__free(&dev->allocator, buf);
+	return ret ? ret : vgalloc__struct_out(out, &info, sizeof(info), sizeof(info));
+}
+
 int vgalloc_device_get_info(const struct vgalloc_device *dev, struct vgalloc_device_info *out)
 {
 	struct vgalloc_device_info info;

@@ -472,6 +472,16 @@ VGALLOC_API int vgalloc_device_get_fd(const struct vgalloc_device *dev);
 VGALLOC_API int vgalloc_device_get_param(const struct vgalloc_device *dev, uint32_t param,
 					 uint64_t *value);
 
+/**
+ * Read and parse one capset the host offers (GET_CAPS into a zero-filled buffer; no context is
+ * created). The context's own capset is answered from the bytes read at create.
+ * Thread safety: any thread.
+ * Return: 0; -EINVAL (NULL, bad struct_size); -EOPNOTSUPP (the host does not offer it, or this
+ *         library has no layout for it); -EIO (invalid values); -ENOMEM; -errno from the kernel.
+ */
+VGALLOC_API int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
+					   struct vgalloc_capset_info *info);
+
 /** Device facts after create. Output struct, version 0. */
 struct vgalloc_device_info {
 	uint32_t struct_size;
