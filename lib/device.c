@@ -20,7 +20,8 @@ _Static_assert(sizeof(struct vgalloc_host_hooks) == VGALLOC__V0_HOST_HOOKS,
 	       "hooks version 0 size");
 _Static_assert(offsetof(struct vgalloc_device_info, flavour) == VGALLOC__V0_DEVICE_INFO,
 	       "device info version 0 ends where the appended fields start");
-_Static_assert(sizeof(struct vgalloc_stats) == VGALLOC__V0_STATS, "stats version 0 size");
+_Static_assert(offsetof(struct vgalloc_stats, pools) == VGALLOC__V0_STATS,
+	       "stats version 0 ends where the appended fields start");
 
 /* Largest capset the library keeps; GET_CAPS reports no length, so we read up to this. */
 #define CAPSET_MAX 4096u
@@ -475,7 +476,10 @@ static void device_free(struct vgalloc_device *dev)
 {
 	struct vgalloc_allocator a = dev->allocator;
 
-	vgalloc__slab_finish(dev, &dev->mems);
+	for (uint32_t i = 0; i < dev->shard_count; i++) {
+		vgalloc__mshard_finish(dev, &dev->dshards[i]);
+	}
+	vgalloc__registry_free(dev);
 	vgalloc__slab_finish(dev, &dev->blobs);
 	vgalloc__free(&a, dev->by_handle);
 	vgalloc__free(&a, dev->capset);
@@ -516,7 +520,13 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 				     VGALLOC_DEVICE_GUEST_VRAM | VGALLOC_DEVICE_SELF_TEST)) {
 		return -EINVAL;
 	}
-	if (info.flavour > VGALLOC_FLAVOUR_GFXSTREAM ||
+	if (info.pool_shards > VGALLOC__MAX_SHARDS ||
+	    (info.min_block_size && (!vgalloc__is_pow2(info.min_block_size) ||
+				     info.min_block_size < 4096)) ||
+	    (info.max_block_size && (!vgalloc__is_pow2(info.max_block_size) ||
+				     info.max_block_size < 4096 ||
+				     info.max_block_size < info.min_block_size)) ||
+	    info.flavour > VGALLOC_FLAVOUR_GFXSTREAM ||
 	    (info.host_page_size && (!vgalloc__is_pow2(info.host_page_size) ||
 				     info.host_page_size < 4096 || info.host_page_size > (1u << 20))) ||
 	    (info.self_test_blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE)) {
@@ -559,7 +569,13 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	pthread_mutex_init(&dev->import_lock, NULL);
 	pthread_cond_init(&dev->cond, NULL);
 	vgalloc__slab_init(&dev->blobs, sizeof(struct vgalloc_blob), VGALLOC__MAGIC_BLOB);
-	vgalloc__slab_init(&dev->mems, sizeof(struct vgalloc_mem), VGALLOC__MAGIC_MEM);
+	dev->shard_count = info.pool_shards ? info.pool_shards : 4;
+	for (uint32_t i = 0; i < dev->shard_count; i++) {
+		vgalloc__mshard_init(dev, &dev->dshards[i]);
+	}
+	dev->retain_bytes = info.retain_bytes ? info.retain_bytes : 64ull << 20;
+	dev->min_block_size = info.min_block_size;
+	dev->max_block_size = info.max_block_size ? info.max_block_size : 64ull << 20;
 
 	if (info.flags & VGALLOC_DEVICE_ALLOW_ENV) {
 		vgalloc__env_read(&env);
@@ -629,6 +645,7 @@ void vgalloc_device_destroy(struct vgalloc_device *dev)
 		return;
 	}
 	vgalloc__mem_destroy_all(dev);
+	vgalloc__pools_destroy(dev);
 	vgalloc__blob_destroy_all(dev);
 	if (dev->owns_backend && dev->ops->destroy) {
 		dev->ops->destroy(dev->be);
@@ -727,6 +744,10 @@ int vgalloc_device_get_info(const struct vgalloc_device *dev, struct vgalloc_dev
 	info.guest_vram = dev->traits.guest_vram;
 	info.create_guest_handle = dev->traits.create_guest_handle;
 	info.max_suballoc_size = dev->traits.max_suballoc_size;
+	info.retain_bytes = dev->retain_bytes;
+	info.min_block_size = dev->min_block_size;
+	info.max_block_size = dev->max_block_size;
+	info.pool_shards = dev->shard_count;
 	return vgalloc__struct_out(out, &info, VGALLOC__V0_DEVICE_INFO, sizeof(info));
 }
 
@@ -756,6 +777,14 @@ int vgalloc_device_get_stats(const struct vgalloc_device *dev, struct vgalloc_st
 	s.hook_calls = LOAD(hook_calls);
 	s.enospc_events = LOAD(enospc_events);
 	s.teardown_errors = LOAD(teardown_errors);
+	s.pools = atomic_load_explicit(&d->pool_count, memory_order_acquire);
+	s.blocks = LOAD(blocks);
+	s.block_bytes = LOAD(block_bytes);
+	s.retained_bytes = LOAD(retained_bytes);
+	s.suballocs_live = LOAD(suballocs_live);
+	s.suballoc_bytes = LOAD(suballoc_bytes);
+	s.block_creations = LOAD(block_creations);
+	s.block_releases = LOAD(block_releases);
 	return vgalloc__struct_out(out, &s, VGALLOC__V0_STATS, sizeof(s));
 }
 

@@ -38,6 +38,10 @@ static bool slab_grow(struct vgalloc_device *dev, struct vgalloc__slab *slab)
 		return false;
 	}
 	memset(base, 0, count * slab->slot_size);
+	if (slab->on_grow && !slab->on_grow(slab->on_grow_ctx, base, count * slab->slot_size)) {
+		vgalloc__free(&dev->allocator, base);
+		return false;
+	}
 	for (size_t i = 0; i < count; i++) {
 		struct vgalloc__slot *s = (void *)(base + i * slab->slot_size);
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Memory allocations: each path's exact sequence of host hooks and kernel calls, the lazy blob of
- * the host-first path, and the fixed teardown order (token wait → munmap → GEM close → host_free).
- * The sequences are the contract with the consumer's protocol and are tested call by call.
+ * Memory allocations: the plan decides, then either a pool suballocates (pool.c) or the
+ * allocation takes its path with a blob of its own: each path's exact sequence of host hooks and
+ * kernel calls, the lazy blob of the host-first path, and the fixed teardown order (token wait →
+ * munmap → GEM close → host_free). The sequences are the contract with the consumer's protocol.
  */
 #include <errno.h>
 #include <string.h>
@@ -13,14 +14,23 @@ _Static_assert(sizeof(struct vgalloc_request) == VGALLOC__V0_REQUEST, "request v
 _Static_assert(sizeof(struct vgalloc_mem_info) == VGALLOC__V0_MEM_INFO,
 	       "mem info version 0 size");
 
-static bool mem_live(struct vgalloc_device *dev, const struct vgalloc_mem *mem)
+/*
+ * Find and lock the shard of a live memory object. Returns NULL (nothing locked) for a pointer
+ * that is not a live memory object of this device: freed, foreign or garbage.
+ */
+static struct vgalloc__mshard *lock_mem(struct vgalloc_device *dev, const struct vgalloc_mem *mem)
 {
-	bool live;
+	struct vgalloc__mshard *ms = vgalloc__mem_owner(dev, mem);
 
-	pthread_mutex_lock(&dev->lock);
-	live = vgalloc__slab_live(&dev->mems, mem);
-	pthread_mutex_unlock(&dev->lock);
-	return live;
+	if (!ms) {
+		return NULL;
+	}
+	pthread_mutex_lock(&ms->lock);
+	if (!vgalloc__slab_live(&ms->mems, mem)) {
+		pthread_mutex_unlock(&ms->lock);
+		return NULL;
+	}
+	return ms;
 }
 
 /* Give a blob to a memory object: the reference the blob API may not drop. */
@@ -30,22 +40,22 @@ static void adopt_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
 	pthread_mutex_lock(&dev->import_lock);
 	blob->mem_refs++;
 	pthread_mutex_unlock(&dev->import_lock);
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(&mem->ms->lock);
 	mem->blob = blob;
 	mem->blob_mem = blob->blob_mem;
 	mem->blob_flags = blob->blob_flags;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&mem->ms->lock);
 }
 
 /*
  * Teardown in the order the host requires: a host allocation may still be in flight (wait for it),
  * the guest mapping goes before the resource, and the host memory goes last, when no guest
- * resource refers to it any more.
+ * resource of ours refers to it any more. The caller owns mem exclusively.
  */
 static void teardown(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 {
-	struct vgalloc_blob *blob;
-	uint32_t maps;
+	struct vgalloc_blob *blob = mem->blob;
+	uint32_t maps = mem->map_count;
 
 	if (mem->token_pending) {
 		/* Free cannot report an error, so a failed wait gets one more try before the host
@@ -56,12 +66,8 @@ static void teardown(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 		}
 		mem->token_pending = false;
 	}
-	pthread_mutex_lock(&dev->lock);
-	blob = mem->blob;
-	maps = mem->map_count;
 	mem->blob = NULL;
 	mem->map_count = 0;
-	pthread_mutex_unlock(&dev->lock);
 	if (blob) {
 		while (maps--) {
 			vgalloc__blob_unmap(dev, blob);
@@ -100,26 +106,16 @@ static int host_alloc(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	return 0;
 }
 
-/*
- * Create the host-first blob for a host allocation: wait for the allocation (or let the hook hand
- * us a wait command that the host runs before creating the resource), then CREATE_BLOB with the
- * allocation's blob_id.
- */
-static int create_host_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem, bool pending,
-			    uint64_t token, struct vgalloc_blob **out_blob)
+int vgalloc__host_blob(struct vgalloc_device *dev, const struct vgalloc_blob_create_info *base,
+		       bool pending, uint64_t token, bool *token_done, struct vgalloc_blob **out)
 {
 	unsigned char cmd[VGALLOC_MAX_WAIT_CMD_SIZE];
+	struct vgalloc_blob_create_info info = *base;
 	uint32_t cmd_size = 0;
-	struct vgalloc_blob_create_info info = {
-		.struct_size = sizeof(info),
-		.blob_mem = mem->blob_mem,
-		.blob_flags = mem->blob_flags,
-		.size = mem->committed,
-		.blob_id = mem->blob_id,
-	};
 	bool waited = false;
 	int ret;
 
+	*token_done = false;
 	if (pending) {
 		cmd_size = sizeof(cmd);
 		ret = VGALLOC__HOOK(dev, host_wait, token, cmd, &cmd_size);
@@ -133,12 +129,30 @@ static int create_host_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
 		info.cmd = cmd_size ? cmd : NULL;
 		info.cmd_size = cmd_size;
 	}
-	ret = vgalloc__blob_create(dev, &info, out_blob);
+	ret = vgalloc__blob_create(dev, &info, out);
 	/* With a wait command the host processed the token only if the blob was created. */
-	if (pending && (waited || !ret)) {
-		pthread_mutex_lock(&dev->lock);
+	*token_done = pending && (waited || !ret);
+	return ret;
+}
+
+/* The host-first blob of a dedicated allocation, blob_id = its host allocation's tag. */
+static int create_host_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem, bool pending,
+			    uint64_t token, struct vgalloc_blob **out_blob)
+{
+	struct vgalloc_blob_create_info info = {
+		.struct_size = sizeof(info),
+		.blob_mem = mem->blob_mem,
+		.blob_flags = mem->blob_flags,
+		.size = mem->committed,
+		.blob_id = mem->blob_id,
+	};
+	bool done;
+	int ret = vgalloc__host_blob(dev, &info, pending, token, &done, out_blob);
+
+	if (done) {
+		pthread_mutex_lock(&mem->ms->lock);
 		mem->token_pending = false;
-		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&mem->ms->lock);
 	}
 	return ret;
 }
@@ -233,8 +247,57 @@ static int run_path(struct vgalloc_device *dev, struct vgalloc_mem *mem, int fd)
 	case VGALLOC_PATH_IMPORT:
 		return import_fd(dev, mem, fd);
 	default:
-		return -EINVAL;
+		return -EOPNOTSUPP;
 	}
+}
+
+static void put_mem(struct vgalloc_mem *mem)
+{
+	struct vgalloc__mshard *ms = mem->ms;
+
+	pthread_mutex_lock(&ms->lock);
+	vgalloc__slab_put_locked(&ms->mems, mem);
+	pthread_mutex_unlock(&ms->lock);
+}
+
+static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
+			   const struct vgalloc_request *req, uint32_t type,
+			   struct vgalloc_mem **out)
+{
+	struct vgalloc__mshard *ms = &dev->dshards[vgalloc__thread_shard(dev->shard_count)];
+	struct vgalloc_mem *mem;
+	int ret;
+
+	pthread_mutex_lock(&ms->lock);
+	mem = vgalloc__mem_get_locked(dev, ms);
+	pthread_mutex_unlock(&ms->lock);
+	if (!mem) {
+		return -ENOMEM;
+	}
+	mem->path = plan->path;
+	mem->memory_type = type;
+	mem->blob_mem = plan->blob_mem;
+	mem->blob_flags = plan->blob_flags;
+	mem->export_types = req->export_handle_types;
+	mem->allocate_flags = req->allocate_flags;
+	mem->size = req->size;
+	mem->committed = plan->path == VGALLOC_PATH_IMPORT ? 0 : plan->size;
+	mem->user_data = req->user_data;
+	mem->blob_id = (req->flags & VGALLOC_REQUEST_BLOB_ID) ? req->blob_id
+							       : VGALLOC__HOOK0_RAW(dev, new_blob_id);
+	mem->offset = 0;
+
+	ret = run_path(dev, mem, req->import_fd);
+	if (ret) {
+		teardown(dev, mem);
+		put_mem(mem);
+		return ret;
+	}
+	vgalloc__stat_add(&dev->stats.mems_live, 1);
+	vgalloc__stat_add(&dev->stats.mem_bytes_requested, mem->size);
+	vgalloc__stat_add(&dev->stats.mem_bytes_committed, mem->committed);
+	*out = mem;
+	return 0;
 }
 
 int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *ureq,
@@ -242,7 +305,6 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 {
 	struct vgalloc_request req;
 	struct vgalloc_plan plan;
-	struct vgalloc_mem *mem;
 	uint32_t type;
 	int ret;
 
@@ -257,97 +319,82 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 	if (ret) {
 		return ret;
 	}
-	/* Suballocation is decided by the plan and carried out by the pools; until they exist,
-	 * every allocation takes its path with a blob of its own. */
-	if (plan.path == VGALLOC_PATH_UNSUPPORTED || plan.path == VGALLOC_PATH_GUEST_HANDLE) {
+	if (plan.path == VGALLOC_PATH_UNSUPPORTED || plan.path == VGALLOC_PATH_GUEST_HANDLE ||
+	    !dev->has_hooks) {
 		return -EOPNOTSUPP;
 	}
 	vgalloc__find_type(&dev->traits, plan.memory_type, &type);
-	if (!dev->has_hooks) {
-		return -EOPNOTSUPP;
+	for (int attempt = 0;; attempt++) {
+		ret = plan.suballocate ? vgalloc__pool_alloc(dev, &plan, &req, type, out_mem)
+				       : dedicated_alloc(dev, &plan, &req, type, out_mem);
+		/* DESIGN §4 rule 8: the window is the whole guest's; give back what we keep and
+		 * try once more before reporting it full. */
+		if (ret != -ENOSPC || attempt || vgalloc__pools_trim(dev) <= 0) {
+			break;
+		}
 	}
-	pthread_mutex_lock(&dev->lock);
-	mem = vgalloc__slab_get_locked(dev, &dev->mems);
-	pthread_mutex_unlock(&dev->lock);
-	if (!mem) {
-		return -ENOMEM;
-	}
-	mem->path = plan.path;
-	mem->memory_type = type;
-	mem->blob_flags = plan.blob_flags;
-	mem->blob_mem = plan.blob_mem;
-	mem->export_types = req.export_handle_types;
-	mem->allocate_flags = req.allocate_flags;
-	mem->size = req.size;
-	mem->committed = plan.path == VGALLOC_PATH_IMPORT ? 0 : plan.size;
-	mem->user_data = req.user_data;
-	mem->blob_id = (req.flags & VGALLOC_REQUEST_BLOB_ID) ? req.blob_id
-							      : VGALLOC__HOOK0_RAW(dev, new_blob_id);
-	/* Keep (blob, offset) from the start: suballocations set a non-zero offset. */
-	mem->offset = 0;
-
-	ret = run_path(dev, mem, req.import_fd);
 	if (ret) {
-		teardown(dev, mem);
-		pthread_mutex_lock(&dev->lock);
-		vgalloc__slab_put_locked(&dev->mems, mem);
-		pthread_mutex_unlock(&dev->lock);
 		vgalloc__log(dev, VGALLOC_LOG_DEBUG, "%s allocation of %llu bytes failed: %d",
 			     vgalloc_path_name(plan.path), (unsigned long long)req.size, ret);
-		return ret;
 	}
-	vgalloc__stat_add(&dev->stats.mems_live, 1);
-	vgalloc__stat_add(&dev->stats.mem_bytes_requested, mem->size);
-	vgalloc__stat_add(&dev->stats.mem_bytes_committed, mem->committed);
-	*out_mem = mem;
-	return 0;
+	return ret;
 }
 
 /* The host-first lazy path creates its blob at the first map of the allocation, once. */
 static int ensure_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 {
+	struct vgalloc__mshard *ms = mem->ms;
 	struct vgalloc_blob *blob = NULL;
 	uint64_t token;
 	bool pending;
 	int ret;
 
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(&ms->lock);
 	while (mem->blob_busy) {
-		pthread_cond_wait(&dev->cond, &dev->lock);
+		pthread_cond_wait(&ms->cond, &ms->lock);
 	}
 	if (mem->blob) {
-		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&ms->lock);
 		return 0;
 	}
 	mem->blob_busy = true;
 	pending = mem->token_pending;
 	token = mem->token;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&ms->lock);
 
 	ret = create_host_blob(dev, mem, pending, token, &blob);
 	if (!ret) {
 		adopt_blob(dev, mem, blob);
 	}
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(&ms->lock);
 	mem->blob_busy = false;
-	pthread_cond_broadcast(&dev->cond);
-	pthread_mutex_unlock(&dev->lock);
+	pthread_cond_broadcast(&ms->cond);
+	pthread_mutex_unlock(&ms->lock);
 	return ret;
 }
 
 int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr)
 {
+	struct vgalloc__mshard *ms;
 	struct vgalloc_blob *blob;
+	bool mappable;
 	void *ptr;
 	int ret;
 
-	if (!dev || !out_ptr || !mem_live(dev, mem)) {
+	if (!dev || !out_ptr || !(ms = lock_mem(dev, mem))) {
 		return -EINVAL;
 	}
 	/* Only host-visible memory maps, even when guest-first gave an export a mappable blob. */
-	if (!(dev->types[mem->memory_type].property_flags & VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE) ||
-	    !(mem->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) || mem->path == VGALLOC_PATH_HOST_ONLY) {
+	mappable = (dev->types[mem->memory_type].property_flags &
+		    VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE) &&
+		   (mem->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) &&
+		   mem->path != VGALLOC_PATH_HOST_ONLY;
+	pthread_mutex_unlock(&ms->lock);
+	if (!mappable) {
 		return -EINVAL;
+	}
+	if (mem->block) {
+		return vgalloc__pool_map(dev, mem, out_ptr);
 	}
 	if (mem->path == VGALLOC_PATH_HOST_FIRST_LAZY) {
 		ret = ensure_blob(dev, mem);
@@ -355,9 +402,9 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 			return ret;
 		}
 	}
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(&ms->lock);
 	blob = mem->blob;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&ms->lock);
 	if (!blob) {
 		return -EINVAL;
 	}
@@ -365,59 +412,66 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	if (ret) {
 		return ret;
 	}
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(&ms->lock);
 	mem->map_count++;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&ms->lock);
 	*out_ptr = (unsigned char *)ptr + mem->offset;
 	return 0;
 }
 
 int vgalloc_mem_unmap(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 {
+	struct vgalloc__mshard *ms;
 	struct vgalloc_blob *blob;
 
-	if (!dev || !mem_live(dev, mem)) {
+	if (!dev || !(ms = lock_mem(dev, mem))) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&dev->lock);
-	if (!mem->map_count || !mem->blob) {
-		pthread_mutex_unlock(&dev->lock);
+	if (!mem->map_count) {
+		pthread_mutex_unlock(&ms->lock);
 		return -EINVAL;
 	}
 	mem->map_count--;
-	blob = mem->blob;
-	pthread_mutex_unlock(&dev->lock);
-	vgalloc__blob_unmap(dev, blob);
+	blob = mem->block ? NULL : mem->blob;
+	pthread_mutex_unlock(&ms->lock);
+	/* A suballocation's block stays mapped for as long as the block lives. */
+	if (blob) {
+		vgalloc__blob_unmap(dev, blob);
+	}
 	return 0;
 }
 
 int vgalloc_mem_export(struct vgalloc_device *dev, struct vgalloc_mem *mem, uint32_t handle_type,
 		       int *out_fd)
 {
+	struct vgalloc__mshard *ms;
 	struct vgalloc_blob *blob;
+	uint32_t types;
 
-	if (!dev || !out_fd || !mem_live(dev, mem)) {
+	if (!dev || !out_fd || !(ms = lock_mem(dev, mem))) {
 		return -EINVAL;
 	}
+	types = mem->export_types;
+	/* A suballocation is never exported: its blob is shared with others. */
+	blob = mem->block ? NULL : mem->blob;
+	pthread_mutex_unlock(&ms->lock);
 	/* One handle type per call, and only one the allocation was made exportable as. */
-	if (!vgalloc__is_pow2(handle_type) || !(mem->export_types & handle_type)) {
+	if (!vgalloc__is_pow2(handle_type) || !(types & handle_type) || !blob) {
 		return -EINVAL;
-	}
-	pthread_mutex_lock(&dev->lock);
-	blob = mem->blob;
-	pthread_mutex_unlock(&dev->lock);
-	if (!blob || mem->offset) {
-		return -EINVAL; /* a suballocation is never exported */
 	}
 	return vgalloc_blob_export_dmabuf(dev, blob, out_fd);
 }
 
-int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vgalloc_mem *mem,
+int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vgalloc_mem *cmem,
 			 struct vgalloc_mem_info *out)
 {
+	struct vgalloc_mem *mem = (struct vgalloc_mem *)cmem;
 	struct vgalloc_mem_info info;
+	struct vgalloc__mshard *ms;
+	struct vgalloc_blob *blob;
+	uint64_t host_handle;
 
-	if (!dev || !out || !mem_live(dev, mem)) {
+	if (!dev || !out || !(ms = lock_mem(dev, mem))) {
 		return -EINVAL;
 	}
 	memset(&info, 0, sizeof(info));
@@ -426,54 +480,59 @@ int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vgalloc_mem *m
 	info.offset = mem->offset;
 	info.size = mem->size;
 	info.committed = mem->committed;
-	info.host_handle = mem->has_host ? mem->host_handle : 0;
 	info.blob_id = mem->blob_id;
-	pthread_mutex_lock(&dev->lock);
-	info.blob = mem->blob;
-	if (mem->blob) {
-		info.blob_mem = mem->blob->blob_mem;
-		info.blob_flags = mem->blob->blob_flags;
-		info.res_id = mem->blob->res_id;
-	} else {
-		info.blob_flags = mem->blob_flags;
+	info.blob_flags = mem->blob_flags;
+	host_handle = mem->has_host ? mem->host_handle : 0;
+	blob = mem->blob;
+	pthread_mutex_unlock(&ms->lock);
+	if (mem->block) {
+		blob = vgalloc__pool_blob(dev, mem, &host_handle);
 	}
-	pthread_mutex_unlock(&dev->lock);
+	info.host_handle = host_handle;
+	info.blob = blob;
+	if (blob) {
+		info.blob_mem = blob->blob_mem;
+		info.blob_flags = blob->blob_flags;
+		info.res_id = blob->res_id;
+	}
 	return vgalloc__struct_out(out, &info, VGALLOC__V0_MEM_INFO, sizeof(info));
 }
 
 int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 {
+	struct vgalloc__mshard *ms;
+
 	if (!dev) {
 		return -EINVAL;
 	}
 	if (!mem) {
 		return 0;
 	}
-	pthread_mutex_lock(&dev->lock);
-	if (!vgalloc__slab_live(&dev->mems, mem)) {
-		pthread_mutex_unlock(&dev->lock);
+	ms = lock_mem(dev, mem);
+	if (!ms) {
 		return -EINVAL;
 	}
 	if (mem->blob_busy) {
-		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&ms->lock);
 		return -EBUSY; /* another thread is mapping it right now */
+	}
+	if (mem->block) {
+		/* Freeing a suballocation never touches the backend (unless its block goes). */
+		return vgalloc__pool_free(dev, mem);
 	}
 	/* Mark it first so that a racing second free sees a dead handle. */
 	mem->slot.magic = VGALLOC__MAGIC_DYING;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&ms->lock);
 
 	vgalloc__stat_sub(&dev->stats.mems_live, 1);
 	vgalloc__stat_sub(&dev->stats.mem_bytes_requested, mem->size);
 	vgalloc__stat_sub(&dev->stats.mem_bytes_committed, mem->committed);
 	teardown(dev, mem);
-
-	pthread_mutex_lock(&dev->lock);
-	vgalloc__slab_put_locked(&dev->mems, mem);
-	pthread_mutex_unlock(&dev->lock);
+	put_mem(mem);
 	return 0;
 }
 
-static void free_all(void *obj, void *arg)
+static void free_one(void *obj, void *arg)
 {
 	struct vgalloc_device *dev = arg;
 	struct vgalloc_mem *mem = obj;
@@ -483,7 +542,15 @@ static void free_all(void *obj, void *arg)
 	vgalloc_mem_free(dev, mem);
 }
 
+static void free_shard(struct vgalloc__mshard *ms, void *arg)
+{
+	vgalloc__slab_each_live(&ms->mems, free_one, arg);
+}
+
 void vgalloc__mem_destroy_all(struct vgalloc_device *dev)
 {
-	vgalloc__slab_each_live(&dev->mems, free_all, dev);
+	for (uint32_t i = 0; i < dev->shard_count; i++) {
+		free_shard(&dev->dshards[i], dev);
+	}
+	vgalloc__pools_each_mshard(dev, free_shard, dev);
 }

@@ -74,6 +74,8 @@ struct vgalloc__slot {
 #define VGALLOC__MAGIC_DYING 0x44594e47u /* "DYNG" */
 #define VGALLOC__MAGIC_FREE 0xdeadf7eeu
 #define VGALLOC__SLAB_CHUNKS 24
+#define VGALLOC__MAX_SHARDS 16
+#define VGALLOC__MAX_POOLS 64
 
 /*
  * Fixed-size slots in chunks that only grow (chunk k holds 64 << k slots) and go back to the
@@ -84,6 +86,9 @@ struct vgalloc__slab {
 	size_t slot_size;
 	uint32_t magic;
 	uint32_t nchunks;
+	/* Called with a new chunk before any of its slots is used; false undoes the growth. */
+	bool (*on_grow)(void *ctx, unsigned char *base, size_t bytes);
+	void *on_grow_ctx;
 	struct {
 		unsigned char *base;
 		size_t count;
@@ -124,8 +129,23 @@ struct vgalloc_blob {
 	bool map_busy;      /* a thread is mapping it without the lock */
 };
 
+/* A lock with its own slab of memory objects: every vgalloc_mem belongs to exactly one. */
+struct vgalloc__mshard {
+	struct vgalloc_device *dev;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct vgalloc__slab mems;
+};
+
+struct vgalloc__block;
+struct vgalloc__pool;
+
 struct vgalloc_mem {
 	struct vgalloc__slot slot;
+	struct vgalloc__mshard *ms; /* its lock and slab */
+	struct vgalloc__block *block; /* suballocated: the pool block it lives in */
+	void *sa_node;              /* suballocated: the allocator's record */
+	uint32_t sa_index;
 	uint32_t path;
 	uint32_t memory_type;
 	uint32_t blob_mem;
@@ -140,7 +160,7 @@ struct vgalloc_mem {
 	uint64_t token;
 	void *user_data;
 	bool has_host;
-	/* dev->lock */
+	/* ms->lock */
 	bool token_pending;
 	bool blob_busy;     /* a thread is creating the lazy blob without the lock */
 	uint32_t map_count;
@@ -150,7 +170,8 @@ struct vgalloc_mem {
 struct vgalloc__stats {
 	atomic_uint_fast64_t blobs_live, blob_bytes, window_bytes, blobs_mapped, blobs_created,
 		blobs_imported, import_dedups, mems_live, mem_bytes_requested, mem_bytes_committed,
-		backend_calls, hook_calls, enospc_events, teardown_errors;
+		backend_calls, hook_calls, enospc_events, teardown_errors, blocks, block_bytes,
+		retained_bytes, suballocs_live, suballoc_bytes, block_creations, block_releases;
 };
 
 struct vgalloc__mem_type {
@@ -233,10 +254,22 @@ struct vgalloc_device {
 	struct vgalloc_host_hooks hooks;
 	bool has_hooks;
 
-	pthread_mutex_t lock; /* slabs, map state, lazy blob state */
-	pthread_cond_t cond;  /* map_busy / blob_busy waiters */
+	pthread_mutex_t lock; /* blob slab, blob map state, the registry, the pool list */
+	pthread_cond_t cond;  /* map_busy waiters */
 	struct vgalloc__slab blobs;
-	struct vgalloc__slab mems;
+
+	/* Memory objects: dedicated ones in these shards, suballocations in their pool shard. */
+	uint32_t shard_count;
+	struct vgalloc__mshard dshards[VGALLOC__MAX_SHARDS];
+	/* Every memory-object slab chunk, sorted, published for lock-free lookups. */
+	struct vgalloc__registry *_Atomic registry;
+	struct vgalloc__registry *old_registries; /* freed at destroy */
+
+	struct vgalloc__pool *pools[VGALLOC__MAX_POOLS];
+	_Atomic uint32_t pool_count;
+	uint64_t retain_bytes;
+	uint64_t min_block_size;
+	uint64_t max_block_size;
 
 	/*
 	 * The import-dedup table: GEM handle → blob. Held across PRIME import, RESOURCE_INFO and GEM
@@ -251,6 +284,47 @@ struct vgalloc_device {
 };
 
 #define VGALLOC__MAGIC_DEVICE 0x56474456u /* "VGDV" */
+
+struct vgalloc__registry {
+	struct vgalloc__registry *older;
+	uint32_t count;
+	uint32_t reserved;
+	struct vgalloc__registry_entry {
+		uintptr_t base, end;
+		size_t slot_size;
+		struct vgalloc__mshard *ms;
+	} e[];
+};
+
+/* Memory-object shards (registry.c / pool.c). */
+int vgalloc__mshard_init(struct vgalloc_device *dev, struct vgalloc__mshard *ms);
+void vgalloc__mshard_finish(struct vgalloc_device *dev, struct vgalloc__mshard *ms);
+/* ms->lock held: a fresh memory object, registering a new slab chunk when one is added. */
+struct vgalloc_mem *vgalloc__mem_get_locked(struct vgalloc_device *dev, struct vgalloc__mshard *ms);
+/* The shard owning p when p points at a memory-object slot of this device, else NULL. */
+struct vgalloc__mshard *vgalloc__mem_owner(struct vgalloc_device *dev, const void *p);
+void vgalloc__registry_free(struct vgalloc_device *dev);
+/* This thread's shard index in [0, n). */
+uint32_t vgalloc__thread_shard(uint32_t n);
+
+/* Pools (pool.c). */
+int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
+			const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out);
+int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem);
+int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr);
+struct vgalloc_blob *vgalloc__pool_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
+					uint64_t *host_handle);
+int vgalloc__pools_trim(struct vgalloc_device *dev);
+void vgalloc__pools_each_mshard(struct vgalloc_device *dev,
+				void (*fn)(struct vgalloc__mshard *ms, void *arg), void *arg);
+/*
+ * A host-first blob for host memory that may still be in flight: host_wait (or its wait bytes as
+ * CREATE_BLOB's cmd), then CREATE_BLOB. *token_done says whether the token is processed now.
+ */
+int vgalloc__host_blob(struct vgalloc_device *dev, const struct vgalloc_blob_create_info *info,
+		       bool pending, uint64_t token, bool *token_done, struct vgalloc_blob **out);
+void vgalloc__pools_destroy(struct vgalloc_device *dev);
+void vgalloc__pools_stats(struct vgalloc_device *dev, struct vgalloc_stats *st);
 
 /* Allocation through the device's allocator. */
 void *vgalloc__alloc(const struct vgalloc_allocator *a, size_t size, size_t align);

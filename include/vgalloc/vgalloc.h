@@ -423,7 +423,10 @@ struct vgalloc_device_create_info {
 	uint32_t host_page_size;       /* the host's page size when known; 0 = unknown */
 	uint64_t max_suballoc_size;    /* larger requests get their own blob; 0 = 4 MiB */
 	uint32_t self_test_blob_flags; /* test only: flags of the self-test blob; 0 = MAPPABLE */
-	uint32_t reserved2;
+	uint32_t pool_shards;          /* lock shards per pool; 0 = 4 */
+	uint64_t retain_bytes;         /* empty blocks kept per pool; 0 = 64 MiB, UINT64_MAX = all */
+	uint64_t min_block_size;       /* smallest block; 0 = 4 MiB (gfxstream: 16 MiB) */
+	uint64_t max_block_size;       /* largest block; 0 = 64 MiB */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -501,6 +504,11 @@ struct vgalloc_device_info {
 	uint32_t guest_vram;        /* GUEST_VRAM blobs (blob_mem 4) in use */
 	uint32_t create_guest_handle; /* the flavour's CREATE_GUEST_HANDLE param is 1 */
 	uint64_t max_suballoc_size;
+	uint64_t retain_bytes;
+	uint64_t min_block_size;
+	uint64_t max_block_size;
+	uint32_t pool_shards;
+	uint32_t reserved;
 };
 
 /** Why a device allocates host-first or guest-first (DESIGN order of precedence). */
@@ -538,7 +546,55 @@ struct vgalloc_stats {
 	uint64_t hook_calls;
 	uint64_t enospc_events;
 	uint64_t teardown_errors; /* backend errors during teardown (logged, not returned) */
+	/* --- appended after version 0 (120 bytes) --- */
+	uint64_t pools;
+	uint64_t blocks;           /* blobs (or host allocations) backing pools */
+	uint64_t block_bytes;
+	uint64_t retained_bytes;   /* in empty blocks kept for reuse */
+	uint64_t suballocs_live;
+	uint64_t suballoc_bytes;   /* requested bytes of live suballocations */
+	uint64_t block_creations;  /* total */
+	uint64_t block_releases;   /* total */
 };
+
+/** One pool's detailed state (a walk under its locks). Output struct, version 0. */
+struct vgalloc_pool_stats {
+	uint32_t struct_size;
+	uint32_t memory_type;     /* host index */
+	uint64_t pool_key;
+	uint64_t blocks;
+	uint64_t block_bytes;
+	uint64_t retained_bytes;
+	uint64_t used_bytes;      /* reserved for live suballocations, rounding included */
+	uint64_t requested_bytes; /* what the live suballocations asked for */
+	uint64_t free_bytes;
+	uint64_t largest_free;    /* fragmentation = 1 - largest_free / free_bytes */
+	uint64_t slabs;
+	uint64_t slab_bytes;
+	uint64_t live;
+	uint64_t metadata_bytes;
+	uint64_t window_bytes;    /* of mapped or guest-first blocks */
+};
+
+/**
+ * Walk pool `index` (0, 1, ... until -ENOENT). Takes each of its shard locks in turn.
+ * Return: 0; -EINVAL (NULL, bad struct_size); -ENOENT (no such pool).
+ */
+VGALLOC_API int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
+					      struct vgalloc_pool_stats *stats);
+
+/**
+ * Write every counter and every pool's detailed state as one JSON object.
+ * Return: the full length (as snprintf; truncated output is NUL-terminated); -EINVAL.
+ */
+VGALLOC_API int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size);
+
+/**
+ * Release every retained empty block of every pool (the backend calls of a block teardown).
+ * The library does this by itself once on -ENOSPC before retrying.
+ * Thread safety: any thread. Return: the number of blocks released (≥ 0); -EINVAL.
+ */
+VGALLOC_API int vgalloc_device_trim(struct vgalloc_device *dev);
 
 /**
  * Read the counters. Output struct: writes min(stats->struct_size, own size).

@@ -85,7 +85,34 @@ static int flow_lazy(struct fx *f, int fd)
 	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 12288);
 
 	(void)fd;
+	r.flags = VGALLOC_REQUEST_DEDICATED_REQUIRED;
 	return flow_map_write_free(f, &r);
+}
+
+/* Suballocations: two share a block; the block is made, mapped once, kept, then trimmed. */
+static int flow_pool(struct fx *f, int fd)
+{
+	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 12288);
+	struct vgalloc_mem *a = NULL, *b = NULL;
+	int first = 0;
+	void *p;
+
+	(void)fd;
+	if (first_error(&first, vgalloc_mem_alloc(f->dev, &r, &a))) {
+		return first;
+	}
+	if (!first_error(&first, vgalloc_mem_map(f->dev, a, &p))) {
+		memset(p, 0x22, 12288);
+	}
+	if (!first_error(&first, vgalloc_mem_alloc(f->dev, &r, &b))) {
+		if (!first_error(&first, vgalloc_mem_map(f->dev, b, &p))) {
+			memset(p, 0x33, 12288);
+		}
+		vgalloc_mem_free(f->dev, b);
+	}
+	vgalloc_mem_free(f->dev, a);
+	vgalloc_device_trim(f->dev);
+	return first;
 }
 
 static int flow_eager(struct fx *f, int fd)
@@ -325,6 +352,11 @@ static void faults__every_call_of_every_flow(void **state)
 		{ "mem-guest-first-export", { .profile = VGALLOC_MOCK_PROFILE_STATIC }, false, NULL,
 		  flow_eager },
 		{ "mem-import", { 0 }, false, setup_foreign_dmabuf, flow_import },
+		{ "pool-host-first", { 0 }, false, NULL, flow_pool },
+		{ "pool-host-first-wait-cmd", { .hooks_flags = VGALLOC_MOCK_HOOKS_WAIT_CMD }, false,
+		  NULL, flow_pool },
+		{ "pool-guest-first", { .profile = VGALLOC_MOCK_PROFILE_STATIC }, false, NULL,
+		  flow_pool },
 	};
 	uint32_t total = 0;
 

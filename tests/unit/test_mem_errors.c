@@ -146,6 +146,7 @@ static void mem_alloc__enospc_keeps_its_meaning(void **state)
 	struct vgalloc_mem *a = NULL, *b = NULL;
 
 	(void)state;
+	r.flags = VGALLOC_REQUEST_DEDICATED_REQUIRED;
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &a), 0);
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &b), -ENOSPC);
 	assert_int_equal(vgalloc_mem_free(f->dev, a), 0);
@@ -189,9 +190,17 @@ static void mem_alloc__heavy_churn_counting_mock(void **state)
 	}
 	assert_int_equal(vgalloc_device_get_stats(f->dev, &st), 0);
 	assert_int_equal(st.mems_live, 0);
+	assert_int_equal(st.suballocs_live, 0);
 	assert_int_equal(st.mem_bytes_committed, 0);
+	/* Empty blocks stay (retained, still mapped) until trimmed. */
+	assert_true(st.retained_bytes <= (64u << 20));
+	assert_true(vgalloc_device_trim(f->dev) >= 0);
+	assert_int_equal(vgalloc_device_get_stats(f->dev, &st), 0);
+	assert_int_equal(st.blocks, 0);
+	assert_int_equal(st.retained_bytes, 0);
 	assert_int_equal(st.blobs_mapped, 0);
-	print_message("  %u operations\n", n);
+	print_message("  %u operations, %llu block creations\n", n,
+		      (unsigned long long)st.block_creations);
 	fx_free(f);
 }
 

@@ -45,6 +45,8 @@ static void mem_alloc__host_first_lazy_golden(void **state)
 	void *p = NULL, *q = NULL;
 
 	(void)state;
+	/* A dedicated allocation: its own blob, the path's full sequence. */
+	r.flags = VGALLOC_REQUEST_DEDICATED_REQUIRED;
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
 	/* Host allocation only: never-mapped memory costs no blob, as in stock Venus. */
 	EXPECT_CALLS(f->mock, CALL(NEW_BLOB_ID), CALL(HOST_ALLOC));
@@ -80,6 +82,8 @@ static void mem_alloc__host_first_lazy_wait_cmd_golden(void **state)
 	void *p = NULL;
 
 	(void)state;
+	/* A dedicated allocation: its own blob, the path's full sequence. */
+	r.flags = VGALLOC_REQUEST_DEDICATED_REQUIRED;
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
 	vgalloc_mock_reset_counters(f->mock);
 	assert_int_equal(vgalloc_mem_map(f->dev, mem, &p), 0);
@@ -106,6 +110,8 @@ static void mem_free__never_mapped_lazy_waits_then_frees(void **state)
 	struct vgalloc_mem *mem = NULL;
 
 	(void)state;
+	/* A dedicated allocation: its own blob, the path's full sequence. */
+	r.flags = VGALLOC_REQUEST_DEDICATED_REQUIRED;
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
 	vgalloc_mock_reset_counters(f->mock);
 	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
@@ -158,6 +164,8 @@ static void mem_alloc__guest_first_golden(void **state)
 	void *p = NULL;
 
 	(void)state;
+	/* A dedicated allocation: its own blob, the path's full sequence. */
+	r.flags = VGALLOC_REQUEST_DEDICATED_REQUIRED;
 	/* The static profile's Venus capset says use_guest_vram = 1: the device goes guest-first. */
 	assert_int_equal(vgalloc_device_get_info(f->dev, &di), 0);
 	assert_int_equal(di.alloc_mode, VGALLOC_ALLOC_MODE_GUEST_FIRST);

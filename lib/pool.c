@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pools: one per pool key, each split into lock shards; a shard owns blocks (one blob or host
+ * allocation each) and suballocates them with the pure allocator. Blocks are created with the
+ * same host protocol as dedicated memory (host-first: host memory now, blob at the first map of
+ * any member; guest-first: blob, round trip, import), kept mapped once mapped, retained empty up
+ * to a byte cap, and released on trim, on ENOSPC and at device destroy.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "private.h"
+#include "suballoc.h"
+
+struct vgalloc__block {
+	struct vgalloc__sa_block *sa;
+	struct vgalloc__shard *shard;
+	struct vgalloc__block *ret_prev, *ret_next; /* the shard's retained list */
+	uint64_t size;
+	uint64_t blob_id;
+	uint64_t host_handle;
+	uint64_t token;
+	struct vgalloc_blob *blob;
+	void *map;
+	bool has_host;
+	bool token_pending;
+	bool busy;     /* a thread is creating or mapping its blob without the lock */
+	bool retained; /* empty and kept for reuse */
+};
+
+struct vgalloc__shard {
+	struct vgalloc__mshard ms; /* first: a memory object's ms is its shard */
+	struct vgalloc__pool *pool;
+	struct vgalloc__sa sa;
+	struct vgalloc__block *retained;
+	uint64_t committed;  /* block bytes */
+	uint64_t requested;  /* bytes live suballocations asked for */
+};
+
+struct vgalloc__pool {
+	uint64_t key;
+	uint32_t type;   /* index into dev->types */
+	uint32_t path;   /* how blocks are made: host-first lazy or eager, or guest-first */
+	uint32_t blob_mem;
+	uint32_t blob_flags;
+	uint32_t allocate_flags;
+	uint32_t shard_count;
+	uint64_t granularity;
+	uint64_t min_block;
+	_Atomic uint64_t retained; /* bytes in empty blocks kept, over all shards */
+	struct vgalloc__shard *shards;
+};
+
+/* --- blocks ------------------------------------------------------------------------------- */
+
+/* Teardown in the fixed order: pending token → munmap → GEM close → host free. */
+static void block_teardown(struct vgalloc_device *dev, struct vgalloc__block *b)
+{
+	if (b->token_pending &&
+	    VGALLOC__HOOK(dev, host_wait, b->token, NULL, NULL) &&
+	    VGALLOC__HOOK(dev, host_wait, b->token, NULL, NULL)) {
+		vgalloc__stat_add(&dev->stats.teardown_errors, 1);
+	}
+	if (b->blob) {
+		if (b->map) {
+			vgalloc__blob_unmap(dev, b->blob);
+		}
+		pthread_mutex_lock(&dev->import_lock);
+		b->blob->mem_refs--;
+		pthread_mutex_unlock(&dev->import_lock);
+		vgalloc__blob_release(dev, b->blob);
+	}
+	if (b->has_host) {
+		VGALLOC__HOOK_RAW(dev, host_free, NULL, b->host_handle);
+	}
+	vgalloc__free(&dev->allocator, b);
+}
+
+static void block_release(struct vgalloc_device *dev, struct vgalloc__block *b)
+{
+	uint64_t size = b->size;
+
+	block_teardown(dev, b);
+	vgalloc__stat_sub(&dev->stats.blocks, 1);
+	vgalloc__stat_sub(&dev->stats.block_bytes, size);
+	vgalloc__stat_add(&dev->stats.block_releases, 1);
+}
+
+static void own_blob(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+{
+	/* The block's blob is internal: the blob API must refuse to destroy it (-EBUSY). */
+	pthread_mutex_lock(&dev->import_lock);
+	blob->mem_refs++;
+	pthread_mutex_unlock(&dev->import_lock);
+}
+
+/* No lock held: the host protocol of the pool's path, for a whole block. */
+static int block_create(struct vgalloc_device *dev, struct vgalloc__pool *pool, uint64_t size,
+			struct vgalloc__block **out)
+{
+	struct vgalloc_blob_create_info ci = {
+		.struct_size = sizeof(ci),
+		.blob_mem = pool->blob_mem,
+		.blob_flags = pool->blob_flags,
+		.size = size,
+	};
+	struct vgalloc_host_alloc_args args = {
+		.memory_type = dev->types[pool->type].host_index,
+		.allocate_flags = pool->allocate_flags,
+		.blob_flags = pool->blob_flags,
+		.size = size,
+	};
+	struct vgalloc__block *b = vgalloc__alloc(&dev->allocator, sizeof(*b), 16);
+	bool token_done = false;
+	int ret;
+
+	if (!b) {
+		return -ENOMEM;
+	}
+	memset(b, 0, sizeof(*b));
+	b->size = size;
+	b->blob_id = VGALLOC__HOOK0_RAW(dev, new_blob_id);
+	ci.blob_id = args.blob_id = b->blob_id;
+	if (pool->path == VGALLOC_PATH_GUEST_FIRST) {
+		ret = vgalloc__blob_create(dev, &ci, &b->blob);
+		if (!ret) {
+			own_blob(dev, b->blob);
+			ret = VGALLOC__HOOK0(dev, host_roundtrip);
+		}
+		if (!ret) {
+			ret = VGALLOC__HOOK(dev, host_import, NULL, b->blob->res_id, size, b->blob_id,
+					    &b->host_handle, &b->token);
+			b->has_host = !ret;
+			b->token_pending = !ret && b->token;
+		}
+	} else {
+		ret = VGALLOC__HOOK(dev, host_alloc, NULL, &args, &b->host_handle, &b->token);
+		b->has_host = !ret;
+		b->token_pending = !ret && b->token;
+		if (!ret && pool->path == VGALLOC_PATH_HOST_FIRST_EAGER) {
+			ret = vgalloc__host_blob(dev, &ci, b->token_pending, b->token, &token_done,
+						 &b->blob);
+			if (token_done) {
+				b->token_pending = false;
+			}
+			if (!ret) {
+				own_blob(dev, b->blob);
+			}
+		}
+	}
+	if (ret) {
+		block_teardown(dev, b);
+		return ret;
+	}
+	vgalloc__stat_add(&dev->stats.blocks, 1);
+	vgalloc__stat_add(&dev->stats.block_bytes, size);
+	vgalloc__stat_add(&dev->stats.block_creations, 1);
+	*out = b;
+	return 0;
+}
+
+/* shard lock held */
+static void retained_remove(struct vgalloc__shard *s, struct vgalloc__block *b)
+{
+	if (b->ret_prev) {
+		b->ret_prev->ret_next = b->ret_next;
+	} else {
+		s->retained = b->ret_next;
+	}
+	if (b->ret_next) {
+		b->ret_next->ret_prev = b->ret_prev;
+	}
+	b->ret_prev = b->ret_next = NULL;
+	b->retained = false;
+}
+
+/* --- pools -------------------------------------------------------------------------------- */
+
+static struct vgalloc__pool *pool_find(struct vgalloc_device *dev, uint64_t key)
+{
+	uint32_t n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (dev->pools[i]->key == key) {
+			return dev->pools[i];
+		}
+	}
+	return NULL;
+}
+
+static void pool_free_struct(struct vgalloc_device *dev, struct vgalloc__pool *pool, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		vgalloc__sa_finish(&pool->shards[i].sa);
+		vgalloc__mshard_finish(dev, &pool->shards[i].ms);
+	}
+	vgalloc__free(&dev->allocator, pool->shards);
+	vgalloc__free(&dev->allocator, pool);
+}
+
+static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan, uint32_t type,
+		    struct vgalloc__pool **out)
+{
+	struct vgalloc__pool *pool = pool_find(dev, plan->pool_key);
+	uint32_t n;
+	int ret = 0;
+
+	if (pool) {
+		*out = pool;
+		return 0;
+	}
+	pthread_mutex_lock(&dev->lock);
+	pool = pool_find(dev, plan->pool_key);
+	n = atomic_load_explicit(&dev->pool_count, memory_order_relaxed);
+	if (pool || n == VGALLOC__MAX_POOLS) {
+		pthread_mutex_unlock(&dev->lock);
+		*out = pool;
+		return pool ? 0 : -ENOSPC;
+	}
+	pool = vgalloc__alloc(&dev->allocator, sizeof(*pool), 64);
+	if (pool) {
+		memset(pool, 0, sizeof(*pool));
+		pool->shards = vgalloc__alloc(&dev->allocator,
+					      sizeof(*pool->shards) * dev->shard_count, 64);
+	}
+	if (!pool || !pool->shards) {
+		vgalloc__free(&dev->allocator, pool);
+		pthread_mutex_unlock(&dev->lock);
+		return -ENOMEM;
+	}
+	memset(pool->shards, 0, sizeof(*pool->shards) * dev->shard_count);
+	pool->key = plan->pool_key;
+	pool->type = type;
+	pool->path = plan->path;
+	pool->blob_mem = plan->blob_mem;
+	pool->blob_flags = plan->blob_flags;
+	pool->allocate_flags = (uint32_t)(plan->pool_key >> 16) & 0xffff;
+	pool->granularity = VGALLOC__MAX(dev->types[type].pool_alignment, 16);
+	pool->min_block = dev->min_block_size ? dev->min_block_size : plan->min_block_size;
+	pool->shard_count = dev->shard_count;
+	for (uint32_t i = 0; i < pool->shard_count && !ret; i++) {
+		struct vgalloc__sa_config cfg = {
+			.granularity = pool->granularity,
+			.allocator = &dev->allocator,
+		};
+
+		pool->shards[i].pool = pool;
+		vgalloc__mshard_init(dev, &pool->shards[i].ms);
+		ret = vgalloc__sa_init(&pool->shards[i].sa, &cfg);
+		if (ret) {
+			pool_free_struct(dev, pool, i + 1);
+		}
+	}
+	if (!ret) {
+		dev->pools[n] = pool;
+		atomic_store_explicit(&dev->pool_count, n + 1, memory_order_release);
+		*out = pool;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static struct vgalloc__shard *shard_of(struct vgalloc_mem *mem)
+{
+	return (struct vgalloc__shard *)mem->ms;
+}
+
+int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
+			const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out)
+{
+	struct vgalloc__sa_alloc a;
+	struct vgalloc__pool *pool;
+	struct vgalloc__shard *s;
+	struct vgalloc__block *b;
+	struct vgalloc_mem *mem;
+	int ret;
+
+	ret = pool_get(dev, plan, type, &pool);
+	if (ret) {
+		return ret;
+	}
+	s = &pool->shards[vgalloc__thread_shard(pool->shard_count)];
+	pthread_mutex_lock(&s->ms.lock);
+	mem = vgalloc__mem_get_locked(dev, &s->ms);
+	if (!mem) {
+		pthread_mutex_unlock(&s->ms.lock);
+		return -ENOMEM;
+	}
+	while ((ret = vgalloc__sa_alloc(&s->sa, req->size, plan->alignment, &a)) == -ENOSPC) {
+		uint64_t size = vgalloc__sa_block_size(req->size, plan->alignment, s->committed,
+						       pool->min_block, dev->max_block_size,
+						       pool->granularity);
+		struct vgalloc__block *nb = NULL;
+
+		/* Growing talks to the kernel and the host: never with the shard lock held. */
+		pthread_mutex_unlock(&s->ms.lock);
+		ret = block_create(dev, pool, size, &nb);
+		pthread_mutex_lock(&s->ms.lock);
+		if (ret) {
+			break;
+		}
+		nb->shard = s;
+		ret = vgalloc__sa_add_block(&s->sa, size, nb, &nb->sa);
+		if (ret) {
+			pthread_mutex_unlock(&s->ms.lock);
+			block_release(dev, nb);
+			pthread_mutex_lock(&s->ms.lock);
+			break;
+		}
+		s->committed += size;
+	}
+	if (ret) {
+		vgalloc__slab_put_locked(&s->ms.mems, mem);
+		pthread_mutex_unlock(&s->ms.lock);
+		return ret;
+	}
+	b = a.block->owner;
+	if (b->retained) {
+		retained_remove(s, b);
+		atomic_fetch_sub_explicit(&pool->retained, b->size, memory_order_relaxed);
+		vgalloc__stat_sub(&dev->stats.retained_bytes, b->size);
+	}
+	mem->block = b;
+	mem->sa_node = a.node;
+	mem->sa_index = a.index;
+	mem->offset = a.offset;
+	mem->committed = a.size;
+	mem->size = req->size;
+	mem->path = pool->path;
+	mem->memory_type = type;
+	mem->blob_mem = pool->blob_mem;
+	mem->blob_flags = pool->blob_flags;
+	mem->allocate_flags = req->allocate_flags;
+	mem->user_data = req->user_data;
+	mem->blob_id = b->blob_id;
+	s->requested += req->size;
+	pthread_mutex_unlock(&s->ms.lock);
+	vgalloc__stat_add(&dev->stats.suballocs_live, 1);
+	vgalloc__stat_add(&dev->stats.suballoc_bytes, req->size);
+	*out = mem;
+	return 0;
+}
+
+/* Called with the shard lock held and the memory object checked; unlocks. */
+int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
+{
+	struct vgalloc__shard *s = shard_of(mem);
+	struct vgalloc__pool *pool = s->pool;
+	struct vgalloc__sa_alloc a = {
+		.block = mem->block->sa,
+		.offset = mem->offset,
+		.size = mem->committed,
+		.node = mem->sa_node,
+		.index = mem->sa_index,
+	};
+	struct vgalloc__sa_block *empty;
+	struct vgalloc__block *release = NULL;
+	uint64_t size = mem->size;
+
+	empty = vgalloc__sa_free(&s->sa, &a);
+	s->requested -= size;
+	vgalloc__slab_put_locked(&s->ms.mems, mem);
+	if (empty) {
+		struct vgalloc__block *b = empty->owner;
+		uint64_t kept = atomic_load_explicit(&pool->retained, memory_order_relaxed);
+
+		/* Keep it for reuse while the pool's retained bytes stay under the cap. */
+		if (kept + b->size <= dev->retain_bytes) {
+			atomic_fetch_add_explicit(&pool->retained, b->size, memory_order_relaxed);
+			vgalloc__stat_add(&dev->stats.retained_bytes, b->size);
+			b->retained = true;
+			b->ret_prev = NULL;
+			b->ret_next = s->retained;
+			if (s->retained) {
+				s->retained->ret_prev = b;
+			}
+			s->retained = b;
+		} else {
+			vgalloc__sa_remove_block(&s->sa, empty);
+			s->committed -= b->size;
+			release = b;
+		}
+	}
+	pthread_mutex_unlock(&s->ms.lock);
+	vgalloc__stat_sub(&dev->stats.suballocs_live, 1);
+	vgalloc__stat_sub(&dev->stats.suballoc_bytes, size);
+	if (release) {
+		block_release(dev, release);
+	}
+	return 0;
+}
+
+/* The block's mapping, made once: blob first on the host-first path, then MAP + mmap. */
+int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr)
+{
+	struct vgalloc__shard *s = shard_of(mem);
+	struct vgalloc__block *b = mem->block;
+	struct vgalloc__pool *pool = s->pool;
+	struct vgalloc_blob *blob;
+	bool pending, token_done = false;
+	uint64_t token;
+	void *ptr = NULL;
+	int ret = 0;
+
+	pthread_mutex_lock(&s->ms.lock);
+	while (b->busy) {
+		pthread_cond_wait(&s->ms.cond, &s->ms.lock);
+	}
+	if (b->map) {
+		mem->map_count++;
+		*out_ptr = (unsigned char *)b->map + mem->offset;
+		pthread_mutex_unlock(&s->ms.lock);
+		return 0;
+	}
+	b->busy = true;
+	blob = b->blob;
+	pending = b->token_pending;
+	token = b->token;
+	pthread_mutex_unlock(&s->ms.lock);
+
+	if (!blob) {
+		struct vgalloc_blob_create_info ci = {
+			.struct_size = sizeof(ci),
+			.blob_mem = pool->blob_mem,
+			.blob_flags = pool->blob_flags,
+			.size = b->size,
+			.blob_id = b->blob_id,
+		};
+
+		ret = vgalloc__host_blob(dev, &ci, pending, token, &token_done, &blob);
+		if (!ret) {
+			own_blob(dev, blob);
+		}
+	}
+	if (!ret) {
+		ret = vgalloc__blob_map(dev, blob, &ptr);
+	}
+
+	pthread_mutex_lock(&s->ms.lock);
+	if (token_done) {
+		b->token_pending = false;
+	}
+	if (blob && !b->blob) {
+		b->blob = blob;
+	}
+	if (!ret) {
+		b->map = ptr;
+		mem->map_count++;
+		*out_ptr = (unsigned char *)ptr + mem->offset;
+	}
+	b->busy = false;
+	pthread_cond_broadcast(&s->ms.cond);
+	pthread_mutex_unlock(&s->ms.lock);
+	return ret;
+}
+
+struct vgalloc_blob *vgalloc__pool_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
+					uint64_t *host_handle)
+{
+	struct vgalloc__shard *s = shard_of(mem);
+	struct vgalloc_blob *blob;
+
+	(void)dev;
+	pthread_mutex_lock(&s->ms.lock);
+	blob = mem->block->blob;
+	*host_handle = mem->block->has_host ? mem->block->host_handle : 0;
+	pthread_mutex_unlock(&s->ms.lock);
+	return blob;
+}
+
+int vgalloc__pools_trim(struct vgalloc_device *dev)
+{
+	uint32_t n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
+	int released = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct vgalloc__pool *pool = dev->pools[i];
+
+		for (uint32_t j = 0; j < pool->shard_count; j++) {
+			struct vgalloc__shard *s = &pool->shards[j];
+			struct vgalloc__block *list;
+
+			pthread_mutex_lock(&s->ms.lock);
+			list = s->retained;
+			s->retained = NULL;
+			for (struct vgalloc__block *b = list; b; b = b->ret_next) {
+				b->retained = false;
+				vgalloc__sa_remove_block(&s->sa, b->sa);
+				s->committed -= b->size;
+				atomic_fetch_sub_explicit(&pool->retained, b->size,
+							  memory_order_relaxed);
+				vgalloc__stat_sub(&dev->stats.retained_bytes, b->size);
+			}
+			pthread_mutex_unlock(&s->ms.lock);
+			while (list) {
+				struct vgalloc__block *next = list->ret_next;
+
+				block_release(dev, list);
+				list = next;
+				released++;
+			}
+		}
+	}
+	return released;
+}
+
+int vgalloc_device_trim(struct vgalloc_device *dev)
+{
+	return dev ? vgalloc__pools_trim(dev) : -EINVAL;
+}
+
+void vgalloc__pools_destroy(struct vgalloc_device *dev)
+{
+	uint32_t n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct vgalloc__pool *pool = dev->pools[i];
+
+		for (uint32_t j = 0; j < pool->shard_count; j++) {
+			struct vgalloc__shard *s = &pool->shards[j];
+
+			/* Every memory object is gone by now: every block is empty. */
+			while (s->sa.blocks) {
+				struct vgalloc__sa_block *sb = s->sa.blocks;
+				struct vgalloc__block *b = sb->owner;
+
+				if (b->retained) {
+					retained_remove(s, b);
+					vgalloc__stat_sub(&dev->stats.retained_bytes, b->size);
+				}
+				vgalloc__sa_remove_block(&s->sa, sb);
+				block_release(dev, b);
+			}
+		}
+		pool_free_struct(dev, pool, pool->shard_count);
+		dev->pools[i] = NULL;
+	}
+	atomic_store_explicit(&dev->pool_count, 0, memory_order_release);
+}
+
+/* Every pool shard's memory objects, for device destroy and lookups. */
+void vgalloc__pools_each_mshard(struct vgalloc_device *dev,
+				void (*fn)(struct vgalloc__mshard *ms, void *arg), void *arg)
+{
+	uint32_t n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
+
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t j = 0; j < dev->pools[i]->shard_count; j++) {
+			fn(&dev->pools[i]->shards[j].ms, arg);
+		}
+	}
+}
+
+int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
+				  struct vgalloc_pool_stats *out)
+{
+	struct vgalloc_pool_stats ps;
+	struct vgalloc__pool *pool;
+	uint32_t size;
+
+	if (!dev || !out) {
+		return -EINVAL;
+	}
+	memcpy(&size, out, sizeof(size));
+	if (size < sizeof(ps)) {
+		return -EINVAL;
+	}
+	if (index >= atomic_load_explicit(&dev->pool_count, memory_order_acquire)) {
+		return -ENOENT;
+	}
+	pool = dev->pools[index];
+	memset(&ps, 0, sizeof(ps));
+	ps.memory_type = dev->types[pool->type].host_index;
+	ps.pool_key = pool->key;
+	ps.retained_bytes = atomic_load_explicit(&pool->retained, memory_order_relaxed);
+	for (uint32_t j = 0; j < pool->shard_count; j++) {
+		struct vgalloc__shard *s = &pool->shards[j];
+		struct vgalloc__sa_stats st;
+
+		pthread_mutex_lock(&s->ms.lock);
+		vgalloc__sa_get_stats(&s->sa, &st);
+		ps.requested_bytes += s->requested;
+		for (uint32_t c = 0; c < s->ms.mems.nchunks; c++) {
+			ps.metadata_bytes += s->ms.mems.chunks[c].count * s->ms.mems.slot_size;
+		}
+		for (const struct vgalloc__sa_block *sb = s->sa.blocks; sb; sb = sb->next) {
+			const struct vgalloc__block *b = sb->owner;
+
+			if (b->blob && vgalloc__blob_window(dev, pool->blob_mem, pool->blob_flags)) {
+				ps.window_bytes += b->size;
+			}
+		}
+		pthread_mutex_unlock(&s->ms.lock);
+		ps.blocks += st.blocks;
+		ps.block_bytes += st.block_bytes;
+		ps.used_bytes += st.used_bytes;
+		ps.free_bytes += st.free_bytes;
+		ps.largest_free = VGALLOC__MAX(ps.largest_free, st.largest_free);
+		ps.slab_bytes += st.slab_bytes;
+		ps.live += st.live;
+		ps.metadata_bytes += st.metadata_bytes;
+		for (uint32_t c = 0; c < st.class_count; c++) {
+			ps.slabs += st.classes[c].slabs;
+		}
+	}
+	ps.struct_size = sizeof(ps);
+	return vgalloc__struct_out(out, &ps, sizeof(ps), sizeof(ps));
+}
+
+int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size)
+{
+	struct vgalloc_stats st = { .struct_size = sizeof(st) };
+	struct vgalloc__why w = { buf, size, 0 };
+	int ret;
+
+	if (!dev || (!buf && size)) {
+		return -EINVAL;
+	}
+	ret = vgalloc_device_get_stats(dev, &st);
+	if (ret) {
+		return ret;
+	}
+#define J(f) vgalloc__why(&w, "\"%s\":%llu,", #f, (unsigned long long)st.f)
+	vgalloc__why(&w, "{");
+	J(blobs_live);
+	J(blob_bytes);
+	J(window_bytes);
+	J(blobs_mapped);
+	J(blobs_created);
+	J(blobs_imported);
+	J(import_dedups);
+	J(mems_live);
+	J(mem_bytes_requested);
+	J(mem_bytes_committed);
+	J(backend_calls);
+	J(hook_calls);
+	J(enospc_events);
+	J(teardown_errors);
+	J(pools);
+	J(blocks);
+	J(block_bytes);
+	J(retained_bytes);
+	J(suballocs_live);
+	J(suballoc_bytes);
+	J(block_creations);
+	J(block_releases);
+#undef J
+	vgalloc__why(&w, "\"pool_detail\":[");
+	for (uint32_t i = 0;; i++) {
+		struct vgalloc_pool_stats ps = { .struct_size = sizeof(ps) };
+
+		if (vgalloc_device_get_pool_stats(dev, i, &ps)) {
+			break;
+		}
+		vgalloc__why(&w,
+			     "%s{\"memory_type\":%u,\"pool_key\":%llu,\"blocks\":%llu,"
+			     "\"block_bytes\":%llu,\"retained_bytes\":%llu,\"used_bytes\":%llu,"
+			     "\"requested_bytes\":%llu,\"free_bytes\":%llu,\"largest_free\":%llu,"
+			     "\"slabs\":%llu,\"slab_bytes\":%llu,\"live\":%llu,"
+			     "\"metadata_bytes\":%llu,\"window_bytes\":%llu}",
+			     i ? "," : "", ps.memory_type, (unsigned long long)ps.pool_key,
+			     (unsigned long long)ps.blocks, (unsigned long long)ps.block_bytes,
+			     (unsigned long long)ps.retained_bytes, (unsigned long long)ps.used_bytes,
+			     (unsigned long long)ps.requested_bytes, (unsigned long long)ps.free_bytes,
+			     (unsigned long long)ps.largest_free, (unsigned long long)ps.slabs,
+			     (unsigned long long)ps.slab_bytes, (unsigned long long)ps.live,
+			     (unsigned long long)ps.metadata_bytes, (unsigned long long)ps.window_bytes);
+	}
+	vgalloc__why(&w, "]}");
+	if (size && w.len >= size) {
+		buf[size - 1] = 0;
+	}
+	return w.len > (size_t)INT32_MAX ? -EOVERFLOW : (int)w.len;
+}

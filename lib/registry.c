@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory-object shards and the registry that says which shard a pointer belongs to. Memory
+ * objects live in per-shard slabs so that two threads never share a lock on the hot path; the
+ * registry (every slab chunk, sorted, replaced whole on growth) lets vgalloc_mem_free() check a
+ * pointer without reading memory that is not ours.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "private.h"
+
+/* ms->lock held (slab growth); takes dev->lock: the order is always shard → device. */
+static bool register_chunk(void *ctx, unsigned char *base, size_t bytes)
+{
+	struct vgalloc__mshard *ms = ctx;
+	struct vgalloc_device *dev = ms->dev;
+	struct vgalloc__registry *old, *reg;
+	uint32_t n, i, at;
+
+	pthread_mutex_lock(&dev->lock);
+	old = atomic_load_explicit(&dev->registry, memory_order_relaxed);
+	n = old ? old->count : 0;
+	reg = vgalloc__alloc(&dev->allocator, sizeof(*reg) + sizeof(reg->e[0]) * (n + 1), 16);
+	if (!reg) {
+		pthread_mutex_unlock(&dev->lock);
+		return false;
+	}
+	reg->count = n + 1;
+	reg->older = old;
+	for (at = 0; at < n && old->e[at].base < (uintptr_t)base; at++) {
+	}
+	for (i = 0; i < at; i++) {
+		reg->e[i] = old->e[i];
+	}
+	reg->e[at].base = (uintptr_t)base;
+	reg->e[at].end = (uintptr_t)base + bytes;
+	reg->e[at].slot_size = ms->mems.slot_size;
+	reg->e[at].ms = ms;
+	for (i = at; i < n; i++) {
+		reg->e[i + 1] = old->e[i];
+	}
+	/* Readers may still hold the old table: it is kept (chained) until device destroy. */
+	atomic_store_explicit(&dev->registry, reg, memory_order_release);
+	pthread_mutex_unlock(&dev->lock);
+	return true;
+}
+
+int vgalloc__mshard_init(struct vgalloc_device *dev, struct vgalloc__mshard *ms)
+{
+	ms->dev = dev;
+	pthread_mutex_init(&ms->lock, NULL);
+	pthread_cond_init(&ms->cond, NULL);
+	vgalloc__slab_init(&ms->mems, sizeof(struct vgalloc_mem), VGALLOC__MAGIC_MEM);
+	ms->mems.on_grow = register_chunk;
+	ms->mems.on_grow_ctx = ms;
+	return 0;
+}
+
+void vgalloc__mshard_finish(struct vgalloc_device *dev, struct vgalloc__mshard *ms)
+{
+	vgalloc__slab_finish(dev, &ms->mems);
+	pthread_cond_destroy(&ms->cond);
+	pthread_mutex_destroy(&ms->lock);
+}
+
+struct vgalloc_mem *vgalloc__mem_get_locked(struct vgalloc_device *dev, struct vgalloc__mshard *ms)
+{
+	struct vgalloc_mem *mem = vgalloc__slab_get_locked(dev, &ms->mems);
+
+	if (mem) {
+		mem->ms = ms;
+	}
+	return mem;
+}
+
+struct vgalloc__mshard *vgalloc__mem_owner(struct vgalloc_device *dev, const void *p)
+{
+	const struct vgalloc__registry *reg =
+		atomic_load_explicit(&dev->registry, memory_order_acquire);
+	uintptr_t a = (uintptr_t)p;
+	uint32_t lo = 0, hi;
+
+	if (!reg || !p) {
+		return NULL;
+	}
+	hi = reg->count;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (a < reg->e[mid].base) {
+			hi = mid;
+		} else if (a >= reg->e[mid].end) {
+			lo = mid + 1;
+		} else {
+			return (a - reg->e[mid].base) % reg->e[mid].slot_size ? NULL : reg->e[mid].ms;
+		}
+	}
+	return NULL;
+}
+
+void vgalloc__registry_free(struct vgalloc_device *dev)
+{
+	struct vgalloc__registry *r = atomic_load_explicit(&dev->registry, memory_order_relaxed);
+
+	while (r) {
+		struct vgalloc__registry *older = r->older;
+
+		vgalloc__free(&dev->allocator, r);
+		r = older;
+	}
+	atomic_store_explicit(&dev->registry, NULL, memory_order_relaxed);
+}
+
+uint32_t vgalloc__thread_shard(uint32_t n)
+{
+	uint64_t x = (uint64_t)(uintptr_t)pthread_self();
+
+	/* Thread handles are pointers to aligned thread blocks: mix the middle bits. */
+	x ^= x >> 17;
+	x *= 0x9e3779b97f4a7c15ull;
+	return n > 1 ? (uint32_t)((x >> 32) % n) : 0;
+}
