@@ -48,7 +48,7 @@ struct vgalloc__sa_alloc {
 
 struct vgalloc__sa_config {
 	uint64_t granularity;    /* every offset and size is a multiple: the pool base alignment */
-	uint64_t slab_max;       /* largest size served by slabs; 0 = 32 KiB */
+	uint64_t slab_max;       /* largest size served by slabs; 0 = 32 KiB (64 KiB measured worse) */
 	uint64_t slab_bytes;     /* smallest slab; 0 = 64 KiB */
 	const struct vgalloc_allocator *allocator; /* for metadata */
 };
