@@ -636,7 +636,7 @@ struct vgalloc__sa_block *vgalloc__sa_free(struct vgalloc__sa *sa, const struct 
 uint64_t vgalloc__sa_block_size(uint64_t request, uint64_t align, uint64_t committed,
 				uint64_t min_block, uint64_t max_block, uint64_t granularity)
 {
-	uint64_t want = VGALLOC__MIN(VGALLOC__MAX(committed / 32, min_block), max_block);
+	uint64_t want = VGALLOC__MIN(VGALLOC__MAX(committed / 16, min_block), max_block);
 	uint64_t need;
 
 	/* Blocks grow with the pool (a sixteenth of what it holds, as powers of two): measured on the
