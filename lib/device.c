@@ -781,8 +781,7 @@ int vgalloc_device_get_stats(const struct vgalloc_device *dev, struct vgalloc_st
 	s.blocks = LOAD(blocks);
 	s.block_bytes = LOAD(block_bytes);
 	s.retained_bytes = LOAD(retained_bytes);
-	s.suballocs_live = LOAD(suballocs_live);
-	s.suballoc_bytes = LOAD(suballoc_bytes);
+	vgalloc__pools_counts(d, &s.suballocs_live, &s.suballoc_bytes);
 	s.block_creations = LOAD(block_creations);
 	s.block_releases = LOAD(block_releases);
 	return vgalloc__struct_out(out, &s, VGALLOC__V0_STATS, sizeof(s));

@@ -36,6 +36,7 @@ struct vgalloc__shard {
 	struct vgalloc__block *retained;
 	uint64_t committed;  /* block bytes */
 	uint64_t requested;  /* bytes live suballocations asked for */
+	uint64_t live;       /* live suballocations */
 };
 
 struct vgalloc__pool {
@@ -261,6 +262,26 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 	return ret;
 }
 
+/*
+ * Lock this thread's shard, or, when another thread holds it, the first free one after it: two
+ * threads that hash to one shard spread out instead of taking turns. Blocks only when all are
+ * busy.
+ */
+static struct vgalloc__shard *lock_some_shard(struct vgalloc__pool *pool)
+{
+	uint32_t n = pool->shard_count, first = vgalloc__thread_shard(n);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct vgalloc__shard *s = &pool->shards[(first + i) % n];
+
+		if (!pthread_mutex_trylock(&s->ms.lock)) {
+			return s;
+		}
+	}
+	pthread_mutex_lock(&pool->shards[first].ms.lock);
+	return &pool->shards[first];
+}
+
 static struct vgalloc__shard *shard_of(struct vgalloc_mem *mem)
 {
 	return (struct vgalloc__shard *)mem->ms;
@@ -280,8 +301,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 	if (ret) {
 		return ret;
 	}
-	s = &pool->shards[vgalloc__thread_shard(pool->shard_count)];
-	pthread_mutex_lock(&s->ms.lock);
+	s = lock_some_shard(pool);
 	mem = vgalloc__mem_get_locked(dev, &s->ms);
 	if (!mem) {
 		pthread_mutex_unlock(&s->ms.lock);
@@ -334,10 +354,10 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 	mem->allocate_flags = req->allocate_flags;
 	mem->user_data = req->user_data;
 	mem->blob_id = b->blob_id;
+	/* Per-shard counters: a shared atomic here would make two threads fight over one line. */
 	s->requested += req->size;
+	s->live++;
 	pthread_mutex_unlock(&s->ms.lock);
-	vgalloc__stat_add(&dev->stats.suballocs_live, 1);
-	vgalloc__stat_add(&dev->stats.suballoc_bytes, req->size);
 	*out = mem;
 	return 0;
 }
@@ -360,6 +380,7 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 
 	empty = vgalloc__sa_free(&s->sa, &a);
 	s->requested -= size;
+	s->live--;
 	vgalloc__slab_put_locked(&s->ms.mems, mem);
 	if (empty) {
 		struct vgalloc__block *b = empty->owner;
@@ -383,8 +404,6 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 		}
 	}
 	pthread_mutex_unlock(&s->ms.lock);
-	vgalloc__stat_sub(&dev->stats.suballocs_live, 1);
-	vgalloc__stat_sub(&dev->stats.suballoc_bytes, size);
 	if (release) {
 		block_release(dev, release);
 	}
@@ -548,6 +567,23 @@ void vgalloc__pools_each_mshard(struct vgalloc_device *dev,
 	for (uint32_t i = 0; i < n; i++) {
 		for (uint32_t j = 0; j < dev->pools[i]->shard_count; j++) {
 			fn(&dev->pools[i]->shards[j].ms, arg);
+		}
+	}
+}
+
+void vgalloc__pools_counts(struct vgalloc_device *dev, uint64_t *live, uint64_t *requested)
+{
+	uint32_t n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
+
+	*live = *requested = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t j = 0; j < dev->pools[i]->shard_count; j++) {
+			struct vgalloc__shard *s = &dev->pools[i]->shards[j];
+
+			pthread_mutex_lock(&s->ms.lock);
+			*live += s->live;
+			*requested += s->requested;
+			pthread_mutex_unlock(&s->ms.lock);
 		}
 	}
 }

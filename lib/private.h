@@ -171,7 +171,7 @@ struct vgalloc__stats {
 	atomic_uint_fast64_t blobs_live, blob_bytes, window_bytes, blobs_mapped, blobs_created,
 		blobs_imported, import_dedups, mems_live, mem_bytes_requested, mem_bytes_committed,
 		backend_calls, hook_calls, enospc_events, teardown_errors, blocks, block_bytes,
-		retained_bytes, suballocs_live, suballoc_bytes, block_creations, block_releases;
+		retained_bytes, block_creations, block_releases;
 };
 
 struct vgalloc__mem_type {
@@ -324,7 +324,8 @@ void vgalloc__pools_each_mshard(struct vgalloc_device *dev,
 int vgalloc__host_blob(struct vgalloc_device *dev, const struct vgalloc_blob_create_info *info,
 		       bool pending, uint64_t token, bool *token_done, struct vgalloc_blob **out);
 void vgalloc__pools_destroy(struct vgalloc_device *dev);
-void vgalloc__pools_stats(struct vgalloc_device *dev, struct vgalloc_stats *st);
+/* Live suballocations and their requested bytes, summed over every shard (takes each lock). */
+void vgalloc__pools_counts(struct vgalloc_device *dev, uint64_t *live, uint64_t *requested);
 
 /* Allocation through the device's allocator. */
 void *vgalloc__alloc(const struct vgalloc_allocator *a, size_t size, size_t align);
