@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "private.h"
+#include "../backends/virtgpu/virtgpu.h"
 
 _Static_assert(offsetof(struct vgalloc_device_create_info, flavour) ==
 		       VGALLOC__V0_DEVICE_CREATE_INFO,
@@ -454,9 +455,23 @@ static int select_backend(struct vgalloc_device *dev, const struct vgalloc_devic
 			return -EINVAL;
 		}
 		break;
-	case VGALLOC_BACKEND_VIRTGPU:
-		/* The virtgpu backend is built by a later change; say so instead of pretending. */
-		return -EOPNOTSUPP;
+	case VGALLOC_BACKEND_VIRTGPU: {
+		struct vgalloc__virtgpu *vg = NULL;
+		int ret;
+
+		/* Adopt mode borrows the caller's fd; own mode finds and opens a render node. */
+		if (info->mode == VGALLOC_DEVICE_MODE_ADOPT && info->fd < 0) {
+			return -EINVAL;
+		}
+		ret = vgalloc__virtgpu_create(info->mode == VGALLOC_DEVICE_MODE_ADOPT ? info->fd : -1,
+					      info->capset_id, &dev->allocator, NULL, &vg);
+		if (ret) {
+			return ret == -ENODEV ? -EOPNOTSUPP : ret;
+		}
+		be = &vg->base;
+		dev->owns_backend = true;
+		break;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -476,6 +491,11 @@ static void device_free(struct vgalloc_device *dev)
 {
 	struct vgalloc_allocator a = dev->allocator;
 
+	/* Own-mode virtgpu backends are the device's (closing the fd it opened); the mock and
+	 * custom ones are borrowed. */
+	if (dev->owns_backend && dev->be && dev->ops->destroy) {
+		dev->ops->destroy(dev->be);
+	}
 	for (uint32_t i = 0; i < dev->shard_count; i++) {
 		vgalloc__mshard_finish(dev, &dev->dshards[i]);
 	}
@@ -647,9 +667,6 @@ void vgalloc_device_destroy(struct vgalloc_device *dev)
 	vgalloc__mem_destroy_all(dev);
 	vgalloc__pools_destroy(dev);
 	vgalloc__blob_destroy_all(dev);
-	if (dev->owns_backend && dev->ops->destroy) {
-		dev->ops->destroy(dev->be);
-	}
 	device_free(dev);
 }
 

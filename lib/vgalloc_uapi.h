@@ -81,4 +81,122 @@
 #define VGALLOC_UAPI_VENUS_USE_GUEST_VRAM 156
 #define VGALLOC_UAPI_VENUS_CAPSET_SIZE 160
 
+/*
+ * Ioctl argument layouts, from the kernel's documented ABI. Every size and offset is checked at
+ * compile time so a layout mistake cannot reach a kernel.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+#define VGALLOC_UAPI_DRM_BASE 'd'
+#define VGALLOC_UAPI_DRM_COMMAND_BASE 0x40
+
+struct vgalloc_uapi_map {
+	uint64_t offset; /* out: the fake offset to mmap at */
+	uint32_t handle;
+	uint32_t pad;
+};
+
+struct vgalloc_uapi_getparam {
+	uint64_t param;
+	uint64_t value; /* user pointer to an int the kernel writes */
+};
+
+struct vgalloc_uapi_resource_info {
+	uint32_t bo_handle;
+	uint32_t res_handle; /* out */
+	uint32_t size;       /* out: 32-bit, even for larger blobs */
+	uint32_t blob_mem;   /* out: 0 for a non-blob resource */
+};
+
+struct vgalloc_uapi_wait {
+	uint32_t handle;
+	uint32_t flags; /* VGALLOC_UAPI_WAIT_NOWAIT */
+};
+
+struct vgalloc_uapi_get_caps {
+	uint32_t cap_set_id;
+	uint32_t cap_set_ver;
+	uint64_t addr;
+	uint32_t size;
+	uint32_t pad;
+};
+
+struct vgalloc_uapi_resource_create_blob {
+	uint32_t blob_mem;
+	uint32_t blob_flags;
+	uint32_t bo_handle;  /* out */
+	uint32_t res_handle; /* out */
+	uint64_t size;
+	uint32_t pad;
+	uint32_t cmd_size;
+	uint64_t cmd;
+	uint64_t blob_id;
+};
+
+struct vgalloc_uapi_context_set_param {
+	uint64_t param;
+	uint64_t value;
+};
+
+struct vgalloc_uapi_context_init {
+	uint32_t num_params;
+	uint32_t pad;
+	uint64_t ctx_set_params; /* user pointer to vgalloc_uapi_context_set_param[num_params] */
+};
+
+/* Generic DRM ones the library uses directly. */
+struct vgalloc_uapi_gem_close {
+	uint32_t handle;
+	uint32_t pad;
+};
+
+struct vgalloc_uapi_prime_handle {
+	uint32_t handle;
+	uint32_t flags; /* DRM_CLOEXEC (O_CLOEXEC), DRM_RDWR (O_RDWR) */
+	int32_t fd;
+};
+
+_Static_assert(sizeof(struct vgalloc_uapi_map) == 16, "MAP size");
+_Static_assert(offsetof(struct vgalloc_uapi_map, handle) == 8, "MAP handle");
+_Static_assert(sizeof(struct vgalloc_uapi_getparam) == 16, "GETPARAM size");
+_Static_assert(offsetof(struct vgalloc_uapi_getparam, value) == 8, "GETPARAM value");
+_Static_assert(sizeof(struct vgalloc_uapi_resource_info) == 16, "RESOURCE_INFO size");
+_Static_assert(offsetof(struct vgalloc_uapi_resource_info, size) == 8, "RESOURCE_INFO size off");
+_Static_assert(offsetof(struct vgalloc_uapi_resource_info, blob_mem) == 12, "RESOURCE_INFO mem");
+_Static_assert(sizeof(struct vgalloc_uapi_wait) == 8, "WAIT size");
+_Static_assert(sizeof(struct vgalloc_uapi_get_caps) == 24, "GET_CAPS size");
+_Static_assert(offsetof(struct vgalloc_uapi_get_caps, addr) == 8, "GET_CAPS addr");
+_Static_assert(offsetof(struct vgalloc_uapi_get_caps, size) == 16, "GET_CAPS size off");
+_Static_assert(sizeof(struct vgalloc_uapi_resource_create_blob) == 48, "CREATE_BLOB size");
+_Static_assert(offsetof(struct vgalloc_uapi_resource_create_blob, blob_flags) == 4, "blob_flags");
+_Static_assert(offsetof(struct vgalloc_uapi_resource_create_blob, bo_handle) == 8, "bo_handle");
+_Static_assert(offsetof(struct vgalloc_uapi_resource_create_blob, res_handle) == 12, "res_handle");
+_Static_assert(offsetof(struct vgalloc_uapi_resource_create_blob, size) == 16, "size");
+_Static_assert(offsetof(struct vgalloc_uapi_resource_create_blob, pad) == 24, "pad");
+_Static_assert(offsetof(struct vgalloc_uapi_resource_create_blob, cmd_size) == 28, "cmd_size");
+_Static_assert(offsetof(struct vgalloc_uapi_resource_create_blob, cmd) == 32, "cmd");
+_Static_assert(offsetof(struct vgalloc_uapi_resource_create_blob, blob_id) == 40, "blob_id");
+_Static_assert(sizeof(struct vgalloc_uapi_context_init) == 16, "CONTEXT_INIT size");
+_Static_assert(offsetof(struct vgalloc_uapi_context_init, ctx_set_params) == 8, "ctx params");
+_Static_assert(sizeof(struct vgalloc_uapi_context_set_param) == 16, "context param size");
+_Static_assert(sizeof(struct vgalloc_uapi_gem_close) == 8, "GEM_CLOSE size");
+_Static_assert(sizeof(struct vgalloc_uapi_prime_handle) == 12, "PRIME size");
+
+#define VGALLOC_UAPI_IOWR(nr, type) _IOWR(VGALLOC_UAPI_DRM_BASE, VGALLOC_UAPI_DRM_COMMAND_BASE + (nr), type)
+#define VGALLOC_UAPI_IOCTL_MAP VGALLOC_UAPI_IOWR(0x01, struct vgalloc_uapi_map)
+#define VGALLOC_UAPI_IOCTL_GETPARAM VGALLOC_UAPI_IOWR(0x03, struct vgalloc_uapi_getparam)
+#define VGALLOC_UAPI_IOCTL_RESOURCE_INFO VGALLOC_UAPI_IOWR(0x05, struct vgalloc_uapi_resource_info)
+#define VGALLOC_UAPI_IOCTL_WAIT VGALLOC_UAPI_IOWR(0x08, struct vgalloc_uapi_wait)
+#define VGALLOC_UAPI_IOCTL_GET_CAPS VGALLOC_UAPI_IOWR(0x09, struct vgalloc_uapi_get_caps)
+#define VGALLOC_UAPI_IOCTL_RESOURCE_CREATE_BLOB \
+	VGALLOC_UAPI_IOWR(0x0a, struct vgalloc_uapi_resource_create_blob)
+#define VGALLOC_UAPI_IOCTL_CONTEXT_INIT VGALLOC_UAPI_IOWR(0x0b, struct vgalloc_uapi_context_init)
+#define VGALLOC_UAPI_IOCTL_GEM_CLOSE _IOW(VGALLOC_UAPI_DRM_BASE, 0x09, struct vgalloc_uapi_gem_close)
+#define VGALLOC_UAPI_IOCTL_PRIME_HANDLE_TO_FD \
+	_IOWR(VGALLOC_UAPI_DRM_BASE, 0x2d, struct vgalloc_uapi_prime_handle)
+#define VGALLOC_UAPI_IOCTL_PRIME_FD_TO_HANDLE \
+	_IOWR(VGALLOC_UAPI_DRM_BASE, 0x2e, struct vgalloc_uapi_prime_handle)
+
 #endif
