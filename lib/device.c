@@ -762,7 +762,9 @@ int vgalloc_device_get_info(const struct vgalloc_device *dev, struct vgalloc_dev
 	info.create_guest_handle = dev->traits.create_guest_handle;
 	info.max_suballoc_size = dev->traits.max_suballoc_size;
 	info.retain_bytes = dev->retain_bytes;
-	info.min_block_size = dev->min_block_size;
+	/* 0 in the create-info means the plan's default: 16 MiB for gfxstream, else 4 MiB. */
+	info.min_block_size = dev->min_block_size ? dev->min_block_size
+			      : dev->traits.gfxstream ? 16ull << 20 : 4ull << 20;
 	info.max_block_size = dev->max_block_size;
 	info.pool_shards = dev->shard_count;
 	return vgalloc__struct_out(out, &info, VGALLOC__V0_DEVICE_INFO, sizeof(info));

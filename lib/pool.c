@@ -240,7 +240,7 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 	pool->granularity = VGALLOC__MAX(dev->types[type].pool_alignment, 16);
 	pool->min_block = dev->min_block_size ? dev->min_block_size : plan->min_block_size;
 	pool->shard_count = dev->shard_count;
-	for (uint32_t i = 0; i < pool->shard_count && !ret; i++) {
+	for (uint32_t i = 0; i < pool->shard_count; i++) {
 		struct vgalloc__sa_config cfg = {
 			.granularity = pool->granularity,
 			.allocator = &dev->allocator,
@@ -250,7 +250,9 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 		vgalloc__mshard_init(dev, &pool->shards[i].ms);
 		ret = vgalloc__sa_init(&pool->shards[i].sa, &cfg);
 		if (ret) {
+			/* Shards 0..i are initialised (i's allocator is empty): undo exactly those. */
 			pool_free_struct(dev, pool, i + 1);
+			break;
 		}
 	}
 	if (!ret) {

@@ -477,6 +477,13 @@ int vgalloc__sa_init(struct vgalloc__sa *sa, const struct vgalloc__sa_config *cf
 
 void vgalloc__sa_finish(struct vgalloc__sa *sa)
 {
+	/* Blocks still present are forgotten with their records: the caller owns their memory. */
+	while (sa->blocks) {
+		struct vgalloc__sa_block *b = sa->blocks;
+
+		sa->blocks = b->next;
+		vgalloc__free(sa->cfg.allocator, b);
+	}
 	for (uint32_t i = 0; i < sa->chunk_count; i++) {
 		vgalloc__free(sa->cfg.allocator, sa->chunks[i]);
 	}

@@ -109,7 +109,7 @@ struct vgalloc__sa {
  * Return: 0; -EINVAL; -ENOMEM.
  */
 int vgalloc__sa_init(struct vgalloc__sa *sa, const struct vgalloc__sa_config *cfg);
-/* Free every record (blocks must have been removed or are simply forgotten). */
+/* Free every record and block struct; the caller's block owners are not touched. */
 void vgalloc__sa_finish(struct vgalloc__sa *sa);
 
 /*

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared declarations of the suballocation benchmark: traces (DESIGN §5 generator), the clock,
+ * the allocators under test and the result records the report prints. Split in a few files so
+ * the generator can be read on its own against the specification.
+ */
+#ifndef VGALLOC_BENCH_H
+#define VGALLOC_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vgalloc/vgalloc.h"
+
+#define KiB (1024ull)
+#define MiB (1024ull * 1024ull)
+#define GiB (1024ull * 1024ull * 1024ull)
+
+/* ---------------------------------------------------------------------------------------------
+ * Traces (trace.c)
+ */
+
+enum { OP_ALLOC = 0, OP_FREE = 1 };
+
+/* One operation. Free ops repeat the allocation's size and align (the CSV carries them). */
+struct bench_op {
+	uint64_t size;
+	uint32_t id; /* allocation id: 0, 1, 2, ... in allocation order, never reused */
+	uint32_t align;
+	uint8_t kind; /* OP_ALLOC or OP_FREE */
+	uint8_t reserved[7];
+};
+
+struct bench_trace {
+	char name[24];
+	char desc[160];
+	struct bench_op *ops;
+	size_t n_ops, cap_ops;
+	uint32_t n_allocs;
+	/* per id */
+	uint64_t *id_size;
+	uint32_t *id_align;
+	size_t id_cap;
+	uint8_t *mapped; /* 1 = mapped after allocation (decided by a separate RNG) */
+	/* analysis (trace_analyse) */
+	uint64_t peak_live;          /* requested bytes */
+	size_t peak_index;           /* op after which peak_live is first reached */
+	uint64_t peak_live_count;    /* allocations live at that point */
+	uint64_t peak_aligned;       /* Σ align_up(size, base) over that live set */
+	uint64_t base_align;
+	uint64_t max_live_count;
+	uint32_t mapped_count;
+	double nomap_fraction;
+};
+
+/* Scale of the generated traces: DESIGN §5 exactly, or tiny for --quick (CI smoke test). */
+struct bench_scale {
+	bool quick;
+};
+
+/* The DESIGN §5 RNG. */
+struct bench_rng {
+	uint64_t s;
+};
+void bench_rng_seed(struct bench_rng *r, uint64_t seed);
+uint64_t bench_rng_next(struct bench_rng *r);
+double bench_rng_unit(struct bench_rng *r);
+uint64_t bench_rng_lu(struct bench_rng *r, double lo, double hi);
+
+void trace_init(struct bench_trace *t, const char *name);
+void trace_finish(struct bench_trace *t);
+/* Generators; each returns 0 or -ENOMEM. */
+int trace_w1(struct bench_trace *t, const struct bench_scale *sc, bool random_free);
+int trace_w2(struct bench_trace *t, const struct bench_scale *sc);
+int trace_churn(struct bench_trace *t, uint64_t lo, uint64_t hi, uint32_t align, uint32_t live,
+		uint32_t ops, uint64_t seed);
+int trace_w5(struct bench_trace *t, const struct bench_scale *sc);
+int trace_w6(struct bench_trace *t, const struct bench_scale *sc);
+/* Copy a trace (ops and per-id data) under a new name. */
+int trace_copy(struct bench_trace *dst, const struct bench_trace *src, const char *name);
+/* Decide which allocations are mapped: a fraction `nomap` never is (separate fixed RNG). */
+int trace_set_mapped(struct bench_trace *t, double nomap, uint64_t seed);
+/* Peak live bytes, its index and the alignment floor for base alignment `base`. */
+void trace_analyse(struct bench_trace *t, uint64_t base);
+/* CSV op,id,size,align. Return 0 or -errno. */
+int trace_write_csv(const struct bench_trace *t, const char *path);
+
+/* ---------------------------------------------------------------------------------------------
+ * Clock (clock.c)
+ */
+
+struct bench_clock {
+	double ticks_per_ns;
+	uint64_t overhead; /* ticks of a back-to-back start/stop pair (median) */
+	bool tsc;          /* rdtsc (else clock_gettime in ns) */
+};
+
+void clock_calibrate(struct bench_clock *c, bool quick);
+void cpu_model(char *buf, size_t size);
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+/* Start: earlier instructions retire first, later ones do not start before the read. */
+static inline uint64_t tick_start(void)
+{
+	uint64_t t;
+
+	_mm_lfence();
+	t = __rdtsc();
+	_mm_lfence();
+	return t;
+}
+/* Stop: rdtscp waits for the timed instructions; the fence keeps later ones out. */
+static inline uint64_t tick_stop(void)
+{
+	unsigned int aux;
+	uint64_t t = __rdtscp(&aux);
+
+	_mm_lfence();
+	return t;
+}
+#define BENCH_HAVE_TSC 1
+#else
+uint64_t bench_clock_ns(void);
+static inline uint64_t tick_start(void)
+{
+	return bench_clock_ns();
+}
+static inline uint64_t tick_stop(void)
+{
+	return bench_clock_ns();
+}
+#define BENCH_HAVE_TSC 0
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Allocators under test and results (run.c)
+ */
+
+enum bench_allocator {
+	ALLOC_VGALLOC = 0,  /* the public API, suballocating */
+	ALLOC_ONE_BLOB = 1, /* VGALLOC_DEVICE_NO_SUBALLOC, every allocation mapped */
+	ALLOC_LAZY = 2,     /* NO_SUBALLOC, only the mapped fraction mapped (stock Venus) */
+	ALLOC_SA = 3,       /* the pure vgalloc__sa_* algorithm, no device */
+	ALLOC_COUNT = 4,
+};
+
+extern const char *const bench_allocator_names[ALLOC_COUNT];
+
+struct bench_config {
+	uint32_t runs;
+	bool quick;
+	uint64_t window_size;
+	uint64_t retain_bytes;   /* passed in the create-info; 0 = library default */
+	uint64_t min_block_size; /* passed; 0 = library default */
+	uint64_t max_block_size;
+	const struct bench_clock *clk;
+};
+
+/* One timed quantity over runs. */
+struct bench_time {
+	double mean_ns; /* median over runs of the batch-timed mean */
+	double p99_ns;  /* median over runs of the per-op p99 */
+	double max_ns;  /* median over runs of the per-op maximum */
+	double worst_ns; /* maximum over all runs */
+	uint64_t count;
+};
+
+struct bench_result {
+	bool ran;
+	bool same_as_one_blob; /* lazy with 100 % mapped: identical to one-blob, not run */
+	int error;             /* 0 or the -errno that stopped it */
+	char error_what[64];
+	struct bench_time alloc, free, map;
+	double replay_ns_per_alloc; /* whole trace, no inner timers: alloc + map + free */
+	uint64_t blob_creations;  /* ledger BLOB_CREATE calls (sa: blocks added) */
+	uint64_t blocks_removed;  /* sa only */
+	double blobs_per_1000;
+	uint64_t peak_committed;
+	double waste;
+	uint64_t window_at_peak;
+	uint64_t metadata_at_peak;
+	uint64_t live_at_peak;
+	double metadata_per_live; /* < 0: not available */
+	double modeled_qemu_ms_per_1000;  /* < 0: not available */
+	double modeled_memfd_ms_per_1000; /* < 0: not available */
+	uint64_t retain_bytes;  /* device info */
+	uint64_t max_block_size;
+	uint64_t min_block_size;
+	uint64_t max_suballoc_size;
+	uint64_t order_violations;
+	uint64_t leaked_blobs;
+};
+
+/* Run one allocator over one trace: a stats pass, then `runs` batch-timed and `runs` per-op
+ * timed replays. */
+void bench_run(const struct bench_config *cfg, const struct bench_trace *t, uint32_t allocator,
+	       struct bench_result *res);
+
+/* Create a device as the runs do (base alignment 256) and read its info: the block sizes and the
+ * retained-bytes cap in force. Return 0 or -errno. */
+int bench_probe_device(const struct bench_config *cfg, struct vgalloc_device_info *info);
+
+/* W8: throughput of one device/pool under one and two threads. */
+struct bench_w8_result {
+	int error;
+	double ops_1t;          /* ops/s, median over runs */
+	double ops_2t;
+	double ops_2t_cross;
+	double ops_1t_map, ops_2t_map;
+	double ratio, ratio_cross, ratio_map; /* medians of per-run ratios */
+	uint64_t handed_over;   /* frees done by the other thread (cross variant, last run) */
+	uint32_t cpus;
+	bool pinned;
+};
+
+void bench_w8(const struct bench_config *cfg, const struct bench_trace *t0,
+	      const struct bench_trace *t1, struct bench_w8_result *res);
+
+/* Small helpers (run.c). */
+double bench_median(double *v, size_t n);
+uint64_t bench_align_up(uint64_t v, uint64_t a);
+
+#endif

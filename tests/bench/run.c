@@ -1,0 +1,1281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The allocators under test and how a trace is replayed through them: the public API on a
+ * counting-only mock device (suballocating, and the two no-suballocation baselines), the pure
+ * suballocation algorithm alone, and W8's one-pool, two-thread throughput runs.
+ *
+ * Method (printed by the report too):
+ *  - A stats pass (untimed) replays the trace once on a mock with the QEMU-TCG cost preset and
+ *    reads the device counters after every operation (they are a handful of atomic loads), so
+ *    peak committed bytes are exact; pool statistics (a walk under the pool locks) are read once,
+ *    right after the operation at which the trace's live requested bytes first peak.
+ *  - `runs` batch-timed replays: maximal runs of consecutive allocations (or frees), at most 64
+ *    ops, are timed as a whole with the TSC; one timer overhead is subtracted per batch; the mean
+ *    of a run is the sum over ops; the figure is the median over runs. Maps of a batch's mapped
+ *    allocations happen after the batch, timed as their own batch, so alloc time excludes map.
+ *  - `runs` per-op replays: every call timed alone (overhead subtracted) for p99 and maximum;
+ *    the figures are the medians over runs (the worst single op over all runs is kept too).
+ *  - `runs` whole-trace replays under one timer and none inside (alloc, map, free): the median
+ *    ns per allocation cross-checks the batch method (≈ alloc + free + mapped share of map).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vgalloc/vgalloc.h"
+#include "vgalloc/vgalloc_mock.h"
+
+#include "bench.h"
+#include "suballoc.h"
+
+#define BATCH_MAX 64
+
+const char *const bench_allocator_names[ALLOC_COUNT] = {
+	[ALLOC_VGALLOC] = "libvgalloc",
+	[ALLOC_ONE_BLOB] = "one-blob-per-alloc",
+	[ALLOC_LAZY] = "stock-venus-lazy",
+	[ALLOC_SA] = "allocator-alone",
+};
+
+uint64_t bench_align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double bench_median(double *v, size_t n)
+{
+	if (n == 0) {
+		return 0.0;
+	}
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Public API on a mock device.
+ */
+
+struct api_ctx {
+	struct vgalloc_mock *mock;
+	struct vgalloc_device *dev;
+	struct vgalloc_host_hooks hooks;
+	struct vgalloc_mem **mems; /* by allocation id */
+	struct vgalloc_device_info info;
+	struct vgalloc_mock_ledger ledger_end; /* after the device is gone */
+};
+
+static void set_err(struct bench_result *res, int err, const char *what)
+{
+	if (!res->error) {
+		res->error = err;
+		snprintf(res->error_what, sizeof(res->error_what), "%s", what);
+	}
+}
+
+static int api_open(const struct bench_config *cfg, uint64_t base, bool no_suballoc,
+		    uint32_t cost_preset, uint32_t n_ids, struct api_ctx *c)
+{
+	struct vgalloc_mock_create_info mi = {
+		.struct_size = sizeof(mi),
+		.profile = VGALLOC_MOCK_PROFILE_INJECTING,
+		.flags = VGALLOC_MOCK_COUNTING_ONLY,
+		.window_size = cfg->window_size,
+		.cost_preset = cost_preset,
+	};
+	struct vgalloc_memory_type type = {
+		.struct_size = sizeof(type),
+		.host_index = 0,
+		.property_flags = VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL |
+				  VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
+				  VGALLOC_MEMORY_PROPERTY_HOST_COHERENT,
+		.min_map_alignment = 64,
+		.non_coherent_atom_size = 64,
+		.buffer_image_granularity = 1,
+		.base_alignment = base,
+	};
+	struct vgalloc_device_create_info ci = {
+		.struct_size = sizeof(ci),
+		.backend = VGALLOC_BACKEND_MOCK,
+		.mode = VGALLOC_DEVICE_MODE_OWN,
+		.flags = no_suballoc ? VGALLOC_DEVICE_NO_SUBALLOC : 0,
+		.capset_id = VGALLOC_CAPSET_VENUS,
+		.memory_types = &type,
+		.memory_type_count = 1,
+		.hooks = &c->hooks,
+		.retain_bytes = cfg->retain_bytes,
+		.min_block_size = cfg->min_block_size,
+		.max_block_size = cfg->max_block_size,
+	};
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->mems = calloc(n_ids ? n_ids : 1, sizeof(*c->mems));
+	if (!c->mems) {
+		return -ENOMEM;
+	}
+	ret = vgalloc_mock_create(&mi, &c->mock);
+	if (!ret) {
+		ret = vgalloc_mock_get_hooks(c->mock, 0, &c->hooks);
+	}
+	if (!ret) {
+		ci.backend_object = c->mock;
+		ret = vgalloc_device_create(&ci, &c->dev);
+	}
+	if (!ret) {
+		c->info.struct_size = sizeof(c->info);
+		ret = vgalloc_device_get_info(c->dev, &c->info);
+	}
+	if (ret) {
+		vgalloc_device_destroy(c->dev);
+		vgalloc_mock_destroy(c->mock);
+		free(c->mems);
+		memset(c, 0, sizeof(*c));
+		return ret;
+	}
+	vgalloc_mock_reset_counters(c->mock);
+	return 0;
+}
+
+int bench_probe_device(const struct bench_config *cfg, struct vgalloc_device_info *info)
+{
+	struct api_ctx c;
+	int ret = api_open(cfg, 256, false, VGALLOC_MOCK_COST_NONE, 1, &c);
+
+	if (!ret) {
+		*info = c.info;
+		vgalloc_device_destroy(c.dev);
+		vgalloc_mock_destroy(c.mock);
+		free(c.mems);
+	}
+	return ret;
+}
+
+/* Destroy the device (it frees whatever a failed run left), then read the final ledger. */
+static void api_close(struct api_ctx *c)
+{
+	vgalloc_device_destroy(c->dev);
+	c->ledger_end.struct_size = sizeof(c->ledger_end);
+	vgalloc_mock_get_ledger(c->mock, &c->ledger_end);
+	vgalloc_mock_destroy(c->mock);
+	free(c->mems);
+	c->dev = NULL;
+	c->mock = NULL;
+	c->mems = NULL;
+}
+
+/* Host memory held: the pools' blocks plus allocations that have their own blob or host
+ * allocation. (The library counts a suballocation in mem_bytes_committed only through its
+ * block.) */
+static uint64_t api_committed(const struct vgalloc_stats *s)
+{
+	return s->block_bytes + s->mem_bytes_committed;
+}
+
+static void api_pool_totals(struct vgalloc_device *dev, uint64_t *meta, uint64_t *live)
+{
+	struct vgalloc_pool_stats ps;
+
+	*meta = 0;
+	*live = 0;
+	for (uint32_t i = 0;; i++) {
+		memset(&ps, 0, sizeof(ps));
+		ps.struct_size = sizeof(ps);
+		if (vgalloc_device_get_pool_stats(dev, i, &ps) != 0) {
+			break;
+		}
+		*meta += ps.metadata_bytes;
+		*live += ps.live;
+	}
+}
+
+static inline bool is_mapped(const struct bench_trace *t, bool map_all, uint32_t id)
+{
+	return map_all || (t->mapped && t->mapped[id]);
+}
+
+static void api_stats_pass(const struct bench_config *cfg, const struct bench_trace *t,
+			   bool no_suballoc, bool map_all, struct bench_result *res)
+{
+	struct vgalloc_request req = { .struct_size = sizeof(req), .memory_type = 0 };
+	struct vgalloc_stats st;
+	struct vgalloc_mock_ledger l = { .struct_size = sizeof(l) };
+	struct api_ctx c;
+	uint64_t peak = 0;
+	void *ptr;
+	int ret;
+
+	ret = api_open(cfg, t->base_align, no_suballoc, VGALLOC_MOCK_COST_QEMU_TCG, t->n_allocs,
+		       &c);
+	if (ret) {
+		set_err(res, ret, "device create");
+		return;
+	}
+	res->retain_bytes = c.info.retain_bytes;
+	res->max_block_size = c.info.max_block_size;
+	res->min_block_size = c.info.min_block_size;
+	res->max_suballoc_size = c.info.max_suballoc_size;
+	for (size_t i = 0; i < t->n_ops && !ret; i++) {
+		const struct bench_op *op = &t->ops[i];
+
+		if (op->kind == OP_ALLOC) {
+			req.size = op->size;
+			req.alignment = op->align;
+			ret = vgalloc_mem_alloc(c.dev, &req, &c.mems[op->id]);
+			if (ret) {
+				set_err(res, ret, "vgalloc_mem_alloc");
+				break;
+			}
+			if (is_mapped(t, map_all, op->id)) {
+				ret = vgalloc_mem_map(c.dev, c.mems[op->id], &ptr);
+				if (ret) {
+					set_err(res, ret, "vgalloc_mem_map");
+					break;
+				}
+			}
+		} else {
+			ret = vgalloc_mem_free(c.dev, c.mems[op->id]);
+			c.mems[op->id] = NULL;
+			if (ret) {
+				set_err(res, ret, "vgalloc_mem_free");
+				break;
+			}
+		}
+		memset(&st, 0, sizeof(st));
+		st.struct_size = sizeof(st);
+		vgalloc_device_get_stats(c.dev, &st);
+		if (api_committed(&st) > peak) {
+			peak = api_committed(&st);
+		}
+		if (i == t->peak_index) {
+			res->window_at_peak = st.window_bytes;
+			if (!no_suballoc) {
+				api_pool_totals(c.dev, &res->metadata_at_peak, &res->live_at_peak);
+			}
+		}
+	}
+	vgalloc_mock_get_ledger(c.mock, &l);
+	res->blob_creations = l.calls[VGALLOC_MOCK_CALL_BLOB_CREATE];
+	res->peak_committed = peak;
+	api_close(&c);
+	res->order_violations = c.ledger_end.order_violations;
+	res->leaked_blobs = c.ledger_end.live_blobs + c.ledger_end.host_allocs;
+	/* Read after the device is gone, so retained blocks' teardown is paid for too. */
+	res->modeled_qemu_ms_per_1000 =
+		(double)c.ledger_end.modeled_ns / 1e6 * 1000.0 / (double)t->n_allocs;
+}
+
+struct timing_acc {
+	uint64_t ticks[3];   /* alloc, free, map: batch sums */
+	uint64_t batches[3];
+	uint64_t count[3];
+	uint64_t *samples[3]; /* per-op mode */
+	size_t n_samples[3];
+};
+
+enum { T_ALLOC = 0, T_FREE = 1, T_MAP = 2 };
+
+static inline void record_op(struct timing_acc *a, int kind, uint64_t t0, uint64_t t1,
+			     uint64_t overhead)
+{
+	uint64_t d = t1 - t0;
+
+	a->samples[kind][a->n_samples[kind]++] = d > overhead ? d - overhead : 0;
+}
+
+/* One timed replay through the public API. Returns 0 or -errno (and what failed). */
+static int api_timed(const struct bench_trace *t, struct api_ctx *c, bool map_all, bool per_op,
+		     uint64_t overhead, struct timing_acc *a, const char **what)
+{
+	struct vgalloc_request req = { .struct_size = sizeof(req), .memory_type = 0 };
+	const struct bench_op *ops = t->ops;
+	struct vgalloc_device *dev = c->dev;
+	struct vgalloc_mem **mems = c->mems;
+	size_t i = 0, n = t->n_ops;
+	uint64_t t0, t1;
+	void *ptr;
+	int ret = 0;
+
+	while (i < n) {
+		uint8_t kind = ops[i].kind;
+		size_t j = i + 1, k;
+
+		while (j < n && ops[j].kind == kind && j - i < BATCH_MAX) {
+			j++;
+		}
+		if (kind == OP_ALLOC) {
+			if (per_op) {
+				for (k = i; k < j; k++) {
+					req.size = ops[k].size;
+					req.alignment = ops[k].align;
+					t0 = tick_start();
+					ret = vgalloc_mem_alloc(dev, &req, &mems[ops[k].id]);
+					t1 = tick_stop();
+					if (ret) {
+						break;
+					}
+					record_op(a, T_ALLOC, t0, t1, overhead);
+				}
+			} else {
+				t0 = tick_start();
+				for (k = i; k < j; k++) {
+					req.size = ops[k].size;
+					req.alignment = ops[k].align;
+					ret = vgalloc_mem_alloc(dev, &req, &mems[ops[k].id]);
+					if (ret) {
+						break;
+					}
+				}
+				t1 = tick_stop();
+				a->ticks[T_ALLOC] += t1 - t0;
+				a->batches[T_ALLOC]++;
+			}
+			a->count[T_ALLOC] += j - i;
+			if (ret) {
+				*what = "vgalloc_mem_alloc";
+				return ret;
+			}
+			/* Maps of this batch, after it. */
+			if (per_op) {
+				for (k = i; k < j; k++) {
+					if (!is_mapped(t, map_all, ops[k].id)) {
+						continue;
+					}
+					t0 = tick_start();
+					ret = vgalloc_mem_map(dev, mems[ops[k].id], &ptr);
+					t1 = tick_stop();
+					if (ret) {
+						break;
+					}
+					record_op(a, T_MAP, t0, t1, overhead);
+					a->count[T_MAP]++;
+				}
+			} else {
+				uint64_t mapped = 0;
+
+				t0 = tick_start();
+				for (k = i; k < j; k++) {
+					if (is_mapped(t, map_all, ops[k].id)) {
+						ret = vgalloc_mem_map(dev, mems[ops[k].id], &ptr);
+						if (ret) {
+							break;
+						}
+						mapped++;
+					}
+				}
+				t1 = tick_stop();
+				if (mapped) {
+					a->ticks[T_MAP] += t1 - t0;
+					a->batches[T_MAP]++;
+					a->count[T_MAP] += mapped;
+				}
+			}
+			if (ret) {
+				*what = "vgalloc_mem_map";
+				return ret;
+			}
+		} else {
+			if (per_op) {
+				for (k = i; k < j; k++) {
+					t0 = tick_start();
+					ret = vgalloc_mem_free(dev, mems[ops[k].id]);
+					t1 = tick_stop();
+					if (ret) {
+						break;
+					}
+					mems[ops[k].id] = NULL;
+					record_op(a, T_FREE, t0, t1, overhead);
+				}
+			} else {
+				t0 = tick_start();
+				for (k = i; k < j; k++) {
+					ret = vgalloc_mem_free(dev, mems[ops[k].id]);
+					if (ret) {
+						break;
+					}
+					mems[ops[k].id] = NULL;
+				}
+				t1 = tick_stop();
+				a->ticks[T_FREE] += t1 - t0;
+				a->batches[T_FREE]++;
+			}
+			a->count[T_FREE] += j - i;
+			if (ret) {
+				*what = "vgalloc_mem_free";
+				return ret;
+			}
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The allocation algorithm alone: offsets only, no device. A block is added (sized by
+ * vgalloc__sa_block_size, as the pools do) when the allocator answers -ENOSPC; of the blocks that
+ * become empty, one is kept for reuse and any other is removed at once.
+ */
+
+struct sa_ctx {
+	struct vgalloc__sa sa;
+	struct vgalloc__sa_alloc *allocs; /* by id */
+	struct vgalloc__sa_block *spare;  /* the one empty block kept */
+	uint64_t committed, peak_committed;
+	uint64_t added, removed;
+	uint64_t min_block, max_block, granularity;
+	bool inited;
+};
+
+static void *sa_meta_alloc(void *user, size_t size, size_t alignment)
+{
+	void *p = NULL;
+
+	(void)user;
+	if (alignment < sizeof(void *)) {
+		alignment = sizeof(void *);
+	}
+	return posix_memalign(&p, alignment, size) ? NULL : p;
+}
+
+static void sa_meta_free(void *user, void *ptr)
+{
+	(void)user;
+	free(ptr);
+}
+
+static const struct vgalloc_allocator sa_meta_allocator = {
+	.user = NULL,
+	.alloc = sa_meta_alloc,
+	.free = sa_meta_free,
+};
+
+static int sa_open(const struct bench_config *cfg, const struct bench_trace *t, struct sa_ctx *c)
+{
+	struct vgalloc__sa_config sc = {
+		.granularity = t->base_align,
+		.allocator = &sa_meta_allocator,
+	};
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->granularity = t->base_align;
+	c->min_block = cfg->min_block_size ? cfg->min_block_size : 4 * MiB;
+	c->max_block = cfg->max_block_size ? cfg->max_block_size : 64 * MiB;
+	c->allocs = calloc(t->n_allocs ? t->n_allocs : 1, sizeof(*c->allocs));
+	if (!c->allocs) {
+		return -ENOMEM;
+	}
+	ret = vgalloc__sa_init(&c->sa, &sc);
+	if (ret) {
+		free(c->allocs);
+		return ret;
+	}
+	c->inited = true;
+	return 0;
+}
+
+static void sa_close(struct sa_ctx *c)
+{
+	if (c->inited) {
+		/* vgalloc__sa_finish frees records, not blocks: remove the (empty) blocks first. A
+		 * block still in use (a run stopped by an error) is left to leak. */
+		struct vgalloc__sa_block *b = c->sa.blocks, *next;
+
+		for (; b; b = next) {
+			next = b->next;
+			if (b->used == 0) {
+				vgalloc__sa_remove_block(&c->sa, b);
+			}
+		}
+		vgalloc__sa_finish(&c->sa);
+	}
+	free(c->allocs);
+	memset(c, 0, sizeof(*c));
+}
+
+static inline int sa_do_alloc(struct sa_ctx *c, uint64_t size, uint64_t align,
+			      struct vgalloc__sa_alloc *out)
+{
+	struct vgalloc__sa_block *b;
+	uint64_t bs;
+	int ret = vgalloc__sa_alloc(&c->sa, size, align, out);
+
+	if (ret != -ENOSPC) {
+		return ret;
+	}
+	bs = vgalloc__sa_block_size(size, align, c->committed, c->min_block, c->max_block,
+				    c->granularity);
+	ret = vgalloc__sa_add_block(&c->sa, bs, NULL, &b);
+	if (ret) {
+		return ret;
+	}
+	c->committed += bs;
+	c->added++;
+	if (c->committed > c->peak_committed) {
+		c->peak_committed = c->committed;
+	}
+	return vgalloc__sa_alloc(&c->sa, size, align, out);
+}
+
+static inline void sa_do_free(struct sa_ctx *c, const struct vgalloc__sa_alloc *a)
+{
+	struct vgalloc__sa_block *b = vgalloc__sa_free(&c->sa, a);
+
+	if (!b) {
+		return;
+	}
+	/* Keep one empty block; the spare may have been reused since it was kept. */
+	if (!c->spare || c->spare == b || c->spare->used != 0) {
+		c->spare = b;
+		return;
+	}
+	c->committed -= b->size;
+	c->removed++;
+	vgalloc__sa_remove_block(&c->sa, b);
+}
+
+static void sa_stats_pass(const struct bench_config *cfg, const struct bench_trace *t,
+			  struct bench_result *res)
+{
+	struct vgalloc__sa_stats *st = malloc(sizeof(*st));
+	struct sa_ctx c;
+	int ret;
+
+	if (!st) {
+		set_err(res, -ENOMEM, "stats");
+		return;
+	}
+	ret = sa_open(cfg, t, &c);
+	if (ret) {
+		set_err(res, ret, "vgalloc__sa_init");
+		free(st);
+		return;
+	}
+	res->max_block_size = c.max_block;
+	res->min_block_size = c.min_block;
+	for (size_t i = 0; i < t->n_ops; i++) {
+		const struct bench_op *op = &t->ops[i];
+
+		if (op->kind == OP_ALLOC) {
+			ret = sa_do_alloc(&c, op->size, op->align, &c.allocs[op->id]);
+			if (ret) {
+				set_err(res, ret, "vgalloc__sa_alloc");
+				break;
+			}
+		} else {
+			sa_do_free(&c, &c.allocs[op->id]);
+		}
+		if (i == t->peak_index) {
+			vgalloc__sa_get_stats(&c.sa, st);
+			res->metadata_at_peak = st->metadata_bytes;
+			res->live_at_peak = st->live;
+		}
+	}
+	res->blob_creations = c.added;
+	res->blocks_removed = c.removed;
+	res->peak_committed = c.peak_committed;
+	sa_close(&c);
+	free(st);
+}
+
+static int sa_timed(const struct bench_trace *t, struct sa_ctx *c, bool per_op,
+		    uint64_t overhead, struct timing_acc *a, const char **what)
+{
+	const struct bench_op *ops = t->ops;
+	struct vgalloc__sa_alloc *allocs = c->allocs;
+	size_t i = 0, n = t->n_ops;
+	uint64_t t0, t1;
+	int ret = 0;
+
+	while (i < n) {
+		uint8_t kind = ops[i].kind;
+		size_t j = i + 1, k;
+
+		while (j < n && ops[j].kind == kind && j - i < BATCH_MAX) {
+			j++;
+		}
+		if (kind == OP_ALLOC) {
+			if (per_op) {
+				for (k = i; k < j; k++) {
+					t0 = tick_start();
+					ret = sa_do_alloc(c, ops[k].size, ops[k].align,
+							  &allocs[ops[k].id]);
+					t1 = tick_stop();
+					if (ret) {
+						break;
+					}
+					record_op(a, T_ALLOC, t0, t1, overhead);
+				}
+			} else {
+				t0 = tick_start();
+				for (k = i; k < j; k++) {
+					ret = sa_do_alloc(c, ops[k].size, ops[k].align,
+							  &allocs[ops[k].id]);
+					if (ret) {
+						break;
+					}
+				}
+				t1 = tick_stop();
+				a->ticks[T_ALLOC] += t1 - t0;
+				a->batches[T_ALLOC]++;
+			}
+			a->count[T_ALLOC] += j - i;
+			if (ret) {
+				*what = "vgalloc__sa_alloc";
+				return ret;
+			}
+		} else {
+			if (per_op) {
+				for (k = i; k < j; k++) {
+					t0 = tick_start();
+					sa_do_free(c, &allocs[ops[k].id]);
+					t1 = tick_stop();
+					record_op(a, T_FREE, t0, t1, overhead);
+				}
+			} else {
+				t0 = tick_start();
+				for (k = i; k < j; k++) {
+					sa_do_free(c, &allocs[ops[k].id]);
+				}
+				t1 = tick_stop();
+				a->ticks[T_FREE] += t1 - t0;
+				a->batches[T_FREE]++;
+			}
+			a->count[T_FREE] += j - i;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/* Cross-check of the batch method: the whole trace under one timer, no timer inside. */
+static int api_whole(const struct bench_trace *t, struct api_ctx *c, bool map_all,
+		     uint64_t *ticks, const char **what)
+{
+	struct vgalloc_request req = { .struct_size = sizeof(req), .memory_type = 0 };
+	const struct bench_op *ops = t->ops;
+	struct vgalloc_device *dev = c->dev;
+	struct vgalloc_mem **mems = c->mems;
+	uint64_t t0, t1;
+	void *ptr;
+	int ret = 0;
+
+	t0 = tick_start();
+	for (size_t i = 0; i < t->n_ops; i++) {
+		if (ops[i].kind == OP_ALLOC) {
+			req.size = ops[i].size;
+			req.alignment = ops[i].align;
+			ret = vgalloc_mem_alloc(dev, &req, &mems[ops[i].id]);
+			if (ret) {
+				*what = "vgalloc_mem_alloc";
+				break;
+			}
+			if (is_mapped(t, map_all, ops[i].id)) {
+				ret = vgalloc_mem_map(dev, mems[ops[i].id], &ptr);
+				if (ret) {
+					*what = "vgalloc_mem_map";
+					break;
+				}
+			}
+		} else {
+			ret = vgalloc_mem_free(dev, mems[ops[i].id]);
+			if (ret) {
+				*what = "vgalloc_mem_free";
+				break;
+			}
+			mems[ops[i].id] = NULL;
+		}
+	}
+	t1 = tick_stop();
+	*ticks = t1 - t0;
+	return ret;
+}
+
+static int sa_whole(const struct bench_trace *t, struct sa_ctx *c, uint64_t *ticks,
+		    const char **what)
+{
+	const struct bench_op *ops = t->ops;
+	struct vgalloc__sa_alloc *allocs = c->allocs;
+	uint64_t t0, t1;
+	int ret = 0;
+
+	t0 = tick_start();
+	for (size_t i = 0; i < t->n_ops; i++) {
+		if (ops[i].kind == OP_ALLOC) {
+			ret = sa_do_alloc(c, ops[i].size, ops[i].align, &allocs[ops[i].id]);
+			if (ret) {
+				*what = "vgalloc__sa_alloc";
+				break;
+			}
+		} else {
+			sa_do_free(c, &allocs[ops[i].id]);
+		}
+	}
+	t1 = tick_stop();
+	*ticks = t1 - t0;
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Orchestration.
+ */
+
+static double ticks_to_ns(const struct bench_clock *clk, double ticks)
+{
+	return ticks / clk->ticks_per_ns;
+}
+
+void bench_run(const struct bench_config *cfg, const struct bench_trace *t, uint32_t allocator,
+	       struct bench_result *res)
+{
+	const bool is_sa = allocator == ALLOC_SA;
+	const bool no_suballoc = allocator == ALLOC_ONE_BLOB || allocator == ALLOC_LAZY;
+	const bool map_all = allocator == ALLOC_ONE_BLOB;
+	const uint32_t runs = cfg->runs ? cfg->runs : 1;
+	double *mean[3], *p99[3], *mx[3], *whole;
+	uint64_t *buf[3] = { NULL, NULL, NULL };
+	const struct bench_clock *clk = cfg->clk;
+
+	memset(res, 0, sizeof(*res));
+	res->ran = true;
+	res->metadata_per_live = -1.0;
+	res->modeled_qemu_ms_per_1000 = -1.0;
+	res->modeled_memfd_ms_per_1000 = -1.0;
+	if (allocator == ALLOC_LAZY && t->mapped_count == t->n_allocs) {
+		res->same_as_one_blob = true;
+		return;
+	}
+	whole = calloc(runs, sizeof(double));
+	for (int k = 0; k < 3; k++) {
+		mean[k] = calloc(runs, sizeof(double));
+		p99[k] = calloc(runs, sizeof(double));
+		mx[k] = calloc(runs, sizeof(double));
+		buf[k] = malloc((t->n_allocs ? t->n_allocs : 1) * sizeof(uint64_t));
+		if (!mean[k] || !p99[k] || !mx[k] || !buf[k]) {
+			set_err(res, -ENOMEM, "bench buffers");
+		}
+	}
+	if (!whole) {
+		set_err(res, -ENOMEM, "bench buffers");
+	}
+	if (res->error) {
+		goto out;
+	}
+
+	/* 1. Stats pass. */
+	if (is_sa) {
+		sa_stats_pass(cfg, t, res);
+	} else {
+		api_stats_pass(cfg, t, no_suballoc, map_all, res);
+	}
+	if (res->error) {
+		goto out;
+	}
+	res->blobs_per_1000 = (double)res->blob_creations * 1000.0 / (double)t->n_allocs;
+	res->waste = t->peak_live ? (double)res->peak_committed / (double)t->peak_live : 0.0;
+	if (res->live_at_peak) {
+		res->metadata_per_live = (double)res->metadata_at_peak / (double)res->live_at_peak;
+	}
+
+	/* 2. Batch-timed runs (means), 3. per-op runs (p99, max), 4. whole-trace runs (check). */
+	for (int mode = 0; mode < 3; mode++) {
+		const bool per_op = mode == 1;
+
+		for (uint32_t r = 0; r < runs; r++) {
+			struct timing_acc acc;
+			const char *what = "";
+			uint64_t ticks = 0;
+			int ret;
+
+			memset(&acc, 0, sizeof(acc));
+			for (int k = 0; k < 3; k++) {
+				acc.samples[k] = buf[k];
+			}
+			if (is_sa) {
+				struct sa_ctx c;
+
+				ret = sa_open(cfg, t, &c);
+				if (ret) {
+					set_err(res, ret, "vgalloc__sa_init");
+					goto out;
+				}
+				ret = mode == 2 ? sa_whole(t, &c, &ticks, &what)
+						: sa_timed(t, &c, per_op, clk->overhead, &acc, &what);
+				sa_close(&c);
+			} else {
+				struct api_ctx c;
+
+				/* The memfd-floor cost comes free with the first batch run. */
+				ret = api_open(cfg, t->base_align, no_suballoc,
+					       VGALLOC_MOCK_COST_MEMFD_FLOOR, t->n_allocs, &c);
+				if (ret) {
+					set_err(res, ret, "device create");
+					goto out;
+				}
+				ret = mode == 2
+					      ? api_whole(t, &c, map_all, &ticks, &what)
+					      : api_timed(t, &c, map_all, per_op, clk->overhead, &acc,
+							  &what);
+				api_close(&c);
+				if (!ret && mode == 0 && r == 0) {
+					res->modeled_memfd_ms_per_1000 =
+						(double)c.ledger_end.modeled_ns / 1e6 * 1000.0 /
+						(double)t->n_allocs;
+				}
+			}
+			if (ret) {
+				set_err(res, ret, what);
+				goto out;
+			}
+			if (mode == 2) {
+				whole[r] = ticks_to_ns(clk, (double)ticks) / (double)t->n_allocs;
+				continue;
+			}
+			for (int k = 0; k < 3; k++) {
+				if (!per_op) {
+					double net = (double)acc.ticks[k] -
+						     (double)acc.batches[k] * (double)clk->overhead;
+
+					mean[k][r] = acc.count[k]
+							     ? ticks_to_ns(clk, net < 0 ? 0 : net) /
+								       (double)acc.count[k]
+							     : 0.0;
+				} else if (acc.n_samples[k]) {
+					size_t n = acc.n_samples[k];
+					size_t idx = (size_t)((double)n * 0.99);
+					double worst;
+
+					qsort(acc.samples[k], n, sizeof(uint64_t), cmp_u64);
+					if (idx >= n) {
+						idx = n - 1;
+					}
+					p99[k][r] = ticks_to_ns(clk, (double)acc.samples[k][idx]);
+					worst = ticks_to_ns(clk, (double)acc.samples[k][n - 1]);
+					mx[k][r] = worst;
+					if (k == T_ALLOC && worst > res->alloc.worst_ns) {
+						res->alloc.worst_ns = worst;
+					} else if (k == T_FREE && worst > res->free.worst_ns) {
+						res->free.worst_ns = worst;
+					} else if (k == T_MAP && worst > res->map.worst_ns) {
+						res->map.worst_ns = worst;
+					}
+				}
+				if (!per_op) {
+					struct bench_time *bt = k == T_ALLOC  ? &res->alloc
+								: k == T_FREE ? &res->free
+									      : &res->map;
+					bt->count = acc.count[k];
+				}
+			}
+		}
+	}
+	res->alloc.mean_ns = bench_median(mean[T_ALLOC], runs);
+	res->free.mean_ns = bench_median(mean[T_FREE], runs);
+	res->map.mean_ns = bench_median(mean[T_MAP], runs);
+	res->alloc.p99_ns = bench_median(p99[T_ALLOC], runs);
+	res->free.p99_ns = bench_median(p99[T_FREE], runs);
+	res->map.p99_ns = bench_median(p99[T_MAP], runs);
+	res->alloc.max_ns = bench_median(mx[T_ALLOC], runs);
+	res->free.max_ns = bench_median(mx[T_FREE], runs);
+	res->map.max_ns = bench_median(mx[T_MAP], runs);
+	res->replay_ns_per_alloc = bench_median(whole, runs);
+out:
+	free(whole);
+	for (int k = 0; k < 3; k++) {
+		free(mean[k]);
+		free(p99[k]);
+		free(mx[k]);
+		free(buf[k]);
+	}
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * W8: one device (one pool), one or two threads. In the cross variant, a thread hands the free
+ * of every odd-id allocation of its own trace to the other thread through that thread's inbox
+ * (a mutex-protected array, checked without the lock through an atomic count), 64 frees per
+ * hand-over so that the queue's own lock stays out of the figure; the owner of an inbox drains it
+ * before each of its own ops and, once its trace is done, until the other thread is done too.
+ */
+
+#define OUTBOX_MAX 64
+
+struct w8_inbox {
+	pthread_mutex_t lock;
+	atomic_size_t n;
+	struct vgalloc_mem **v;
+	size_t cap;
+	struct vgalloc_mem **spare; /* swapped in while draining */
+};
+
+struct w8_thread {
+	const struct bench_trace *t;
+	struct vgalloc_device *dev;
+	struct vgalloc_mem **mems;
+	bool map, cross;
+	int cpu; /* -1: not pinned */
+	pthread_barrier_t *barrier;
+	struct w8_inbox inbox;
+	struct w8_thread *peer;
+	atomic_bool done;
+	uint64_t start_ns, end_ns;
+	uint64_t handed;
+	int error;
+	struct vgalloc_mem *outbox[OUTBOX_MAX]; /* frees waiting to be handed over */
+	size_t outn;
+};
+
+static int inbox_push(struct w8_inbox *in, struct vgalloc_mem *const *m, size_t count)
+{
+	size_t n;
+
+	pthread_mutex_lock(&in->lock);
+	n = atomic_load(&in->n);
+	if (in->cap - n < count) {
+		pthread_mutex_unlock(&in->lock);
+		return -ENOSPC;
+	}
+	memcpy(&in->v[n], m, count * sizeof(*m));
+	atomic_store_explicit(&in->n, n + count, memory_order_release);
+	pthread_mutex_unlock(&in->lock);
+	return 0;
+}
+
+/* Hand the collected frees to the peer: one lock per OUTBOX_MAX frees. */
+static int outbox_flush(struct w8_thread *w)
+{
+	int ret = 0;
+
+	if (w->outn) {
+		ret = inbox_push(&w->peer->inbox, w->outbox, w->outn);
+		w->handed += w->outn;
+		w->outn = 0;
+	}
+	return ret;
+}
+
+static int inbox_drain(struct w8_thread *w)
+{
+	struct w8_inbox *in = &w->inbox;
+	struct vgalloc_mem **v;
+	size_t n;
+	int ret = 0;
+
+	if (atomic_load_explicit(&in->n, memory_order_acquire) == 0) {
+		return 0;
+	}
+	pthread_mutex_lock(&in->lock);
+	v = in->v;
+	n = atomic_load(&in->n);
+	in->v = in->spare;
+	in->spare = v;
+	atomic_store(&in->n, 0);
+	pthread_mutex_unlock(&in->lock);
+	for (size_t k = 0; k < n; k++) {
+		int r = vgalloc_mem_free(w->dev, v[k]);
+
+		if (r && !ret) {
+			ret = r;
+		}
+	}
+	return ret;
+}
+
+static void *w8_main(void *arg)
+{
+	struct w8_thread *w = arg;
+	struct vgalloc_request req = { .struct_size = sizeof(req), .memory_type = 0 };
+	const struct bench_trace *t = w->t;
+	void *ptr;
+	int ret = 0;
+
+#ifdef __linux__
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+#endif
+	if (w->barrier) {
+		pthread_barrier_wait(w->barrier);
+	}
+	w->start_ns = mono_ns();
+	for (size_t i = 0; i < t->n_ops && !ret; i++) {
+		const struct bench_op *op = &t->ops[i];
+
+		if (w->cross) {
+			ret = inbox_drain(w);
+			if (ret) {
+				break;
+			}
+		}
+		if (op->kind == OP_ALLOC) {
+			req.size = op->size;
+			req.alignment = op->align;
+			ret = vgalloc_mem_alloc(w->dev, &req, &w->mems[op->id]);
+			if (!ret && w->map) {
+				ret = vgalloc_mem_map(w->dev, w->mems[op->id], &ptr);
+			}
+		} else if (w->cross && (op->id & 1)) {
+			w->outbox[w->outn++] = w->mems[op->id];
+			if (w->outn == OUTBOX_MAX) {
+				ret = outbox_flush(w);
+			}
+		} else {
+			ret = vgalloc_mem_free(w->dev, w->mems[op->id]);
+		}
+	}
+	if (w->cross && !ret) {
+		ret = outbox_flush(w);
+	}
+	atomic_store(&w->done, true);
+	if (w->cross) {
+		/* The peer may still hand frees over until it is done. */
+		while (!ret) {
+			bool peer_done = atomic_load(&w->peer->done);
+
+			ret = inbox_drain(w);
+			if (peer_done && atomic_load(&w->inbox.n) == 0) {
+				break;
+			}
+			if (atomic_load(&w->inbox.n) == 0) {
+				sched_yield();
+			}
+		}
+	}
+	w->end_ns = mono_ns();
+	w->error = ret;
+	return NULL;
+}
+
+static int w8_thread_init(struct w8_thread *w, const struct bench_trace *t,
+			  struct vgalloc_device *dev, bool map, bool cross, int cpu,
+			  size_t inbox_cap)
+{
+	memset(w, 0, sizeof(*w));
+	pthread_mutex_init(&w->inbox.lock, NULL);
+	w->t = t;
+	w->dev = dev;
+	w->map = map;
+	w->cross = cross;
+	w->cpu = cpu;
+	atomic_init(&w->done, false);
+	atomic_init(&w->inbox.n, 0);
+	w->mems = calloc(t->n_allocs ? t->n_allocs : 1, sizeof(*w->mems));
+	if (cross) {
+		/* The peer hands over at most every free of its own trace. */
+		w->inbox.cap = inbox_cap;
+		w->inbox.v = calloc(w->inbox.cap, sizeof(*w->inbox.v));
+		w->inbox.spare = calloc(w->inbox.cap, sizeof(*w->inbox.spare));
+	}
+	if (!w->mems || (cross && (!w->inbox.v || !w->inbox.spare))) {
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void w8_thread_finish(struct w8_thread *w)
+{
+	pthread_mutex_destroy(&w->inbox.lock);
+	free(w->mems);
+	free(w->inbox.v);
+	free(w->inbox.spare);
+}
+
+/* One measurement: ops/s over `nthreads` threads on one fresh device. */
+static int w8_once(const struct bench_config *cfg, const struct bench_trace *t0,
+		   const struct bench_trace *t1, int nthreads, bool map, bool cross, bool pin,
+		   double *ops_per_s, uint64_t *handed)
+{
+	const size_t cap = (t0->n_allocs > t1->n_allocs ? t0->n_allocs : t1->n_allocs) + 1;
+	struct w8_thread w[2];
+	pthread_barrier_t barrier;
+	pthread_t tid[2];
+	struct api_ctx c;
+	uint64_t start = UINT64_MAX, end = 0, ops = 0;
+	int ret, created = 0, inited = 0;
+
+	if (nthreads == 1) {
+		cross = false;
+	}
+	ret = api_open(cfg, t0->base_align, false, VGALLOC_MOCK_COST_NONE, 1, &c);
+	if (ret) {
+		return ret;
+	}
+	memset(w, 0, sizeof(w));
+	ret = w8_thread_init(&w[0], t0, c.dev, map, cross, pin ? 0 : -1, cap);
+	inited = 1;
+	if (!ret && nthreads == 2) {
+		ret = w8_thread_init(&w[1], t1, c.dev, map, cross, pin ? 1 : -1, cap);
+		inited = 2;
+	}
+	if (ret) {
+		goto out;
+	}
+	if (nthreads == 2) {
+		w[0].peer = &w[1];
+		w[1].peer = &w[0];
+		pthread_barrier_init(&barrier, NULL, 2);
+		w[0].barrier = &barrier;
+		w[1].barrier = &barrier;
+		for (int k = 0; k < 2; k++) {
+			int r = pthread_create(&tid[k], NULL, w8_main, &w[k]);
+
+			if (r) {
+				ret = -r;
+				break;
+			}
+			created++;
+		}
+		if (created == 1) {
+			/* Release the first thread from the barrier; it finds its peer done. */
+			atomic_store(&w[1].done, true);
+			pthread_barrier_wait(&barrier);
+		}
+		for (int k = 0; k < created; k++) {
+			pthread_join(tid[k], NULL);
+		}
+		pthread_barrier_destroy(&barrier);
+	} else {
+#ifdef __linux__
+		if (pin) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(0, &set);
+			pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		}
+#endif
+		w[0].cpu = -1;
+		w8_main(&w[0]);
+	}
+	if (ret) {
+		goto out;
+	}
+	if (handed) {
+		*handed = 0;
+	}
+	for (int k = 0; k < nthreads; k++) {
+		if (!ret && w[k].error) {
+			ret = w[k].error;
+		}
+		start = w[k].start_ns < start ? w[k].start_ns : start;
+		end = w[k].end_ns > end ? w[k].end_ns : end;
+		ops += w[k].t->n_ops;
+		if (handed) {
+			*handed += w[k].handed;
+		}
+	}
+	*ops_per_s = end > start ? (double)ops * 1e9 / (double)(end - start) : 0.0;
+out:
+	for (int k = 0; k < inited; k++) {
+		w8_thread_finish(&w[k]);
+	}
+	api_close(&c);
+	return ret;
+}
+
+void bench_w8(const struct bench_config *cfg, const struct bench_trace *t0,
+	      const struct bench_trace *t1, struct bench_w8_result *res)
+{
+	const uint32_t runs = cfg->runs ? cfg->runs : 1;
+	double *v[5], *rt[3];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	bool pin = ncpu >= 2;
+	int ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->cpus = ncpu > 0 ? (uint32_t)ncpu : 1;
+	res->pinned = pin;
+	for (int k = 0; k < 5; k++) {
+		v[k] = calloc(runs, sizeof(double));
+		if (!v[k]) {
+			ret = -ENOMEM;
+		}
+	}
+	for (int k = 0; k < 3; k++) {
+		rt[k] = calloc(runs, sizeof(double));
+		if (!rt[k]) {
+			ret = -ENOMEM;
+		}
+	}
+	/* Interleave the variants run by run so slow drift of the machine hits them alike. */
+	for (uint32_t r = 0; r < runs && !ret; r++) {
+		ret = w8_once(cfg, t0, t1, 1, false, false, pin, &v[0][r], NULL);
+		if (!ret) {
+			ret = w8_once(cfg, t0, t1, 2, false, false, pin, &v[1][r], NULL);
+		}
+		if (!ret) {
+			ret = w8_once(cfg, t0, t1, 2, false, true, pin, &v[2][r], &res->handed_over);
+		}
+		if (!ret) {
+			ret = w8_once(cfg, t0, t1, 1, true, false, pin, &v[3][r], NULL);
+		}
+		if (!ret) {
+			ret = w8_once(cfg, t0, t1, 2, true, false, pin, &v[4][r], NULL);
+		}
+		if (!ret) {
+			/* Ratios within a run: its measurements ran back to back. */
+			rt[0][r] = v[0][r] > 0 ? v[1][r] / v[0][r] : 0;
+			rt[1][r] = v[0][r] > 0 ? v[2][r] / v[0][r] : 0;
+			rt[2][r] = v[3][r] > 0 ? v[4][r] / v[3][r] : 0;
+		}
+	}
+	if (pin) {
+#ifdef __linux__
+		cpu_set_t set;
+
+		/* Give the main thread every CPU back. */
+		CPU_ZERO(&set);
+		for (long k = 0; k < ncpu && k < CPU_SETSIZE; k++) {
+			CPU_SET((int)k, &set);
+		}
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+#endif
+	}
+	res->error = ret;
+	if (!ret) {
+		res->ops_1t = bench_median(v[0], runs);
+		res->ops_2t = bench_median(v[1], runs);
+		res->ops_2t_cross = bench_median(v[2], runs);
+		res->ops_1t_map = bench_median(v[3], runs);
+		res->ops_2t_map = bench_median(v[4], runs);
+		res->ratio = bench_median(rt[0], runs);
+		res->ratio_cross = bench_median(rt[1], runs);
+		res->ratio_map = bench_median(rt[2], runs);
+	}
+	for (int k = 0; k < 5; k++) {
+		free(v[k]);
+	}
+	for (int k = 0; k < 3; k++) {
+		free(rt[k]);
+	}
+}
