@@ -593,7 +593,7 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	for (uint32_t i = 0; i < dev->shard_count; i++) {
 		vgalloc__mshard_init(dev, &dev->dshards[i]);
 	}
-	dev->retain_bytes = info.retain_bytes ? info.retain_bytes : 64ull << 20;
+	dev->retain_bytes = info.retain_bytes ? info.retain_bytes : 32ull << 20;
 	dev->min_block_size = info.min_block_size;
 	dev->max_block_size = info.max_block_size ? info.max_block_size : 64ull << 20;
 

@@ -222,6 +222,27 @@ static struct vgalloc__sa_range *find_free(struct vgalloc__sa *sa, uint64_t unit
 	return sa->free_lists[fl][ctz64(sl_map)];
 }
 
+/*
+ * The head of the request's own list, when it happens to fit (with its alignment gap). Still
+ * O(1), and it reuses holes the rounded-up search would step over: measured on W4, this is
+ * what keeps the largest allocations from always taking fresh space.
+ */
+static struct vgalloc__sa_range *exact_head(struct vgalloc__sa *sa, uint64_t size, uint64_t align)
+{
+	struct vgalloc__sa_range *h;
+	uint32_t fl, sl;
+
+	mapping(size >> sa->gran_shift, &fl, &sl);
+	if (fl >= VGALLOC__SA_FL_MAX) {
+		return NULL;
+	}
+	h = sa->free_lists[fl][sl];
+	if (h && h->size >= size + (((h->offset + align - 1) & ~(align - 1)) - h->offset)) {
+		return h;
+	}
+	return NULL;
+}
+
 /* Split `size` bytes off the front of free-list-detached range r; the rest goes back free. */
 static int split_tail(struct vgalloc__sa *sa, struct vgalloc__sa_range *r, uint64_t size)
 {
@@ -256,7 +277,10 @@ static int range_alloc(struct vgalloc__sa *sa, uint64_t size, uint64_t align,
 	struct vgalloc__sa_range *r, *front = NULL;
 	uint64_t pad;
 
-	r = find_free(sa, (size + pad_max) >> sa->gran_shift);
+	r = align <= g ? exact_head(sa, size, align) : NULL;
+	if (!r) {
+		r = find_free(sa, (size + pad_max) >> sa->gran_shift);
+	}
 	if (!r) {
 		return -ENOSPC;
 	}
