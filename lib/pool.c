@@ -289,6 +289,19 @@ static struct vgalloc__shard *shard_of(struct vgalloc_mem *mem)
 	return (struct vgalloc__shard *)mem->ms;
 }
 
+static struct vgalloc__block *block_emptied_locked(struct vgalloc_device *dev,
+						   struct vgalloc__shard *s,
+						   struct vgalloc__block *b);
+
+static void release_added(struct vgalloc_device *dev, struct vgalloc__block **added, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (added[i]) {
+			block_release(dev, added[i]);
+		}
+	}
+}
+
 int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 			const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out)
 {
@@ -309,12 +322,21 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 		pthread_mutex_unlock(&s->ms.lock);
 		return -ENOMEM;
 	}
-	while ((ret = vgalloc__sa_alloc(&s->sa, req->size, plan->alignment, &a)) == -ENOSPC) {
+	struct vgalloc__block *added[4];
+	int grown = 0;
+
+	for (; (ret = vgalloc__sa_alloc(&s->sa, req->size, plan->alignment, &a)) == -ENOSPC;
+	     grown++) {
 		uint64_t size = vgalloc__sa_block_size(req->size, plan->alignment, s->committed,
 						       pool->min_block, dev->max_block_size,
 						       pool->granularity);
 		struct vgalloc__block *nb = NULL;
 
+		/* A new block always fits its request; only other threads racing for it make a
+		 * second round necessary, and never many. */
+		if (grown == 4) {
+			break;
+		}
 		/* Growing talks to the kernel and the host: never with the shard lock held. */
 		pthread_mutex_unlock(&s->ms.lock);
 		ret = block_create(dev, pool, size, &nb);
@@ -331,10 +353,21 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 			break;
 		}
 		s->committed += size;
+		added[grown] = nb;
+	}
+	/* A block this call made that stayed empty (another thread's block took the request) is
+	 * an empty block like any other: retained or released, never forgotten. */
+	for (int i = 0; i < grown; i++) {
+		if (!added[i]->sa->used && (ret || added[i] != a.block->owner)) {
+			added[i] = block_emptied_locked(dev, s, added[i]);
+		} else {
+			added[i] = NULL;
+		}
 	}
 	if (ret) {
 		vgalloc__slab_put_locked(&s->ms.mems, mem);
 		pthread_mutex_unlock(&s->ms.lock);
+		release_added(dev, added, grown);
 		return ret;
 	}
 	b = a.block->owner;
@@ -360,15 +393,47 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 	s->requested += req->size;
 	s->live++;
 	pthread_mutex_unlock(&s->ms.lock);
+	release_added(dev, added, grown);
 	*out = mem;
 	return 0;
+}
+
+/*
+ * Shard lock held: a block just became (or was created) empty. Keep it for reuse while the pool's
+ * retained bytes stay under the cap (reserved atomically: shards share the cap), else take it
+ * out of the allocator and return it for release once the lock is dropped.
+ */
+static struct vgalloc__block *block_emptied_locked(struct vgalloc_device *dev,
+						   struct vgalloc__shard *s,
+						   struct vgalloc__block *b)
+{
+	struct vgalloc__pool *pool = s->pool;
+	uint64_t kept = atomic_load_explicit(&pool->retained, memory_order_relaxed);
+
+	do {
+		if (kept + b->size > dev->retain_bytes) {
+			vgalloc__sa_remove_block(&s->sa, b->sa);
+			s->committed -= b->size;
+			return b;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(&pool->retained, &kept, kept + b->size,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	vgalloc__stat_add(&dev->stats.retained_bytes, b->size);
+	b->retained = true;
+	b->ret_prev = NULL;
+	b->ret_next = s->retained;
+	if (s->retained) {
+		s->retained->ret_prev = b;
+	}
+	s->retained = b;
+	return NULL;
 }
 
 /* Called with the shard lock held and the memory object checked; unlocks. */
 int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 {
 	struct vgalloc__shard *s = shard_of(mem);
-	struct vgalloc__pool *pool = s->pool;
 	struct vgalloc__sa_alloc a = {
 		.block = mem->block->sa,
 		.offset = mem->offset,
@@ -380,30 +445,18 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	struct vgalloc__block *release = NULL;
 	uint64_t size = mem->size;
 
+	/* Its block is being mapped (by a vgalloc_mem_map on this very allocation): a race in
+	 * the application, refused so the mapping thread never sees the block go away. */
+	if (mem->block->busy) {
+		pthread_mutex_unlock(&s->ms.lock);
+		return -EBUSY;
+	}
 	empty = vgalloc__sa_free(&s->sa, &a);
 	s->requested -= size;
 	s->live--;
 	vgalloc__slab_put_locked(&s->ms.mems, mem);
 	if (empty) {
-		struct vgalloc__block *b = empty->owner;
-		uint64_t kept = atomic_load_explicit(&pool->retained, memory_order_relaxed);
-
-		/* Keep it for reuse while the pool's retained bytes stay under the cap. */
-		if (kept + b->size <= dev->retain_bytes) {
-			atomic_fetch_add_explicit(&pool->retained, b->size, memory_order_relaxed);
-			vgalloc__stat_add(&dev->stats.retained_bytes, b->size);
-			b->retained = true;
-			b->ret_prev = NULL;
-			b->ret_next = s->retained;
-			if (s->retained) {
-				s->retained->ret_prev = b;
-			}
-			s->retained = b;
-		} else {
-			vgalloc__sa_remove_block(&s->sa, empty);
-			s->committed -= b->size;
-			release = b;
-		}
+		release = block_emptied_locked(dev, s, empty->owner);
 	}
 	pthread_mutex_unlock(&s->ms.lock);
 	if (release) {

@@ -668,7 +668,8 @@ uint64_t vgalloc__sa_block_size(uint64_t request, uint64_t align, uint64_t commi
 				uint64_t min_block, uint64_t max_block, uint64_t granularity)
 {
 	uint64_t want = VGALLOC__MIN(VGALLOC__MAX(committed / 16, min_block), max_block);
-	uint64_t need;
+	uint32_t shift = (uint32_t)__builtin_ctzll(granularity);
+	uint64_t need, units;
 
 	/* Blocks grow with the pool (a sixteenth of what it holds, as powers of two): measured on the
 	 * W3/W4 traces, a quarter left the newest block mostly empty at peak (waste 1.64 vs 1.26). */
@@ -677,8 +678,17 @@ uint64_t vgalloc__sa_block_size(uint64_t request, uint64_t align, uint64_t commi
 		want = VGALLOC__MIN(want, max_block);
 	}
 	need = request + (align > granularity ? align - granularity : 0);
-	need = (need + granularity - 1) & ~(granularity - 1);
-	return VGALLOC__MAX(want, need);
+	/* A slab-sized request may need a whole slab (at most 256 KiB, aligned to 32 KiB). */
+	if (request <= 32768) {
+		need = VGALLOC__MAX(need, (256u + 32u) << 10);
+	}
+	/* The block must land in a list the rounded-up search reaches: a block of exactly the
+	 * request's size sits one list below it and would never be found. */
+	units = (need + granularity - 1) >> shift;
+	if (units >= VGALLOC__SA_SL_COUNT) {
+		units += (1ull << (fls64(units) - VGALLOC__SA_SL_BITS)) - 1;
+	}
+	return VGALLOC__MAX(want, units << shift);
 }
 
 void vgalloc__sa_get_stats(const struct vgalloc__sa *sa, struct vgalloc__sa_stats *st)
