@@ -6,6 +6,7 @@
  * pointer without reading memory that is not ours.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include "private.h"
@@ -114,10 +115,21 @@ void vgalloc__registry_free(struct vgalloc_device *dev)
 
 uint32_t vgalloc__thread_shard(uint32_t n)
 {
-	uint64_t x = (uint64_t)(uintptr_t)pthread_self();
+	int cpu;
+	uint64_t x;
 
-	/* Thread handles are pointers to aligned thread blocks: mix the middle bits. */
+	if (n <= 1) {
+		return 0;
+	}
+	/* The CPU we run on: threads on different CPUs take different shards with no state kept
+	 * per thread (no thread-locals, nothing to destroy when a loader unloads us). */
+	cpu = sched_getcpu();
+	if (cpu >= 0) {
+		return (uint32_t)cpu % n;
+	}
+	/* No CPU number: thread handles are pointers to aligned thread blocks; mix them. */
+	x = (uint64_t)(uintptr_t)pthread_self();
 	x ^= x >> 17;
 	x *= 0x9e3779b97f4a7c15ull;
-	return n > 1 ? (uint32_t)((x >> 32) % n) : 0;
+	return (uint32_t)((x >> 32) % n);
 }
