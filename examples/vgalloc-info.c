@@ -496,6 +496,14 @@ static int describe_device(const struct options *o)
 	field_u64(o, "blobs_live", st.blobs_live);
 	field_u64(o, "window_bytes", st.window_bytes);
 	field_u64(o, "mems_live", st.mems_live);
+	field_u64(o, "pools", st.pools);
+	field_u64(o, "blocks", st.blocks);
+	field_u64(o, "block_bytes", st.block_bytes);
+	field_u64(o, "retained_bytes", st.retained_bytes);
+	field_u64(o, "suballocs_live", st.suballocs_live);
+	field_u64(o, "retain_cap_bytes", di.retain_bytes);
+	field_u64(o, "min_block_size", di.min_block_size);
+	field_u64(o, "max_block_size", di.max_block_size);
 	field_u64(o, "backend_calls", st.backend_calls);
 	field_u64(o, "hook_calls", st.hook_calls);
 	if (o->json) {

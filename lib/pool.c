@@ -445,9 +445,9 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	struct vgalloc__block *release = NULL;
 	uint64_t size = mem->size;
 
-	/* Its block is being mapped (by a vgalloc_mem_map on this very allocation): a race in
-	 * the application, refused so the mapping thread never sees the block go away. */
-	if (mem->block->busy) {
+	/* Another thread is inside vgalloc_mem_map() of this very allocation: a race in the
+	 * application, refused so the mapping thread never sees its block go away. */
+	if (mem->map_busy) {
 		pthread_mutex_unlock(&s->ms.lock);
 		return -EBUSY;
 	}
@@ -478,11 +478,13 @@ int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void 
 	int ret = 0;
 
 	pthread_mutex_lock(&s->ms.lock);
+	mem->map_busy++;
 	while (b->busy) {
 		pthread_cond_wait(&s->ms.cond, &s->ms.lock);
 	}
 	if (b->map) {
 		mem->map_count++;
+		mem->map_busy--;
 		*out_ptr = (unsigned char *)b->map + mem->offset;
 		pthread_mutex_unlock(&s->ms.lock);
 		return 0;
@@ -524,6 +526,7 @@ int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void 
 		*out_ptr = (unsigned char *)ptr + mem->offset;
 	}
 	b->busy = false;
+	mem->map_busy--;
 	pthread_cond_broadcast(&s->ms.cond);
 	pthread_mutex_unlock(&s->ms.lock);
 	return ret;

@@ -163,6 +163,7 @@ struct vgalloc_mem {
 	/* ms->lock */
 	bool token_pending;
 	bool blob_busy;     /* a thread is creating the lazy blob without the lock */
+	uint32_t map_busy;  /* threads inside vgalloc_mem_map of this suballocation */
 	uint32_t map_count;
 	struct vgalloc_blob *blob;
 };
