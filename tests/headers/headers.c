@@ -7,6 +7,7 @@
 #include <vgalloc/vgalloc_backend.h>
 #include <vgalloc/vgalloc.h>
 #include <vgalloc/vgalloc_mock.h>
+#include <vgalloc/vgalloc_vulkan.h>
 #include <vgalloc/vgalloc_version.h>
 
 _Static_assert(VGALLOC_VERSION_MAJOR >= 0, "vgalloc_version.h is usable in #if and C");

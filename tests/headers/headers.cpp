@@ -4,6 +4,7 @@
 // vgalloc_mock.h comes first here (headers.c checks vgalloc_backend.h first) so each of the two
 // headers that include vgalloc.h is compiled on its own once.
 #include <vgalloc/vgalloc_mock.h>
+#include <vgalloc/vgalloc_vulkan.h>
 #include <vgalloc/vgalloc.h>
 #include <vgalloc/vgalloc_backend.h>
 #include <vgalloc/vgalloc_version.h>
