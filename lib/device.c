@@ -595,7 +595,7 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	}
 	dev->retain_bytes = info.retain_bytes ? info.retain_bytes : 32ull << 20;
 	dev->min_block_size = info.min_block_size;
-	dev->max_block_size = info.max_block_size ? info.max_block_size : 64ull << 20;
+	dev->max_block_size = info.max_block_size ? info.max_block_size : 32ull << 20;
 
 	if (info.flags & VGALLOC_DEVICE_ALLOW_ENV) {
 		vgalloc__env_read(&env);

@@ -426,7 +426,7 @@ struct vgalloc_device_create_info {
 	uint32_t pool_shards;          /* lock shards per pool; 0 = 4 */
 	uint64_t retain_bytes;         /* empty blocks kept per pool; 0 = 32 MiB, UINT64_MAX = all */
 	uint64_t min_block_size;       /* smallest block; 0 = 4 MiB (gfxstream: 16 MiB) */
-	uint64_t max_block_size;       /* largest block; 0 = 64 MiB */
+	uint64_t max_block_size;       /* largest block; 0 = 32 MiB */
 };
 
 /* ---------------------------------------------------------------------------------------------
