@@ -324,9 +324,19 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 		return -EOPNOTSUPP;
 	}
 	vgalloc__find_type(&dev->traits, plan.memory_type, &type);
+	/* An alignment hint larger than a block would make a block for one allocation: give it a
+	 * blob of its own instead. */
+	if (plan.suballocate && plan.alignment > VGALLOC__MIN(dev->max_block_size, 4ull << 20)) {
+		plan.suballocate = 0;
+	}
 	for (int attempt = 0;; attempt++) {
 		ret = plan.suballocate ? vgalloc__pool_alloc(dev, &plan, &req, type, out_mem)
 				       : dedicated_alloc(dev, &plan, &req, type, out_mem);
+		/* Every pool slot taken (64 keys): this allocation simply gets its own blob. */
+		if (ret == -ENOBUFS && plan.suballocate) {
+			plan.suballocate = 0;
+			ret = dedicated_alloc(dev, &plan, &req, type, out_mem);
+		}
 		/* DESIGN §4 rule 8: the window is the whole guest's; give back what we keep and
 		 * try once more before reporting it full. */
 		if (ret != -ENOSPC || attempt || vgalloc__pools_trim(dev) <= 0) {
@@ -373,26 +383,13 @@ static int ensure_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	return ret;
 }
 
-int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr)
+static int map_once(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr)
 {
-	struct vgalloc__mshard *ms;
+	struct vgalloc__mshard *ms = mem->ms;
 	struct vgalloc_blob *blob;
-	bool mappable;
 	void *ptr;
 	int ret;
 
-	if (!dev || !out_ptr || !(ms = lock_mem(dev, mem))) {
-		return -EINVAL;
-	}
-	/* Only host-visible memory maps, even when guest-first gave an export a mappable blob. */
-	mappable = (dev->types[mem->memory_type].property_flags &
-		    VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE) &&
-		   (mem->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) &&
-		   mem->path != VGALLOC_PATH_HOST_ONLY;
-	pthread_mutex_unlock(&ms->lock);
-	if (!mappable) {
-		return -EINVAL;
-	}
 	if (mem->block) {
 		return vgalloc__pool_map(dev, mem, out_ptr);
 	}
@@ -417,6 +414,41 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	pthread_mutex_unlock(&ms->lock);
 	*out_ptr = (unsigned char *)ptr + mem->offset;
 	return 0;
+}
+
+int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr)
+{
+	struct vgalloc__mshard *ms;
+	bool mappable;
+	int ret;
+
+	if (!dev || !out_ptr || !(ms = lock_mem(dev, mem))) {
+		return -EINVAL;
+	}
+	/* Only host-visible memory maps, even when guest-first gave an export a mappable blob. */
+	mappable = (dev->types[mem->memory_type].property_flags &
+		    VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE) &&
+		   (mem->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) &&
+		   mem->path != VGALLOC_PATH_HOST_ONLY;
+	/* Marked in the same critical section that found it live: a racing vgalloc_mem_free() of
+	 * this allocation now gets -EBUSY instead of pulling its blob or block away. */
+	if (mappable) {
+		mem->map_busy++;
+	}
+	pthread_mutex_unlock(&ms->lock);
+	if (!mappable) {
+		return -EINVAL;
+	}
+	ret = map_once(dev, mem, out_ptr);
+	/* DESIGN §4 rule 8: a first map may need a window range; give back what pools keep and
+	 * try once more before reporting the window full. */
+	if (ret == -ENOSPC && vgalloc__pools_trim(dev) > 0) {
+		ret = map_once(dev, mem, out_ptr);
+	}
+	pthread_mutex_lock(&ms->lock);
+	mem->map_busy--;
+	pthread_mutex_unlock(&ms->lock);
+	return ret;
 }
 
 int vgalloc_mem_unmap(struct vgalloc_device *dev, struct vgalloc_mem *mem)
@@ -512,7 +544,7 @@ int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	if (!ms) {
 		return -EINVAL;
 	}
-	if (mem->blob_busy) {
+	if (mem->blob_busy || mem->map_busy) {
 		pthread_mutex_unlock(&ms->lock);
 		return -EBUSY; /* another thread is mapping it right now */
 	}

@@ -217,7 +217,7 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 	if (pool || n == VGALLOC__MAX_POOLS) {
 		pthread_mutex_unlock(&dev->lock);
 		*out = pool;
-		return pool ? 0 : -ENOSPC;
+		return pool ? 0 : -ENOBUFS; /* the caller falls back to a dedicated allocation */
 	}
 	pool = vgalloc__alloc(&dev->allocator, sizeof(*pool), 64);
 	if (pool) {
@@ -330,6 +330,11 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 		uint64_t size = vgalloc__sa_block_size(req->size, plan->alignment, s->committed,
 						       pool->min_block, dev->max_block_size,
 						       pool->granularity);
+		uint64_t unit = VGALLOC__MAX(pool->granularity, dev->blob_alignment);
+
+		/* The host allocation and its blob must be the same size: the blob is rounded to
+		 * the blob alignment, so the block is too. */
+		size = (size + unit - 1) & ~(unit - 1);
 		struct vgalloc__block *nb = NULL;
 
 		/* A new block always fits its request; only other threads racing for it make a
@@ -478,13 +483,11 @@ int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void 
 	int ret = 0;
 
 	pthread_mutex_lock(&s->ms.lock);
-	mem->map_busy++;
 	while (b->busy) {
 		pthread_cond_wait(&s->ms.cond, &s->ms.lock);
 	}
 	if (b->map) {
 		mem->map_count++;
-		mem->map_busy--;
 		*out_ptr = (unsigned char *)b->map + mem->offset;
 		pthread_mutex_unlock(&s->ms.lock);
 		return 0;
@@ -526,7 +529,6 @@ int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void 
 		*out_ptr = (unsigned char *)ptr + mem->offset;
 	}
 	b->busy = false;
-	mem->map_busy--;
 	pthread_cond_broadcast(&s->ms.cond);
 	pthread_mutex_unlock(&s->ms.lock);
 	return ret;
