@@ -50,6 +50,7 @@ struct vgalloc__pool {
 	uint64_t granularity;
 	uint64_t min_block;
 	_Atomic uint64_t retained; /* bytes in empty blocks kept, over all shards */
+	_Atomic bool spread;       /* threads met here once: shard by CPU from now on */
 	struct vgalloc__shard *shards;
 };
 
@@ -271,8 +272,18 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
  */
 static struct vgalloc__shard *lock_some_shard(struct vgalloc__pool *pool)
 {
-	uint32_t n = pool->shard_count, first = vgalloc__thread_shard(n);
+	uint32_t n = pool->shard_count, first;
 
+	/* Until two threads first meet on this pool, everything goes to shard 0: a lone thread
+	 * that migrates between CPUs would otherwise spread its memory over every shard (measured:
+	 * W3 with half its allocations never mapped went from waste 1.26 to 2.40). */
+	if (!atomic_load_explicit(&pool->spread, memory_order_relaxed)) {
+		if (!pthread_mutex_trylock(&pool->shards[0].ms.lock)) {
+			return &pool->shards[0];
+		}
+		atomic_store_explicit(&pool->spread, true, memory_order_relaxed);
+	}
+	first = vgalloc__thread_shard(n);
 	for (uint32_t i = 0; i < n; i++) {
 		struct vgalloc__shard *s = &pool->shards[(first + i) % n];
 
