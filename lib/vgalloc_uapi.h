@@ -199,4 +199,16 @@ _Static_assert(sizeof(struct vgalloc_uapi_prime_handle) == 12, "PRIME size");
 #define VGALLOC_UAPI_IOCTL_PRIME_FD_TO_HANDLE \
 	_IOWR(VGALLOC_UAPI_DRM_BASE, 0x2e, struct vgalloc_uapi_prime_handle)
 
+/* The encoded request numbers, spelled out: a wrong struct size or direction cannot slip by. */
+_Static_assert(VGALLOC_UAPI_IOCTL_MAP == 0xc0106441u, "MAP number");
+_Static_assert(VGALLOC_UAPI_IOCTL_GETPARAM == 0xc0106443u, "GETPARAM number");
+_Static_assert(VGALLOC_UAPI_IOCTL_RESOURCE_INFO == 0xc0106445u, "RESOURCE_INFO number");
+_Static_assert(VGALLOC_UAPI_IOCTL_WAIT == 0xc0086448u, "WAIT number");
+_Static_assert(VGALLOC_UAPI_IOCTL_GET_CAPS == 0xc0186449u, "GET_CAPS number");
+_Static_assert(VGALLOC_UAPI_IOCTL_RESOURCE_CREATE_BLOB == 0xc030644au, "CREATE_BLOB number");
+_Static_assert(VGALLOC_UAPI_IOCTL_CONTEXT_INIT == 0xc010644bu, "CONTEXT_INIT number");
+_Static_assert(VGALLOC_UAPI_IOCTL_GEM_CLOSE == 0x40086409u, "GEM_CLOSE number");
+_Static_assert(VGALLOC_UAPI_IOCTL_PRIME_HANDLE_TO_FD == 0xc00c642du, "PRIME_HANDLE_TO_FD number");
+_Static_assert(VGALLOC_UAPI_IOCTL_PRIME_FD_TO_HANDLE == 0xc00c642eu, "PRIME_FD_TO_HANDLE number");
+
 #endif
