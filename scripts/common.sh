@@ -4,8 +4,10 @@
 # Shared by scripts/test.sh and scripts/demo.sh: install the build dependencies when any is
 # missing, and time each stage. Source it; it defines functions only.
 
+# libclang-rt-14-dev holds clang's sanitizer runtimes (only a Recommends of clang on Debian 12,
+# and recommends are not installed here).
 VGALLOC_APT_PACKAGES=(cmake gcc g++ pkg-config libcmocka-dev libdrm-dev libvulkan-dev meson
-	ninja-build valgrind clang)
+	ninja-build valgrind clang libclang-rt-14-dev)
 
 # Install the packages above, but only when one of them is missing (dpkg -s), so a provisioned
 # machine never touches the network.
