@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 #
 # The CI legs after the README's test command: a clang -Werror build, ASan+UBSan, TSan on the
-# threaded tests, and valgrind memcheck on every unit test, heavy tests sized down by
-# VGALLOC_TEST_SCALE. Each leg runs `ctest -LE vm`; each stage's time is printed.
+# threaded tests, valgrind memcheck on every unit test (heavy tests sized down by
+# VGALLOC_TEST_SCALE), and the fuzzers for a bounded time. Each ctest leg runs `ctest -LE vm`;
+# each stage's time is printed.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -56,3 +57,4 @@ stage clang leg_clang
 stage asan-ubsan leg_asan
 stage tsan leg_tsan
 stage valgrind leg_valgrind
+stage fuzz bash tests/fuzz/run.sh 20 build-fuzz

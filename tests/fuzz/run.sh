@@ -11,6 +11,7 @@ root=$(cd "$here/../.." && pwd)
 secs=${1:-30}
 out=${2:-$root/build-fuzz}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
 srcs=("$root"/lib/*.c)
 flags=(-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
