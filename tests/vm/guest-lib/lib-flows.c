@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * In-guest library flows on the real virtio-gpu kernel and a Venus host: an own-mode device with
+ * the init self-test, the Venus capset, a plan, blocks and suballocations backed by blob_id-0
+ * blobs (the one host-backed kind reachable without a Venus encoder), blob export/import, and a
+ * short allocate/map/free loop with blocks against one blob per allocation.
+ * Prints RESULT/MEASURE lines and SUMMARY failures=N; static binary (libvgalloc.a, libdrm.a).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vgalloc/vgalloc.h"
+
+static int failures;
+
+static void result(const char *name, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void result(const char *name, int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("RESULT %s %s ", name, ok ? "PASS" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failures += !ok;
+}
+
+/* Hooks without a Venus encoder: blob id 0 (Venus' plain shared memory), no host commands. */
+static uint64_t hook_new_blob_id(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static int hook_host_alloc(void *ctx, void *user, const struct vgalloc_host_alloc_args *args,
+			   uint64_t *handle, uint64_t *token)
+{
+	(void)ctx;
+	(void)user;
+	(void)args;
+	(void)handle;
+	(void)token;
+	return -EOPNOTSUPP; /* host-first needs the encoder */
+}
+
+static int hook_host_wait(void *ctx, uint64_t token, void *cmd, uint32_t *size)
+{
+	(void)ctx;
+	(void)token;
+	(void)cmd;
+	if (size) {
+		*size = 0;
+	}
+	return 0;
+}
+
+static int hook_roundtrip(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static int hook_host_import(void *ctx, void *user, uint32_t res_id, uint64_t size, uint64_t blob_id,
+			    uint64_t *handle, uint64_t *token)
+{
+	(void)ctx;
+	(void)user;
+	(void)size;
+	(void)blob_id;
+	*handle = res_id;
+	*token = 0;
+	return 0;
+}
+
+static void hook_host_free(void *ctx, void *user, uint64_t handle)
+{
+	(void)ctx;
+	(void)user;
+	(void)handle;
+}
+
+static const struct vgalloc_host_hooks hooks = {
+	.struct_size = sizeof(hooks),
+	.new_blob_id = hook_new_blob_id,
+	.host_alloc = hook_host_alloc,
+	.host_wait = hook_host_wait,
+	.host_roundtrip = hook_roundtrip,
+	.host_import = hook_host_import,
+	.host_free = hook_host_free,
+};
+
+static void log_line(void *user, enum vgalloc_log_level level, const char *msg)
+{
+	(void)user;
+	printf("LOG %d %s\n", level, msg);
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static struct vgalloc_device *open_device(uint32_t flags)
+{
+	struct vgalloc_memory_type type = {
+		.struct_size = sizeof(type),
+		.host_index = 0,
+		.property_flags = VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL |
+				  VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
+				  VGALLOC_MEMORY_PROPERTY_HOST_COHERENT,
+		.base_alignment = 4096,
+	};
+	struct vgalloc_device_create_info ci = {
+		.struct_size = sizeof(ci),
+		.backend = VGALLOC_BACKEND_VIRTGPU,
+		.mode = VGALLOC_DEVICE_MODE_OWN,
+		.flags = flags,
+		.capset_id = VGALLOC_CAPSET_VENUS,
+		/* Guest-first with blob_id 0: the host side is the blob itself. */
+		.alloc_mode = VGALLOC_ALLOC_MODE_GUEST_FIRST,
+		.debug_name = "vgalloc-vm",
+		.memory_types = &type,
+		.memory_type_count = 1,
+		.hooks = &hooks,
+		.log_fn = log_line,
+		.log_level = VGALLOC_LOG_WARN,
+	};
+	struct vgalloc_device *dev = NULL;
+	int ret = vgalloc_device_create(&ci, &dev);
+
+	result(flags & VGALLOC_DEVICE_NO_SUBALLOC ? "device_create_nosuballoc" : "device_create",
+	       ret == 0, "ret=%d", ret);
+	return ret ? NULL : dev;
+}
+
+/* n mapped allocations of size bytes, each written and read back, then freed. */
+static int pattern_round(struct vgalloc_device *dev, uint32_t n, uint64_t size)
+{
+	struct vgalloc_mem *mem[64];
+	unsigned char *p[64];
+	int bad = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct vgalloc_request r = { .struct_size = sizeof(r), .memory_type = 0, .size = size };
+
+		if (vgalloc_mem_alloc(dev, &r, &mem[i]) || vgalloc_mem_map(dev, mem[i], (void **)&p[i])) {
+			return -1;
+		}
+		memset(p[i], (int)(i + 1), size);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint64_t b = 0; b < size; b += 511) {
+			bad += p[i][b] != (unsigned char)(i + 1);
+		}
+		vgalloc_mem_unmap(dev, mem[i]);
+		vgalloc_mem_free(dev, mem[i]);
+	}
+	return bad;
+}
+
+static void measure(struct vgalloc_device *dev, const char *name, uint32_t cycles)
+{
+	double t[100];
+	struct vgalloc_request r = { .struct_size = sizeof(r), .memory_type = 0, .size = 65536 };
+
+	for (uint32_t i = 0; i < cycles; i++) {
+		struct vgalloc_mem *mem = NULL;
+		void *p;
+		double t0 = now_us();
+
+		if (vgalloc_mem_alloc(dev, &r, &mem) || vgalloc_mem_map(dev, mem, &p)) {
+			result(name, 0, "cycle %u failed", i);
+			return;
+		}
+		((volatile char *)p)[0] = 1;
+		vgalloc_mem_unmap(dev, mem);
+		vgalloc_mem_free(dev, mem);
+		t[i] = now_us() - t0;
+	}
+	qsort(t, cycles, sizeof(t[0]), cmp_double);
+	printf("MEASURE %s p50=%.0f p99=%.0f n=%u\n", name, t[cycles / 2], t[cycles * 99 / 100],
+	       cycles);
+}
+
+int main(void)
+{
+	struct vgalloc_request r = { .struct_size = sizeof(r), .memory_type = 0, .size = 4096 };
+	struct vgalloc_device_info di = { .struct_size = sizeof(di) };
+	struct vgalloc_capset_info caps = { .struct_size = sizeof(caps) };
+	struct vgalloc_stats st = { .struct_size = sizeof(st) };
+	struct vgalloc_device *dev, *dev1;
+	char text[2048];
+	int ret, bad;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	dev = open_device(VGALLOC_DEVICE_SELF_TEST);
+	if (!dev) {
+		printf("SUMMARY failures=%d\n", failures);
+		return 1;
+	}
+	vgalloc_device_get_info(dev, &di);
+	result("device_info", di.blob_alignment >= 4096 && di.has_host_visible, "blob_alignment=%llu "
+	       "host_visible=%u mode_reason=%u", (unsigned long long)di.blob_alignment,
+	       di.has_host_visible, di.mode_reason);
+	ret = vgalloc_device_read_capset(dev, VGALLOC_CAPSET_VENUS, &caps);
+	result("capset_venus", ret == 0 && caps.u.venus.wire_format_version != 0,
+	       "ret=%d wire=%u blob_id_0=%u use_guest_vram=%u", ret,
+	       caps.u.venus.wire_format_version, caps.u.venus.supports_blob_id_0,
+	       caps.u.venus.use_guest_vram);
+	ret = vgalloc_plan_explain(dev, &r, text, sizeof(text));
+	result("plan_explain", ret > 0 && strstr(text, "suballocate: yes"), "len=%d", ret);
+
+	/* 64 small mapped allocations: one block, so one blob, mapped once. */
+	bad = pattern_round(dev, 64, 4096);
+	vgalloc_device_get_stats(dev, &st);
+	result("suballoc_64x4k", bad == 0 && st.block_creations == 1 && st.blobs_created == 2,
+	       "bad=%d blocks_created=%llu blobs_created=%llu (incl. self-test)", bad,
+	       (unsigned long long)st.block_creations, (unsigned long long)st.blobs_created);
+	ret = vgalloc_device_trim(dev);
+	vgalloc_device_get_stats(dev, &st);
+	result("trim", ret == 1 && st.blocks == 0 && st.blobs_live == 0, "released=%d blobs_live=%llu",
+	       ret, (unsigned long long)st.blobs_live);
+
+	/* A dedicated allocation: its own blob. */
+	r.size = 65536;
+	r.flags = VGALLOC_REQUEST_DEDICATED_REQUIRED;
+	{
+		struct vgalloc_mem *mem = NULL;
+		unsigned char *p = NULL;
+
+		ret = vgalloc_mem_alloc(dev, &r, &mem);
+		if (!ret) {
+			ret = vgalloc_mem_map(dev, mem, (void **)&p);
+		}
+		if (!ret) {
+			memset(p, 0x5a, 65536);
+			ret = p[65535] == 0x5a ? 0 : -EIO;
+		}
+		vgalloc_mem_free(dev, mem);
+		result("dedicated_64k", ret == 0, "ret=%d", ret);
+	}
+
+	/* Blob API: a GUEST blob, exported and imported back (dedup to the same blob). */
+	{
+		struct vgalloc_blob_create_info ci = { .struct_size = sizeof(ci),
+						       .blob_mem = VGALLOC_BLOB_MEM_GUEST,
+						       .blob_flags = VGALLOC_BLOB_FLAG_MAPPABLE |
+								     VGALLOC_BLOB_FLAG_SHAREABLE,
+						       .size = 65536 };
+		struct vgalloc_blob *b = NULL, *c = NULL;
+		int fd = -1;
+
+		ret = vgalloc_blob_create(dev, &ci, &b);
+		if (!ret) {
+			ret = vgalloc_blob_export_dmabuf(dev, b, &fd);
+		}
+		result("blob_export", ret == 0 && fd >= 0, "ret=%d fd=%d", ret, fd);
+		/* A GUEST blob is not this device's blob_mem for memory: the import is refused,
+		 * and the dedup table is left as it was (the blob's handle stays ours). */
+		ret = vgalloc_blob_import_dmabuf(dev, fd, NULL, &c);
+		result("blob_import_other_mem_refused", ret == -EINVAL, "ret=%d", ret);
+		if (fd >= 0) {
+			close(fd);
+		}
+		ret = vgalloc_blob_destroy(dev, b);
+		result("blob_destroy", ret == 0, "ret=%d", ret);
+	}
+
+	/* Allocate/map/free loops: blocks against one blob per allocation (≤ 100 cycles). */
+	r.flags = 0;
+	measure(dev, "alloc_map_free_blocks", 50);
+	dev1 = open_device(VGALLOC_DEVICE_NO_SUBALLOC);
+	if (dev1) {
+		measure(dev1, "alloc_map_free_one_blob_each", 20);
+		vgalloc_device_destroy(dev1);
+	}
+	vgalloc_device_destroy(dev);
+	printf("SUMMARY failures=%d\n", failures);
+	return failures ? 1 : 0;
+}
