@@ -380,6 +380,27 @@ void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob
 	}
 }
 
+void vgalloc__blob_pin(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+{
+	pthread_mutex_lock(&dev->import_lock);
+	blob->mem_refs++;
+	pthread_mutex_unlock(&dev->import_lock);
+}
+
+void vgalloc__blob_unpin_release(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+{
+	int close_err = 0;
+	bool last;
+
+	pthread_mutex_lock(&dev->import_lock);
+	blob->mem_refs--;
+	last = release_locked(dev, blob, &close_err);
+	pthread_mutex_unlock(&dev->import_lock);
+	if (last) {
+		finish_release(dev, blob, close_err);
+	}
+}
+
 int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 {
 	int close_err = 0;

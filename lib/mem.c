@@ -37,9 +37,7 @@ static struct vgalloc__mshard *lock_mem(struct vgalloc_device *dev, const struct
 static void adopt_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
 		       struct vgalloc_blob *blob)
 {
-	pthread_mutex_lock(&dev->import_lock);
-	blob->mem_refs++;
-	pthread_mutex_unlock(&dev->import_lock);
+	vgalloc__blob_pin(dev, blob);
 	pthread_mutex_lock(&mem->ms->lock);
 	mem->blob = blob;
 	mem->blob_mem = blob->blob_mem;
@@ -47,40 +45,56 @@ static void adopt_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
 	pthread_mutex_unlock(&mem->ms->lock);
 }
 
-/*
- * Teardown in the order the host requires: a host allocation may still be in flight (wait for it),
- * the guest mapping goes before the resource, and the host memory goes last, when no guest
- * resource of ours refers to it any more. The caller owns mem exclusively.
- */
+void vgalloc__backing_release(struct vgalloc_device *dev, const struct vgalloc__backing *b)
+{
+	uint32_t maps = b->maps;
+
+	/* The host allocation may still be in flight: wait for it. Free cannot report an error,
+	 * so a failed wait gets one more try before the host memory is freed regardless. */
+	if (b->token_pending && VGALLOC__HOOK(dev, host_wait, b->token, NULL, NULL) &&
+	    VGALLOC__HOOK(dev, host_wait, b->token, NULL, NULL)) {
+		vgalloc__stat_add(&dev->stats.teardown_errors, 1);
+	}
+	/* The guest mapping goes before the resource, and the host memory goes last, when no
+	 * guest resource of ours refers to it any more. */
+	if (b->blob) {
+		while (maps--) {
+			vgalloc__blob_unmap(dev, b->blob);
+		}
+		vgalloc__blob_unpin_release(dev, b->blob);
+	}
+	if (b->has_host) {
+		VGALLOC__HOOK_RAW(dev, host_free, b->user_data, b->host_handle);
+	}
+}
+
+/* The caller owns mem exclusively. */
 static void teardown(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 {
-	struct vgalloc_blob *blob = mem->blob;
-	uint32_t maps = mem->map_count;
+	struct vgalloc__backing b = {
+		.blob = mem->blob,
+		.maps = mem->map_count,
+		.token_pending = mem->token_pending,
+		.has_host = mem->has_host,
+		.token = mem->token,
+		.host_handle = mem->host_handle,
+		.user_data = mem->user_data,
+	};
 
-	if (mem->token_pending) {
-		/* Free cannot report an error, so a failed wait gets one more try before the host
-		 * allocation is freed regardless. */
-		if (VGALLOC__HOOK(dev, host_wait, mem->token, NULL, NULL) &&
-		    VGALLOC__HOOK(dev, host_wait, mem->token, NULL, NULL)) {
-			vgalloc__stat_add(&dev->stats.teardown_errors, 1);
-		}
-		mem->token_pending = false;
-	}
 	mem->blob = NULL;
 	mem->map_count = 0;
-	if (blob) {
-		while (maps--) {
-			vgalloc__blob_unmap(dev, blob);
-		}
-		pthread_mutex_lock(&dev->import_lock);
-		blob->mem_refs--;
-		pthread_mutex_unlock(&dev->import_lock);
-		vgalloc__blob_release(dev, blob);
-	}
-	if (mem->has_host) {
-		VGALLOC__HOOK_RAW(dev, host_free, mem->user_data, mem->host_handle);
-		mem->has_host = false;
-	}
+	mem->token_pending = false;
+	mem->has_host = false;
+	vgalloc__backing_release(dev, &b);
+}
+
+/* Record the host allocation an allocation owns (host_alloc or host_import answered). */
+static void set_host(struct vgalloc_mem *mem, uint64_t handle, uint64_t token)
+{
+	mem->host_handle = handle;
+	mem->has_host = true;
+	mem->token = token;
+	mem->token_pending = token != 0;
 }
 
 static int host_alloc(struct vgalloc_device *dev, struct vgalloc_mem *mem)
@@ -99,10 +113,7 @@ static int host_alloc(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	if (ret) {
 		return ret;
 	}
-	mem->host_handle = handle;
-	mem->has_host = true;
-	mem->token = token;
-	mem->token_pending = token != 0;
+	set_host(mem, handle, token);
 	return 0;
 }
 
@@ -157,6 +168,28 @@ static int create_host_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
 	return ret;
 }
 
+/*
+ * Guest-first and import share their second half: the memory object takes the blob, a round trip
+ * lets the renderer see the resource, then the host imports it as `size` bytes.
+ */
+static int host_import(struct vgalloc_device *dev, struct vgalloc_mem *mem,
+		       struct vgalloc_blob *blob, uint64_t size)
+{
+	uint64_t handle = 0, token = 0;
+	int ret;
+
+	adopt_blob(dev, mem, blob);
+	ret = VGALLOC__HOOK0(dev, host_roundtrip);
+	if (!ret) {
+		ret = VGALLOC__HOOK(dev, host_import, mem->user_data, blob->res_id, size,
+				    mem->blob_id, &handle, &token);
+	}
+	if (!ret) {
+		set_host(mem, handle, token);
+	}
+	return ret;
+}
+
 static int guest_first(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 {
 	struct vgalloc_blob_create_info info = {
@@ -167,29 +200,9 @@ static int guest_first(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 		.blob_id = mem->blob_id,
 	};
 	struct vgalloc_blob *blob;
-	uint64_t handle = 0, token = 0;
-	int ret;
+	int ret = vgalloc__blob_create(dev, &info, &blob);
 
-	ret = vgalloc__blob_create(dev, &info, &blob);
-	if (ret) {
-		return ret;
-	}
-	adopt_blob(dev, mem, blob);
-	/* The renderer must know the resource before it is asked to import it. */
-	ret = VGALLOC__HOOK0(dev, host_roundtrip);
-	if (ret) {
-		return ret;
-	}
-	ret = VGALLOC__HOOK(dev, host_import, mem->user_data, blob->res_id, mem->committed,
-			    mem->blob_id, &handle, &token);
-	if (ret) {
-		return ret;
-	}
-	mem->host_handle = handle;
-	mem->has_host = true;
-	mem->token = token;
-	mem->token_pending = token != 0;
-	return 0;
+	return ret ? ret : host_import(dev, mem, blob, mem->committed);
 }
 
 static int import_fd(struct vgalloc_device *dev, struct vgalloc_mem *mem, int fd)
@@ -200,28 +213,9 @@ static int import_fd(struct vgalloc_device *dev, struct vgalloc_mem *mem, int fd
 		.size = mem->size,
 	};
 	struct vgalloc_blob *blob;
-	uint64_t handle = 0, token = 0;
-	int ret;
+	int ret = vgalloc__blob_import(dev, fd, &info, &blob, NULL);
 
-	ret = vgalloc__blob_import(dev, fd, &info, &blob, NULL);
-	if (ret) {
-		return ret;
-	}
-	adopt_blob(dev, mem, blob);
-	ret = VGALLOC__HOOK0(dev, host_roundtrip);
-	if (ret) {
-		return ret;
-	}
-	ret = VGALLOC__HOOK(dev, host_import, mem->user_data, blob->res_id, mem->size,
-			    mem->blob_id, &handle, &token);
-	if (ret) {
-		return ret;
-	}
-	mem->host_handle = handle;
-	mem->has_host = true;
-	mem->token = token;
-	mem->token_pending = token != 0;
-	return 0;
+	return ret ? ret : host_import(dev, mem, blob, mem->size);
 }
 
 static int run_path(struct vgalloc_device *dev, struct vgalloc_mem *mem, int fd)

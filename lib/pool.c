@@ -56,26 +56,18 @@ struct vgalloc__pool {
 
 /* --- blocks ------------------------------------------------------------------------------- */
 
-/* Teardown in the fixed order: pending token → munmap → GEM close → host free. */
 static void block_teardown(struct vgalloc_device *dev, struct vgalloc__block *b)
 {
-	if (b->token_pending &&
-	    VGALLOC__HOOK(dev, host_wait, b->token, NULL, NULL) &&
-	    VGALLOC__HOOK(dev, host_wait, b->token, NULL, NULL)) {
-		vgalloc__stat_add(&dev->stats.teardown_errors, 1);
-	}
-	if (b->blob) {
-		if (b->map) {
-			vgalloc__blob_unmap(dev, b->blob);
-		}
-		pthread_mutex_lock(&dev->import_lock);
-		b->blob->mem_refs--;
-		pthread_mutex_unlock(&dev->import_lock);
-		vgalloc__blob_release(dev, b->blob);
-	}
-	if (b->has_host) {
-		VGALLOC__HOOK_RAW(dev, host_free, NULL, b->host_handle);
-	}
+	struct vgalloc__backing backing = {
+		.blob = b->blob,
+		.maps = b->map ? 1 : 0,
+		.token_pending = b->token_pending,
+		.has_host = b->has_host,
+		.token = b->token,
+		.host_handle = b->host_handle,
+	};
+
+	vgalloc__backing_release(dev, &backing);
 	vgalloc__free(&dev->allocator, b);
 }
 
@@ -87,14 +79,6 @@ static void block_release(struct vgalloc_device *dev, struct vgalloc__block *b)
 	vgalloc__stat_sub(&dev->stats.blocks, 1);
 	vgalloc__stat_sub(&dev->stats.block_bytes, size);
 	vgalloc__stat_add(&dev->stats.block_releases, 1);
-}
-
-static void own_blob(struct vgalloc_device *dev, struct vgalloc_blob *blob)
-{
-	/* The block's blob is internal: the blob API must refuse to destroy it (-EBUSY). */
-	pthread_mutex_lock(&dev->import_lock);
-	blob->mem_refs++;
-	pthread_mutex_unlock(&dev->import_lock);
 }
 
 /* No lock held: the host protocol of the pool's path, for a whole block. */
@@ -127,7 +111,7 @@ static int block_create(struct vgalloc_device *dev, struct vgalloc__pool *pool, 
 	if (pool->path == VGALLOC_PATH_GUEST_FIRST) {
 		ret = vgalloc__blob_create(dev, &ci, &b->blob);
 		if (!ret) {
-			own_blob(dev, b->blob);
+			vgalloc__blob_pin(dev, b->blob);
 			ret = VGALLOC__HOOK0(dev, host_roundtrip);
 		}
 		if (!ret) {
@@ -147,7 +131,7 @@ static int block_create(struct vgalloc_device *dev, struct vgalloc__pool *pool, 
 				b->token_pending = false;
 			}
 			if (!ret) {
-				own_blob(dev, b->blob);
+				vgalloc__blob_pin(dev, b->blob);
 			}
 		}
 	}
@@ -520,7 +504,7 @@ int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void 
 
 		ret = vgalloc__host_blob(dev, &ci, pending, token, &token_done, &blob);
 		if (!ret) {
-			own_blob(dev, blob);
+			vgalloc__blob_pin(dev, blob);
 		}
 	}
 	if (!ret) {

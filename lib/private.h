@@ -388,6 +388,23 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 			 const struct vgalloc_blob_import_info *info, struct vgalloc_blob **out,
 			 struct vgalloc_blob_info *query);
 bool vgalloc__blob_window(const struct vgalloc_device *dev, uint32_t blob_mem, uint32_t flags);
+/* A memory object's or pool block's reference: one the blob API may not drop (-EBUSY). */
+void vgalloc__blob_pin(struct vgalloc_device *dev, struct vgalloc_blob *blob);
+/* Drop such a reference; the last reference unmaps and GEM-closes. */
+void vgalloc__blob_unpin_release(struct vgalloc_device *dev, struct vgalloc_blob *blob);
+
+/* What backs a dedicated allocation or a pool block: host memory and (maybe) its blob. */
+struct vgalloc__backing {
+	struct vgalloc_blob *blob;
+	uint32_t maps;      /* map references to drop on the blob */
+	bool token_pending; /* host work still in flight */
+	bool has_host;
+	uint64_t token;
+	uint64_t host_handle;
+	void *user_data;
+};
+/* Teardown in the fixed order: pending token → munmap → GEM close → host_free. */
+void vgalloc__backing_release(struct vgalloc_device *dev, const struct vgalloc__backing *b);
 void vgalloc__blob_destroy_all(struct vgalloc_device *dev);
 
 /* Memory internals. */
