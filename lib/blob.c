@@ -120,7 +120,7 @@ static void account(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
 static int validate_create(const struct vgalloc_device *dev,
 			   const struct vgalloc_blob_create_info *info, uint64_t *size)
 {
-	if (!info->size || !vgalloc__align_up(info->size, dev->blob_alignment, size)) {
+	if (!info->size || !vgalloc__align_up(info->size, dev->traits.blob_alignment, size)) {
 		return -EINVAL;
 	}
 	/* Downstream GUEST_VRAM (4) is EINVAL on mainline: only when the device is configured so. */

@@ -243,7 +243,6 @@ static void derive_alignment(struct vgalloc_device *dev, const struct vgalloc_ca
 	}
 	raise_alignment(t, capset_blob_alignment(caps), VGALLOC__ALIGN_CAPSET);
 	raise_alignment(t, host_page, VGALLOC__ALIGN_HOST_PAGE);
-	dev->blob_alignment = t->blob_alignment;
 }
 
 static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info,
@@ -303,7 +302,6 @@ static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_devic
 		t->alloc_mode = VGALLOC_ALLOC_MODE_HOST_FIRST;
 		t->mode_reason = VGALLOC_MODE_REASON_DEFAULT;
 	}
-	dev->alloc_mode = t->alloc_mode;
 	t->types = dev->types;
 	t->type_count = dev->type_count;
 }
@@ -321,7 +319,7 @@ static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_cre
 		.blob_mem = VGALLOC_BLOB_MEM_HOST3D,
 		.blob_flags = info->self_test_blob_flags ? info->self_test_blob_flags
 							 : VGALLOC_BLOB_FLAG_MAPPABLE,
-		.size = dev->blob_alignment,
+		.size = dev->traits.blob_alignment,
 	};
 	struct vgalloc_blob *blob = NULL;
 	void *ptr = NULL;
@@ -343,7 +341,7 @@ static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_cre
 		vgalloc__log(dev, VGALLOC_LOG_ERROR,
 			     "self-test: a %llu-byte HOST3D blob (flags 0x%x) could not be created "
 			     "and mapped (%d); is the host page larger than the blob alignment?",
-			     (unsigned long long)dev->blob_alignment, ci.blob_flags, ret);
+			     (unsigned long long)dev->traits.blob_alignment, ci.blob_flags, ret);
 		return -EIO;
 	}
 	return 0;
@@ -580,7 +578,6 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	dev->backend_type = info.backend;
 	dev->mode = info.mode;
 	dev->flags = info.flags;
-	dev->hypervisor_hint = info.hypervisor_hint;
 	dev->capset_id = info.capset_id;
 	dev->log_fn = info.log_fn;
 	dev->log_user = info.log_user;
@@ -653,8 +650,8 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	}
 	vgalloc__log(dev, VGALLOC_LOG_INFO, "device ready: backend %s, %s mode, %s, blob alignment %llu",
 		     dev->ops->name, dev->mode == VGALLOC_DEVICE_MODE_OWN ? "own" : "adopt",
-		     dev->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first" : "host-first",
-		     (unsigned long long)dev->blob_alignment);
+		     dev->traits.alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first" : "host-first",
+		     (unsigned long long)dev->traits.blob_alignment);
 	*out_dev = dev;
 	return 0;
 }
@@ -748,10 +745,10 @@ int vgalloc_device_get_info(const struct vgalloc_device *dev, struct vgalloc_dev
 	memset(&info, 0, sizeof(info));
 	info.backend = dev->backend_type;
 	info.mode = dev->mode;
-	info.alloc_mode = dev->alloc_mode;
+	info.alloc_mode = dev->traits.alloc_mode;
 	info.capset_id = dev->capset_id;
 	info.capset_size = dev->capset_size;
-	info.blob_alignment = dev->blob_alignment;
+	info.blob_alignment = dev->traits.blob_alignment;
 	info.flags = dev->flags;
 	info.memory_type_count = dev->type_count;
 	info.has_host_visible = dev->traits.host_visible;

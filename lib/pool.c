@@ -325,7 +325,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 		uint64_t size = vgalloc__sa_block_size(req->size, plan->alignment, s->committed,
 						       pool->min_block, dev->max_block_size,
 						       pool->granularity);
-		uint64_t unit = VGALLOC__MAX(pool->granularity, dev->blob_alignment);
+		uint64_t unit = VGALLOC__MAX(pool->granularity, dev->traits.blob_alignment);
 
 		/* The host allocation and its blob must be the same size: the blob is rounded to
 		 * the blob alignment, so the block is too. */

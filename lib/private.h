@@ -231,8 +231,6 @@ struct vgalloc_device {
 	uint32_t backend_type;
 	uint32_t mode;
 	uint32_t flags;
-	uint32_t alloc_mode;
-	uint32_t hypervisor_hint;
 	uint32_t capset_id;
 	uint32_t log_level;
 	struct vgalloc_allocator allocator;
@@ -247,7 +245,6 @@ struct vgalloc_device {
 	uint64_t params[VGALLOC_PARAM_MAX + 1];
 	unsigned char *capset;
 	uint32_t capset_size;
-	uint64_t blob_alignment;
 
 	struct vgalloc__mem_type *types;
 	uint32_t type_count;
