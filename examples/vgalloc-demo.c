@@ -36,8 +36,8 @@ static int run(uint32_t profile, const char *name)
 		.struct_size = sizeof(type),
 		.host_index = 0,
 		.property_flags = VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL |
-				  VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
-				  VGALLOC_MEMORY_PROPERTY_HOST_COHERENT,
+		                  VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
+		                  VGALLOC_MEMORY_PROPERTY_HOST_COHERENT,
 	};
 	struct vgalloc_host_hooks hooks;
 	struct vgalloc_device_create_info ci = {
@@ -114,14 +114,15 @@ static int run(uint32_t profile, const char *name)
 	}
 	vgalloc_device_destroy(dev);
 	vgalloc_mock_get_ledger(mock, &l);
-	printf("  ledger after teardown: blobs %llu, handles %llu, bytes %llu, window %llu, fds %llu, "
+	printf("  ledger after teardown: blobs %llu, handles %llu, bytes %llu, window %llu, fds "
+	       "%llu, "
 	       "host allocations %llu, order violations %llu\n",
 	       (unsigned long long)l.live_blobs, (unsigned long long)l.live_handles,
 	       (unsigned long long)l.blob_bytes, (unsigned long long)l.window_bytes,
 	       (unsigned long long)l.open_fds, (unsigned long long)l.host_allocs,
 	       (unsigned long long)l.order_violations);
-	if (!ret && (l.live_blobs || l.live_handles || l.open_fds || l.host_allocs ||
-		     l.order_violations)) {
+	if (!ret &&
+	    (l.live_blobs || l.live_handles || l.open_fds || l.host_allocs || l.order_violations)) {
 		ret = -EIO;
 	}
 	vgalloc_mock_destroy(mock);

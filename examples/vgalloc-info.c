@@ -22,8 +22,8 @@ struct options {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vgalloc-info [--json] [--profile injecting|static]\n"
-		   "       vgalloc-info [--json] --capset FILE [--capset-id N]\n"
-		   "Without a virtio-gpu backend in this build, the device is the mock's.\n");
+	           "       vgalloc-info [--json] --capset FILE [--capset-id N]\n"
+	           "Without a virtio-gpu backend in this build, the device is the mock's.\n");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -113,10 +113,10 @@ static void print_capset(const struct options *o, const struct vgalloc_capset_in
 
 		field_u64(o, "wire_format_version", v->wire_format_version);
 		snprintf(name, sizeof(name), "%u.%u.%u", v->vk_xml_version >> 22,
-			 (v->vk_xml_version >> 12) & 0x3ff, v->vk_xml_version & 0xfff);
+		         (v->vk_xml_version >> 12) & 0x3ff, v->vk_xml_version & 0xfff);
 		field_str(o, "vk_xml_version", name);
 		field_u64(o, "ext_command_serialization_spec",
-			  v->ext_command_serialization_spec_version);
+		          v->ext_command_serialization_spec_version);
 		field_u64(o, "mesa_venus_protocol_spec", v->mesa_venus_protocol_spec_version);
 		field_u64(o, "supports_blob_id_0", v->supports_blob_id_0);
 		field_u64(o, "allow_vk_wait_syncs", v->allow_vk_wait_syncs);
@@ -152,16 +152,17 @@ static void print_capset(const struct options *o, const struct vgalloc_capset_in
 		field_u64(o, "supported_channels", c->u.cross_domain.supported_channels);
 		field_u64(o, "supports_dmabuf", c->u.cross_domain.supports_dmabuf);
 		field_u64(o, "supports_external_gpu_memory",
-			  c->u.cross_domain.supports_external_gpu_memory);
+		          c->u.cross_domain.supports_external_gpu_memory);
 		break;
 	case VGALLOC_CAPSET_DRM:
 		field_u64(o, "wire_format_version", c->u.drm.wire_format_version);
 		snprintf(name, sizeof(name), "%u.%u.%u", c->u.drm.version_major,
-			 c->u.drm.version_minor, c->u.drm.version_patchlevel);
+		         c->u.drm.version_minor, c->u.drm.version_patchlevel);
 		field_str(o, "drm_version", name);
-		field_str(o, "context_type", c->u.drm.context_type == 1   ? "msm"
-					     : c->u.drm.context_type == 2 ? "amdgpu"
-									  : "other");
+		field_str(o, "context_type",
+		          c->u.drm.context_type == 1   ? "msm"
+		          : c->u.drm.context_type == 2 ? "amdgpu"
+		                                       : "other");
 		break;
 	default:
 		field_u64(o, "max_version", c->u.virgl.max_version);
@@ -217,19 +218,21 @@ static int decode_file(const struct options *o)
 	if (id < 0) {
 		id = infer_capset_id(data, size);
 		if (id < 0) {
-			fprintf(stderr, "vgalloc-info: cannot tell which capset %zu bytes are: pass "
-					"--capset-id\n",
-				size);
+			fprintf(stderr,
+			        "vgalloc-info: cannot tell which capset %zu bytes are: pass "
+			        "--capset-id\n",
+			        size);
 			return 1;
 		}
 	}
 	ret = vgalloc_capset_parse((uint32_t)id, data, (uint32_t)size, VGALLOC_CAPSET_FROM_FILE,
-				   &info);
+	                           &info);
 	if (ret) {
 		fprintf(stderr, "vgalloc-info: %s as capset %ld (%s): %s\n", o->capset_file, id,
-			vgalloc_capset_name((uint32_t)id),
-			ret == -EINVAL ? "truncated" : ret == -EIO ? "invalid values"
-								   : strerror(-ret));
+		        vgalloc_capset_name((uint32_t)id),
+		        ret == -EINVAL ? "truncated"
+		        : ret == -EIO  ? "invalid values"
+		                       : strerror(-ret));
 		return 1;
 	}
 	if (o->json) {
@@ -272,13 +275,12 @@ static const struct memory_class classes[] = {
 static const char *blob_mem_name(uint32_t mem)
 {
 	static const char *const names[] = { "none", "GUEST", "HOST3D", "HOST3D_GUEST",
-					      "GUEST_VRAM" };
+		                             "GUEST_VRAM" };
 
 	return mem < sizeof(names) / sizeof(names[0]) ? names[mem] : "?";
 }
 
-static void print_steps(const struct options *o, const char *key, const uint32_t *steps,
-			uint32_t n)
+static void print_steps(const struct options *o, const char *key, const uint32_t *steps, uint32_t n)
 {
 	char line[256] = "";
 	size_t len = 0;
@@ -294,13 +296,13 @@ static void print_steps(const struct options *o, const char *key, const uint32_t
 	}
 	for (uint32_t i = 0; i < n && len < sizeof(line); i++) {
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", i ? ", " : "",
-					vgalloc_step_name(steps[i]));
+		                        vgalloc_step_name(steps[i]));
 	}
 	field_str(o, key, n ? line : "-");
 }
 
 static void print_plan(const struct options *o, struct vgalloc_device *dev,
-		       const struct memory_class *c)
+                       const struct memory_class *c)
 {
 	struct vgalloc_request req = {
 		.struct_size = sizeof(req),
@@ -321,9 +323,9 @@ static void print_plan(const struct options *o, struct vgalloc_device *dev,
 	}
 	vgalloc_plan_explain(dev, &req, why, sizeof(why));
 	snprintf(flags, sizeof(flags), "0x%x%s%s%s", plan.blob_flags,
-		 plan.blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE ? " MAPPABLE" : "",
-		 plan.blob_flags & VGALLOC_BLOB_FLAG_SHAREABLE ? " SHAREABLE" : "",
-		 plan.blob_flags & VGALLOC_BLOB_FLAG_CROSS_DEVICE ? " CROSS_DEVICE" : "");
+	         plan.blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE ? " MAPPABLE" : "",
+	         plan.blob_flags & VGALLOC_BLOB_FLAG_SHAREABLE ? " SHAREABLE" : "",
+	         plan.blob_flags & VGALLOC_BLOB_FLAG_CROSS_DEVICE ? " CROSS_DEVICE" : "");
 	if (o->json) {
 		json_open(NULL, '{');
 		field_str(o, "class", c->name);
@@ -365,7 +367,7 @@ static int describe_device(const struct options *o)
 	struct vgalloc_mock_create_info mi = {
 		.struct_size = sizeof(mi),
 		.profile = strcmp(o->profile, "static") ? VGALLOC_MOCK_PROFILE_INJECTING
-							: VGALLOC_MOCK_PROFILE_STATIC,
+		                                        : VGALLOC_MOCK_PROFILE_STATIC,
 	};
 	struct vgalloc_memory_type types[3];
 	struct vgalloc_host_hooks hooks;
@@ -393,11 +395,11 @@ static int describe_device(const struct options *o)
 		types[i].min_map_alignment = 64;
 		types[i].flags = VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES;
 	}
-	types[1].property_flags |= VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
-				   VGALLOC_MEMORY_PROPERTY_HOST_COHERENT;
+	types[1].property_flags |=
+	        VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE | VGALLOC_MEMORY_PROPERTY_HOST_COHERENT;
 	types[2].property_flags |= VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
-				   VGALLOC_MEMORY_PROPERTY_HOST_COHERENT |
-				   VGALLOC_MEMORY_PROPERTY_HOST_CACHED;
+	                           VGALLOC_MEMORY_PROPERTY_HOST_COHERENT |
+	                           VGALLOC_MEMORY_PROPERTY_HOST_CACHED;
 	ret = vgalloc_mock_create(&mi, &mock);
 	if (!ret) {
 		ret = vgalloc_mock_get_hooks(mock, 0, &hooks);
@@ -416,7 +418,8 @@ static int describe_device(const struct options *o)
 		json_open(NULL, '{');
 		json_open("device", '{');
 	} else {
-		printf("device (mock backend, %s hypervisor profile; no virtio-gpu device is used)\n",
+		printf("device (mock backend, %s hypervisor profile; no virtio-gpu device is "
+		       "used)\n",
 		       o->profile);
 	}
 	field_str(o, "backend", "mock");
@@ -424,7 +427,7 @@ static int describe_device(const struct options *o)
 	field_str(o, "mode", di.mode == VGALLOC_DEVICE_MODE_OWN ? "own" : "adopt");
 	field_str(o, "flavour", di.flavour < 3 ? flavours[di.flavour] : "?");
 	field_str(o, "alloc_mode",
-		  di.alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first" : "host-first");
+	          di.alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first" : "host-first");
 	field_u64(o, "blob_alignment", di.blob_alignment);
 	field_str(o, "context capset", vgalloc_capset_name(di.capset_id));
 	field_u64(o, "max_suballoc_size", di.max_suballoc_size);

@@ -10,11 +10,11 @@
 #include "private.h"
 
 _Static_assert(sizeof(struct vgalloc_blob_create_info) == VGALLOC__V0_BLOB_CREATE_INFO,
-	       "blob create-info version 0 size");
+               "blob create-info version 0 size");
 _Static_assert(sizeof(struct vgalloc_blob_import_info) == VGALLOC__V0_BLOB_IMPORT_INFO,
-	       "blob import-info version 0 size");
+               "blob import-info version 0 size");
 _Static_assert(sizeof(struct vgalloc_blob_info) == VGALLOC__V0_BLOB_INFO,
-	       "blob info version 0 size");
+               "blob info version 0 size");
 
 /* A cmd buffer larger than this is certainly a caller bug; the kernel copies it in one go. */
 #define MAX_CMD_SIZE (1u << 20)
@@ -25,7 +25,7 @@ bool vgalloc__blob_window(const struct vgalloc_device *dev, uint32_t blob_mem, u
 	/* HOST3D_GUEST is backed by guest pages and takes no window range. */
 	return (flags & VGALLOC_BLOB_FLAG_MAPPABLE) &&
 	       (blob_mem == VGALLOC_BLOB_MEM_HOST3D ||
-		blob_mem == VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM);
+	        blob_mem == VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM);
 }
 
 static bool blob_live(struct vgalloc_device *dev, const struct vgalloc_blob *blob)
@@ -102,7 +102,7 @@ static int gem_close_locked(struct vgalloc_device *dev, uint32_t handle)
 static uint32_t device_blob_mem(const struct vgalloc_device *dev)
 {
 	return dev->traits.guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM
-				      : VGALLOC_UAPI_BLOB_MEM_HOST3D;
+	                              : VGALLOC_UAPI_BLOB_MEM_HOST3D;
 }
 
 static void account(struct vgalloc_device *dev, const struct vgalloc_blob *blob, bool add)
@@ -118,7 +118,7 @@ static void account(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
 }
 
 static int validate_create(const struct vgalloc_device *dev,
-			   const struct vgalloc_blob_create_info *info, uint64_t *size)
+                           const struct vgalloc_blob_create_info *info, uint64_t *size)
 {
 	if (!info->size || !vgalloc__align_up(info->size, dev->traits.blob_alignment, size)) {
 		return -EINVAL;
@@ -153,7 +153,7 @@ static int validate_create(const struct vgalloc_device *dev,
 }
 
 int vgalloc__blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_create_info *info,
-			 struct vgalloc_blob **out_blob)
+                         struct vgalloc_blob **out_blob)
 {
 	struct vgalloc_backend_blob_args args;
 	struct vgalloc_blob *blob;
@@ -220,7 +220,7 @@ int vgalloc__blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_c
 }
 
 int vgalloc_blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_create_info *uinfo,
-			struct vgalloc_blob **out_blob)
+                        struct vgalloc_blob **out_blob)
 {
 	struct vgalloc_blob_create_info info;
 	int ret;
@@ -361,7 +361,7 @@ static void finish_release(struct vgalloc_device *dev, struct vgalloc_blob *blob
 {
 	if (close_err) {
 		vgalloc__log(dev, VGALLOC_LOG_WARN, "GEM close of handle %u failed: %d",
-			     blob->gem_handle, close_err);
+		             blob->gem_handle, close_err);
 	}
 	account(dev, blob, false);
 	blob_put(dev, blob);
@@ -469,7 +469,7 @@ int vgalloc_blob_export_dmabuf(struct vgalloc_device *dev, struct vgalloc_blob *
 
 /* Fill a public info struct from a blob; import_lock held (refcount), takes dev->lock. */
 static void fill_info(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
-		      struct vgalloc_blob_info *info)
+                      struct vgalloc_blob_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->struct_size = sizeof(*info);
@@ -489,7 +489,7 @@ static void fill_info(struct vgalloc_device *dev, const struct vgalloc_blob *blo
 
 /* import_lock held. Check a RESOURCE_INFO answer against what the device and caller need. */
 static int check_resource_locked(struct vgalloc_device *dev, uint32_t handle, uint64_t need_size,
-				 struct vgalloc_backend_blob_info *bi)
+                                 struct vgalloc_backend_blob_info *bi)
 {
 	int ret;
 
@@ -512,16 +512,16 @@ static int check_resource_locked(struct vgalloc_device *dev, uint32_t handle, ui
 }
 
 /* A tracked blob answers a re-import only if it is what the importer needs. */
-static bool covers(const struct vgalloc_device *dev, const struct vgalloc_blob *blob,
-		   uint64_t size, uint32_t flags)
+static bool covers(const struct vgalloc_device *dev, const struct vgalloc_blob *blob, uint64_t size,
+                   uint32_t flags)
 {
 	return blob->blob_mem == device_blob_mem(dev) && size <= blob->size &&
 	       (flags & ~blob->blob_flags) == 0;
 }
 
 int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
-			 const struct vgalloc_blob_import_info *info, struct vgalloc_blob **out,
-			 struct vgalloc_blob_info *query)
+                         const struct vgalloc_blob_import_info *info, struct vgalloc_blob **out,
+                         struct vgalloc_blob_info *query)
 {
 	struct vgalloc_backend_blob_info bi;
 	struct vgalloc_blob *blob = NULL;
@@ -598,8 +598,8 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 }
 
 int vgalloc_blob_import_dmabuf(struct vgalloc_device *dev, int fd,
-			       const struct vgalloc_blob_import_info *uinfo,
-			       struct vgalloc_blob **out_blob)
+                               const struct vgalloc_blob_import_info *uinfo,
+                               struct vgalloc_blob **out_blob)
 {
 	struct vgalloc_blob_import_info info = { .struct_size = sizeof(info) };
 	int ret;
@@ -644,7 +644,7 @@ int vgalloc_blob_query_dmabuf(struct vgalloc_device *dev, int fd, struct vgalloc
 }
 
 int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, uint32_t blob_flags,
-			     struct vgalloc_blob **out_blob)
+                             struct vgalloc_blob **out_blob)
 {
 	struct vgalloc_backend_blob_info bi;
 	struct vgalloc_blob *blob;
@@ -697,7 +697,7 @@ int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, ui
 }
 
 int vgalloc_blob_get_info(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
-			  struct vgalloc_blob_info *out)
+                          struct vgalloc_blob_info *out)
 {
 	struct vgalloc_blob_info info;
 	bool live;
@@ -726,7 +726,7 @@ static void release_all(void *obj, void *arg)
 	struct vgalloc_device *dev = arg;
 
 	vgalloc__log(dev, VGALLOC_LOG_WARN, "device destroyed with blob res %u alive",
-		     blob->res_id);
+	             blob->res_id);
 	blob->refcount = 1;
 	vgalloc__blob_release(dev, blob);
 }

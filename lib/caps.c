@@ -10,13 +10,13 @@
 #include "private.h"
 
 _Static_assert(sizeof(struct vgalloc_capset_venus) == VGALLOC_UAPI_VENUS_CAPSET_SIZE,
-	       "venus capset layout");
+               "venus capset layout");
 _Static_assert(offsetof(struct vgalloc_capset_venus, use_guest_vram) ==
-		       VGALLOC_UAPI_VENUS_USE_GUEST_VRAM,
-	       "venus use_guest_vram offset");
+                       VGALLOC_UAPI_VENUS_USE_GUEST_VRAM,
+               "venus use_guest_vram offset");
 _Static_assert(offsetof(struct vgalloc_capset_venus, allow_vk_wait_syncs) ==
-		       VGALLOC_UAPI_VENUS_ALLOW_VK_WAIT_SYNCS,
-	       "venus allow_vk_wait_syncs offset");
+                       VGALLOC_UAPI_VENUS_ALLOW_VK_WAIT_SYNCS,
+               "venus allow_vk_wait_syncs offset");
 _Static_assert(sizeof(struct vgalloc_capset_gfxstream_vulkan) == 104, "gfxstream vulkan layout");
 _Static_assert(sizeof(struct vgalloc_capset_gfxstream) == 16, "gfxstream gles layout");
 _Static_assert(sizeof(struct vgalloc_capset_cross_domain) == 16, "cross-domain layout");
@@ -106,14 +106,15 @@ static int check_values(uint32_t id, const struct vgalloc_capset_info *c)
 	case VGALLOC_UAPI_CAPSET_GFXSTREAM_MAGMA:
 	case VGALLOC_UAPI_CAPSET_GFXSTREAM_GLES:
 	case VGALLOC_UAPI_CAPSET_GFXSTREAM_COMPOSER:
-		return c->u.gfxstream.protocol_version && is_alignment(c->u.gfxstream.blob_alignment)
-			       ? 0
-			       : -EIO;
+		return c->u.gfxstream.protocol_version &&
+		                       is_alignment(c->u.gfxstream.blob_alignment)
+		               ? 0
+		               : -EIO;
 	case VGALLOC_UAPI_CAPSET_CROSS_DOMAIN:
 		return c->u.cross_domain.version && is_bool(c->u.cross_domain.supports_dmabuf) &&
-				       is_bool(c->u.cross_domain.supports_external_gpu_memory)
-			       ? 0
-			       : -EIO;
+		                       is_bool(c->u.cross_domain.supports_external_gpu_memory)
+		               ? 0
+		               : -EIO;
 	case VGALLOC_UAPI_CAPSET_DRM:
 		return c->u.drm.wire_format_version && c->u.drm.context_type ? 0 : -EIO;
 	case VGALLOC_UAPI_CAPSET_VIRGL:
@@ -125,7 +126,7 @@ static int check_values(uint32_t id, const struct vgalloc_capset_info *c)
 }
 
 int vgalloc__capset_parse(uint32_t id, const void *data, uint32_t size, uint32_t source,
-			  struct vgalloc_capset_info *c)
+                          struct vgalloc_capset_info *c)
 {
 	const struct layout *l = find_layout(id);
 	uint32_t n;
@@ -155,13 +156,13 @@ int vgalloc__capset_parse(uint32_t id, const void *data, uint32_t size, uint32_t
 	}
 	memcpy(&c->u, data, n);
 	c->present_fields = source == VGALLOC_CAPSET_FROM_FILE
-				    ? n / 4
-				    : VGALLOC__MIN(l->size, (uint32_t)sizeof(c->u)) / 4;
+	                            ? n / 4
+	                            : VGALLOC__MIN(l->size, (uint32_t)sizeof(c->u)) / 4;
 	return check_values(id, c);
 }
 
 int vgalloc_capset_parse(uint32_t id, const void *data, uint32_t size, uint32_t source,
-			 struct vgalloc_capset_info *info)
+                         struct vgalloc_capset_info *info)
 {
 	struct vgalloc_capset_info c;
 	uint32_t out_size;

@@ -9,20 +9,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "private.h"
 #include "../backends/virtgpu/virtgpu.h"
+#include "private.h"
 
 _Static_assert(offsetof(struct vgalloc_device_create_info, flavour) ==
-		       VGALLOC__V0_DEVICE_CREATE_INFO,
-	       "device create-info version 0 ends where the appended fields start");
+                       VGALLOC__V0_DEVICE_CREATE_INFO,
+               "device create-info version 0 ends where the appended fields start");
 _Static_assert(sizeof(struct vgalloc_memory_type) == VGALLOC__V0_MEMORY_TYPE,
-	       "memory type version 0 size");
-_Static_assert(sizeof(struct vgalloc_host_hooks) == VGALLOC__V0_HOST_HOOKS,
-	       "hooks version 0 size");
+               "memory type version 0 size");
+_Static_assert(sizeof(struct vgalloc_host_hooks) == VGALLOC__V0_HOST_HOOKS, "hooks version 0 size");
 _Static_assert(offsetof(struct vgalloc_device_info, flavour) == VGALLOC__V0_DEVICE_INFO,
-	       "device info version 0 ends where the appended fields start");
+               "device info version 0 ends where the appended fields start");
 _Static_assert(offsetof(struct vgalloc_stats, pools) == VGALLOC__V0_STATS,
-	       "stats version 0 ends where the appended fields start");
+               "stats version 0 ends where the appended fields start");
 
 /* Largest capset the library keeps; GET_CAPS reports no length, so we read up to this. */
 #define CAPSET_MAX 4096u
@@ -104,15 +103,14 @@ static int probe_own(struct vgalloc_device *dev)
 	for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(required); i++) {
 		if (param_or_zero(dev, required[i]) != 1) {
 			vgalloc__log(dev, VGALLOC_LOG_ERROR, "kernel lacks required param %u",
-				     required[i]);
+			             required[i]);
 			return -EOPNOTSUPP;
 		}
 	}
-	if (dev->capset_id >= 64 ||
-	    !(param_or_zero(dev, VGALLOC_UAPI_PARAM_SUPPORTED_CAPSET_IDS) &
-	      (1ull << dev->capset_id))) {
+	if (dev->capset_id >= 64 || !(param_or_zero(dev, VGALLOC_UAPI_PARAM_SUPPORTED_CAPSET_IDS) &
+	                              (1ull << dev->capset_id))) {
 		vgalloc__log(dev, VGALLOC_LOG_ERROR, "host does not offer capset %u",
-			     dev->capset_id);
+		             dev->capset_id);
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -124,11 +122,11 @@ static int context_init(struct vgalloc_device *dev, const struct vgalloc_device_
 	uint32_t n = 0;
 
 	params[n++] = (struct vgalloc_context_param_value){ VGALLOC_UAPI_CONTEXT_PARAM_CAPSET_ID,
-							    dev->capset_id };
+		                                            dev->capset_id };
 	if (info->num_rings) {
-		params[n++] = (struct vgalloc_context_param_value){
-			VGALLOC_UAPI_CONTEXT_PARAM_NUM_RINGS, info->num_rings
-		};
+		params[n++] =
+		        (struct vgalloc_context_param_value){ VGALLOC_UAPI_CONTEXT_PARAM_NUM_RINGS,
+			                                      info->num_rings };
 	}
 	/* A kernel without EXPLICIT_DEBUG_NAME rejects the whole CONTEXT_INIT for this param. */
 	if (info->debug_name && info->flavour != VGALLOC_FLAVOUR_CHROMEOS &&
@@ -178,7 +176,7 @@ static int read_capset(struct vgalloc_device *dev, const struct vgalloc_device_c
 static int check_capset(struct vgalloc_device *dev, struct vgalloc_capset_info *caps)
 {
 	int ret = vgalloc__capset_parse(dev->capset_id, dev->capset, dev->capset_size,
-					VGALLOC_CAPSET_FROM_DEVICE, caps);
+	                                VGALLOC_CAPSET_FROM_DEVICE, caps);
 
 	if (ret == -EOPNOTSUPP) {
 		memset(caps, 0, sizeof(*caps));
@@ -186,7 +184,7 @@ static int check_capset(struct vgalloc_device *dev, struct vgalloc_capset_info *
 	}
 	if (ret) {
 		vgalloc__log(dev, VGALLOC_LOG_ERROR, "%s capset: a value no valid host sends",
-			     vgalloc_capset_name(dev->capset_id));
+		             vgalloc_capset_name(dev->capset_id));
 		return -EIO;
 	}
 	return 0;
@@ -216,7 +214,7 @@ static void raise_alignment(struct vgalloc__traits *t, uint64_t align, uint32_t 
 
 /* blob alignment = max(4 KiB, guest page, BLOB_ALIGNMENT, capset blobAlignment, host page). */
 static void derive_alignment(struct vgalloc_device *dev, const struct vgalloc_capset_info *caps,
-			     uint32_t host_page)
+                             uint32_t host_page)
 {
 	struct vgalloc__traits *t = &dev->traits;
 	long page = sysconf(_SC_PAGESIZE);
@@ -235,9 +233,9 @@ static void derive_alignment(struct vgalloc_device *dev, const struct vgalloc_ca
 			raise_alignment(t, param, VGALLOC__ALIGN_PARAM);
 		} else {
 			vgalloc__log(dev, VGALLOC_LOG_WARN,
-				     "ignoring BLOB_ALIGNMENT %llu: not a power of two of at least "
-				     "4096 (a downstream kernel's param 9?)",
-				     (unsigned long long)param);
+			             "ignoring BLOB_ALIGNMENT %llu: not a power of two of at least "
+			             "4096 (a downstream kernel's param 9?)",
+			             (unsigned long long)param);
 			dev->params_present &= ~(1u << VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT);
 		}
 	}
@@ -246,7 +244,7 @@ static void derive_alignment(struct vgalloc_device *dev, const struct vgalloc_ca
 }
 
 static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info,
-			  const struct vgalloc_capset_info *caps, const struct vgalloc__env *env)
+                          const struct vgalloc_capset_info *caps, const struct vgalloc__env *env)
 {
 	struct vgalloc__traits *t = &dev->traits;
 	bool venus = caps->id == VGALLOC_UAPI_CAPSET_VENUS;
@@ -266,12 +264,12 @@ static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_devic
 	switch (info->flavour) {
 	case VGALLOC_FLAVOUR_CHROMEOS:
 		t->create_guest_handle =
-			param_or_zero(dev, VGALLOC_UAPI_CROS_PARAM_CREATE_GUEST_HANDLE) == 1;
+		        param_or_zero(dev, VGALLOC_UAPI_CROS_PARAM_CREATE_GUEST_HANDLE) == 1;
 		t->guest_vram = param_or_zero(dev, VGALLOC_UAPI_CROS_PARAM_GUEST_VRAM) == 1;
 		break;
 	case VGALLOC_FLAVOUR_GFXSTREAM:
 		t->create_guest_handle =
-			param_or_zero(dev, VGALLOC_UAPI_GFXSTREAM_PARAM_CREATE_GUEST_HANDLE) == 1;
+		        param_or_zero(dev, VGALLOC_UAPI_GFXSTREAM_PARAM_CREATE_GUEST_HANDLE) == 1;
 		break;
 	default:
 		break;
@@ -312,13 +310,13 @@ static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_devic
  * blobs (say a 16 KiB host page with 4 KiB blobs) would fail every later allocation instead.
  */
 static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info,
-		     const struct vgalloc_capset_info *caps)
+                     const struct vgalloc_capset_info *caps)
 {
 	struct vgalloc_blob_create_info ci = {
 		.struct_size = sizeof(ci),
 		.blob_mem = VGALLOC_BLOB_MEM_HOST3D,
 		.blob_flags = info->self_test_blob_flags ? info->self_test_blob_flags
-							 : VGALLOC_BLOB_FLAG_MAPPABLE,
+		                                         : VGALLOC_BLOB_FLAG_MAPPABLE,
 		.size = dev->traits.blob_alignment,
 	};
 	struct vgalloc_blob *blob = NULL;
@@ -339,16 +337,16 @@ static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_cre
 	}
 	if (ret) {
 		vgalloc__log(dev, VGALLOC_LOG_ERROR,
-			     "self-test: a %llu-byte HOST3D blob (flags 0x%x) could not be created "
-			     "and mapped (%d); is the host page larger than the blob alignment?",
-			     (unsigned long long)dev->traits.blob_alignment, ci.blob_flags, ret);
+		             "self-test: a %llu-byte HOST3D blob (flags 0x%x) could not be created "
+		             "and mapped (%d); is the host page larger than the blob alignment?",
+		             (unsigned long long)dev->traits.blob_alignment, ci.blob_flags, ret);
 		return -EIO;
 	}
 	return 0;
 }
 
 static int copy_memory_types(struct vgalloc_device *dev,
-			     const struct vgalloc_device_create_info *info)
+                             const struct vgalloc_device_create_info *info)
 {
 	const unsigned char *p = (const void *)info->memory_types;
 	uint32_t stride;
@@ -363,8 +361,8 @@ static int copy_memory_types(struct vgalloc_device *dev,
 	if (stride < VGALLOC__V0_MEMORY_TYPE) {
 		return -EINVAL;
 	}
-	dev->types = vgalloc__alloc(&dev->allocator,
-				    sizeof(*dev->types) * info->memory_type_count, 8);
+	dev->types =
+	        vgalloc__alloc(&dev->allocator, sizeof(*dev->types) * info->memory_type_count, 8);
 	if (!dev->types) {
 		return -ENOMEM;
 	}
@@ -389,8 +387,7 @@ static int copy_memory_types(struct vgalloc_device *dev,
 		}
 		if ((t.min_map_alignment && !vgalloc__is_pow2(t.min_map_alignment)) ||
 		    (t.non_coherent_atom_size && !vgalloc__is_pow2(t.non_coherent_atom_size)) ||
-		    (t.buffer_image_granularity &&
-		     !vgalloc__is_pow2(t.buffer_image_granularity)) ||
+		    (t.buffer_image_granularity && !vgalloc__is_pow2(t.buffer_image_granularity)) ||
 		    (t.base_alignment && !vgalloc__is_pow2(t.base_alignment))) {
 			return -EINVAL;
 		}
@@ -410,7 +407,8 @@ static int copy_memory_types(struct vgalloc_device *dev,
 		 * back optimal images and 4 KiB otherwise; never below the map alignment, the atom
 		 * or the buffer-image granularity. */
 		d->pool_alignment = t.base_alignment ? t.base_alignment
-			: (t.flags & VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES) ? 65536 : 4096;
+		                    : (t.flags & VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES) ? 65536
+		                                                                     : 4096;
 		d->pool_alignment = VGALLOC__MAX(d->pool_alignment, t.min_map_alignment);
 		d->pool_alignment = VGALLOC__MAX(d->pool_alignment, t.non_coherent_atom_size);
 		d->pool_alignment = VGALLOC__MAX(d->pool_alignment, t.buffer_image_granularity);
@@ -461,8 +459,9 @@ static int select_backend(struct vgalloc_device *dev, const struct vgalloc_devic
 		if (info->mode == VGALLOC_DEVICE_MODE_ADOPT && info->fd < 0) {
 			return -EINVAL;
 		}
-		ret = vgalloc__virtgpu_create(info->mode == VGALLOC_DEVICE_MODE_ADOPT ? info->fd : -1,
-					      info->capset_id, &dev->allocator, NULL, &vg);
+		ret = vgalloc__virtgpu_create(info->mode == VGALLOC_DEVICE_MODE_ADOPT ? info->fd
+		                                                                      : -1,
+		                              info->capset_id, &dev->allocator, NULL, &vg);
 		if (ret) {
 			return ret == -ENODEV ? -EOPNOTSUPP : ret;
 		}
@@ -510,7 +509,7 @@ static void device_free(struct vgalloc_device *dev)
 }
 
 int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
-			  struct vgalloc_device **out_dev)
+                          struct vgalloc_device **out_dev)
 {
 	struct vgalloc_device_create_info info;
 	struct vgalloc_allocator allocator;
@@ -534,19 +533,20 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 		return -EINVAL;
 	}
 	if (info.flags & ~(uint32_t)(VGALLOC_DEVICE_PLACED_MAPS | VGALLOC_DEVICE_ALLOW_ENV |
-				     VGALLOC_DEVICE_NO_SUBALLOC | VGALLOC_DEVICE_CONTEXT_READY |
-				     VGALLOC_DEVICE_GUEST_VRAM | VGALLOC_DEVICE_SELF_TEST)) {
+	                             VGALLOC_DEVICE_NO_SUBALLOC | VGALLOC_DEVICE_CONTEXT_READY |
+	                             VGALLOC_DEVICE_GUEST_VRAM | VGALLOC_DEVICE_SELF_TEST)) {
 		return -EINVAL;
 	}
 	if (info.pool_shards > VGALLOC__MAX_SHARDS ||
-	    (info.min_block_size && (!vgalloc__is_pow2(info.min_block_size) ||
-				     info.min_block_size < 4096)) ||
-	    (info.max_block_size && (!vgalloc__is_pow2(info.max_block_size) ||
-				     info.max_block_size < 4096 ||
-				     info.max_block_size < info.min_block_size)) ||
+	    (info.min_block_size &&
+	     (!vgalloc__is_pow2(info.min_block_size) || info.min_block_size < 4096)) ||
+	    (info.max_block_size &&
+	     (!vgalloc__is_pow2(info.max_block_size) || info.max_block_size < 4096 ||
+	      info.max_block_size < info.min_block_size)) ||
 	    info.flavour > VGALLOC_FLAVOUR_GFXSTREAM ||
-	    (info.host_page_size && (!vgalloc__is_pow2(info.host_page_size) ||
-				     info.host_page_size < 4096 || info.host_page_size > (1u << 20))) ||
+	    (info.host_page_size &&
+	     (!vgalloc__is_pow2(info.host_page_size) || info.host_page_size < 4096 ||
+	      info.host_page_size > (1u << 20))) ||
 	    (info.self_test_blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE)) {
 		return -EINVAL;
 	}
@@ -638,7 +638,8 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	if (!ret) {
 		derive_traits(dev, &info, &caps, &env);
 	}
-	if (!ret && info.mode == VGALLOC_DEVICE_MODE_OWN && (info.flags & VGALLOC_DEVICE_SELF_TEST)) {
+	if (!ret && info.mode == VGALLOC_DEVICE_MODE_OWN &&
+	    (info.flags & VGALLOC_DEVICE_SELF_TEST)) {
 		ret = self_test(dev, &info, &caps);
 	}
 	if (ret) {
@@ -648,10 +649,12 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 		device_free(dev);
 		return ret;
 	}
-	vgalloc__log(dev, VGALLOC_LOG_INFO, "device ready: backend %s, %s mode, %s, blob alignment %llu",
-		     dev->ops->name, dev->mode == VGALLOC_DEVICE_MODE_OWN ? "own" : "adopt",
-		     dev->traits.alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first" : "host-first",
-		     (unsigned long long)dev->traits.blob_alignment);
+	vgalloc__log(dev, VGALLOC_LOG_INFO,
+	             "device ready: backend %s, %s mode, %s, blob alignment %llu", dev->ops->name,
+	             dev->mode == VGALLOC_DEVICE_MODE_OWN ? "own" : "adopt",
+	             dev->traits.alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first"
+	                                                                      : "host-first",
+	             (unsigned long long)dev->traits.blob_alignment);
 	*out_dev = dev;
 	return 0;
 }
@@ -691,7 +694,7 @@ int vgalloc_device_get_param(const struct vgalloc_device *dev, uint32_t param, u
 }
 
 int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
-			       struct vgalloc_capset_info *out)
+                               struct vgalloc_capset_info *out)
 {
 	struct vgalloc_capset_info info;
 	unsigned char *buf;
@@ -707,7 +710,7 @@ int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
 	}
 	if (capset_id == dev->capset_id) {
 		ret = vgalloc__capset_parse(capset_id, dev->capset, dev->capset_size,
-					    VGALLOC_CAPSET_FROM_DEVICE, &info);
+		                            VGALLOC_CAPSET_FROM_DEVICE, &info);
 		return ret ? ret : vgalloc__struct_out(out, &info, sizeof(info), sizeof(info));
 	}
 	size = vgalloc__capset_layout_size(capset_id);
@@ -729,7 +732,8 @@ int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
 		ret = -EOPNOTSUPP;
 	}
 	if (!ret) {
-		ret = vgalloc__capset_parse(capset_id, buf, size, VGALLOC_CAPSET_FROM_DEVICE, &info);
+		ret = vgalloc__capset_parse(capset_id, buf, size, VGALLOC_CAPSET_FROM_DEVICE,
+		                            &info);
 	}
 	vgalloc__free(&dev->allocator, buf);
 	return ret ? ret : vgalloc__struct_out(out, &info, sizeof(info), sizeof(info));
@@ -760,8 +764,9 @@ int vgalloc_device_get_info(const struct vgalloc_device *dev, struct vgalloc_dev
 	info.max_suballoc_size = dev->traits.max_suballoc_size;
 	info.retain_bytes = dev->retain_bytes;
 	/* 0 in the create-info means the plan's default: 16 MiB for gfxstream, else 4 MiB. */
-	info.min_block_size = dev->min_block_size ? dev->min_block_size
-			      : dev->traits.gfxstream ? 16ull << 20 : 4ull << 20;
+	info.min_block_size = dev->min_block_size     ? dev->min_block_size
+	                      : dev->traits.gfxstream ? 16ull << 20
+	                                              : 4ull << 20;
 	info.max_block_size = dev->max_block_size;
 	info.pool_shards = dev->shard_count;
 	return vgalloc__struct_out(out, &info, VGALLOC__V0_DEVICE_INFO, sizeof(info));

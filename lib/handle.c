@@ -118,12 +118,12 @@ bool vgalloc__slab_live(const struct vgalloc__slab *slab, const void *p)
 }
 
 void vgalloc__slab_each_live(struct vgalloc__slab *slab, void (*fn)(void *obj, void *arg),
-			     void *arg)
+                             void *arg)
 {
 	for (uint32_t i = 0; i < slab->nchunks; i++) {
 		for (size_t j = 0; j < slab->chunks[i].count; j++) {
 			struct vgalloc__slot *s =
-				(void *)(slab->chunks[i].base + j * slab->slot_size);
+			        (void *)(slab->chunks[i].base + j * slab->slot_size);
 
 			if (s->magic == slab->magic) {
 				fn(s, arg);

@@ -11,8 +11,7 @@
 #include "private.h"
 
 _Static_assert(sizeof(struct vgalloc_request) == VGALLOC__V0_REQUEST, "request version 0 size");
-_Static_assert(sizeof(struct vgalloc_mem_info) == VGALLOC__V0_MEM_INFO,
-	       "mem info version 0 size");
+_Static_assert(sizeof(struct vgalloc_mem_info) == VGALLOC__V0_MEM_INFO, "mem info version 0 size");
 
 /*
  * Find and lock the shard of a live memory object. Returns NULL (nothing locked) for a pointer
@@ -35,7 +34,7 @@ static struct vgalloc__mshard *lock_mem(struct vgalloc_device *dev, const struct
 
 /* Give a blob to a memory object: the reference the blob API may not drop. */
 static void adopt_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
-		       struct vgalloc_blob *blob)
+                       struct vgalloc_blob *blob)
 {
 	vgalloc__blob_pin(dev, blob);
 	pthread_mutex_lock(&mem->ms->lock);
@@ -118,7 +117,7 @@ static int host_alloc(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 }
 
 int vgalloc__host_blob(struct vgalloc_device *dev, const struct vgalloc_blob_create_info *base,
-		       bool pending, uint64_t token, bool *token_done, struct vgalloc_blob **out)
+                       bool pending, uint64_t token, bool *token_done, struct vgalloc_blob **out)
 {
 	unsigned char cmd[VGALLOC_MAX_WAIT_CMD_SIZE];
 	struct vgalloc_blob_create_info info = *base;
@@ -148,7 +147,7 @@ int vgalloc__host_blob(struct vgalloc_device *dev, const struct vgalloc_blob_cre
 
 /* The host-first blob of a dedicated allocation, blob_id = its host allocation's tag. */
 static int create_host_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem, bool pending,
-			    uint64_t token, struct vgalloc_blob **out_blob)
+                            uint64_t token, struct vgalloc_blob **out_blob)
 {
 	struct vgalloc_blob_create_info info = {
 		.struct_size = sizeof(info),
@@ -173,7 +172,7 @@ static int create_host_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
  * lets the renderer see the resource, then the host imports it as `size` bytes.
  */
 static int host_import(struct vgalloc_device *dev, struct vgalloc_mem *mem,
-		       struct vgalloc_blob *blob, uint64_t size)
+                       struct vgalloc_blob *blob, uint64_t size)
 {
 	uint64_t handle = 0, token = 0;
 	int ret;
@@ -182,7 +181,7 @@ static int host_import(struct vgalloc_device *dev, struct vgalloc_mem *mem,
 	ret = VGALLOC__HOOK0(dev, host_roundtrip);
 	if (!ret) {
 		ret = VGALLOC__HOOK(dev, host_import, mem->user_data, blob->res_id, size,
-				    mem->blob_id, &handle, &token);
+		                    mem->blob_id, &handle, &token);
 	}
 	if (!ret) {
 		set_host(mem, handle, token);
@@ -255,8 +254,8 @@ static void put_mem(struct vgalloc_mem *mem)
 }
 
 static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
-			   const struct vgalloc_request *req, uint32_t type,
-			   struct vgalloc_mem **out)
+                           const struct vgalloc_request *req, uint32_t type,
+                           struct vgalloc_mem **out)
 {
 	struct vgalloc__mshard *ms = &dev->dshards[vgalloc__thread_shard(dev->shard_count)];
 	struct vgalloc_mem *mem;
@@ -277,8 +276,9 @@ static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan
 	mem->size = req->size;
 	mem->committed = plan->path == VGALLOC_PATH_IMPORT ? 0 : plan->size;
 	mem->user_data = req->user_data;
-	mem->blob_id = (req->flags & VGALLOC_REQUEST_BLOB_ID) ? req->blob_id
-							       : VGALLOC__HOOK0_RAW(dev, new_blob_id);
+	mem->blob_id = (req->flags & VGALLOC_REQUEST_BLOB_ID)
+	                       ? req->blob_id
+	                       : VGALLOC__HOOK0_RAW(dev, new_blob_id);
 	mem->offset = 0;
 
 	ret = run_path(dev, mem, req->import_fd);
@@ -295,7 +295,7 @@ static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan
 }
 
 int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *ureq,
-		      struct vgalloc_mem **out_mem)
+                      struct vgalloc_mem **out_mem)
 {
 	struct vgalloc_request req;
 	struct vgalloc_plan plan;
@@ -325,7 +325,7 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 	}
 	for (int attempt = 0;; attempt++) {
 		ret = plan.suballocate ? vgalloc__pool_alloc(dev, &plan, &req, type, out_mem)
-				       : dedicated_alloc(dev, &plan, &req, type, out_mem);
+		                       : dedicated_alloc(dev, &plan, &req, type, out_mem);
 		/* Every pool slot taken (64 keys): this allocation simply gets its own blob. */
 		if (ret == -ENOBUFS && plan.suballocate) {
 			plan.suballocate = 0;
@@ -339,7 +339,7 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 	}
 	if (ret) {
 		vgalloc__log(dev, VGALLOC_LOG_DEBUG, "%s allocation of %llu bytes failed: %d",
-			     vgalloc_path_name(plan.path), (unsigned long long)req.size, ret);
+		             vgalloc_path_name(plan.path), (unsigned long long)req.size, ret);
 	}
 	return ret;
 }
@@ -421,9 +421,9 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	}
 	/* Only host-visible memory maps, even when guest-first gave an export a mappable blob. */
 	mappable = (dev->types[mem->memory_type].property_flags &
-		    VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE) &&
-		   (mem->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) &&
-		   mem->path != VGALLOC_PATH_HOST_ONLY;
+	            VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE) &&
+	           (mem->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) &&
+	           mem->path != VGALLOC_PATH_HOST_ONLY;
 	/* Marked in the same critical section that found it live: a racing vgalloc_mem_free() of
 	 * this allocation now gets -EBUSY instead of pulling its blob or block away. */
 	if (mappable) {
@@ -468,7 +468,7 @@ int vgalloc_mem_unmap(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 }
 
 int vgalloc_mem_export(struct vgalloc_device *dev, struct vgalloc_mem *mem, uint32_t handle_type,
-		       int *out_fd)
+                       int *out_fd)
 {
 	struct vgalloc__mshard *ms;
 	struct vgalloc_blob *blob;
@@ -489,7 +489,7 @@ int vgalloc_mem_export(struct vgalloc_device *dev, struct vgalloc_mem *mem, uint
 }
 
 int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vgalloc_mem *cmem,
-			 struct vgalloc_mem_info *out)
+                         struct vgalloc_mem_info *out)
 {
 	struct vgalloc_mem *mem = (struct vgalloc_mem *)cmem;
 	struct vgalloc_mem_info info;
@@ -564,7 +564,7 @@ static void free_one(void *obj, void *arg)
 	struct vgalloc_mem *mem = obj;
 
 	vgalloc__log(dev, VGALLOC_LOG_WARN, "device destroyed with a %llu-byte allocation alive",
-		     (unsigned long long)mem->size);
+	             (unsigned long long)mem->size);
 	vgalloc_mem_free(dev, mem);
 }
 

@@ -14,7 +14,7 @@ _Static_assert(sizeof(struct vgalloc_plan) == VGALLOC__V0_PLAN, "plan version 0 
 
 /* gfxstream's guest suballocates host-visible memory in blocks of at least this size. */
 #define GFXSTREAM_BLOCK_SIZE (16ull << 20)
-#define DEFAULT_BLOCK_SIZE (4ull << 20)
+#define DEFAULT_BLOCK_SIZE   (4ull << 20)
 
 void vgalloc__why(struct vgalloc__why *w, const char *fmt, ...)
 {
@@ -26,7 +26,7 @@ void vgalloc__why(struct vgalloc__why *w, const char *fmt, ...)
 	}
 	va_start(ap, fmt);
 	n = vsnprintf(w->len < w->size ? w->buf + w->len : NULL,
-		      w->len < w->size ? w->size - w->len : 0, fmt, ap);
+	              w->len < w->size ? w->size - w->len : 0, fmt, ap);
 	va_end(ap);
 	if (n > 0) {
 		w->len += (size_t)n;
@@ -52,19 +52,19 @@ static void add_step(uint32_t *steps, uint32_t *count, uint32_t step)
 }
 
 #define ALLOC(s) add_step(plan->alloc_steps, &plan->alloc_step_count, VGALLOC_STEP_##s)
-#define MAP(s) add_step(plan->map_steps, &plan->map_step_count, VGALLOC_STEP_##s)
+#define MAP(s)   add_step(plan->map_steps, &plan->map_step_count, VGALLOC_STEP_##s)
 
 static const char *flag_names(uint32_t flags, char *buf, size_t size)
 {
 	static const char *const names[] = { "MAPPABLE", "SHAREABLE", "CROSS_DEVICE",
-					     "CREATE_GUEST_HANDLE" };
+		                             "CREATE_GUEST_HANDLE" };
 	size_t len = 0;
 
 	buf[0] = 0;
 	for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(names); i++) {
 		if (flags & (1u << i)) {
 			len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
-						len ? "|" : "", names[i]);
+			                        len ? "|" : "", names[i]);
 		}
 	}
 	if (!flags) {
@@ -90,8 +90,9 @@ static const char *blob_mem_name(uint32_t mem)
 }
 
 /* The never-suballocate list of DESIGN §4 rule 6, in both modes. */
-static uint32_t no_suballoc_reasons(const struct vgalloc__traits *t, const struct vgalloc_request *r,
-				    bool host_visible, uint32_t path)
+static uint32_t no_suballoc_reasons(const struct vgalloc__traits *t,
+                                    const struct vgalloc_request *r, bool host_visible,
+                                    uint32_t path)
 {
 	uint32_t why = 0;
 
@@ -169,10 +170,22 @@ static const char *const no_suballoc_text[] = {
 const char *vgalloc_no_suballoc_name(uint32_t bit)
 {
 	static const char *const names[] = {
-		"not-host-visible", "export",      "import-fd",        "host-pointer",
-		"ahb",              "dedicated-required", "dedicated-image", "capture-replay",
-		"zero-initialize",  "priority",    "wsi",              "placed-map",
-		"disabled",         "too-large",   "guest-handle",     "deferred-mapping",
+		"not-host-visible",
+		"export",
+		"import-fd",
+		"host-pointer",
+		"ahb",
+		"dedicated-required",
+		"dedicated-image",
+		"capture-replay",
+		"zero-initialize",
+		"priority",
+		"wsi",
+		"placed-map",
+		"disabled",
+		"too-large",
+		"guest-handle",
+		"deferred-mapping",
 	};
 
 	for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(names); i++) {
@@ -186,23 +199,23 @@ const char *vgalloc_no_suballoc_name(uint32_t bit)
 const char *vgalloc_step_name(uint32_t step)
 {
 	static const char *const names[] = {
-		"unknown",     "new_blob_id",  "host_alloc",   "host_wait",
-		"create_blob", "roundtrip",    "host_import",  "prime_import",
-		"resource_info", "map",        "suballocate",  "placeholder_submit",
+		"unknown",       "new_blob_id", "host_alloc",  "host_wait",
+		"create_blob",   "roundtrip",   "host_import", "prime_import",
+		"resource_info", "map",         "suballocate", "placeholder_submit",
 	};
 
 	return step < VGALLOC__ARRAY_SIZE(names) ? names[step] : "unknown";
 }
 
 static int check_request(const struct vgalloc__traits *t, const struct vgalloc_request *r,
-			 uint32_t *type)
+                         uint32_t *type)
 {
 	const uint32_t known_flags =
-		VGALLOC_REQUEST_DEDICATED_BUFFER | VGALLOC_REQUEST_DEDICATED_IMAGE |
-		VGALLOC_REQUEST_DEDICATED_REQUIRED | VGALLOC_REQUEST_WSI |
-		VGALLOC_REQUEST_PLACED_MAP | VGALLOC_REQUEST_IMPORT_FD |
-		VGALLOC_REQUEST_IMPORT_HOST_POINTER | VGALLOC_REQUEST_IMPORT_AHB |
-		VGALLOC_REQUEST_PRIORITY | VGALLOC_REQUEST_BLOB_ID;
+	        VGALLOC_REQUEST_DEDICATED_BUFFER | VGALLOC_REQUEST_DEDICATED_IMAGE |
+	        VGALLOC_REQUEST_DEDICATED_REQUIRED | VGALLOC_REQUEST_WSI |
+	        VGALLOC_REQUEST_PLACED_MAP | VGALLOC_REQUEST_IMPORT_FD |
+	        VGALLOC_REQUEST_IMPORT_HOST_POINTER | VGALLOC_REQUEST_IMPORT_AHB |
+	        VGALLOC_REQUEST_PRIORITY | VGALLOC_REQUEST_BLOB_ID;
 
 	if (!r->size || (r->alignment && !vgalloc__is_pow2(r->alignment)) ||
 	    (r->flags & ~known_flags)) {
@@ -216,7 +229,7 @@ static int check_request(const struct vgalloc__traits *t, const struct vgalloc_r
 
 /* Flags per DESIGN §4 rule 3. */
 static uint32_t blob_flags_for(const struct vgalloc__traits *t, const struct vgalloc_request *r,
-			       bool host_visible, struct vgalloc__why *why)
+                               bool host_visible, struct vgalloc__why *why)
 {
 	bool exported = r->export_handle_types != 0;
 	bool guest_first = t->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST;
@@ -241,31 +254,35 @@ static uint32_t blob_flags_for(const struct vgalloc__traits *t, const struct vga
 }
 
 static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_request *r,
-			bool host_visible, struct vgalloc_plan *plan, struct vgalloc__why *why)
+                        bool host_visible, struct vgalloc_plan *plan, struct vgalloc__why *why)
 {
 	const uint32_t known = VGALLOC_HANDLE_TYPE_OPAQUE_FD | VGALLOC_HANDLE_TYPE_DMA_BUF;
 	bool exported = r->export_handle_types != 0;
 	bool guest_first = t->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST;
-	uint32_t main_mem = t->guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM
-					  : VGALLOC_UAPI_BLOB_MEM_HOST3D;
+	uint32_t main_mem =
+	        t->guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM : VGALLOC_UAPI_BLOB_MEM_HOST3D;
 
 	if (r->flags & (VGALLOC_REQUEST_IMPORT_HOST_POINTER | VGALLOC_REQUEST_IMPORT_AHB)) {
 		plan->path = VGALLOC_PATH_UNSUPPORTED;
-		vgalloc__why(why, "path: unsupported — host-pointer and AHB imports have no virtio-gpu "
-				  "path in this library\n");
+		vgalloc__why(why,
+		             "path: unsupported — host-pointer and AHB imports have no virtio-gpu "
+		             "path in this library\n");
 		return;
 	}
 	if (r->export_handle_types & ~known) {
 		plan->path = VGALLOC_PATH_UNSUPPORTED;
-		vgalloc__why(why, "path: unsupported — only OPAQUE_FD and DMA_BUF export exist here\n");
+		vgalloc__why(why,
+		             "path: unsupported — only OPAQUE_FD and DMA_BUF export exist here\n");
 		return;
 	}
 	if (r->flags & VGALLOC_REQUEST_IMPORT_FD) {
 		plan->path = VGALLOC_PATH_IMPORT;
 		plan->blob_mem = main_mem;
 		plan->blob_flags = host_visible ? VGALLOC_BLOB_FLAG_MAPPABLE : 0;
-		vgalloc__why(why, "path: import — PRIME import (dedup'd by GEM handle), RESOURCE_INFO "
-				  "checks, a round trip so the renderer sees the resource, host import\n");
+		vgalloc__why(
+		        why,
+		        "path: import — PRIME import (dedup'd by GEM handle), RESOURCE_INFO "
+		        "checks, a round trip so the renderer sees the resource, host import\n");
 		ALLOC(NEW_BLOB_ID);
 		ALLOC(PRIME_IMPORT);
 		ALLOC(RESOURCE_INFO);
@@ -280,10 +297,11 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 		plan->path = VGALLOC_PATH_GUEST_HANDLE;
 		plan->blob_mem = VGALLOC_UAPI_BLOB_MEM_GUEST;
 		plan->blob_flags = VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE |
-				   VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE;
-		vgalloc__why(why, "path: guest-handle — the flavour's CREATE_GUEST_HANDLE is 1 and an "
-				  "exported image gets a GUEST blob with a host handle, then a "
-				  "placeholder submit and wait\n");
+		                   VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE;
+		vgalloc__why(why,
+		             "path: guest-handle — the flavour's CREATE_GUEST_HANDLE is 1 and an "
+		             "exported image gets a GUEST blob with a host handle, then a "
+		             "placeholder submit and wait\n");
 		ALLOC(NEW_BLOB_ID);
 		ALLOC(CREATE_BLOB);
 		ALLOC(PLACEHOLDER_SUBMIT);
@@ -293,7 +311,7 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 	if (!host_visible && !exported) {
 		plan->path = VGALLOC_PATH_HOST_ONLY;
 		vgalloc__why(why, "path: host-only — not host-visible and not exported: no blob is "
-				  "ever needed\n");
+		                  "ever needed\n");
 		ALLOC(NEW_BLOB_ID);
 		ALLOC(HOST_ALLOC);
 		return;
@@ -303,7 +321,7 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 	if (guest_first) {
 		plan->path = VGALLOC_PATH_GUEST_FIRST;
 		vgalloc__why(why, "path: guest-first — the guest creates the blob in the window, a "
-				  "round trip lets the renderer see it, the host imports it\n");
+		                  "round trip lets the renderer see it, the host imports it\n");
 		ALLOC(NEW_BLOB_ID);
 		ALLOC(CREATE_BLOB);
 		ALLOC(ROUNDTRIP);
@@ -311,10 +329,11 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 		MAP(MAP);
 	} else if (exported || (t->gfxstream && !t->deferred_mapping)) {
 		plan->path = VGALLOC_PATH_HOST_FIRST_EAGER;
-		vgalloc__why(why, exported ? "path: host-first eager — exported memory needs its blob "
-					     "now: host alloc, wait, blob by id\n"
-					   : "path: host-first eager — gfxstream without "
-					     "deferredMapping creates blobs with their memory\n");
+		vgalloc__why(why,
+		             exported ? "path: host-first eager — exported memory needs its blob "
+		                        "now: host alloc, wait, blob by id\n"
+		                      : "path: host-first eager — gfxstream without "
+		                        "deferredMapping creates blobs with their memory\n");
 		ALLOC(NEW_BLOB_ID);
 		ALLOC(HOST_ALLOC);
 		ALLOC(HOST_WAIT);
@@ -322,9 +341,10 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 		MAP(MAP);
 	} else {
 		plan->path = VGALLOC_PATH_HOST_FIRST_LAZY;
-		vgalloc__why(why, "path: host-first lazy — the host allocates now; the blob is created "
-				  "at the first map, so memory never mapped costs no blob%s\n",
-			     t->gfxstream ? " (gfxstream deferredMapping)" : "");
+		vgalloc__why(why,
+		             "path: host-first lazy — the host allocates now; the blob is created "
+		             "at the first map, so memory never mapped costs no blob%s\n",
+		             t->gfxstream ? " (gfxstream deferredMapping)" : "");
 		ALLOC(NEW_BLOB_ID);
 		ALLOC(HOST_ALLOC);
 		MAP(HOST_WAIT);
@@ -335,14 +355,14 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 		char names[64];
 
 		vgalloc__why(why, "blob: %s%s, flags %s\n", blob_mem_name(plan->blob_mem),
-			     t->guest_vram ? " (configured GUEST_VRAM blobs)" : "",
-			     flag_names(plan->blob_flags, names, sizeof(names)));
+		             t->guest_vram ? " (configured GUEST_VRAM blobs)" : "",
+		             flag_names(plan->blob_flags, names, sizeof(names)));
 		blob_flags_for(t, r, host_visible, why);
 	}
 }
 
 int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request *r,
-		  struct vgalloc_plan *plan, struct vgalloc__why *why)
+                  struct vgalloc_plan *plan, struct vgalloc__why *why)
 {
 	const struct vgalloc__mem_type *type;
 	bool host_visible;
@@ -364,14 +384,13 @@ int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request 
 	plan->alloc_mode = t->alloc_mode;
 	plan->alignment = t->blob_alignment;
 	vgalloc__why(why, "request: %llu bytes of host memory type %u (%s)\n",
-		     (unsigned long long)r->size, type->host_index,
-		     host_visible ? "host-visible" : "device-local only");
+	             (unsigned long long)r->size, type->host_index,
+	             host_visible ? "host-visible" : "device-local only");
 
 	choose_path(t, r, host_visible, plan, why);
 	if (why && plan->blob_mem) {
 		vgalloc__why(why, "size: %llu (rounded up to the %llu-byte blob alignment)\n",
-			     (unsigned long long)plan->size,
-			     (unsigned long long)t->blob_alignment);
+		             (unsigned long long)plan->size, (unsigned long long)t->blob_alignment);
 	}
 
 	plan->no_suballoc = no_suballoc_reasons(t, r, host_visible, plan->path);
@@ -393,26 +412,27 @@ int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request 
 	plan->suballocate = 1;
 	plan->alignment = VGALLOC__MAX(type->pool_alignment, r->alignment);
 	plan->pool_key = (uint64_t)type->host_index << 32 |
-			 (uint64_t)(r->allocate_flags & 0xffff) << 16 |
-			 (uint64_t)(plan->blob_flags & 0xff) << 8 | plan->alloc_mode;
+	                 (uint64_t)(r->allocate_flags & 0xffff) << 16 |
+	                 (uint64_t)(plan->blob_flags & 0xff) << 8 | plan->alloc_mode;
 	plan->min_block_size = t->gfxstream ? GFXSTREAM_BLOCK_SIZE : DEFAULT_BLOCK_SIZE;
 	memmove(plan->alloc_steps + 1, plan->alloc_steps,
-		sizeof(plan->alloc_steps[0]) * (VGALLOC_PLAN_MAX_STEPS - 1));
+	        sizeof(plan->alloc_steps[0]) * (VGALLOC_PLAN_MAX_STEPS - 1));
 	plan->alloc_steps[0] = VGALLOC_STEP_SUBALLOCATE;
 	plan->alloc_step_count = VGALLOC__MIN(plan->alloc_step_count + 1, VGALLOC_PLAN_MAX_STEPS);
 	vgalloc__why(why,
-		     "suballocate: yes — host-visible, not exported, imported, dedicated or "
-		     "special; pool key 0x%llx, offsets aligned to %llu (pool base alignment of "
-		     "type %u%s), blocks of at least %llu MiB; the steps after 'suballocate' run "
-		     "only when the pool needs a new block\n",
-		     (unsigned long long)plan->pool_key, (unsigned long long)plan->alignment,
-		     type->host_index, r->alignment > type->pool_alignment ? ", raised by the hint" : "",
-		     (unsigned long long)(plan->min_block_size >> 20));
+	             "suballocate: yes — host-visible, not exported, imported, dedicated or "
+	             "special; pool key 0x%llx, offsets aligned to %llu (pool base alignment of "
+	             "type %u%s), blocks of at least %llu MiB; the steps after 'suballocate' run "
+	             "only when the pool needs a new block\n",
+	             (unsigned long long)plan->pool_key, (unsigned long long)plan->alignment,
+	             type->host_index,
+	             r->alignment > type->pool_alignment ? ", raised by the hint" : "",
+	             (unsigned long long)(plan->min_block_size >> 20));
 	return 0;
 }
 
 static void explain_steps(struct vgalloc__why *w, const char *when, const uint32_t *steps,
-			  uint32_t n)
+                          uint32_t n)
 {
 	if (!n) {
 		return;
@@ -436,21 +456,21 @@ static void explain_device(const struct vgalloc__traits *t, struct vgalloc__why 
 		"nothing asks for guest-first (use_guest_vram 0 or absent, no override or hint)",
 	};
 	static const char *const align_src[] = { "the 4 KiB minimum", "the guest page size",
-						 "the kernel's BLOB_ALIGNMENT param",
-						 "the capset's blobAlignment",
-						 "the host page size from the create-info" };
+		                                 "the kernel's BLOB_ALIGNMENT param",
+		                                 "the capset's blobAlignment",
+		                                 "the host page size from the create-info" };
 
 	vgalloc__why(w, "device: %s — %s\n",
-		     t->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first" : "host-first",
-		     t->mode_reason < VGALLOC__ARRAY_SIZE(reasons) ? reasons[t->mode_reason] : "?");
+	             t->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first" : "host-first",
+	             t->mode_reason < VGALLOC__ARRAY_SIZE(reasons) ? reasons[t->mode_reason] : "?");
 	vgalloc__why(w, "blob alignment: %llu (from %s)\n", (unsigned long long)t->blob_alignment,
-		     t->blob_alignment_source < VGALLOC__ARRAY_SIZE(align_src)
-			     ? align_src[t->blob_alignment_source]
-			     : "?");
+	             t->blob_alignment_source < VGALLOC__ARRAY_SIZE(align_src)
+	                     ? align_src[t->blob_alignment_source]
+	                     : "?");
 }
 
 int vgalloc_plan_request(const struct vgalloc_device *dev, const struct vgalloc_request *ureq,
-			 struct vgalloc_plan *out)
+                         struct vgalloc_plan *out)
 {
 	struct vgalloc_request req;
 	struct vgalloc_plan plan;
@@ -476,7 +496,7 @@ int vgalloc_plan_request(const struct vgalloc_device *dev, const struct vgalloc_
 }
 
 int vgalloc_plan_explain(const struct vgalloc_device *dev, const struct vgalloc_request *ureq,
-			 char *buf, size_t size)
+                         char *buf, size_t size)
 {
 	struct vgalloc__why w = { buf, size, 0 };
 	struct vgalloc_request req;

@@ -34,15 +34,15 @@ struct vgalloc__shard {
 	struct vgalloc__pool *pool;
 	struct vgalloc__sa sa;
 	struct vgalloc__block *retained;
-	uint64_t committed;  /* block bytes */
-	uint64_t requested;  /* bytes live suballocations asked for */
-	uint64_t live;       /* live suballocations */
+	uint64_t committed; /* block bytes */
+	uint64_t requested; /* bytes live suballocations asked for */
+	uint64_t live;      /* live suballocations */
 };
 
 struct vgalloc__pool {
 	uint64_t key;
-	uint32_t type;   /* index into dev->types */
-	uint32_t path;   /* how blocks are made: host-first lazy or eager, or guest-first */
+	uint32_t type; /* index into dev->types */
+	uint32_t path; /* how blocks are made: host-first lazy or eager, or guest-first */
 	uint32_t blob_mem;
 	uint32_t blob_flags;
 	uint32_t allocate_flags;
@@ -83,7 +83,7 @@ static void block_release(struct vgalloc_device *dev, struct vgalloc__block *b)
 
 /* No lock held: the host protocol of the pool's path, for a whole block. */
 static int block_create(struct vgalloc_device *dev, struct vgalloc__pool *pool, uint64_t size,
-			struct vgalloc__block **out)
+                        struct vgalloc__block **out)
 {
 	struct vgalloc_blob_create_info ci = {
 		.struct_size = sizeof(ci),
@@ -115,8 +115,8 @@ static int block_create(struct vgalloc_device *dev, struct vgalloc__pool *pool, 
 			ret = VGALLOC__HOOK0(dev, host_roundtrip);
 		}
 		if (!ret) {
-			ret = VGALLOC__HOOK(dev, host_import, NULL, b->blob->res_id, size, b->blob_id,
-					    &b->host_handle, &b->token);
+			ret = VGALLOC__HOOK(dev, host_import, NULL, b->blob->res_id, size,
+			                    b->blob_id, &b->host_handle, &b->token);
 			b->has_host = !ret;
 			b->token_pending = !ret && b->token;
 		}
@@ -126,7 +126,7 @@ static int block_create(struct vgalloc_device *dev, struct vgalloc__pool *pool, 
 		b->token_pending = !ret && b->token;
 		if (!ret && pool->path == VGALLOC_PATH_HOST_FIRST_EAGER) {
 			ret = vgalloc__host_blob(dev, &ci, b->token_pending, b->token, &token_done,
-						 &b->blob);
+			                         &b->blob);
 			if (token_done) {
 				b->token_pending = false;
 			}
@@ -186,7 +186,7 @@ static void pool_free_struct(struct vgalloc_device *dev, struct vgalloc__pool *p
 }
 
 static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan, uint32_t type,
-		    struct vgalloc__pool **out)
+                    struct vgalloc__pool **out)
 {
 	struct vgalloc__pool *pool = pool_find(dev, plan->pool_key);
 	uint32_t n;
@@ -208,7 +208,7 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 	if (pool) {
 		memset(pool, 0, sizeof(*pool));
 		pool->shards = vgalloc__alloc(&dev->allocator,
-					      sizeof(*pool->shards) * dev->shard_count, 64);
+		                              sizeof(*pool->shards) * dev->shard_count, 64);
 	}
 	if (!pool || !pool->shards) {
 		vgalloc__free(&dev->allocator, pool);
@@ -285,8 +285,8 @@ static struct vgalloc__shard *shard_of(struct vgalloc_mem *mem)
 }
 
 static struct vgalloc__block *block_emptied_locked(struct vgalloc_device *dev,
-						   struct vgalloc__shard *s,
-						   struct vgalloc__block *b);
+                                                   struct vgalloc__shard *s,
+                                                   struct vgalloc__block *b);
 
 static void release_added(struct vgalloc_device *dev, struct vgalloc__block **added, int n)
 {
@@ -298,7 +298,7 @@ static void release_added(struct vgalloc_device *dev, struct vgalloc__block **ad
 }
 
 int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
-			const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out)
+                        const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out)
 {
 	struct vgalloc__sa_alloc a;
 	struct vgalloc__pool *pool;
@@ -323,8 +323,8 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 	for (; (ret = vgalloc__sa_alloc(&s->sa, req->size, plan->alignment, &a)) == -ENOSPC;
 	     grown++) {
 		uint64_t size = vgalloc__sa_block_size(req->size, plan->alignment, s->committed,
-						       pool->min_block, dev->max_block_size,
-						       pool->granularity);
+		                                       pool->min_block, dev->max_block_size,
+		                                       pool->granularity);
 		uint64_t unit = VGALLOC__MAX(pool->granularity, dev->traits.blob_alignment);
 
 		/* The host allocation and its blob must be the same size: the blob is rounded to
@@ -403,9 +403,8 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
  * retained bytes stay under the cap (reserved atomically: shards share the cap), else take it
  * out of the allocator and return it for release once the lock is dropped.
  */
-static struct vgalloc__block *block_emptied_locked(struct vgalloc_device *dev,
-						   struct vgalloc__shard *s,
-						   struct vgalloc__block *b)
+static struct vgalloc__block *
+block_emptied_locked(struct vgalloc_device *dev, struct vgalloc__shard *s, struct vgalloc__block *b)
 {
 	struct vgalloc__pool *pool = s->pool;
 	uint64_t kept = atomic_load_explicit(&pool->retained, memory_order_relaxed);
@@ -417,8 +416,8 @@ static struct vgalloc__block *block_emptied_locked(struct vgalloc_device *dev,
 			return b;
 		}
 	} while (!atomic_compare_exchange_weak_explicit(&pool->retained, &kept, kept + b->size,
-							memory_order_relaxed,
-							memory_order_relaxed));
+	                                                memory_order_relaxed,
+	                                                memory_order_relaxed));
 	vgalloc__stat_add(&dev->stats.retained_bytes, b->size);
 	b->retained = true;
 	b->ret_prev = NULL;
@@ -530,7 +529,7 @@ int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void 
 }
 
 struct vgalloc_blob *vgalloc__pool_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
-					uint64_t *host_handle)
+                                        uint64_t *host_handle)
 {
 	struct vgalloc__shard *s = shard_of(mem);
 	struct vgalloc_blob *blob;
@@ -563,7 +562,7 @@ int vgalloc__pools_trim(struct vgalloc_device *dev)
 				vgalloc__sa_remove_block(&s->sa, b->sa);
 				s->committed -= b->size;
 				atomic_fetch_sub_explicit(&pool->retained, b->size,
-							  memory_order_relaxed);
+				                          memory_order_relaxed);
 				vgalloc__stat_sub(&dev->stats.retained_bytes, b->size);
 			}
 			pthread_mutex_unlock(&s->ms.lock);
@@ -615,7 +614,7 @@ void vgalloc__pools_destroy(struct vgalloc_device *dev)
 
 /* Every pool shard's memory objects, for device destroy and lookups. */
 void vgalloc__pools_each_mshard(struct vgalloc_device *dev,
-				void (*fn)(struct vgalloc__mshard *ms, void *arg), void *arg)
+                                void (*fn)(struct vgalloc__mshard *ms, void *arg), void *arg)
 {
 	uint32_t n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
 
@@ -644,7 +643,7 @@ void vgalloc__pools_counts(struct vgalloc_device *dev, uint64_t *live, uint64_t 
 }
 
 int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
-				  struct vgalloc_pool_stats *out)
+                                  struct vgalloc_pool_stats *out)
 {
 	struct vgalloc_pool_stats ps;
 	struct vgalloc__pool *pool;
@@ -678,7 +677,8 @@ int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
 		for (const struct vgalloc__sa_block *sb = s->sa.blocks; sb; sb = sb->next) {
 			const struct vgalloc__block *b = sb->owner;
 
-			if (b->blob && vgalloc__blob_window(dev, pool->blob_mem, pool->blob_flags)) {
+			if (b->blob &&
+			    vgalloc__blob_window(dev, pool->blob_mem, pool->blob_flags)) {
 				ps.window_bytes += b->size;
 			}
 		}
@@ -744,19 +744,20 @@ int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size
 		if (vgalloc_device_get_pool_stats(dev, i, &ps)) {
 			break;
 		}
-		vgalloc__why(&w,
-			     "%s{\"memory_type\":%u,\"pool_key\":%llu,\"blocks\":%llu,"
-			     "\"block_bytes\":%llu,\"retained_bytes\":%llu,\"used_bytes\":%llu,"
-			     "\"requested_bytes\":%llu,\"free_bytes\":%llu,\"largest_free\":%llu,"
-			     "\"slabs\":%llu,\"slab_bytes\":%llu,\"live\":%llu,"
-			     "\"metadata_bytes\":%llu,\"window_bytes\":%llu}",
-			     i ? "," : "", ps.memory_type, (unsigned long long)ps.pool_key,
-			     (unsigned long long)ps.blocks, (unsigned long long)ps.block_bytes,
-			     (unsigned long long)ps.retained_bytes, (unsigned long long)ps.used_bytes,
-			     (unsigned long long)ps.requested_bytes, (unsigned long long)ps.free_bytes,
-			     (unsigned long long)ps.largest_free, (unsigned long long)ps.slabs,
-			     (unsigned long long)ps.slab_bytes, (unsigned long long)ps.live,
-			     (unsigned long long)ps.metadata_bytes, (unsigned long long)ps.window_bytes);
+		vgalloc__why(
+		        &w,
+		        "%s{\"memory_type\":%u,\"pool_key\":%llu,\"blocks\":%llu,"
+		        "\"block_bytes\":%llu,\"retained_bytes\":%llu,\"used_bytes\":%llu,"
+		        "\"requested_bytes\":%llu,\"free_bytes\":%llu,\"largest_free\":%llu,"
+		        "\"slabs\":%llu,\"slab_bytes\":%llu,\"live\":%llu,"
+		        "\"metadata_bytes\":%llu,\"window_bytes\":%llu}",
+		        i ? "," : "", ps.memory_type, (unsigned long long)ps.pool_key,
+		        (unsigned long long)ps.blocks, (unsigned long long)ps.block_bytes,
+		        (unsigned long long)ps.retained_bytes, (unsigned long long)ps.used_bytes,
+		        (unsigned long long)ps.requested_bytes, (unsigned long long)ps.free_bytes,
+		        (unsigned long long)ps.largest_free, (unsigned long long)ps.slabs,
+		        (unsigned long long)ps.slab_bytes, (unsigned long long)ps.live,
+		        (unsigned long long)ps.metadata_bytes, (unsigned long long)ps.window_bytes);
 	}
 	vgalloc__why(&w, "]}");
 	if (size && w.len >= size) {

@@ -10,32 +10,32 @@
 #include "vgalloc/vgalloc.h"
 #include "vgalloc/vgalloc_backend.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 
 #include "vgalloc_uapi.h"
 
 #define VGALLOC__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define VGALLOC__MIN(a, b) ((a) < (b) ? (a) : (b))
-#define VGALLOC__MAX(a, b) ((a) > (b) ? (a) : (b))
+#define VGALLOC__MIN(a, b)     ((a) < (b) ? (a) : (b))
+#define VGALLOC__MAX(a, b)     ((a) > (b) ? (a) : (b))
 
 /*
  * Version-0 sizes of the versioned structs. They are literals on purpose: when a struct grows,
  * sizeof changes but a caller built against version 0 still passes the old size.
  */
 #define VGALLOC__V0_DEVICE_CREATE_INFO 248u
-#define VGALLOC__V0_MEMORY_TYPE 48u
-#define VGALLOC__V0_HOST_HOOKS 64u
-#define VGALLOC__V0_DEVICE_INFO 48u
-#define VGALLOC__V0_STATS 120u
-#define VGALLOC__V0_BLOB_CREATE_INFO 40u
-#define VGALLOC__V0_BLOB_IMPORT_INFO 24u
-#define VGALLOC__V0_BLOB_INFO 56u
-#define VGALLOC__V0_REQUEST 72u
-#define VGALLOC__V0_MEM_INFO 72u
-#define VGALLOC__V0_PLAN 136u
+#define VGALLOC__V0_MEMORY_TYPE        48u
+#define VGALLOC__V0_HOST_HOOKS         64u
+#define VGALLOC__V0_DEVICE_INFO        48u
+#define VGALLOC__V0_STATS              120u
+#define VGALLOC__V0_BLOB_CREATE_INFO   40u
+#define VGALLOC__V0_BLOB_IMPORT_INFO   24u
+#define VGALLOC__V0_BLOB_INFO          56u
+#define VGALLOC__V0_REQUEST            72u
+#define VGALLOC__V0_MEM_INFO           72u
+#define VGALLOC__V0_PLAN               136u
 
 static inline bool vgalloc__is_pow2(uint64_t v)
 {
@@ -69,13 +69,13 @@ struct vgalloc__slot {
 	struct vgalloc__slot *next_free;
 };
 
-#define VGALLOC__MAGIC_BLOB 0x424c4f42u  /* "BLOB" */
-#define VGALLOC__MAGIC_MEM 0x4d454d21u   /* "MEM!" */
+#define VGALLOC__MAGIC_BLOB  0x424c4f42u /* "BLOB" */
+#define VGALLOC__MAGIC_MEM   0x4d454d21u /* "MEM!" */
 #define VGALLOC__MAGIC_DYING 0x44594e47u /* "DYNG" */
-#define VGALLOC__MAGIC_FREE 0xdeadf7eeu
+#define VGALLOC__MAGIC_FREE  0xdeadf7eeu
 #define VGALLOC__SLAB_CHUNKS 24
-#define VGALLOC__MAX_SHARDS 16
-#define VGALLOC__MAX_POOLS 64
+#define VGALLOC__MAX_SHARDS  16
+#define VGALLOC__MAX_POOLS   64
 
 /*
  * Fixed-size slots in chunks that only grow (chunk k holds 64 << k slots) and go back to the
@@ -108,7 +108,7 @@ bool vgalloc__slab_owns(const struct vgalloc__slab *slab, const void *p);
 bool vgalloc__slab_live(const struct vgalloc__slab *slab, const void *p);
 /* Call fn on every live object. */
 void vgalloc__slab_each_live(struct vgalloc__slab *slab, void (*fn)(void *obj, void *arg),
-			     void *arg);
+                             void *arg);
 
 /* --- Objects ------------------------------------------------------------------------------- */
 
@@ -119,14 +119,14 @@ struct vgalloc_blob {
 	uint32_t blob_mem;
 	uint32_t blob_flags;
 	uint32_t origin;
-	uint32_t refcount;  /* import_lock */
-	uint32_t mem_refs;  /* import_lock: references held by memory objects */
+	uint32_t refcount; /* import_lock */
+	uint32_t mem_refs; /* import_lock: references held by memory objects */
 	uint64_t size;
 	uint64_t blob_id;
 	/* dev->lock */
 	void *map;
 	uint32_t map_count;
-	bool map_busy;      /* a thread is mapping it without the lock */
+	bool map_busy; /* a thread is mapping it without the lock */
 };
 
 /* A lock with its own slab of memory objects: every vgalloc_mem belongs to exactly one. */
@@ -142,9 +142,9 @@ struct vgalloc__pool;
 
 struct vgalloc_mem {
 	struct vgalloc__slot slot;
-	struct vgalloc__mshard *ms; /* its lock and slab */
+	struct vgalloc__mshard *ms;   /* its lock and slab */
 	struct vgalloc__block *block; /* suballocated: the pool block it lives in */
-	void *sa_node;              /* suballocated: the allocator's record */
+	void *sa_node;                /* suballocated: the allocator's record */
 	uint32_t sa_index;
 	uint32_t path;
 	uint32_t memory_type;
@@ -162,17 +162,17 @@ struct vgalloc_mem {
 	bool has_host;
 	/* ms->lock */
 	bool token_pending;
-	bool blob_busy;     /* a thread is creating the lazy blob without the lock */
-	uint32_t map_busy;  /* threads inside vgalloc_mem_map of this suballocation */
+	bool blob_busy;    /* a thread is creating the lazy blob without the lock */
+	uint32_t map_busy; /* threads inside vgalloc_mem_map of this suballocation */
 	uint32_t map_count;
 	struct vgalloc_blob *blob;
 };
 
 struct vgalloc__stats {
 	atomic_uint_fast64_t blobs_live, blob_bytes, window_bytes, blobs_mapped, blobs_created,
-		blobs_imported, import_dedups, mems_live, mem_bytes_requested, mem_bytes_committed,
-		backend_calls, hook_calls, enospc_events, teardown_errors, blocks, block_bytes,
-		retained_bytes, block_creations, block_releases;
+	        blobs_imported, import_dedups, mems_live, mem_bytes_requested, mem_bytes_committed,
+	        backend_calls, hook_calls, enospc_events, teardown_errors, blocks, block_bytes,
+	        retained_bytes, block_creations, block_releases;
 };
 
 struct vgalloc__mem_type {
@@ -204,8 +204,8 @@ struct vgalloc__traits {
 	bool create_guest_handle; /* the flavour's CREATE_GUEST_HANDLE param is 1 */
 	bool placed_maps;
 	bool no_suballoc;
-	bool gfxstream;           /* a gfxstream Vulkan capset */
-	bool deferred_mapping;    /* its deferredMapping field */
+	bool gfxstream;                 /* a gfxstream Vulkan capset */
+	bool deferred_mapping;          /* its deferredMapping field */
 	uint32_t blob_alignment_source; /* what set blob_alignment, for explanations */
 	uint64_t blob_alignment;
 	uint64_t max_suballoc_size;
@@ -223,7 +223,7 @@ enum vgalloc__align_source {
 
 /* Capsets (caps.c). */
 int vgalloc__capset_parse(uint32_t id, const void *data, uint32_t size, uint32_t source,
-			  struct vgalloc_capset_info *info);
+                          struct vgalloc_capset_info *info);
 uint32_t vgalloc__capset_layout_size(uint32_t id);
 
 struct vgalloc_device {
@@ -307,20 +307,20 @@ uint32_t vgalloc__thread_shard(uint32_t n);
 
 /* Pools (pool.c). */
 int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
-			const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out);
+                        const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out);
 int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem);
 int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr);
 struct vgalloc_blob *vgalloc__pool_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
-					uint64_t *host_handle);
+                                        uint64_t *host_handle);
 int vgalloc__pools_trim(struct vgalloc_device *dev);
 void vgalloc__pools_each_mshard(struct vgalloc_device *dev,
-				void (*fn)(struct vgalloc__mshard *ms, void *arg), void *arg);
+                                void (*fn)(struct vgalloc__mshard *ms, void *arg), void *arg);
 /*
  * A host-first blob for host memory that may still be in flight: host_wait (or its wait bytes as
  * CREATE_BLOB's cmd), then CREATE_BLOB. *token_done says whether the token is processed now.
  */
 int vgalloc__host_blob(struct vgalloc_device *dev, const struct vgalloc_blob_create_info *info,
-		       bool pending, uint64_t token, bool *token_done, struct vgalloc_blob **out);
+                       bool pending, uint64_t token, bool *token_done, struct vgalloc_blob **out);
 void vgalloc__pools_destroy(struct vgalloc_device *dev);
 /* Live suballocations and their requested bytes, summed over every shard (takes each lock). */
 void vgalloc__pools_counts(struct vgalloc_device *dev, uint64_t *live, uint64_t *requested);
@@ -332,13 +332,13 @@ void vgalloc__allocator_default(struct vgalloc_allocator *a);
 
 /* Logging, through the per-device callback only. */
 void vgalloc__log(const struct vgalloc_device *dev, enum vgalloc_log_level level, const char *fmt,
-		  ...) __attribute__((format(printf, 3, 4)));
+                  ...) __attribute__((format(printf, 3, 4)));
 
 /* Environment overrides, read with secure_getenv only when the consumer opted in. */
 struct vgalloc__env {
 	uint32_t alloc_mode; /* 0 = not set */
 	bool no_suballoc;
-	uint32_t log_level;  /* 0 = not set */
+	uint32_t log_level; /* 0 = not set */
 };
 void vgalloc__env_read(struct vgalloc__env *env);
 
@@ -358,32 +358,32 @@ static inline int vgalloc__errno(int ret)
 }
 
 /* Backend dispatch: every kernel call goes through here so it is counted in one place. */
-#define VGALLOC__BE(dev, op, ...)                                          \
-	(vgalloc__stat_add(&(dev)->stats.backend_calls, 1),                \
+#define VGALLOC__BE(dev, op, ...)                           \
+	(vgalloc__stat_add(&(dev)->stats.backend_calls, 1), \
 	 vgalloc__errno((dev)->ops->op((dev)->be, __VA_ARGS__)))
 /* Hooks returning int are sanitised the same way; void and id hooks use the _RAW forms. */
-#define VGALLOC__HOOK(dev, hook, ...)                                      \
-	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1),                   \
+#define VGALLOC__HOOK(dev, hook, ...)                    \
+	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), \
 	 vgalloc__errno((dev)->hooks.hook((dev)->hooks.ctx, __VA_ARGS__)))
-#define VGALLOC__HOOK_RAW(dev, hook, ...)                                  \
-	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1),                   \
+#define VGALLOC__HOOK_RAW(dev, hook, ...)                \
+	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), \
 	 (dev)->hooks.hook((dev)->hooks.ctx, __VA_ARGS__))
-#define VGALLOC__HOOK0(dev, hook)                                          \
-	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1),                   \
+#define VGALLOC__HOOK0(dev, hook)                        \
+	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), \
 	 vgalloc__errno((dev)->hooks.hook((dev)->hooks.ctx)))
-#define VGALLOC__HOOK0_RAW(dev, hook)                                      \
+#define VGALLOC__HOOK0_RAW(dev, hook) \
 	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), (dev)->hooks.hook((dev)->hooks.ctx))
 
 /* Blob internals shared with mem.c. */
 int vgalloc__blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_create_info *info,
-			 struct vgalloc_blob **out_blob);
+                         struct vgalloc_blob **out_blob);
 int vgalloc__blob_map(struct vgalloc_device *dev, struct vgalloc_blob *blob, void **out_ptr);
 void vgalloc__blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob);
 void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob);
 /* With VGALLOC_IMPORT_QUERY_ONLY, *query is filled (under the lock) and nothing is kept. */
 int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
-			 const struct vgalloc_blob_import_info *info, struct vgalloc_blob **out,
-			 struct vgalloc_blob_info *query);
+                         const struct vgalloc_blob_import_info *info, struct vgalloc_blob **out,
+                         struct vgalloc_blob_info *query);
 bool vgalloc__blob_window(const struct vgalloc_device *dev, uint32_t blob_mem, uint32_t flags);
 /* A memory object's or pool block's reference: one the blob API may not drop (-EBUSY). */
 void vgalloc__blob_pin(struct vgalloc_device *dev, struct vgalloc_blob *blob);
@@ -416,9 +416,10 @@ struct vgalloc__why {
 	size_t size;
 	size_t len;
 };
-void vgalloc__why(struct vgalloc__why *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vgalloc__why(struct vgalloc__why *w, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request *req,
-		  struct vgalloc_plan *plan, struct vgalloc__why *why);
+                  struct vgalloc_plan *plan, struct vgalloc__why *why);
 /* Index of the memory type with this host index in t->types, or -EINVAL. */
 int vgalloc__find_type(const struct vgalloc__traits *t, uint32_t host_index, uint32_t *out);
 

@@ -78,7 +78,7 @@ struct vgalloc_mem *vgalloc__mem_get_locked(struct vgalloc_device *dev, struct v
 struct vgalloc__mshard *vgalloc__mem_owner(struct vgalloc_device *dev, const void *p)
 {
 	const struct vgalloc__registry *reg =
-		atomic_load_explicit(&dev->registry, memory_order_acquire);
+	        atomic_load_explicit(&dev->registry, memory_order_acquire);
 	uintptr_t a = (uintptr_t)p;
 	uint32_t lo = 0, hi;
 
@@ -94,7 +94,8 @@ struct vgalloc__mshard *vgalloc__mem_owner(struct vgalloc_device *dev, const voi
 		} else if (a >= reg->e[mid].end) {
 			lo = mid + 1;
 		} else {
-			return (a - reg->e[mid].base) % reg->e[mid].slot_size ? NULL : reg->e[mid].ms;
+			return (a - reg->e[mid].base) % reg->e[mid].slot_size ? NULL
+			                                                      : reg->e[mid].ms;
 		}
 	}
 	return NULL;

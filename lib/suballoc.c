@@ -77,7 +77,7 @@ static struct vgalloc__sa_range *range_new(struct vgalloc__sa *sa)
 
 	if (!r) {
 		struct vgalloc__sa_range *c =
-			vgalloc__alloc(sa->cfg.allocator, sizeof(*c) * RECORDS_PER_CHUNK, 16);
+		        vgalloc__alloc(sa->cfg.allocator, sizeof(*c) * RECORDS_PER_CHUNK, 16);
 
 		if (!c || !add_chunk(sa, c)) {
 			vgalloc__free(sa->cfg.allocator, c);
@@ -107,7 +107,7 @@ static struct vgalloc__sa_slab *slab_new(struct vgalloc__sa *sa)
 
 	if (!s) {
 		struct vgalloc__sa_slab *c =
-			vgalloc__alloc(sa->cfg.allocator, sizeof(*c) * RECORDS_PER_CHUNK, 16);
+		        vgalloc__alloc(sa->cfg.allocator, sizeof(*c) * RECORDS_PER_CHUNK, 16);
 
 		if (!c || !add_chunk(sa, c)) {
 			vgalloc__free(sa->cfg.allocator, c);
@@ -270,7 +270,7 @@ static int split_tail(struct vgalloc__sa *sa, struct vgalloc__sa_range *r, uint6
 }
 
 static int range_alloc(struct vgalloc__sa *sa, uint64_t size, uint64_t align,
-		       struct vgalloc__sa_range **out)
+                       struct vgalloc__sa_range **out)
 {
 	uint64_t g = sa->cfg.granularity;
 	uint64_t pad_max = align > g ? align - g : 0;
@@ -517,7 +517,7 @@ void vgalloc__sa_finish(struct vgalloc__sa *sa)
 }
 
 int vgalloc__sa_add_block(struct vgalloc__sa *sa, uint64_t size, void *owner,
-			  struct vgalloc__sa_block **out)
+                          struct vgalloc__sa_block **out)
 {
 	struct vgalloc__sa_block *b;
 	struct vgalloc__sa_range *r;
@@ -585,7 +585,7 @@ static void debug_check(struct vgalloc__sa *sa, const struct vgalloc__sa_block *
 }
 
 int vgalloc__sa_alloc(struct vgalloc__sa *sa, uint64_t size, uint64_t align,
-		      struct vgalloc__sa_alloc *out)
+                      struct vgalloc__sa_alloc *out)
 {
 	uint64_t g = sa->cfg.granularity;
 	struct vgalloc__sa_range *r;
@@ -639,7 +639,8 @@ int vgalloc__sa_alloc(struct vgalloc__sa *sa, uint64_t size, uint64_t align,
 	return 0;
 }
 
-struct vgalloc__sa_block *vgalloc__sa_free(struct vgalloc__sa *sa, const struct vgalloc__sa_alloc *a)
+struct vgalloc__sa_block *vgalloc__sa_free(struct vgalloc__sa *sa,
+                                           const struct vgalloc__sa_alloc *a)
 {
 	struct vgalloc__sa_block *b = a->block;
 
@@ -665,7 +666,7 @@ struct vgalloc__sa_block *vgalloc__sa_free(struct vgalloc__sa *sa, const struct 
 }
 
 uint64_t vgalloc__sa_block_size(uint64_t request, uint64_t align, uint64_t committed,
-				uint64_t min_block, uint64_t max_block, uint64_t granularity)
+                                uint64_t min_block, uint64_t max_block, uint64_t granularity)
 {
 	uint64_t want = VGALLOC__MIN(VGALLOC__MAX(committed / 16, min_block), max_block);
 	uint32_t shift = (uint32_t)__builtin_ctzll(granularity);
@@ -729,7 +730,7 @@ void vgalloc__sa_get_stats(const struct vgalloc__sa *sa, struct vgalloc__sa_stat
 				const struct vgalloc__sa_slab *s = r->slab;
 
 				st->classes[s->cls].used +=
-					sa->classes[s->cls].entries - s->free_count;
+				        sa->classes[s->cls].entries - s->free_count;
 			}
 		}
 	}

@@ -18,10 +18,10 @@
 
 /* The guest kernel rounds blob sizes to its own page, whatever the host page is. */
 #define MOCK_GUEST_PAGE 4096u
-#define MOCK_TRACE_LEN	4096u
+#define MOCK_TRACE_LEN  4096u
 /* The kernel keeps capset ids in a 64-bit mask (MAX_CAPSET_ID 63). */
 #define MOCK_MAX_CAPSET_ID 63u
-#define MOCK_MAX_RINGS	   64u
+#define MOCK_MAX_RINGS     64u
 /* The mock host's one command: "WAIT", a zero word, then the u64 token (16 bytes). */
 #define MOCK_WAIT_CMD_OPCODE 0x57414954u
 #define MOCK_WAIT_CMD_SIZE   16u
@@ -124,7 +124,7 @@ struct vgalloc_mock {
 	uint32_t capset_count;
 	struct mock_window window;
 	struct mock_resource **handles; /* indexed by GEM handle */
-	uint64_t *handle_bits;		/* bit set = in use; bit 0 is never handed out */
+	uint64_t *handle_bits;          /* bit set = in use; bit 0 is never handed out */
 	uint32_t handle_cap;
 	uint32_t handle_used;
 	uint32_t handle_hint; /* every handle below it is in use */
@@ -178,7 +178,7 @@ struct vgalloc_mock {
 /* Calls, faults, cost and trace (mock.c). */
 int vgalloc__mock_call_begin_locked(struct vgalloc_mock *m, uint32_t call);
 void vgalloc__mock_call_end_locked(struct vgalloc_mock *m, struct vgalloc_mock_trace_entry *e,
-				   int result, uint64_t cost_ns);
+                                   int result, uint64_t cost_ns);
 uint64_t vgalloc__mock_base_cost(const struct vgalloc_mock *m, uint32_t call);
 
 /* Key → pointer table (mock.c). */
@@ -204,13 +204,13 @@ void vgalloc__mock_host_fini(struct vgalloc_mock *m);
 /* Run CREATE_BLOB cmd bytes on the mock host; malformed bytes count an order violation. */
 void vgalloc__mock_host_exec_cmd_locked(struct vgalloc_mock *m, const void *cmd, uint32_t size);
 struct mock_host_alloc *vgalloc__mock_host_by_blob_id_locked(struct vgalloc_mock *m,
-							     uint64_t blob_id);
+                                                             uint64_t blob_id);
 
 /* Kernel queries and CONTEXT_INIT ops (mock.c). */
 int vgalloc__mock_op_get_fd(void *be);
 int vgalloc__mock_op_get_param(void *be, uint64_t param, uint64_t *value);
 int vgalloc__mock_op_get_capset(void *be, uint32_t id, uint32_t version, void *buf, uint32_t size);
 int vgalloc__mock_op_context_init(void *be, const struct vgalloc_context_param_value *params,
-				  uint32_t count);
+                                  uint32_t count);
 
 #endif

@@ -15,7 +15,7 @@
 
 #include "virtgpu.h"
 
-#define VIRTIO_PCI_VENDOR 0x1af4
+#define VIRTIO_PCI_VENDOR     0x1af4
 #define VIRTIO_GPU_PCI_DEVICE 0x1050
 
 static int real_ioctl(void *ctx, int fd, unsigned long request, void *arg)
@@ -88,7 +88,7 @@ static int op_get_capset(void *be, uint32_t id, uint32_t version, void *buf, uin
 }
 
 static int op_context_init(void *be, const struct vgalloc_context_param_value *params,
-			   uint32_t count)
+                           uint32_t count)
 {
 	struct vgalloc_uapi_context_set_param p[4];
 	struct vgalloc_uapi_context_init ci = {
@@ -107,7 +107,7 @@ static int op_context_init(void *be, const struct vgalloc_context_param_value *p
 }
 
 static int op_blob_create(void *be, const struct vgalloc_backend_blob_args *args,
-			  uint32_t *out_handle, uint32_t *out_res_id)
+                          uint32_t *out_handle, uint32_t *out_res_id)
 {
 	struct vgalloc_uapi_resource_create_blob cb = {
 		.blob_mem = args->blob_mem,
@@ -201,7 +201,8 @@ static int op_blob_destroy(void *be, uint32_t handle)
 
 static int op_wait(void *be, uint32_t handle, bool nowait)
 {
-	struct vgalloc_uapi_wait w = { .handle = handle, .flags = nowait ? VGALLOC_UAPI_WAIT_NOWAIT : 0 };
+	struct vgalloc_uapi_wait w = { .handle = handle,
+		                       .flags = nowait ? VGALLOC_UAPI_WAIT_NOWAIT : 0 };
 
 	return vgalloc__virtgpu_ioctl(be, VGALLOC_UAPI_IOCTL_WAIT, &w);
 }
@@ -241,9 +242,8 @@ static bool is_virtio_gpu(drmDevicePtr d, int fd)
 	drmVersionPtr v;
 	bool ok;
 
-	if (d->bustype == DRM_BUS_PCI &&
-	    (d->deviceinfo.pci->vendor_id != VIRTIO_PCI_VENDOR ||
-	     d->deviceinfo.pci->device_id != VIRTIO_GPU_PCI_DEVICE)) {
+	if (d->bustype == DRM_BUS_PCI && (d->deviceinfo.pci->vendor_id != VIRTIO_PCI_VENDOR ||
+	                                  d->deviceinfo.pci->device_id != VIRTIO_GPU_PCI_DEVICE)) {
 		return false;
 	}
 	v = drmGetVersion(fd);
@@ -288,7 +288,7 @@ static int open_render_node(struct vgalloc__virtgpu *vg, uint32_t capset_id)
 }
 
 int vgalloc__virtgpu_create(int fd, uint32_t capset_id, const struct vgalloc_allocator *allocator,
-			    const struct vgalloc__virtgpu_sys *sys, struct vgalloc__virtgpu **out)
+                            const struct vgalloc__virtgpu_sys *sys, struct vgalloc__virtgpu **out)
 {
 	struct vgalloc__virtgpu *vg = vgalloc__alloc(allocator, sizeof(*vg), 16);
 	int ret;

@@ -169,8 +169,8 @@ enum vgalloc_path {
 	VGALLOC_PATH_HOST_FIRST_EAGER = 3, /* host allocation, wait, blob now (export) */
 	VGALLOC_PATH_GUEST_FIRST = 4,      /* blob, round trip, host import */
 	VGALLOC_PATH_IMPORT = 5,           /* dma-buf import, round trip, host import */
-	VGALLOC_PATH_GUEST_HANDLE = 6,     /* GUEST blob with CREATE_GUEST_HANDLE, placeholder submit */
-	VGALLOC_PATH_UNSUPPORTED = 7,      /* the device cannot allocate this (plan only) */
+	VGALLOC_PATH_GUEST_HANDLE = 6, /* GUEST blob with CREATE_GUEST_HANDLE, placeholder submit */
+	VGALLOC_PATH_UNSUPPORTED = 7,  /* the device cannot allocate this (plan only) */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -247,10 +247,10 @@ struct vgalloc_capset_virgl {
 /** A parsed capset. Output struct, version 0. */
 struct vgalloc_capset_info {
 	uint32_t struct_size;
-	uint32_t id;            /* enum vgalloc_capset_id */
-	uint32_t source;        /* enum vgalloc_capset_source */
-	uint32_t size;          /* bytes given */
-	uint32_t layout_size;   /* bytes of the newest layout this library knows for id */
+	uint32_t id;             /* enum vgalloc_capset_id */
+	uint32_t source;         /* enum vgalloc_capset_source */
+	uint32_t size;           /* bytes given */
+	uint32_t layout_size;    /* bytes of the newest layout this library knows for id */
 	uint32_t present_fields; /* u32 fields present (all known ones for device bytes), at most
 				  * the 64 words of u.raw (virgl caps are longer) */
 	union {
@@ -272,8 +272,8 @@ struct vgalloc_capset_info {
  *         wire_format_version 0, use_guest_vram not 0/1, a blob alignment that is not a power of
  *         two ≥ 4 KiB, a boolean that is not 0/1, ...).
  */
-VGALLOC_API int vgalloc_capset_parse(uint32_t id, const void *data, uint32_t size,
-				     uint32_t source, struct vgalloc_capset_info *info);
+VGALLOC_API int vgalloc_capset_parse(uint32_t id, const void *data, uint32_t size, uint32_t source,
+                                     struct vgalloc_capset_info *info);
 
 /** "venus", "gfxstream-vulkan", ... or "unknown". */
 VGALLOC_API const char *vgalloc_capset_name(uint32_t id);
@@ -281,7 +281,8 @@ VGALLOC_API const char *vgalloc_capset_name(uint32_t id);
 /** Param numbering, a create-info setting: it cannot be detected at run time. */
 enum vgalloc_flavour {
 	VGALLOC_FLAVOUR_UPSTREAM = 0, /* mainline Linux: 9 = BLOB_ALIGNMENT */
-	VGALLOC_FLAVOUR_CHROMEOS = 1, /* 8 CREATE_GUEST_HANDLE, 9 RESOURCE_SYNC, 10 GUEST_VRAM, 11 QUERY_DEV */
+	VGALLOC_FLAVOUR_CHROMEOS =
+	        1, /* 8 CREATE_GUEST_HANDLE, 9 RESOURCE_SYNC, 10 GUEST_VRAM, 11 QUERY_DEV */
 	VGALLOC_FLAVOUR_GFXSTREAM = 2, /* 9 CREATE_FENCE_PASSING, 10 CREATE_GUEST_HANDLE */
 };
 
@@ -353,7 +354,7 @@ struct vgalloc_host_hooks {
 	/** Queue a host allocation tagged with args->blob_id. Returns 0 and an opaque host handle and
 	 *  a completion token (0 = already complete), or -errno. */
 	int (*host_alloc)(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
-			  uint64_t *out_host_handle, uint64_t *out_token);
+	                  uint64_t *out_host_handle, uint64_t *out_token);
 	/** Make sure the host has processed `token`. When `cmd` is not NULL the hook may instead write
 	 *  up to *inout_cmd_size bytes of a wait command (a multiple of 4), which the library passes
 	 *  as CREATE_BLOB's cmd; it stores the number of bytes written in *inout_cmd_size, 0 when it
@@ -363,7 +364,7 @@ struct vgalloc_host_hooks {
 	int (*host_roundtrip)(void *ctx);
 	/** Queue a host allocation that imports resource res_id. Same outputs as host_alloc. */
 	int (*host_import)(void *ctx, void *user_data, uint32_t res_id, uint64_t size,
-			   uint64_t blob_id, uint64_t *out_host_handle, uint64_t *out_token);
+	                   uint64_t blob_id, uint64_t *out_host_handle, uint64_t *out_token);
 	/** Free a host allocation. Called last in teardown, after its blob is gone. Cannot fail. */
 	void (*host_free)(void *ctx, void *user_data, uint64_t host_handle);
 };
@@ -396,25 +397,25 @@ enum vgalloc_device_flag {
  */
 struct vgalloc_device_create_info {
 	uint32_t struct_size;
-	uint32_t backend;   /* enum vgalloc_backend_type */
-	uint32_t mode;      /* enum vgalloc_device_mode */
-	uint32_t flags;     /* enum vgalloc_device_flag */
-	void *backend_object; /* MOCK: struct vgalloc_mock *; CUSTOM: see vgalloc_backend.h */
-	int fd;               /* VIRTGPU adopt: the caller's DRM fd (borrowed) */
-	uint32_t capset_id;   /* enum vgalloc_capset_id */
+	uint32_t backend;        /* enum vgalloc_backend_type */
+	uint32_t mode;           /* enum vgalloc_device_mode */
+	uint32_t flags;          /* enum vgalloc_device_flag */
+	void *backend_object;    /* MOCK: struct vgalloc_mock *; CUSTOM: see vgalloc_backend.h */
+	int fd;                  /* VIRTGPU adopt: the caller's DRM fd (borrowed) */
+	uint32_t capset_id;      /* enum vgalloc_capset_id */
 	const void *capset_data; /* adopt: capset bytes the caller read (copied); NULL = read */
 	uint32_t capset_size;
 	uint32_t params_present; /* bit N: params[N] supplied */
 	uint64_t params[VGALLOC_PARAM_MAX + 1];
-	uint32_t alloc_mode;      /* enum vgalloc_alloc_mode */
-	uint32_t hypervisor_hint; /* enum vgalloc_hypervisor_hint */
-	uint32_t num_rings;       /* own mode CONTEXT_INIT; 0 = not sent */
-	uint32_t log_level;       /* enum vgalloc_log_level; 0 = silent */
-	const char *debug_name;   /* own mode; copied */
+	uint32_t alloc_mode;                            /* enum vgalloc_alloc_mode */
+	uint32_t hypervisor_hint;                       /* enum vgalloc_hypervisor_hint */
+	uint32_t num_rings;                             /* own mode CONTEXT_INIT; 0 = not sent */
+	uint32_t log_level;                             /* enum vgalloc_log_level; 0 = silent */
+	const char *debug_name;                         /* own mode; copied */
 	const struct vgalloc_memory_type *memory_types; /* stride = memory_types[0].struct_size */
 	uint32_t memory_type_count;
 	uint32_t reserved;
-	const struct vgalloc_host_hooks *hooks; /* copied; required for vgalloc_mem_* */
+	const struct vgalloc_host_hooks *hooks;    /* copied; required for vgalloc_mem_* */
 	const struct vgalloc_allocator *allocator; /* copied; NULL = malloc */
 	vgalloc_log_fn log_fn;
 	void *log_user;
@@ -424,9 +425,9 @@ struct vgalloc_device_create_info {
 	uint64_t max_suballoc_size;    /* larger requests get their own blob; 0 = 4 MiB */
 	uint32_t self_test_blob_flags; /* test only: flags of the self-test blob; 0 = MAPPABLE */
 	uint32_t pool_shards;          /* lock shards per pool; 0 = 4 */
-	uint64_t retain_bytes;         /* empty blocks kept per pool; 0 = 32 MiB, UINT64_MAX = all */
-	uint64_t min_block_size;       /* smallest block; 0 = 4 MiB (gfxstream: 16 MiB) */
-	uint64_t max_block_size;       /* largest block; 0 = 32 MiB */
+	uint64_t retain_bytes;   /* empty blocks kept per pool; 0 = 32 MiB, UINT64_MAX = all */
+	uint64_t min_block_size; /* smallest block; 0 = 4 MiB (gfxstream: 16 MiB) */
+	uint64_t max_block_size; /* largest block; 0 = 32 MiB */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -449,7 +450,7 @@ struct vgalloc_device_create_info {
  *         invalid); any -errno from the backend's probe.
  */
 VGALLOC_API int vgalloc_device_create(const struct vgalloc_device_create_info *info,
-				      struct vgalloc_device **out_dev);
+                                      struct vgalloc_device **out_dev);
 
 /**
  * Destroy a device. Live memory and blobs are freed first (each logged as a leak at WARN), in the
@@ -473,7 +474,7 @@ VGALLOC_API int vgalloc_device_get_fd(const struct vgalloc_device *dev);
  *         have it).
  */
 VGALLOC_API int vgalloc_device_get_param(const struct vgalloc_device *dev, uint32_t param,
-					 uint64_t *value);
+                                         uint64_t *value);
 
 /**
  * Read and parse one capset the host offers (GET_CAPS into a zero-filled buffer; no context is
@@ -483,7 +484,7 @@ VGALLOC_API int vgalloc_device_get_param(const struct vgalloc_device *dev, uint3
  *         library has no layout for it); -EIO (invalid values); -ENOMEM; -errno from the kernel.
  */
 VGALLOC_API int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
-					   struct vgalloc_capset_info *info);
+                                           struct vgalloc_capset_info *info);
 
 /** Device facts after create. Output struct, version 0. */
 struct vgalloc_device_info {
@@ -494,14 +495,14 @@ struct vgalloc_device_info {
 	uint32_t capset_id;
 	uint32_t capset_size; /* bytes held */
 	uint64_t blob_alignment;
-	uint32_t flags;             /* enum vgalloc_device_flag in force */
+	uint32_t flags; /* enum vgalloc_device_flag in force */
 	uint32_t memory_type_count;
-	uint32_t has_host_visible;  /* HOST_VISIBLE param */
-	uint32_t has_cross_device;  /* CROSS_DEVICE param */
+	uint32_t has_host_visible; /* HOST_VISIBLE param */
+	uint32_t has_cross_device; /* CROSS_DEVICE param */
 	/* --- appended after version 0 (48 bytes) --- */
-	uint32_t flavour;           /* enum vgalloc_flavour */
-	uint32_t mode_reason;       /* enum vgalloc_mode_reason: why alloc_mode is what it is */
-	uint32_t guest_vram;        /* GUEST_VRAM blobs (blob_mem 4) in use */
+	uint32_t flavour;             /* enum vgalloc_flavour */
+	uint32_t mode_reason;         /* enum vgalloc_mode_reason: why alloc_mode is what it is */
+	uint32_t guest_vram;          /* GUEST_VRAM blobs (blob_mem 4) in use */
 	uint32_t create_guest_handle; /* the flavour's CREATE_GUEST_HANDLE param is 1 */
 	uint64_t max_suballoc_size;
 	uint64_t retain_bytes;
@@ -513,12 +514,12 @@ struct vgalloc_device_info {
 
 /** Why a device allocates host-first or guest-first (DESIGN order of precedence). */
 enum vgalloc_mode_reason {
-	VGALLOC_MODE_REASON_ENV = 1,         /* VGALLOC_ALLOC_MODE, with VGALLOC_DEVICE_ALLOW_ENV */
-	VGALLOC_MODE_REASON_OVERRIDE = 2,    /* create-info alloc_mode */
-	VGALLOC_MODE_REASON_GUEST_VRAM = 3,  /* configured GUEST_VRAM blobs */
-	VGALLOC_MODE_REASON_CAPSET = 4,      /* Venus capset use_guest_vram = 1 */
-	VGALLOC_MODE_REASON_HINT = 5,        /* create-info hypervisor_hint = STATIC */
-	VGALLOC_MODE_REASON_DEFAULT = 6,     /* nothing says otherwise: host-first */
+	VGALLOC_MODE_REASON_ENV = 1,        /* VGALLOC_ALLOC_MODE, with VGALLOC_DEVICE_ALLOW_ENV */
+	VGALLOC_MODE_REASON_OVERRIDE = 2,   /* create-info alloc_mode */
+	VGALLOC_MODE_REASON_GUEST_VRAM = 3, /* configured GUEST_VRAM blobs */
+	VGALLOC_MODE_REASON_CAPSET = 4,     /* Venus capset use_guest_vram = 1 */
+	VGALLOC_MODE_REASON_HINT = 5,       /* create-info hypervisor_hint = STATIC */
+	VGALLOC_MODE_REASON_DEFAULT = 6,    /* nothing says otherwise: host-first */
 };
 
 /**
@@ -526,19 +527,19 @@ enum vgalloc_mode_reason {
  * Thread safety: any thread. Return: 0; -EINVAL (NULL, struct_size < version-0 size).
  */
 VGALLOC_API int vgalloc_device_get_info(const struct vgalloc_device *dev,
-					struct vgalloc_device_info *info);
+                                        struct vgalloc_device_info *info);
 
 /** Cheap counters, read atomically (each counter is exact; the set is not a snapshot). */
 struct vgalloc_stats {
 	uint32_t struct_size;
 	uint32_t reserved;
 	uint64_t blobs_live;
-	uint64_t blob_bytes;      /* rounded sizes of live blobs */
-	uint64_t window_bytes;    /* bytes of the host-visible window held (mappable HOST3D) */
+	uint64_t blob_bytes;   /* rounded sizes of live blobs */
+	uint64_t window_bytes; /* bytes of the host-visible window held (mappable HOST3D) */
 	uint64_t blobs_mapped;
-	uint64_t blobs_created;   /* total RESOURCE_CREATE_BLOB successes */
-	uint64_t blobs_imported;  /* total PRIME imports that made a new blob */
-	uint64_t import_dedups;   /* imports answered from the dedup table */
+	uint64_t blobs_created;  /* total RESOURCE_CREATE_BLOB successes */
+	uint64_t blobs_imported; /* total PRIME imports that made a new blob */
+	uint64_t import_dedups;  /* imports answered from the dedup table */
 	uint64_t mems_live;
 	uint64_t mem_bytes_requested;
 	uint64_t mem_bytes_committed;
@@ -548,19 +549,19 @@ struct vgalloc_stats {
 	uint64_t teardown_errors; /* backend errors during teardown (logged, not returned) */
 	/* --- appended after version 0 (120 bytes) --- */
 	uint64_t pools;
-	uint64_t blocks;           /* blobs (or host allocations) backing pools */
+	uint64_t blocks; /* blobs (or host allocations) backing pools */
 	uint64_t block_bytes;
-	uint64_t retained_bytes;   /* in empty blocks kept for reuse */
+	uint64_t retained_bytes; /* in empty blocks kept for reuse */
 	uint64_t suballocs_live;
-	uint64_t suballoc_bytes;   /* requested bytes of live suballocations */
-	uint64_t block_creations;  /* total */
-	uint64_t block_releases;   /* total */
+	uint64_t suballoc_bytes;  /* requested bytes of live suballocations */
+	uint64_t block_creations; /* total */
+	uint64_t block_releases;  /* total */
 };
 
 /** One pool's detailed state (a walk under its locks). Output struct, version 0. */
 struct vgalloc_pool_stats {
 	uint32_t struct_size;
-	uint32_t memory_type;     /* host index */
+	uint32_t memory_type; /* host index */
 	uint64_t pool_key;
 	uint64_t blocks;
 	uint64_t block_bytes;
@@ -568,12 +569,12 @@ struct vgalloc_pool_stats {
 	uint64_t used_bytes;      /* reserved for live suballocations, rounding included */
 	uint64_t requested_bytes; /* what the live suballocations asked for */
 	uint64_t free_bytes;
-	uint64_t largest_free;    /* fragmentation = 1 - largest_free / free_bytes */
+	uint64_t largest_free; /* fragmentation = 1 - largest_free / free_bytes */
 	uint64_t slabs;
 	uint64_t slab_bytes;
 	uint64_t live;
 	uint64_t metadata_bytes;
-	uint64_t window_bytes;    /* of mapped or guest-first blocks */
+	uint64_t window_bytes; /* of mapped or guest-first blocks */
 };
 
 /**
@@ -581,7 +582,7 @@ struct vgalloc_pool_stats {
  * Return: 0; -EINVAL (NULL, bad struct_size); -ENOENT (no such pool).
  */
 VGALLOC_API int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
-					      struct vgalloc_pool_stats *stats);
+                                              struct vgalloc_pool_stats *stats);
 
 /**
  * Write every counter and every pool's detailed state as one JSON object.
@@ -601,7 +602,7 @@ VGALLOC_API int vgalloc_device_trim(struct vgalloc_device *dev);
  * Thread safety: any thread. Return: 0; -EINVAL (NULL, struct_size < version-0 size).
  */
 VGALLOC_API int vgalloc_device_get_stats(const struct vgalloc_device *dev,
-					 struct vgalloc_stats *stats);
+                                         struct vgalloc_stats *stats);
 
 /* ---------------------------------------------------------------------------------------------
  * Blobs: one virtio-gpu resource each (res_id, GEM handle, real size, at most one mapping).
@@ -615,7 +616,7 @@ struct vgalloc_blob_create_info {
 	uint32_t cmd_size;   /* bytes at cmd, a multiple of 4 */
 	uint64_t size;       /* rounded up to the device's blob alignment */
 	uint64_t blob_id;
-	const void *cmd;     /* executed by the host before the resource is created */
+	const void *cmd; /* executed by the host before the resource is created */
 };
 
 /**
@@ -629,8 +630,8 @@ struct vgalloc_blob_create_info {
  *         invalid handle or resource id); other -errno from the kernel.
  */
 VGALLOC_API int vgalloc_blob_create(struct vgalloc_device *dev,
-				    const struct vgalloc_blob_create_info *info,
-				    struct vgalloc_blob **out_blob);
+                                    const struct vgalloc_blob_create_info *info,
+                                    struct vgalloc_blob **out_blob);
 
 /**
  * Map the whole blob (MAP + mmap on first use; later calls return the same address and count).
@@ -641,7 +642,7 @@ VGALLOC_API int vgalloc_blob_create(struct vgalloc_device *dev,
  *         mapping); -ENOMEM; other -errno from the kernel.
  */
 VGALLOC_API int vgalloc_blob_map(struct vgalloc_device *dev, struct vgalloc_blob *blob,
-				 void **out_ptr);
+                                 void **out_ptr);
 
 /**
  * Drop one map reference; the last one unmaps.
@@ -656,7 +657,7 @@ VGALLOC_API int vgalloc_blob_unmap(struct vgalloc_device *dev, struct vgalloc_bl
  *         -errno from the kernel; -EIO (the kernel returned an invalid fd).
  */
 VGALLOC_API int vgalloc_blob_export_dmabuf(struct vgalloc_device *dev, struct vgalloc_blob *blob,
-					   int *out_fd);
+                                           int *out_fd);
 
 enum vgalloc_import_flag {
 	/** Look only (vkGetMemoryFdPropertiesKHR): the dedup table is left exactly as it was. */
@@ -685,8 +686,8 @@ struct vgalloc_blob_import_info {
  *         mismatch, non-blob resource); -E2BIG; -ENOMEM; -EIO (RESOURCE_INFO answered nonsense).
  */
 VGALLOC_API int vgalloc_blob_import_dmabuf(struct vgalloc_device *dev, int fd,
-					   const struct vgalloc_blob_import_info *info,
-					   struct vgalloc_blob **out_blob);
+                                           const struct vgalloc_blob_import_info *info,
+                                           struct vgalloc_blob **out_blob);
 
 /**
  * Hand a GEM handle the consumer created on the device's fd (adopt mode) to the dedup table. The
@@ -697,7 +698,7 @@ VGALLOC_API int vgalloc_blob_import_dmabuf(struct vgalloc_device *dev, int fd,
  * Thread safety: any thread. Return: as vgalloc_blob_import_dmabuf(), plus -EINVAL for handle 0.
  */
 VGALLOC_API int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle,
-					 uint32_t blob_flags, struct vgalloc_blob **out_blob);
+                                         uint32_t blob_flags, struct vgalloc_blob **out_blob);
 
 enum vgalloc_blob_origin {
 	VGALLOC_BLOB_CREATED = 1,
@@ -712,12 +713,12 @@ struct vgalloc_blob_info {
 	uint32_t gem_handle; /* borrowed: never close it */
 	uint32_t blob_mem;
 	uint32_t blob_flags;
-	uint32_t origin;   /* enum vgalloc_blob_origin */
+	uint32_t origin; /* enum vgalloc_blob_origin */
 	uint32_t refcount;
 	uint32_t map_count;
-	uint64_t size;     /* real (rounded) size */
+	uint64_t size; /* real (rounded) size */
 	uint64_t blob_id;
-	void *map;         /* NULL when not mapped */
+	void *map; /* NULL when not mapped */
 };
 
 /**
@@ -725,7 +726,7 @@ struct vgalloc_blob_info {
  * Thread safety: any thread. Return: 0; -EINVAL (NULL, not a live blob, bad struct_size).
  */
 VGALLOC_API int vgalloc_blob_get_info(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
-				      struct vgalloc_blob_info *info);
+                                      struct vgalloc_blob_info *info);
 
 /**
  * Describe the blob behind a dma-buf without keeping anything (vkGetMemoryFdPropertiesKHR). A
@@ -734,7 +735,7 @@ VGALLOC_API int vgalloc_blob_get_info(struct vgalloc_device *dev, const struct v
  * Return: 0; -EINVAL (NULL, bad fd, not a blob); -EIO.
  */
 VGALLOC_API int vgalloc_blob_query_dmabuf(struct vgalloc_device *dev, int fd,
-					  struct vgalloc_blob_info *info);
+                                          struct vgalloc_blob_info *info);
 
 /**
  * Drop one reference; the last one unmaps (if mapped) and GEM-closes.
@@ -757,14 +758,14 @@ enum vgalloc_request_flag {
 	VGALLOC_REQUEST_IMPORT_FD = 1u << 5,          /* import_fd is valid */
 	VGALLOC_REQUEST_IMPORT_HOST_POINTER = 1u << 6,
 	VGALLOC_REQUEST_IMPORT_AHB = 1u << 7,
-	VGALLOC_REQUEST_PRIORITY = 1u << 8,           /* priority is valid */
-	VGALLOC_REQUEST_BLOB_ID = 1u << 9,            /* blob_id is valid: skip new_blob_id */
+	VGALLOC_REQUEST_PRIORITY = 1u << 8, /* priority is valid */
+	VGALLOC_REQUEST_BLOB_ID = 1u << 9,  /* blob_id is valid: skip new_blob_id */
 };
 
 /** An allocation request. Version 0. */
 struct vgalloc_request {
 	uint32_t struct_size;
-	uint32_t memory_type;         /* host memory type index (as in the create-info) */
+	uint32_t memory_type; /* host memory type index (as in the create-info) */
 	uint64_t size;
 	uint64_t alignment;           /* hint: 0 or a power of two */
 	uint32_t flags;               /* enum vgalloc_request_flag */
@@ -773,9 +774,9 @@ struct vgalloc_request {
 	int import_fd;                /* with VGALLOC_REQUEST_IMPORT_FD; borrowed */
 	float priority;               /* with VGALLOC_REQUEST_PRIORITY */
 	uint32_t reserved;
-	uint64_t blob_id;             /* with VGALLOC_REQUEST_BLOB_ID */
+	uint64_t blob_id; /* with VGALLOC_REQUEST_BLOB_ID */
 	uint64_t opaque_capture_address;
-	void *user_data;              /* passed to per-allocation hooks */
+	void *user_data; /* passed to per-allocation hooks */
 };
 
 /**
@@ -791,7 +792,7 @@ struct vgalloc_request {
  *         what the request needs); -EIO (invalid kernel/host answer); any -errno a hook returns.
  */
 VGALLOC_API int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *req,
-				  struct vgalloc_mem **out_mem);
+                                  struct vgalloc_mem **out_mem);
 
 /**
  * Map the memory: creates the blob first on the host-first lazy path (host_wait, CREATE_BLOB),
@@ -801,7 +802,7 @@ VGALLOC_API int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgall
  *         -ENOSPC; -ENOMEM; -EIO; -errno from host_wait or the kernel.
  */
 VGALLOC_API int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem,
-				void **out_ptr);
+                                void **out_ptr);
 
 /**
  * Drop one map reference of the allocation.
@@ -817,14 +818,14 @@ VGALLOC_API int vgalloc_mem_unmap(struct vgalloc_device *dev, struct vgalloc_mem
  *         dedicated SHAREABLE blob); -errno from the kernel.
  */
 VGALLOC_API int vgalloc_mem_export(struct vgalloc_device *dev, struct vgalloc_mem *mem,
-				   uint32_t handle_type, int *out_fd);
+                                   uint32_t handle_type, int *out_fd);
 
 /** Output struct, version 0. */
 struct vgalloc_mem_info {
 	uint32_t struct_size;
-	uint32_t path;        /* enum vgalloc_path */
+	uint32_t path; /* enum vgalloc_path */
 	uint32_t memory_type;
-	uint32_t blob_mem;    /* 0 when there is no blob yet */
+	uint32_t blob_mem; /* 0 when there is no blob yet */
 	uint32_t blob_flags;
 	uint32_t res_id;      /* 0 when there is no blob yet */
 	uint64_t offset;      /* offset of the allocation in its blob */
@@ -839,7 +840,7 @@ struct vgalloc_mem_info {
  * Describe an allocation. Return: 0; -EINVAL (NULL, not live, bad struct_size).
  */
 VGALLOC_API int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vgalloc_mem *mem,
-				     struct vgalloc_mem_info *info);
+                                     struct vgalloc_mem_info *info);
 
 /**
  * Free an allocation in the fixed order: wait for its pending token → munmap → GEM close →
@@ -860,15 +861,16 @@ VGALLOC_API int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem 
 enum vgalloc_step {
 	VGALLOC_STEP_NEW_BLOB_ID = 1,
 	VGALLOC_STEP_HOST_ALLOC = 2,
-	VGALLOC_STEP_HOST_WAIT = 3,     /* or wait bytes in CREATE_BLOB's cmd */
+	VGALLOC_STEP_HOST_WAIT = 3, /* or wait bytes in CREATE_BLOB's cmd */
 	VGALLOC_STEP_CREATE_BLOB = 4,
 	VGALLOC_STEP_ROUNDTRIP = 5,
 	VGALLOC_STEP_HOST_IMPORT = 6,
-	VGALLOC_STEP_PRIME_IMPORT = 7,  /* dedup'd by GEM handle */
+	VGALLOC_STEP_PRIME_IMPORT = 7, /* dedup'd by GEM handle */
 	VGALLOC_STEP_RESOURCE_INFO = 8,
-	VGALLOC_STEP_MAP = 9,           /* MAP + mmap of the whole blob */
-	VGALLOC_STEP_SUBALLOCATE = 10,  /* a range of a pool block */
-	VGALLOC_STEP_PLACEHOLDER_SUBMIT = 11, /* guest-handle: a submit + wait so the host sees it */
+	VGALLOC_STEP_MAP = 9,          /* MAP + mmap of the whole blob */
+	VGALLOC_STEP_SUBALLOCATE = 10, /* a range of a pool block */
+	VGALLOC_STEP_PLACEHOLDER_SUBMIT =
+	        11, /* guest-handle: a submit + wait so the host sees it */
 };
 
 /** The never-suballocate list (DESIGN §4 rule 6): why an allocation gets its own blob. */
@@ -884,11 +886,12 @@ enum vgalloc_no_suballoc {
 	VGALLOC_NO_SUBALLOC_ZERO_INITIALIZE = 1u << 8,
 	VGALLOC_NO_SUBALLOC_PRIORITY = 1u << 9,
 	VGALLOC_NO_SUBALLOC_WSI = 1u << 10,
-	VGALLOC_NO_SUBALLOC_PLACED_MAP = 1u << 11,  /* the request's, or the device's placed_maps */
-	VGALLOC_NO_SUBALLOC_DISABLED = 1u << 12,    /* VGALLOC_DEVICE_NO_SUBALLOC or the env */
-	VGALLOC_NO_SUBALLOC_TOO_LARGE = 1u << 13,   /* above max_suballoc_size */
+	VGALLOC_NO_SUBALLOC_PLACED_MAP = 1u << 11, /* the request's, or the device's placed_maps */
+	VGALLOC_NO_SUBALLOC_DISABLED = 1u << 12,   /* VGALLOC_DEVICE_NO_SUBALLOC or the env */
+	VGALLOC_NO_SUBALLOC_TOO_LARGE = 1u << 13,  /* above max_suballoc_size */
 	VGALLOC_NO_SUBALLOC_GUEST_HANDLE = 1u << 14,
-	VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING = 1u << 15, /* gfxstream deferredMapping: blob per id */
+	VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING = 1u
+	                                       << 15, /* gfxstream deferredMapping: blob per id */
 };
 
 #define VGALLOC_PLAN_MAX_STEPS 8
@@ -899,15 +902,15 @@ enum vgalloc_no_suballoc {
  */
 struct vgalloc_plan {
 	uint32_t struct_size;
-	uint32_t path;          /* enum vgalloc_path */
-	uint32_t blob_mem;      /* 0 when the path makes no blob */
-	uint32_t blob_flags;    /* exact RESOURCE_CREATE_BLOB flags */
-	uint32_t alloc_mode;    /* enum vgalloc_alloc_mode */
-	uint32_t memory_type;   /* host index */
-	uint32_t suballocate;   /* 1: a range of a pool block */
-	uint32_t no_suballoc;   /* enum vgalloc_no_suballoc bits (0 when suballocated) */
-	uint64_t size;          /* bytes of host memory / blob (rounded) */
-	uint64_t alignment;     /* offset alignment: pool base alignment, or the blob alignment */
+	uint32_t path;        /* enum vgalloc_path */
+	uint32_t blob_mem;    /* 0 when the path makes no blob */
+	uint32_t blob_flags;  /* exact RESOURCE_CREATE_BLOB flags */
+	uint32_t alloc_mode;  /* enum vgalloc_alloc_mode */
+	uint32_t memory_type; /* host index */
+	uint32_t suballocate; /* 1: a range of a pool block */
+	uint32_t no_suballoc; /* enum vgalloc_no_suballoc bits (0 when suballocated) */
+	uint64_t size;        /* bytes of host memory / blob (rounded) */
+	uint64_t alignment;   /* offset alignment: pool base alignment, or the blob alignment */
 	uint64_t pool_key;
 	uint64_t min_block_size; /* suballocated: smallest block the pool may create */
 	uint32_t alloc_step_count;
@@ -923,7 +926,7 @@ struct vgalloc_plan {
  *         unknown memory type, import fd < 0); -E2BIG (unknown tail).
  */
 VGALLOC_API int vgalloc_plan_request(const struct vgalloc_device *dev,
-				     const struct vgalloc_request *req, struct vgalloc_plan *plan);
+                                     const struct vgalloc_request *req, struct vgalloc_plan *plan);
 
 /**
  * Explain, in text lines, how the device decided its allocation order and how `req` would be
@@ -933,7 +936,7 @@ VGALLOC_API int vgalloc_plan_request(const struct vgalloc_device *dev,
  *         NUL-terminated when size > 0); -EINVAL and the errors of vgalloc_plan_request().
  */
 VGALLOC_API int vgalloc_plan_explain(const struct vgalloc_device *dev,
-				     const struct vgalloc_request *req, char *buf, size_t size);
+                                     const struct vgalloc_request *req, char *buf, size_t size);
 
 /** "new_blob_id", "create_blob", ... or "unknown". */
 VGALLOC_API const char *vgalloc_step_name(uint32_t step);

@@ -32,7 +32,7 @@ extern "C" {
 
 /* VK_KHR_map_memory2 (extension 272; headers 1.3.251, promoted to Vulkan 1.4). */
 #ifndef VK_KHR_map_memory2
-#define VK_STRUCTURE_TYPE_MEMORY_MAP_INFO_KHR ((VkStructureType)1000271000)
+#define VK_STRUCTURE_TYPE_MEMORY_MAP_INFO_KHR   ((VkStructureType)1000271000)
 #define VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO_KHR ((VkStructureType)1000271001)
 #endif
 
@@ -44,8 +44,8 @@ extern "C" {
 #define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAP_MEMORY_PLACED_PROPERTIES_EXT \
 	((VkStructureType)1000272001)
 #define VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT ((VkStructureType)1000272002)
-#define VK_MEMORY_MAP_PLACED_BIT_EXT 0x00000001u   /* VkMemoryMapFlagBits */
-#define VK_MEMORY_UNMAP_RESERVE_BIT_EXT 0x00000001u /* VkMemoryUnmapFlagBitsKHR */
+#define VK_MEMORY_MAP_PLACED_BIT_EXT                 0x00000001u /* VkMemoryMapFlagBits */
+#define VK_MEMORY_UNMAP_RESERVE_BIT_EXT              0x00000001u /* VkMemoryUnmapFlagBitsKHR */
 #endif
 
 /* VK_EXT_zero_initialize_device_memory (extension 621). */
@@ -76,32 +76,32 @@ struct vgalloc_vk_import_ahb_info {
 
 /* vgalloc.h states that its values are Vulkan's; hold it to that. */
 VGALLOC_VK_STATIC_ASSERT((uint32_t)VGALLOC_HANDLE_TYPE_OPAQUE_FD ==
-				 (uint32_t)VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT &&
-			 (uint32_t)VGALLOC_HANDLE_TYPE_DMA_BUF ==
-				 (uint32_t)VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
-			 "vgalloc handle types are Vulkan's");
-VGALLOC_VK_STATIC_ASSERT((uint32_t)VGALLOC_ALLOCATE_DEVICE_MASK ==
-				 (uint32_t)VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT &&
-			 (uint32_t)VGALLOC_ALLOCATE_DEVICE_ADDRESS ==
-				 (uint32_t)VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT &&
-			 (uint32_t)VGALLOC_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY ==
-				 (uint32_t)VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT &&
-			 (uint32_t)VGALLOC_ALLOCATE_ZERO_INITIALIZE ==
-				 (uint32_t)VK_MEMORY_ALLOCATE_ZERO_INITIALIZE_BIT_EXT,
-			 "vgalloc allocate flags are Vulkan's");
+                                         (uint32_t)VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT &&
+                                 (uint32_t)VGALLOC_HANDLE_TYPE_DMA_BUF ==
+                                         (uint32_t)VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+                         "vgalloc handle types are Vulkan's");
+VGALLOC_VK_STATIC_ASSERT(
+        (uint32_t)VGALLOC_ALLOCATE_DEVICE_MASK == (uint32_t)VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT &&
+                (uint32_t)VGALLOC_ALLOCATE_DEVICE_ADDRESS ==
+                        (uint32_t)VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT &&
+                (uint32_t)VGALLOC_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY ==
+                        (uint32_t)VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT &&
+                (uint32_t)VGALLOC_ALLOCATE_ZERO_INITIALIZE ==
+                        (uint32_t)VK_MEMORY_ALLOCATE_ZERO_INITIALIZE_BIT_EXT,
+        "vgalloc allocate flags are Vulkan's");
 VGALLOC_VK_STATIC_ASSERT((uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE ==
-				 (uint32_t)VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT &&
-			 (uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_COHERENT ==
-				 (uint32_t)VK_MEMORY_PROPERTY_HOST_COHERENT_BIT &&
-			 (uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_CACHED ==
-				 (uint32_t)VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
-			 "vgalloc memory properties are Vulkan's");
+                                         (uint32_t)VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT &&
+                                 (uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_COHERENT ==
+                                         (uint32_t)VK_MEMORY_PROPERTY_HOST_COHERENT_BIT &&
+                                 (uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_CACHED ==
+                                         (uint32_t)VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
+                         "vgalloc memory properties are Vulkan's");
 #ifdef VK_ANDROID_external_memory_android_hardware_buffer
 VGALLOC_VK_STATIC_ASSERT(sizeof(struct vgalloc_vk_import_ahb_info) ==
-				 sizeof(VkImportAndroidHardwareBufferInfoANDROID) &&
-			 offsetof(struct vgalloc_vk_import_ahb_info, buffer) ==
-				 offsetof(VkImportAndroidHardwareBufferInfoANDROID, buffer),
-			 "AHB import mirror matches vulkan_android.h");
+                                         sizeof(VkImportAndroidHardwareBufferInfoANDROID) &&
+                                 offsetof(struct vgalloc_vk_import_ahb_info, buffer) ==
+                                         offsetof(VkImportAndroidHardwareBufferInfoANDROID, buffer),
+                         "AHB import mirror matches vulkan_android.h");
 #endif
 
 /** Longest pNext chain the helper walks; a longer (or cyclic) chain is -EINVAL. */
@@ -146,17 +146,17 @@ VGALLOC_VK_STATIC_ASSERT(sizeof(struct vgalloc_vk_import_ahb_info) ==
  *         header does not know).
  */
 static inline int vgalloc_vk_request_from_allocate_info(const VkMemoryAllocateInfo *info,
-							const uint32_t *guest_to_host,
-							uint32_t guest_type_count,
-							struct vgalloc_request *out)
+                                                        const uint32_t *guest_to_host,
+                                                        uint32_t guest_type_count,
+                                                        struct vgalloc_request *out)
 {
 	const uint32_t fd_types = (uint32_t)VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT |
-				  (uint32_t)VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+	                          (uint32_t)VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
 	const uint32_t known_allocate_flags =
-		(uint32_t)VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT |
-		(uint32_t)VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT |
-		(uint32_t)VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT |
-		(uint32_t)VK_MEMORY_ALLOCATE_ZERO_INITIALIZE_BIT_EXT;
+	        (uint32_t)VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT |
+	        (uint32_t)VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT |
+	        (uint32_t)VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT |
+	        (uint32_t)VK_MEMORY_ALLOCATE_ZERO_INITIALIZE_BIT_EXT;
 	/* One bit per recognised struct, so that only the first of each sType counts. */
 	enum {
 		SEEN_EXPORT = 1u << 0,
@@ -169,8 +169,8 @@ static inline int vgalloc_vk_request_from_allocate_info(const VkMemoryAllocateIn
 		SEEN_AHB = 1u << 7,
 	};
 	const uint32_t imports = (uint32_t)VGALLOC_REQUEST_IMPORT_FD |
-				 (uint32_t)VGALLOC_REQUEST_IMPORT_HOST_POINTER |
-				 (uint32_t)VGALLOC_REQUEST_IMPORT_AHB;
+	                         (uint32_t)VGALLOC_REQUEST_IMPORT_HOST_POINTER |
+	                         (uint32_t)VGALLOC_REQUEST_IMPORT_AHB;
 	struct vgalloc_request req;
 	const VkBaseInStructure *s;
 	uint32_t seen = 0;
@@ -185,8 +185,8 @@ static inline int vgalloc_vk_request_from_allocate_info(const VkMemoryAllocateIn
 	memset(&req, 0, sizeof(req));
 	req.struct_size = (uint32_t)sizeof(req);
 	req.size = info->allocationSize;
-	req.memory_type = guest_to_host ? guest_to_host[info->memoryTypeIndex]
-					: info->memoryTypeIndex;
+	req.memory_type =
+	        guest_to_host ? guest_to_host[info->memoryTypeIndex] : info->memoryTypeIndex;
 	req.import_fd = -1;
 
 	for (s = (const VkBaseInStructure *)info->pNext; s; s = s->pNext) {
@@ -228,7 +228,7 @@ static inline int vgalloc_vk_request_from_allocate_info(const VkMemoryAllocateIn
 		}
 		case VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO: {
 			const VkMemoryDedicatedAllocateInfo *d =
-				(const VkMemoryDedicatedAllocateInfo *)s;
+			        (const VkMemoryDedicatedAllocateInfo *)s;
 
 			if (seen & SEEN_DEDICATED) {
 				break;
@@ -261,7 +261,7 @@ static inline int vgalloc_vk_request_from_allocate_info(const VkMemoryAllocateIn
 		}
 		case VK_STRUCTURE_TYPE_MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO: {
 			const VkMemoryOpaqueCaptureAddressAllocateInfo *c =
-				(const VkMemoryOpaqueCaptureAddressAllocateInfo *)s;
+			        (const VkMemoryOpaqueCaptureAddressAllocateInfo *)s;
 
 			if (seen & SEEN_CAPTURE) {
 				break;
@@ -272,7 +272,7 @@ static inline int vgalloc_vk_request_from_allocate_info(const VkMemoryAllocateIn
 		}
 		case VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT: {
 			const VkMemoryPriorityAllocateInfoEXT *p =
-				(const VkMemoryPriorityAllocateInfoEXT *)s;
+			        (const VkMemoryPriorityAllocateInfoEXT *)s;
 
 			if (seen & SEEN_PRIORITY) {
 				break;
@@ -284,7 +284,7 @@ static inline int vgalloc_vk_request_from_allocate_info(const VkMemoryAllocateIn
 		}
 		case VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT: {
 			const VkImportMemoryHostPointerInfoEXT *h =
-				(const VkImportMemoryHostPointerInfoEXT *)s;
+			        (const VkImportMemoryHostPointerInfoEXT *)s;
 
 			if (seen & SEEN_HOST_POINTER) {
 				break;
@@ -305,7 +305,7 @@ static inline int vgalloc_vk_request_from_allocate_info(const VkMemoryAllocateIn
 		}
 		case VK_STRUCTURE_TYPE_IMPORT_ANDROID_HARDWARE_BUFFER_INFO_ANDROID: {
 			const struct vgalloc_vk_import_ahb_info *a =
-				(const struct vgalloc_vk_import_ahb_info *)(const void *)s;
+			        (const struct vgalloc_vk_import_ahb_info *)(const void *)s;
 
 			if (seen & SEEN_AHB) {
 				break;
@@ -346,8 +346,8 @@ static inline int vgalloc_vk_request_from_allocate_info(const VkMemoryAllocateIn
  */
 static inline int
 vgalloc_vk_memory_type_from_properties(const VkPhysicalDeviceMemoryProperties *props,
-				       uint32_t host_index, const VkPhysicalDeviceLimits *limits,
-				       bool optimal_images, struct vgalloc_memory_type *out)
+                                       uint32_t host_index, const VkPhysicalDeviceLimits *limits,
+                                       bool optimal_images, struct vgalloc_memory_type *out)
 {
 	struct vgalloc_memory_type t;
 	uint32_t flags;
@@ -369,7 +369,7 @@ vgalloc_vk_memory_type_from_properties(const VkPhysicalDeviceMemoryProperties *p
 	if ((flags & (uint32_t)VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
 	    !(flags & (uint32_t)VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)) {
 		flags &= ~((uint32_t)VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-			   (uint32_t)VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+		           (uint32_t)VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
 	}
 
 	memset(&t, 0, sizeof(t));
@@ -412,9 +412,9 @@ vgalloc_vk_memory_type_from_properties(const VkPhysicalDeviceMemoryProperties *p
  *         arguments, an invalid host count (0 or > VK_MAX_MEMORY_TYPES/HEAPS) or a host whose
  *         every type would be hidden.
  */
-static inline uint32_t
-vgalloc_vk_guest_memory_types(const VkPhysicalDeviceMemoryProperties *host,
-			      VkPhysicalDeviceMemoryProperties *guest, uint32_t *guest_to_host)
+static inline uint32_t vgalloc_vk_guest_memory_types(const VkPhysicalDeviceMemoryProperties *host,
+                                                     VkPhysicalDeviceMemoryProperties *guest,
+                                                     uint32_t *guest_to_host)
 {
 	const uint32_t hv = (uint32_t)VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
 	const uint32_t hc = (uint32_t)VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
@@ -497,8 +497,8 @@ vgalloc_vk_guest_memory_types(const VkPhysicalDeviceMemoryProperties *host,
  * Return: the guest mask; 0 for a NULL map.
  */
 static inline uint32_t vgalloc_vk_guest_memory_type_bits(uint32_t host_bits,
-							 const uint32_t *guest_to_host,
-							 uint32_t guest_type_count)
+                                                         const uint32_t *guest_to_host,
+                                                         uint32_t guest_type_count)
 {
 	uint32_t bits = 0;
 
@@ -570,15 +570,14 @@ enum vgalloc_vk_command {
 };
 
 /** The command to pass to vgalloc_vk_result() for a vgalloc_mem_alloc() of `req`. */
-static inline enum vgalloc_vk_command
-vgalloc_vk_allocate_command(const struct vgalloc_request *req)
+static inline enum vgalloc_vk_command vgalloc_vk_allocate_command(const struct vgalloc_request *req)
 {
 	const uint32_t imports = (uint32_t)VGALLOC_REQUEST_IMPORT_FD |
-				 (uint32_t)VGALLOC_REQUEST_IMPORT_HOST_POINTER |
-				 (uint32_t)VGALLOC_REQUEST_IMPORT_AHB;
+	                         (uint32_t)VGALLOC_REQUEST_IMPORT_HOST_POINTER |
+	                         (uint32_t)VGALLOC_REQUEST_IMPORT_AHB;
 
 	return (req && (req->flags & imports)) ? VGALLOC_VK_ALLOCATE_MEMORY_IMPORT
-					       : VGALLOC_VK_ALLOCATE_MEMORY;
+	                                       : VGALLOC_VK_ALLOCATE_MEMORY;
 }
 
 /** Whether the spec allows `cmd` to return `result` (the table above). VK_SUCCESS always is. */
