@@ -326,7 +326,8 @@ int vgalloc_blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&dev->lock);
-	mapped = blob->map_count > 0;
+	/* A shared-memory blob's own mapping belongs to it (vgalloc_shmem_destroy()). */
+	mapped = blob->map_count > (blob->shmem != VGALLOC__SHMEM_NONE ? 1u : 0u);
 	pthread_mutex_unlock(&dev->lock);
 	if (!mapped) {
 		return -EINVAL;

@@ -20,6 +20,7 @@ _Static_assert(sizeof(struct vgalloc_memory_type) == VGALLOC__V0_MEMORY_TYPE,
 _Static_assert(sizeof(struct vgalloc_host_hooks) == VGALLOC__V0_HOST_HOOKS, "hooks version 0 size");
 _Static_assert(offsetof(struct vgalloc_device_info, flavour) == VGALLOC__V0_DEVICE_INFO,
                "device info version 0 ends where the appended fields start");
+_Static_assert(offsetof(struct vgalloc_stats, shmem_live) == 184, "stats v1 size");
 _Static_assert(offsetof(struct vgalloc_stats, pools) == VGALLOC__V0_STATS,
                "stats version 0 ends where the appended fields start");
 
@@ -260,6 +261,7 @@ static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_devic
 	t->use_guest_vram = venus ? caps->u.venus.use_guest_vram : 0;
 	t->gfxstream = caps->id == VGALLOC_UAPI_CAPSET_GFXSTREAM_VULKAN;
 	t->deferred_mapping = t->gfxstream && caps->u.gfxstream_vulkan.deferred_mapping;
+	t->blob_id_0 = venus && caps->u.venus.supports_blob_id_0;
 	t->max_suballoc_size = info->max_suballoc_size ? info->max_suballoc_size : 4ull << 20;
 	switch (info->flavour) {
 	case VGALLOC_FLAVOUR_CHROMEOS:
@@ -502,6 +504,7 @@ static void device_free(struct vgalloc_device *dev)
 	vgalloc__free(&a, dev->capset);
 	vgalloc__free(&a, dev->types);
 	pthread_cond_destroy(&dev->cond);
+	pthread_mutex_destroy(&dev->shmem.lock);
 	pthread_mutex_destroy(&dev->import_lock);
 	pthread_mutex_destroy(&dev->lock);
 	dev->magic = VGALLOC__MAGIC_FREE;
@@ -585,6 +588,7 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	pthread_mutex_init(&dev->lock, NULL);
 	pthread_mutex_init(&dev->import_lock, NULL);
 	pthread_cond_init(&dev->cond, NULL);
+	vgalloc__shmem_init(dev);
 	vgalloc__slab_init(&dev->blobs, sizeof(struct vgalloc_blob), VGALLOC__MAGIC_BLOB);
 	dev->shard_count = info.pool_shards ? info.pool_shards : 4;
 	for (uint32_t i = 0; i < dev->shard_count; i++) {
@@ -664,6 +668,7 @@ void vgalloc_device_destroy(struct vgalloc_device *dev)
 	if (!dev || dev->magic != VGALLOC__MAGIC_DEVICE) {
 		return;
 	}
+	vgalloc__shmem_trim(dev);
 	vgalloc__mem_destroy_all(dev);
 	vgalloc__pools_destroy(dev);
 	vgalloc__blob_destroy_all(dev);
@@ -805,6 +810,13 @@ int vgalloc_device_get_stats(const struct vgalloc_device *dev, struct vgalloc_st
 	vgalloc__pools_counts(d, &s.suballocs_live, &s.suballoc_bytes);
 	s.block_creations = LOAD(block_creations);
 	s.block_releases = LOAD(block_releases);
+	s.shmem_live = atomic_load_explicit(&d->shmem.live, memory_order_relaxed);
+	s.shmem_cached = atomic_load_explicit(&d->shmem.cached, memory_order_relaxed);
+	pthread_mutex_lock(&d->shmem.lock);
+	s.shmem_cached_bytes = d->shmem.cached_bytes;
+	pthread_mutex_unlock(&d->shmem.lock);
+	s.shmem_hits = atomic_load_explicit(&d->shmem.hits, memory_order_relaxed);
+	s.shmem_misses = atomic_load_explicit(&d->shmem.misses, memory_order_relaxed);
 	return vgalloc__struct_out(out, &s, VGALLOC__V0_STATS, sizeof(s));
 }
 

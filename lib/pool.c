@@ -580,7 +580,11 @@ int vgalloc__pools_trim(struct vgalloc_device *dev)
 
 int vgalloc_device_trim(struct vgalloc_device *dev)
 {
-	return dev ? vgalloc__pools_trim(dev) : -EINVAL;
+	if (!dev) {
+		return -EINVAL;
+	}
+	int pools = vgalloc__pools_trim(dev);
+	return pools < 0 ? pools : pools + vgalloc__shmem_trim(dev);
 }
 
 void vgalloc__pools_destroy(struct vgalloc_device *dev)
@@ -736,6 +740,11 @@ int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size
 	J(suballoc_bytes);
 	J(block_creations);
 	J(block_releases);
+	J(shmem_live);
+	J(shmem_cached);
+	J(shmem_cached_bytes);
+	J(shmem_hits);
+	J(shmem_misses);
 #undef J
 	vgalloc__why(&w, "\"pool_detail\":[");
 	for (uint32_t i = 0;; i++) {

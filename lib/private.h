@@ -127,6 +127,27 @@ struct vgalloc_blob {
 	void *map;
 	uint32_t map_count;
 	bool map_busy; /* a thread is mapping it without the lock */
+	/* shmem.c: shmem is written under dev->shmem.lock and dev->lock, the rest under the former */
+	uint8_t shmem; /* enum vgalloc__shmem_state */
+	struct vgalloc_blob *shmem_next;
+	uint64_t shmem_idle_since; /* CLOCK_MONOTONIC ns, while cached */
+};
+
+enum vgalloc__shmem_state {
+	VGALLOC__SHMEM_NONE = 0, /* an ordinary blob */
+	VGALLOC__SHMEM_LIVE,     /* handed out by vgalloc_shmem_create() */
+	VGALLOC__SHMEM_CACHED,   /* idle in a cache bucket */
+};
+
+/* The shmem cache: idle power-of-two blobs per size, released after an idle time. */
+#define VGALLOC__SHMEM_BUCKETS 40
+struct vgalloc__shmem_cache {
+	pthread_mutex_t lock;
+	struct vgalloc_blob *bucket[VGALLOC__SHMEM_BUCKETS]; /* most recently cached first */
+	uint64_t cached_bytes;
+	uint64_t max_cached_bytes;
+	uint64_t expiry_ns;
+	atomic_uint_fast64_t live, cached, hits, misses;
 };
 
 /* A lock with its own slab of memory objects: every vgalloc_mem belongs to exactly one. */
@@ -206,6 +227,7 @@ struct vgalloc__traits {
 	bool no_suballoc;
 	bool gfxstream;                 /* a gfxstream Vulkan capset */
 	bool deferred_mapping;          /* its deferredMapping field */
+	bool blob_id_0;                 /* the Venus capset's supports_blob_id_0 */
 	uint32_t blob_alignment_source; /* what set blob_alignment, for explanations */
 	uint64_t blob_alignment;
 	uint64_t max_suballoc_size;
@@ -277,6 +299,8 @@ struct vgalloc_device {
 	pthread_mutex_t import_lock;
 	struct vgalloc_blob **by_handle;
 	uint32_t by_handle_cap;
+
+	struct vgalloc__shmem_cache shmem;
 
 	struct vgalloc__stats stats;
 };
@@ -403,6 +427,10 @@ struct vgalloc__backing {
 /* Teardown in the fixed order: pending token → munmap → GEM close → host_free. */
 void vgalloc__backing_release(struct vgalloc_device *dev, const struct vgalloc__backing *b);
 void vgalloc__blob_destroy_all(struct vgalloc_device *dev);
+
+/* shmem.c */
+void vgalloc__shmem_init(struct vgalloc_device *dev);
+int vgalloc__shmem_trim(struct vgalloc_device *dev); /* releases every cached blob */
 
 /* Memory internals. */
 void vgalloc__mem_destroy_all(struct vgalloc_device *dev);

@@ -556,6 +556,12 @@ struct vgalloc_stats {
 	uint64_t suballoc_bytes;  /* requested bytes of live suballocations */
 	uint64_t block_creations; /* total */
 	uint64_t block_releases;  /* total */
+	/* --- appended after version 1 (184 bytes) --- */
+	uint64_t shmem_live;         /* handed out by vgalloc_shmem_create() */
+	uint64_t shmem_cached;       /* idle in the shmem cache */
+	uint64_t shmem_cached_bytes;
+	uint64_t shmem_hits;   /* total creates answered from the cache */
+	uint64_t shmem_misses; /* total creates that made a blob */
 };
 
 /** One pool's detailed state (a walk under its locks). Output struct, version 0. */
@@ -591,9 +597,10 @@ VGALLOC_API int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32
 VGALLOC_API int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size);
 
 /**
- * Release every retained empty block of every pool (the backend calls of a block teardown).
- * The library does this by itself once on -ENOSPC before retrying.
- * Thread safety: any thread. Return: the number of blocks released (≥ 0); -EINVAL.
+ * Release every retained empty block of every pool and every cached shared-memory blob (the
+ * backend calls of their teardown). The library does this by itself once on -ENOSPC before
+ * retrying. Thread safety: any thread.
+ * Return: the number of blocks and cached blobs released (≥ 0); -EINVAL.
  */
 VGALLOC_API int vgalloc_device_trim(struct vgalloc_device *dev);
 
@@ -744,6 +751,39 @@ VGALLOC_API int vgalloc_blob_query_dmabuf(struct vgalloc_device *dev, int fd,
  *         changed); -EBUSY (the blob backs live memory objects). A NULL blob returns 0.
  */
 VGALLOC_API int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob);
+
+/* ---------------------------------------------------------------------------------------------
+ * Shared-memory blobs: HOST3D, blob_id 0, MAPPABLE blobs that the host backs with memory of its
+ * own and both sides map (Venus command rings, reply buffers, small staging). They need the
+ * Venus capset's supports_blob_id_0. Released ones whose size is a power of two are kept in a
+ * per-size cache and handed out again; a cached blob idle for longer than the expiry (1 s) is
+ * released by the next create or destroy, and vgalloc_device_trim() releases them all.
+ */
+
+/**
+ * Get a mapped shared-memory blob of at least `size` bytes (rounded up to the blob alignment;
+ * a cached blob of exactly that rounded size is reused without any kernel call). Its contents
+ * are undefined (a reused blob keeps what was written to it).
+ * Ownership: the caller owns *out_blob and gives it back with vgalloc_shmem_destroy() only
+ * (vgalloc_blob_destroy() refuses it with -EBUSY); the mapping *out_ptr lives as long. The blob
+ * may be passed to vgalloc_blob_get_info().
+ * Thread safety: any thread.
+ * Return: 0; -EINVAL (NULL, size 0 or overflowing when rounded); -EOPNOTSUPP (no Venus capset
+ *         with supports_blob_id_0, or no 3D or host-visible window); -ENOSPC (window full);
+ *         -ENOMEM; -EIO; other -errno from the kernel (the host's refusal shows as -EINVAL
+ *         from the mapping).
+ */
+VGALLOC_API int vgalloc_shmem_create(struct vgalloc_device *dev, uint64_t size,
+                                     struct vgalloc_blob **out_blob, void **out_ptr);
+
+/**
+ * Give a shared-memory blob back: cached when its size is a power of two and the cache holds
+ * less than 32 MiB, released (munmap, GEM close) otherwise. Expired cached blobs are released.
+ * Thread safety: any thread.
+ * Return: 0; -EINVAL (NULL dev, not a live shared-memory blob of this device: a double destroy,
+ *         an ordinary blob or a foreign pointer — nothing is changed). A NULL blob returns 0.
+ */
+VGALLOC_API int vgalloc_shmem_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob);
 
 /* ---------------------------------------------------------------------------------------------
  * Memory allocations.

@@ -115,6 +115,52 @@ static int flow_pool(struct fx *f, int fd)
 	return first;
 }
 
+/* Block growth: enough mapped suballocations that the pool adds blocks, then trim. */
+static int flow_pool_growth(struct fx *f, int fd)
+{
+	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 256 << 10);
+	struct vgalloc_mem *m[20] = { 0 };
+	int first = 0;
+	void *p;
+
+	(void)fd;
+	for (int i = 0; i < 20 && !first; i++) {
+		if (!first_error(&first, vgalloc_mem_alloc(f->dev, &r, &m[i])) &&
+		    !first_error(&first, vgalloc_mem_map(f->dev, m[i], &p))) {
+			memset(p, i, 64);
+		}
+	}
+	for (int i = 0; i < 20; i++) {
+		vgalloc_mem_free(f->dev, m[i]);
+	}
+	vgalloc_device_trim(f->dev);
+	return first;
+}
+
+/* Shared-memory blobs: a miss, a cached reuse, an uncached size, then trim. */
+static int flow_shmem(struct fx *f, int fd)
+{
+	struct vgalloc_blob *a = NULL, *b = NULL;
+	int first = 0;
+	void *p;
+
+	(void)fd;
+	if (first_error(&first, vgalloc_shmem_create(f->dev, 4096, &a, &p))) {
+		return first;
+	}
+	memset(p, 0x44, 4096);
+	vgalloc_shmem_destroy(f->dev, a);
+	if (!first_error(&first, vgalloc_shmem_create(f->dev, 4096, &a, &p))) {
+		if (!first_error(&first, vgalloc_shmem_create(f->dev, 12288, &b, &p))) {
+			memset(p, 0x55, 12288);
+			vgalloc_shmem_destroy(f->dev, b);
+		}
+		vgalloc_shmem_destroy(f->dev, a);
+	}
+	vgalloc_device_trim(f->dev);
+	return first;
+}
+
 static int flow_eager(struct fx *f, int fd)
 {
 	struct vgalloc_request r = fx_req(TYPE_HOST_CACHED, 4096);
@@ -357,6 +403,10 @@ static void faults__every_call_of_every_flow(void **state)
 		  NULL, flow_pool },
 		{ "pool-guest-first", { .profile = VGALLOC_MOCK_PROFILE_STATIC }, false, NULL,
 		  flow_pool },
+		{ "pool-growth", { 0 }, false, NULL, flow_pool_growth },
+		{ "pool-growth-guest-first", { .profile = VGALLOC_MOCK_PROFILE_STATIC }, false, NULL,
+		  flow_pool_growth },
+		{ "shmem", { 0 }, false, NULL, flow_shmem },
 	};
 	uint32_t total = 0;
 
