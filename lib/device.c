@@ -322,6 +322,7 @@ static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_cre
 		.size = dev->traits.blob_alignment,
 	};
 	struct vgalloc_blob *blob = NULL;
+	const char *stage = "created";
 	void *ptr = NULL;
 	int ret;
 
@@ -331,6 +332,7 @@ static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_cre
 	}
 	ret = vgalloc__blob_create(dev, &ci, &blob);
 	if (!ret) {
+		stage = "mapped";
 		ret = vgalloc__blob_map(dev, blob, &ptr);
 		if (!ret) {
 			vgalloc__blob_unmap(dev, blob);
@@ -338,10 +340,15 @@ static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_cre
 		vgalloc__blob_release(dev, blob);
 	}
 	if (ret) {
+		/* Hosts accept a blob they cannot serve and refuse it at the mapping. */
 		vgalloc__log(dev, VGALLOC_LOG_ERROR,
-		             "self-test: a %llu-byte HOST3D blob (flags 0x%x) could not be created "
-		             "and mapped (%d); is the host page larger than the blob alignment?",
-		             (unsigned long long)dev->traits.blob_alignment, ci.blob_flags, ret);
+		             "self-test: a %llu-byte HOST3D blob_id-0 blob (flags 0x%x) could not be "
+		             "%s (%d): the host refuses this kind of blob%s; device creation fails "
+		             "with -EIO",
+		             (unsigned long long)dev->traits.blob_alignment, ci.blob_flags, stage, ret,
+		             ci.blob_flags == VGALLOC_BLOB_FLAG_MAPPABLE
+		                     ? " (is its page larger than the blob alignment?)"
+		                     : "");
 		return -EIO;
 	}
 	return 0;

@@ -11,7 +11,8 @@
 #include "private.h"
 
 _Static_assert(sizeof(struct vgalloc_request) == VGALLOC__V0_REQUEST, "request version 0 size");
-_Static_assert(sizeof(struct vgalloc_mem_info) == VGALLOC__V0_MEM_INFO, "mem info version 0 size");
+_Static_assert(offsetof(struct vgalloc_mem_info, flags) == VGALLOC__V0_MEM_INFO,
+               "mem info version 0 ends where the appended fields start");
 
 /*
  * Find and lock the shard of a live memory object. Returns NULL (nothing locked) for a pointer
@@ -513,6 +514,7 @@ int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vgalloc_mem *c
 	pthread_mutex_unlock(&ms->lock);
 	if (mem->block) {
 		blob = vgalloc__pool_blob(dev, mem, &host_handle);
+		info.flags |= VGALLOC_MEM_INFO_SUBALLOCATED;
 	}
 	info.host_handle = host_handle;
 	info.blob = blob;

@@ -445,7 +445,8 @@ struct vgalloc_device_create_info {
  * Thread safety: any thread; the create-info is only read during the call.
  * Return: 0; -EINVAL (NULL pointers, bad struct_size, bad enum, adopt without CONTEXT_READY,
  *         a memory type with a non-power-of-two alignment); -E2BIG (unknown non-zero tail);
- *         -EOPNOTSUPP (the kernel lacks a required feature or the capset); -ENOMEM; -EEXIST
+ *         -EOPNOTSUPP (no virtio-gpu render node, or the kernel lacks a required feature or
+ *         the capset); -ENOMEM; -EEXIST
  *         (own mode: the fd already has a context); -EIO (the kernel or host answered something
  *         invalid); any -errno from the backend's probe.
  */
@@ -874,6 +875,15 @@ struct vgalloc_mem_info {
 	uint64_t host_handle; /* from host_alloc / host_import; 0 on no host allocation */
 	uint64_t blob_id;
 	struct vgalloc_blob *blob; /* borrowed; NULL until a blob exists */
+	/* --- appended after version 0 (72 bytes) --- */
+	uint32_t flags; /* enum vgalloc_mem_info_flag */
+	uint32_t reserved;
+};
+
+enum vgalloc_mem_info_flag {
+	/** A suballocation: blob, res_id and host_handle are its block's; offset is where it starts
+	 *  in them (bind at offset + the application's offset; never free the host object). */
+	VGALLOC_MEM_INFO_SUBALLOCATED = 1u << 0,
 };
 
 /**
