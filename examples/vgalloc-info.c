@@ -13,6 +13,7 @@
 #include "vgalloc/vgalloc_mock.h"
 
 struct options {
+	const char *backend; /* auto, virtgpu or mock */
 	const char *profile;
 	const char *capset_file;
 	long capset_id;
@@ -21,9 +22,11 @@ struct options {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vgalloc-info [--json] [--profile injecting|static]\n"
+	fprintf(f, "usage: vgalloc-info [--json] [--backend auto|virtgpu|mock]"
+	           " [--profile injecting|static]\n"
 	           "       vgalloc-info [--json] --capset FILE [--capset-id N]\n"
-	           "Without a virtio-gpu backend in this build, the device is the mock's.\n");
+	           "--backend auto (the default) opens the virtio-gpu render node with the Venus\n"
+	           "capset and falls back to the mock (--profile) when there is none.\n");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -400,30 +403,56 @@ static int describe_device(const struct options *o)
 	types[2].property_flags |= VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
 	                           VGALLOC_MEMORY_PROPERTY_HOST_COHERENT |
 	                           VGALLOC_MEMORY_PROPERTY_HOST_CACHED;
-	ret = vgalloc_mock_create(&mi, &mock);
-	if (!ret) {
-		ret = vgalloc_mock_get_hooks(mock, 0, &hooks);
-	}
-	if (!ret) {
-		ci.backend_object = mock;
-		ret = vgalloc_device_create(&ci, &dev);
+	/* The real device first: own mode, its Venus capset, the init self-test. Without a
+	 * Venus encoder there are no host hooks: plans are explained, nothing is allocated. */
+	ret = -ENODEV;
+	if (strcmp(o->backend, "mock")) {
+		struct vgalloc_device_create_info vi = ci;
+
+		vi.backend = VGALLOC_BACKEND_VIRTGPU;
+		vi.flags = VGALLOC_DEVICE_SELF_TEST;
+		vi.hooks = NULL;
+		vi.debug_name = "vgalloc-info";
+		ret = vgalloc_device_create(&vi, &dev);
+		if (ret && !strcmp(o->backend, "virtgpu")) {
+			fprintf(stderr, "vgalloc-info: virtio-gpu device: %s\n", strerror(-ret));
+			return 1;
+		}
+		if (ret && !o->json) {
+			printf("no usable virtio-gpu device (%s): using the mock\n", strerror(-ret));
+		}
 	}
 	if (ret) {
-		fprintf(stderr, "vgalloc-info: device create failed: %s\n", strerror(-ret));
-		vgalloc_mock_destroy(mock);
-		return 1;
+		ret = vgalloc_mock_create(&mi, &mock);
+		if (!ret) {
+			ret = vgalloc_mock_get_hooks(mock, 0, &hooks);
+		}
+		if (!ret) {
+			ci.backend_object = mock;
+			ret = vgalloc_device_create(&ci, &dev);
+		}
+		if (ret) {
+			fprintf(stderr, "vgalloc-info: device create failed: %s\n", strerror(-ret));
+			vgalloc_mock_destroy(mock);
+			return 1;
+		}
 	}
 	vgalloc_device_get_info(dev, &di);
 	if (o->json) {
 		json_open(NULL, '{');
 		json_open("device", '{');
-	} else {
+	} else if (mock) {
 		printf("device (mock backend, %s hypervisor profile; no virtio-gpu device is "
 		       "used)\n",
 		       o->profile);
+	} else {
+		printf("device (virtio-gpu render node %d, own mode, self-test passed)\n",
+		       vgalloc_device_get_fd(dev));
 	}
-	field_str(o, "backend", "mock");
-	field_str(o, "profile", o->profile);
+	field_str(o, "backend", mock ? "mock" : "virtgpu");
+	if (mock) {
+		field_str(o, "profile", o->profile);
+	}
 	field_str(o, "mode", di.mode == VGALLOC_DEVICE_MODE_OWN ? "own" : "adopt");
 	field_str(o, "flavour", di.flavour < 3 ? flavours[di.flavour] : "?");
 	field_str(o, "alloc_mode",
@@ -521,13 +550,21 @@ static int describe_device(const struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .profile = "injecting", .capset_id = -1 };
+	struct options o = { .backend = "auto", .profile = "injecting", .capset_id = -1 };
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			o.json = true;
+		} else if (!strcmp(argv[i], "--backend") && i + 1 < argc) {
+			o.backend = argv[++i];
+			if (strcmp(o.backend, "auto") && strcmp(o.backend, "virtgpu") &&
+			    strcmp(o.backend, "mock")) {
+				usage(stderr);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--profile") && i + 1 < argc) {
 			o.profile = argv[++i];
+			o.backend = strcmp(o.backend, "auto") ? o.backend : "mock";
 			if (strcmp(o.profile, "injecting") && strcmp(o.profile, "static")) {
 				usage(stderr);
 				return 2;
