@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# Build the in-guest library programs (guest-lib/*.c) static against a build tree's
-# libvgalloc.a and Debian's libdrm.a, for VGALLOC_VM_EXTRA_BINS.
+# Build the in-guest library programs (guest-lib/*.c, judged, into OUT_DIR) and vgalloc-info
+# (run by lib-flows, into OUT_DIR/bin) static against a build tree's libvgalloc.a,
+# libvgalloc-mock.a and Debian's libdrm.a. run-vm.sh calls it for its BUILD_DIR.
 # Usage: tests/vm/build-lib-guest.sh BUILD_DIR OUT_DIR
-#   bash tests/vm/build-lib-guest.sh build /tmp/guest-bins &&
-#   VGALLOC_VM_EXTRA_BINS=/tmp/guest-bins/lib-flows bash tests/vm/run-vm.sh
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,7 +12,7 @@ root=$(cd "$here/../.." && pwd)
 build=${1:?usage: build-lib-guest.sh BUILD_DIR OUT_DIR}
 out=${2:?usage: build-lib-guest.sh BUILD_DIR OUT_DIR}
 mkdir -p "$out"
-cmake --build "$build" --target vgalloc_static -j2 >/dev/null
+cmake --build "$build" --target vgalloc_static vgalloc-mock_static -j2 >/dev/null
 libdrm=$(pkg-config --variable=libdir libdrm)/libdrm.a
 
 for src in "$here"/guest-lib/*.c; do
@@ -22,3 +21,8 @@ for src in "$here"/guest-lib/*.c; do
 		"$src" "$build/libvgalloc.a" "$libdrm" -lpthread -o "$out/$name"
 	echo "built $out/$name"
 done
+mkdir -p "$out/bin"
+gcc -std=c11 -D_GNU_SOURCE -O1 -static -Wall -Wextra -Werror -I"$root/include" \
+	"$root/examples/vgalloc-info.c" "$build/libvgalloc-mock.a" "$build/libvgalloc.a" "$libdrm" \
+	-lpthread -o "$out/bin/vgalloc-info"
+echo "built $out/bin/vgalloc-info"

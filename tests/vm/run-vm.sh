@@ -68,9 +68,12 @@ busybox=$VM_ROOT/usr/bin/busybox
 [[ -x $busybox ]] || busybox=$VM_ROOT/bin/busybox
 [[ -x $busybox ]] || vm_die "busybox-static missing from the rig"
 
-# 2. The guest programs.
+# 2. The guest programs: the UAPI probe (libc only), the library flows and vgalloc-info (static
+# against this build tree's libraries).
 guest_bin=$build/vm-guest
+guest_lib=$build/vm-guest-lib
 bash "$here/build-guest.sh" "$guest_bin"
+bash "$here/build-lib-guest.sh" "$build" "$guest_lib"
 
 # 3. The initramfs: busybox, /init, the virtio-gpu modules in load order, /tests.
 stage=$build/vm-initramfs
@@ -107,6 +110,8 @@ while read -r m; do
 done <<<"$order"
 
 cp "$guest_bin"/* "$stage/tests/"
+find "$guest_lib" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/tests/" \;
+cp "$guest_lib"/bin/* "$stage/bin/"
 for extra in ${VGALLOC_VM_EXTRA_BINS:-}; do
 	[[ -f $extra && -x $extra ]] || vm_die "VGALLOC_VM_EXTRA_BINS: $extra is not an executable file"
 	if command -v readelf >/dev/null && readelf -l "$extra" 2>/dev/null | grep -q 'INTERP'; then
@@ -135,6 +140,21 @@ vm_safe_dir "$VM_ROOT/mnt" || vm_die "$VM_ROOT/mnt is not a plain directory"
 mkdir -p "$VM_ROOT/mnt/vgalloc"
 vm_on_exit vm_umount_under "'$VM_ROOT/mnt/vgalloc'"
 mount --bind "$boot" "$VM_ROOT/mnt/vgalloc"
+
+# 5. The backend's ioctl structs against trixie's kernel UAPI headers, compiled in the chroot.
+rm -rf --one-file-system "$boot/layout"
+mkdir -p "$boot/layout"
+cp "$here/layout/uapi-layout.c" "$repo/lib/vgalloc_uapi.h" "$boot/layout/"
+layout=fail
+if chroot "$VM_ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
+	gcc -std=c11 -Wall -Wextra -Werror -I/mnt/vgalloc/layout /mnt/vgalloc/layout/uapi-layout.c \
+	-o /mnt/vgalloc/layout/uapi-layout >"$build/vm-layout.log" 2>&1 &&
+	chroot "$VM_ROOT" /mnt/vgalloc/layout/uapi-layout | tee -a "$build/vm-layout.log"; then
+	layout=pass
+else
+	echo "RESULT uapi_layout_matches_kernel_headers FAIL (log: $build/vm-layout.log)"
+	tail -n 30 "$build/vm-layout.log"
+fi
 
 qemu_pid=
 kill_qemu() {
@@ -201,7 +221,7 @@ for ((n = 1; n <= attempts; n++)); do
 		vm_log "boot $n: a program timed out in the guest after ${secs}s: counted as a hang"
 	fi
 	tr -d '\r' <"$serial" |
-		grep -E '^(VM-|PROGRAM-|RESULT |MEASURE |SUMMARY |STACK )' | sed "s/^/[boot $n] /" || true
+		grep -E '^(VM-|PROGRAM-|RESULT |MEASURE |SUMMARY |STACK |INFO )' | sed "s/^/[boot $n] /" || true
 	if ((hung)); then
 		hangs=$((hangs + 1))
 		echo "--- boot $n: last serial lines"
@@ -223,6 +243,7 @@ for ((n = 1; n <= attempts; n++)); do
 	break
 done
 
-echo "VM-TIER verdict=$verdict attempts=$((n > attempts ? attempts : n)) hangs=$hangs" \
+[[ $layout == pass ]] || verdict=fail
+echo "VM-TIER verdict=$verdict layout=$layout attempts=$((n > attempts ? attempts : n)) hangs=$hangs" \
 	"wall=$(($(date +%s) - t_start))s logs=$build/vm-serial-*.log"
 [[ $verdict == pass ]]

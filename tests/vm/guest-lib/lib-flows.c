@@ -2,8 +2,10 @@
 /*
  * In-guest library flows on the real virtio-gpu kernel and a Venus host: an own-mode device with
  * the init self-test, the Venus capset, a plan, blocks and suballocations backed by blob_id-0
- * blobs (the one host-backed kind reachable without a Venus encoder), blob export/import, and a
- * short allocate/map/free loop with blocks against one blob per allocation.
+ * blobs (the one host-backed kind reachable without a Venus encoder), the shared-memory blob
+ * cache, blob export/import, the self-test's refusal of a SHAREABLE blob_id-0 blob, vgalloc-info
+ * on the real device, and short allocate/map/free loops with blocks against one blob per
+ * allocation.
  * Prints RESULT/MEASURE lines and SUMMARY failures=N; static binary (libvgalloc.a, libdrm.a).
  */
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vgalloc/vgalloc.h"
@@ -97,10 +100,15 @@ static const struct vgalloc_host_hooks hooks = {
 	.host_free = hook_host_free,
 };
 
+static char last_error[512];
+
 static void log_line(void *user, enum vgalloc_log_level level, const char *msg)
 {
 	(void)user;
 	printf("LOG %d %s\n", level, msg);
+	if (level == VGALLOC_LOG_ERROR) {
+		snprintf(last_error, sizeof(last_error), "%s", msg);
+	}
 }
 
 static double now_us(void)
@@ -118,7 +126,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static struct vgalloc_device *open_device(uint32_t flags)
+static int open_device_ret(uint32_t flags, uint32_t self_test_flags, struct vgalloc_device **out)
 {
 	struct vgalloc_memory_type type = {
 		.struct_size = sizeof(type),
@@ -142,9 +150,16 @@ static struct vgalloc_device *open_device(uint32_t flags)
 		.hooks = &hooks,
 		.log_fn = log_line,
 		.log_level = VGALLOC_LOG_WARN,
+		.self_test_blob_flags = self_test_flags,
 	};
+
+	return vgalloc_device_create(&ci, out);
+}
+
+static struct vgalloc_device *open_device(uint32_t flags)
+{
 	struct vgalloc_device *dev = NULL;
-	int ret = vgalloc_device_create(&ci, &dev);
+	int ret = open_device_ret(flags, 0, &dev);
 
 	result(flags & VGALLOC_DEVICE_NO_SUBALLOC ? "device_create_nosuballoc" : "device_create",
 	       ret == 0, "ret=%d", ret);
@@ -198,6 +213,133 @@ static void measure(struct vgalloc_device *dev, const char *name, uint32_t cycle
 	qsort(t, cycles, sizeof(t[0]), cmp_double);
 	printf("MEASURE %s p50=%.0f p99=%.0f n=%u\n", name, t[cycles / 2], t[cycles * 99 / 100],
 	       cycles);
+}
+
+/* The shmem cache on the real device: a reuse costs no kernel call, odd sizes are released. */
+static void shmem_flows(struct vgalloc_device *dev)
+{
+	struct vgalloc_stats st0 = { .struct_size = sizeof(st0) }, st = { .struct_size = sizeof(st) };
+	struct vgalloc_blob *a = NULL, *b = NULL, *c = NULL;
+	unsigned char *pa = NULL, *pb = NULL, *pc = NULL;
+	double t_hit[50], t_miss[20];
+	int ret;
+
+	vgalloc_device_get_stats(dev, &st0);
+	ret = vgalloc_shmem_create(dev, 4096, &a, (void **)&pa);
+	if (!ret) {
+		memset(pa, 0x6b, 4096);
+		ret = vgalloc_shmem_destroy(dev, a);
+	}
+	if (!ret) {
+		ret = vgalloc_shmem_create(dev, 4096, &b, (void **)&pb);
+	}
+	vgalloc_device_get_stats(dev, &st);
+	result("shmem_cache_reuse",
+	       ret == 0 && b == a && pb == pa && pb[4095] == 0x6b &&
+	               st.blobs_created == st0.blobs_created + 1 && st.shmem_hits == 1,
+	       "ret=%d same=%d blobs_created=+%llu hits=%llu", ret, b == a,
+	       (unsigned long long)(st.blobs_created - st0.blobs_created),
+	       (unsigned long long)st.shmem_hits);
+	ret = vgalloc_shmem_create(dev, 12288, &c, (void **)&pc);
+	if (!ret) {
+		memset(pc, 0x21, 12288);
+		ret = vgalloc_shmem_destroy(dev, c);
+	}
+	vgalloc_device_get_stats(dev, &st);
+	result("shmem_odd_size_released", ret == 0 && st.shmem_cached == 0 && st.shmem_live == 1,
+	       "ret=%d cached=%llu live=%llu", ret, (unsigned long long)st.shmem_cached,
+	       (unsigned long long)st.shmem_live);
+	ret = vgalloc_shmem_destroy(dev, b);
+	ret = ret ? ret : vgalloc_device_trim(dev);
+	vgalloc_device_get_stats(dev, &st);
+	result("shmem_trim", ret == 1 && st.shmem_cached == 0 && st.blobs_live == 0,
+	       "released=%d blobs_live=%llu", ret, (unsigned long long)st.blobs_live);
+
+	/* Cost: a cached 64 KiB shmem against an uncached 60 KiB one (create, map, release). */
+	for (int i = 0; i < 50; i++) {
+		double t0 = now_us();
+
+		if (vgalloc_shmem_create(dev, 65536, &a, (void **)&pa)) {
+			result("shmem_measure", 0, "cached create %d failed", i);
+			return;
+		}
+		pa[0] = 1;
+		vgalloc_shmem_destroy(dev, a);
+		t_hit[i] = now_us() - t0;
+	}
+	for (int i = 0; i < 20; i++) {
+		double t0 = now_us();
+
+		if (vgalloc_shmem_create(dev, 61440, &a, (void **)&pa)) {
+			result("shmem_measure", 0, "uncached create %d failed", i);
+			return;
+		}
+		pa[0] = 1;
+		vgalloc_shmem_destroy(dev, a);
+		t_miss[i] = now_us() - t0;
+	}
+	vgalloc_device_trim(dev);
+	qsort(t_hit, 50, sizeof(double), cmp_double);
+	qsort(t_miss, 20, sizeof(double), cmp_double);
+	printf("MEASURE shmem_get_put_cached p50=%.0f p99=%.0f n=50\n", t_hit[25], t_hit[49]);
+	printf("MEASURE shmem_get_put_uncached p50=%.0f p99=%.0f n=20\n", t_miss[10], t_miss[19]);
+}
+
+/* The init self-test with SHAREABLE forced on its blob_id-0 blob: the host accepts the create
+ * and refuses the mapping, so device creation must fail with -EIO and say why. */
+static void self_test_refusal(void)
+{
+	struct vgalloc_device *dev = NULL;
+	int ret;
+
+	last_error[0] = 0;
+	ret = open_device_ret(VGALLOC_DEVICE_SELF_TEST,
+			      VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE, &dev);
+	result("self_test_shareable_blob_id_0_fails_create",
+	       ret == -EIO && !dev && strstr(last_error, "self-test"), "ret=%d error=\"%s\"", ret,
+	       last_error);
+	vgalloc_device_destroy(dev);
+}
+
+/* vgalloc-info on the real device (its output is echoed with an INFO prefix). */
+static void run_info(void)
+{
+	int pipefd[2], status = -1, saw_backend = 0, saw_selftest = 0;
+	char line[512];
+	pid_t pid;
+	FILE *f;
+
+	if (access("/bin/vgalloc-info", X_OK)) {
+		result("vgalloc_info_real_device", 0, "/bin/vgalloc-info missing");
+		return;
+	}
+	if (pipe(pipefd)) {
+		result("vgalloc_info_real_device", 0, "pipe: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		execl("/bin/vgalloc-info", "vgalloc-info", "--backend", "virtgpu", (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	f = fdopen(pipefd[0], "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		printf("INFO %s", line);
+		saw_backend |= strstr(line, "backend") && strstr(line, "virtgpu");
+		saw_selftest |= strstr(line, "self-test passed") != NULL;
+	}
+	if (f) {
+		fclose(f);
+	}
+	waitpid(pid, &status, 0);
+	result("vgalloc_info_real_device",
+	       WIFEXITED(status) && WEXITSTATUS(status) == 0 && saw_backend && saw_selftest,
+	       "status=%d backend_virtgpu=%d self_test=%d", status, saw_backend, saw_selftest);
 }
 
 int main(void)
@@ -284,6 +426,8 @@ int main(void)
 		result("blob_destroy", ret == 0, "ret=%d", ret);
 	}
 
+	shmem_flows(dev);
+
 	/* Allocate/map/free loops: blocks against one blob per allocation (≤ 100 cycles). */
 	r.flags = 0;
 	measure(dev, "alloc_map_free_blocks", 50);
@@ -293,6 +437,8 @@ int main(void)
 		vgalloc_device_destroy(dev1);
 	}
 	vgalloc_device_destroy(dev);
+	self_test_refusal();
+	run_info();
 	printf("SUMMARY failures=%d\n", failures);
 	return failures ? 1 : 0;
 }
