@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 #
 # The install_consumer test: install the build to a staging prefix, then build
-# tests/install/consumer/consumer.c against the *installed* files three ways and run each binary:
+# tests/install/consumer/consumer.c and the consumer examples (examples/venus-flow.c, and
+# examples/gfxstream-flow.cpp as C++17) against the *installed* files three ways and run each
+# binary:
 #   1. pkg-config vgalloc-mock, shared, with an rpath to the staged libdir;
 #   2. pkg-config --static vgalloc-mock, linking the staged .a archives;
 #   3. find_package(vgalloc) (tests/install/consumer/CMakeLists.txt), shared and static targets.
@@ -40,6 +42,8 @@ pcdir=${VGALLOC_PKGCONFIGDIR:-$(cache_get VGALLOC_INSTALL_PKGCONFIGDIR)}
 version=${VGALLOC_VERSION:-}
 cc=${VGALLOC_CC:-$(cache_get CMAKE_C_COMPILER)}
 cc=${cc:-cc}
+cxx=${VGALLOC_CXX:-$(cache_get CMAKE_CXX_COMPILER)}
+cxx=${cxx:-c++}
 pkg_config=${VGALLOC_PKG_CONFIG:-$(cache_get PKG_CONFIG_EXECUTABLE)}
 pkg_config=${pkg_config:-pkg-config}
 read -r -a san_flags <<<"${VGALLOC_SANITIZE_FLAGS:-}"
@@ -66,7 +70,8 @@ expect_not_needed() {
 run_consumer() {
 	echo "running $1"
 	# No LD_LIBRARY_PATH: the rpath (or static linking) alone must find the library.
-	env -u LD_LIBRARY_PATH "$1" || fail "$1 exited with $?"
+	env -u LD_LIBRARY_PATH "$1" >"$1.out" || fail "$1 exited with $? (output: $1.out)"
+	tail -n1 "$1.out"
 }
 
 step "install to $staging ($mode)"
@@ -96,7 +101,7 @@ for f in "$lib_abs/libvgalloc.a" "$lib_abs/libvgalloc-mock.a" \
 	[[ -e $f ]] || fail "not installed: $f"
 done
 for f in vgalloc/vgalloc.h vgalloc/vgalloc_mock.h vgalloc/vgalloc_version.h \
-	vgalloc/vgalloc_backend.h vgalloc/vgalloc-config.cmake vgalloc/vgalloc-config-version.cmake \
+	vgalloc/vgalloc_backend.h vgalloc/vgalloc_vulkan.h vgalloc/vgalloc-config.cmake vgalloc/vgalloc-config-version.cmake \
 	vgalloc/vgallocTargets.cmake; do
 	[[ -n $(find "$root" -path "*/$f" -print -quit) ]] || fail "not installed: $f"
 done
@@ -130,14 +135,32 @@ echo "cflags: ${pc_cflags[*]}"
 echo "libs: ${pc_libs[*]}"
 echo "static libs: ${pc_static_libs[*]}"
 
-step "pkg-config: shared"
-"$cc" "${cflags[@]}" "${pc_cflags[@]}" "$consumer_src/consumer.c" -o "$work/consumer_pc_shared" \
-	"${pc_libs[@]}" -Wl,-rpath,"$pc_libdir" "${san_flags[@]}"
-if [[ -n $major ]]; then
-	expect_needed "$work/consumer_pc_shared" "libvgalloc-mock.so.$major"
-	expect_needed "$work/consumer_pc_shared" "libvgalloc.so.$major"
+# The programs: name -> source. The examples are consumers too (Venus- and gfxstream-shaped).
+progs=(consumer "$consumer_src/consumer.c" venus-flow "$src/examples/venus-flow.c")
+if [[ -f $src/examples/gfxstream-flow.cpp ]]; then
+	progs+=(gfxstream-flow "$src/examples/gfxstream-flow.cpp")
 fi
-run_consumer "$work/consumer_pc_shared"
+compile() { # source output args...
+	local source=$1 out=$2
+	shift 2
+	if [[ $source == *.cpp ]]; then
+		"$cxx" -std=c++17 -Wall -Wextra -Werror -pedantic "${san_flags[@]}" "${pc_cflags[@]}" \
+			"$source" -o "$out" "$@" "${san_flags[@]}"
+	else
+		"$cc" "${cflags[@]}" "${pc_cflags[@]}" "$source" -o "$out" "$@" "${san_flags[@]}"
+	fi
+}
+
+step "pkg-config: shared"
+for ((i = 0; i < ${#progs[@]}; i += 2)); do
+	name=${progs[i]}
+	compile "${progs[i + 1]}" "$work/${name}_pc_shared" "${pc_libs[@]}" -Wl,-rpath,"$pc_libdir"
+	if [[ -n $major ]]; then
+		expect_needed "$work/${name}_pc_shared" "libvgalloc-mock.so.$major"
+		expect_needed "$work/${name}_pc_shared" "libvgalloc.so.$major"
+	fi
+	run_consumer "$work/${name}_pc_shared"
+done
 
 step "pkg-config: static"
 # Both libvgalloc.so and libvgalloc.a sit in libdir, where -lvgalloc picks the .so: name the
@@ -149,10 +172,12 @@ for w in "${pc_static_libs[@]}"; do
 	*) static_libs+=("$w") ;;
 	esac
 done
-"$cc" "${cflags[@]}" "${pc_cflags[@]}" "$consumer_src/consumer.c" -o "$work/consumer_pc_static" \
-	"${static_libs[@]}" "${san_flags[@]}"
-expect_not_needed "$work/consumer_pc_static" "libvgalloc"
-run_consumer "$work/consumer_pc_static"
+for ((i = 0; i < ${#progs[@]}; i += 2)); do
+	name=${progs[i]}
+	compile "${progs[i + 1]}" "$work/${name}_pc_static" "${static_libs[@]}"
+	expect_not_needed "$work/${name}_pc_static" "libvgalloc"
+	run_consumer "$work/${name}_pc_static"
+done
 
 step "find_package(vgalloc)"
 cmake_args=(
@@ -160,7 +185,10 @@ cmake_args=(
 	-DCMAKE_PREFIX_PATH="$root"
 	-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
 	-DCMAKE_C_COMPILER="$cc"
+	-DCMAKE_CXX_COMPILER="$cxx"
+	-DVGALLOC_EXAMPLES_DIR="$src/examples"
 	-DCMAKE_C_FLAGS="${san_flags[*]}"
+	-DCMAKE_CXX_FLAGS="${san_flags[*]}"
 	-DCMAKE_EXE_LINKER_FLAGS="${san_flags[*]}"
 )
 if [[ -n $version ]]; then cmake_args+=(-DVGALLOC_EXPECTED_VERSION="$version"); fi
@@ -170,16 +198,19 @@ found_dir=$(sed -n 's/^vgalloc_DIR:PATH=//p' "$work/cmake/CMakeCache.txt")
 [[ $(cd "$found_dir" && pwd -P) == $(cd "$staging" && pwd -P)/* ]] ||
 	fail "find_package found vgalloc in $found_dir, not under $staging"
 "$cmake_cmd" --build "$work/cmake" ${config:+--config "$config"}
-bins=()
-for kind in shared static; do
-	bin=$(find "$work/cmake" -type f -name "consumer_$kind" -perm -u+x | head -n1)
-	[[ -n $bin ]] || fail "consumer_$kind was not built"
-	bins+=("$bin")
-done
-if [[ -n $major ]]; then expect_needed "${bins[0]}" "libvgalloc-mock.so.$major"; fi
-expect_not_needed "${bins[1]}" "libvgalloc"
-for bin in "${bins[@]}"; do
-	run_consumer "$bin"
+for ((i = 0; i < ${#progs[@]}; i += 2)); do
+	name=${progs[i]}
+	bins=()
+	for kind in shared static; do
+		bin=$(find "$work/cmake" -type f -name "${name}_$kind" -perm -u+x | head -n1)
+		[[ -n $bin ]] || fail "${name}_$kind was not built"
+		bins+=("$bin")
+	done
+	if [[ -n $major ]]; then expect_needed "${bins[0]}" "libvgalloc-mock.so.$major"; fi
+	expect_not_needed "${bins[1]}" "libvgalloc"
+	for bin in "${bins[@]}"; do
+		run_consumer "$bin"
+	done
 done
 
 step "install_consumer: OK"
