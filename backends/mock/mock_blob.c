@@ -18,6 +18,8 @@
 
 #define MOCK_BLOB_FLAGS \
 	(VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE | VGALLOC_BLOB_FLAG_CROSS_DEVICE)
+/* Downstream only: what the kernel takes once the device negotiated CREATE_GUEST_HANDLE. */
+#define MOCK_BLOB_FLAGS_GUEST_HANDLE (MOCK_BLOB_FLAGS | VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE)
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -234,11 +236,19 @@ bool vgalloc__mock_res_pinned_locked(struct vgalloc_mock *m, uint32_t res_id)
 	return res && res->handle != 0 && !res->shared;
 }
 
+/*
+ * Whether the caller still holds the exported fd: the same file behind the same number. The
+ * owner may close it at any moment from another thread, so it is looked at through
+ * /proc/self/fd by path rather than used as an fd: the answer is a snapshot either way, and an
+ * fd number reused for another file is told apart by its identity.
+ */
 static bool export_alive(const struct mock_export *x)
 {
+	char path[48];
 	struct stat st;
 
-	return fstat(x->fd, &st) == 0 && st.st_dev == x->dev && st.st_ino == x->ino;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", x->fd);
+	return stat(path, &st) == 0 && st.st_dev == x->dev && st.st_ino == x->ino;
 }
 
 static void exports_prune_locked(struct vgalloc_mock *m)
@@ -396,8 +406,16 @@ static int blob_verify(const struct vgalloc_mock *m, const struct vgalloc_backen
 {
 	bool host3d = a->blob_mem == VGALLOC_BLOB_MEM_HOST3D ||
 		      a->blob_mem == VGALLOC_BLOB_MEM_HOST3D_GUEST;
+	bool guest_handle = a->blob_flags & VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE;
+	uint32_t known = (m->flags & VGALLOC_MOCK_GUEST_HANDLE) ? MOCK_BLOB_FLAGS_GUEST_HANDLE
+								: MOCK_BLOB_FLAGS;
 
-	if ((m->flags & VGALLOC_MOCK_NO_BLOB) || (a->blob_flags & ~MOCK_BLOB_FLAGS)) {
+	if ((m->flags & VGALLOC_MOCK_NO_BLOB) || (a->blob_flags & ~known)) {
+		return -EINVAL;
+	}
+	/* The guest-handle kernels take the flag on GUEST blobs only (the host makes its handle of
+	 * guest pages), and then pass the blob_id on, as for HOST3D. */
+	if (guest_handle && a->blob_mem != VGALLOC_BLOB_MEM_GUEST) {
 		return -EINVAL;
 	}
 	if ((a->blob_flags & VGALLOC_BLOB_FLAG_CROSS_DEVICE) &&
@@ -411,7 +429,7 @@ static int blob_verify(const struct vgalloc_mock *m, const struct vgalloc_backen
 		if ((m->flags & VGALLOC_MOCK_NO_3D) || a->cmd_size % 4 != 0) {
 			return -EINVAL;
 		}
-	} else if (a->blob_id != 0 || a->cmd_size != 0) {
+	} else if ((a->blob_id != 0 && !guest_handle) || a->cmd_size != 0) {
 		return -EINVAL;
 	}
 	if (a->size == 0 || a->size > UINT64_MAX - MOCK_GUEST_PAGE) {
