@@ -15,6 +15,8 @@ _Static_assert(sizeof(struct vgalloc_blob_import_info) == VGALLOC__V0_BLOB_IMPOR
                "blob import-info version 0 size");
 _Static_assert(sizeof(struct vgalloc_blob_info) == VGALLOC__V0_BLOB_INFO,
                "blob info version 0 size");
+_Static_assert(VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE == VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE,
+               "the public guest-handle flag is the kernel's bit");
 
 /* A cmd buffer larger than this is certainly a caller bug; the kernel copies it in one go. */
 #define MAX_CMD_SIZE (1u << 20)
@@ -120,6 +122,8 @@ static void account(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
 static int validate_create(const struct vgalloc_device *dev,
                            const struct vgalloc_blob_create_info *info, uint64_t *size)
 {
+	bool guest_handle = info->blob_flags & VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE;
+
 	if (!info->size || !vgalloc__align_up(info->size, dev->traits.blob_alignment, size)) {
 		return -EINVAL;
 	}
@@ -127,15 +131,25 @@ static int validate_create(const struct vgalloc_device *dev,
 	if (info->blob_mem < VGALLOC_BLOB_MEM_GUEST ||
 	    (info->blob_mem > VGALLOC_BLOB_MEM_HOST3D_GUEST &&
 	     !(info->blob_mem == VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM && dev->traits.guest_vram)) ||
-	    (info->blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE)) {
+	    (info->blob_flags & ~(uint32_t)(VGALLOC_UAPI_BLOB_FLAGS_MAINLINE |
+	                                    VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE))) {
 		return -EINVAL;
 	}
 	if (info->cmd_size % 4 || info->cmd_size > MAX_CMD_SIZE || (info->cmd_size && !info->cmd)) {
 		return -EINVAL;
 	}
-	/* GUEST blobs are plain guest memory: the host has nothing to look up or to run. */
-	if (info->blob_mem == VGALLOC_BLOB_MEM_GUEST && (info->blob_id || info->cmd_size)) {
+	/* The downstream kernels that have CREATE_GUEST_HANDLE take it on GUEST blobs only: the host
+	 * makes an OS handle of the guest pages and files it under (context, blob_id). */
+	if (guest_handle && info->blob_mem != VGALLOC_BLOB_MEM_GUEST) {
 		return -EINVAL;
+	}
+	/* Other GUEST blobs are plain guest memory: the host has nothing to look up or to run. */
+	if (info->blob_mem == VGALLOC_BLOB_MEM_GUEST &&
+	    ((info->blob_id && !guest_handle) || info->cmd_size)) {
+		return -EINVAL;
+	}
+	if (guest_handle && !dev->traits.create_guest_handle) {
+		return -EOPNOTSUPP;
 	}
 	if (info->blob_mem != VGALLOC_BLOB_MEM_GUEST &&
 	    dev->params[VGALLOC_UAPI_PARAM_3D_FEATURES] != 1) {

@@ -190,6 +190,13 @@ static int host_import(struct vgalloc_device *dev, struct vgalloc_mem *mem,
 	return ret;
 }
 
+/*
+ * Guest-first, and guest-handle with the same calls: the guest makes the blob (for guest-handle a
+ * GUEST blob with CREATE_GUEST_HANDLE and the allocation's blob_id, whose pages the host turns
+ * into an OS handle filed under that id), host_roundtrip (for guest-handle the consumer's
+ * placeholder submit and wait: gfxstream's no-op command on its context ring, waited on, so the
+ * renderer has filed the handle before the host allocation names it), then the host import.
+ */
 static int guest_first(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 {
 	struct vgalloc_blob_create_info info = {
@@ -237,6 +244,7 @@ static int run_path(struct vgalloc_device *dev, struct vgalloc_mem *mem, int fd)
 		}
 		return ret;
 	case VGALLOC_PATH_GUEST_FIRST:
+	case VGALLOC_PATH_GUEST_HANDLE:
 		return guest_first(dev, mem);
 	case VGALLOC_PATH_IMPORT:
 		return import_fd(dev, mem, fd);
@@ -314,8 +322,7 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 	if (ret) {
 		return ret;
 	}
-	if (plan.path == VGALLOC_PATH_UNSUPPORTED || plan.path == VGALLOC_PATH_GUEST_HANDLE ||
-	    !dev->has_hooks) {
+	if (plan.path == VGALLOC_PATH_UNSUPPORTED || !dev->has_hooks) {
 		return -EOPNOTSUPP;
 	}
 	vgalloc__find_type(&dev->traits, plan.memory_type, &type);

@@ -298,14 +298,19 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 		plan->blob_mem = VGALLOC_UAPI_BLOB_MEM_GUEST;
 		plan->blob_flags = VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE |
 		                   VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE;
-		vgalloc__why(why,
-		             "path: guest-handle — the flavour's CREATE_GUEST_HANDLE is 1 and an "
-		             "exported image gets a GUEST blob with a host handle, then a "
-		             "placeholder submit and wait\n");
+		vgalloc__why(
+		        why,
+		        "path: guest-handle — the flavour's CREATE_GUEST_HANDLE is 1 and an "
+		        "exported image gets a GUEST blob with a host handle, then a "
+		        "placeholder submit and wait (the host_roundtrip hook) so the renderer "
+		        "has filed the handle, then the host import by blob id\n");
 		ALLOC(NEW_BLOB_ID);
 		ALLOC(CREATE_BLOB);
 		ALLOC(PLACEHOLDER_SUBMIT);
-		MAP(MAP);
+		ALLOC(HOST_IMPORT);
+		if (host_visible) {
+			MAP(MAP);
+		}
 		return;
 	}
 	if (!host_visible && !exported) {

@@ -19,7 +19,7 @@
 	(VGALLOC_MOCK_COUNTING_ONLY | VGALLOC_MOCK_NO_WINDOW | VGALLOC_MOCK_NO_3D |          \
 	 VGALLOC_MOCK_CROSS_DEVICE | VGALLOC_MOCK_DEBUG_NAME | VGALLOC_MOCK_BLOB_ALIGNMENT | \
 	 VGALLOC_MOCK_GUEST_VRAM_OFF | VGALLOC_MOCK_NO_BLOB | VGALLOC_MOCK_NO_CONTEXT_INIT | \
-	 VGALLOC_MOCK_NO_BLOB_ID_0)
+	 VGALLOC_MOCK_NO_BLOB_ID_0 | VGALLOC_MOCK_GUEST_HANDLE)
 
 /* Sizes QEMU 10 + virglrenderer 1.1 report (VMRIG.md); Venus 160 is its version-0 layout. */
 #define MOCK_VIRGL_CAPSET_SIZE	308u
@@ -579,6 +579,14 @@ static int get_param_locked(struct vgalloc_mock *m, uint64_t param, uint64_t *ou
 		}
 		*out = m->host_page;
 		return 0;
+	case 10:
+		/* gfxstream's CREATE_GUEST_HANDLE: only a downstream kernel that negotiated it has
+		 * the param at all; mainline answers -EINVAL. */
+		if (!(f & VGALLOC_MOCK_GUEST_HANDLE)) {
+			return -EINVAL;
+		}
+		*out = 1;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -893,21 +901,22 @@ static const char *mem_name(uint32_t mem, char *tmp, size_t size)
 
 static const char *flags_name(uint32_t flags, char *tmp, size_t size)
 {
-	static const char *const names[] = { "MAPPABLE", "SHAREABLE", "CROSS_DEVICE" };
+	static const char *const names[] = { "MAPPABLE", "SHAREABLE", "CROSS_DEVICE",
+					     "CREATE_GUEST_HANDLE" };
 	size_t len = 0;
 
 	tmp[0] = '\0';
 	if (flags == 0) {
 		return "0";
 	}
-	for (uint32_t bit = 0; bit < 3; bit++) {
+	for (uint32_t bit = 0; bit < 4; bit++) {
 		if (flags & (1u << bit)) {
 			len += (size_t)snprintf(tmp + len, size - len, "%s%s", len ? "|" : "",
 						names[bit]);
 		}
 	}
-	if (flags & ~7u) {
-		snprintf(tmp + len, size - len, "%s0x%" PRIx32, len ? "|" : "", flags & ~7u);
+	if (flags & ~0xfu) {
+		snprintf(tmp + len, size - len, "%s0x%" PRIx32, len ? "|" : "", flags & ~0xfu);
 	}
 	return tmp;
 }

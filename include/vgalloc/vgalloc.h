@@ -115,6 +115,11 @@ enum vgalloc_blob_flag {
 	VGALLOC_BLOB_FLAG_MAPPABLE = 1u << 0,
 	VGALLOC_BLOB_FLAG_SHAREABLE = 1u << 1,
 	VGALLOC_BLOB_FLAG_CROSS_DEVICE = 1u << 2,
+	/** Downstream (ChromeOS and gfxstream kernels, out of tree): a GUEST blob for which the host
+	 *  makes an OS handle of the guest pages and files it under (context, blob_id). Accepted only
+	 *  with blob_mem GUEST on a device whose flavour's CREATE_GUEST_HANDLE param is 1; mainline
+	 *  kernels refuse it (-EINVAL). */
+	VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE = 1u << 3,
 };
 
 /** Capset ids: 1..6 from the kernel UAPI, 7..9 from the gfxstream/rutabaga numbering. */
@@ -169,8 +174,20 @@ enum vgalloc_path {
 	VGALLOC_PATH_HOST_FIRST_EAGER = 3, /* host allocation, wait, blob now (export) */
 	VGALLOC_PATH_GUEST_FIRST = 4,      /* blob, round trip, host import */
 	VGALLOC_PATH_IMPORT = 5,           /* dma-buf import, round trip, host import */
-	VGALLOC_PATH_GUEST_HANDLE = 6, /* GUEST blob with CREATE_GUEST_HANDLE, placeholder submit */
-	VGALLOC_PATH_UNSUPPORTED = 7,  /* the device cannot allocate this (plan only) */
+	/**
+	 * Guest-handle (an exported dedicated image on a device whose flavour's CREATE_GUEST_HANDLE
+	 * param is 1): the memory is guest pages and the host works on an OS handle it made of them.
+	 * vgalloc_mem_alloc: new_blob_id; CREATE_BLOB(GUEST, MAPPABLE|SHAREABLE|CREATE_GUEST_HANDLE,
+	 * blob_id, size rounded to the blob alignment); host_roundtrip, which for this path is the
+	 * consumer's placeholder submit and its wait (gfxstream: a no-op command on its context
+	 * ring, then a wait, so the renderer has filed the handle before anything names it);
+	 * host_import(res_id, size, blob_id) (gfxstream: the host allocation that takes the handle
+	 * by blob_id). First vgalloc_mem_map: MAP + mmap of the GUEST blob. vgalloc_mem_free: the
+	 * fixed order, host_wait while the import is pending → munmap → GEM close → host_free.
+	 * A failure after CREATE_BLOB closes the blob again; nothing is left on either side.
+	 */
+	VGALLOC_PATH_GUEST_HANDLE = 6,
+	VGALLOC_PATH_UNSUPPORTED = 7, /* the device cannot allocate this (plan only) */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -360,9 +377,12 @@ struct vgalloc_host_hooks {
 	 *  as CREATE_BLOB's cmd; it stores the number of bytes written in *inout_cmd_size, 0 when it
 	 *  waited itself. With cmd NULL (inout_cmd_size is then NULL too) the hook must block. */
 	int (*host_wait)(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size);
-	/** Guest-first and import: the renderer has seen every resource created so far. */
+	/** Guest-first and import: the renderer has seen every resource created so far.
+	 *  Guest-handle: the placeholder submit and its wait (the renderer has filed the handle of
+	 *  every GUEST blob created so far). */
 	int (*host_roundtrip)(void *ctx);
-	/** Queue a host allocation that imports resource res_id. Same outputs as host_alloc. */
+	/** Queue a host allocation that imports resource res_id (guest-handle: the OS handle the
+	 *  host filed under blob_id). Same outputs as host_alloc. */
 	int (*host_import)(void *ctx, void *user_data, uint32_t res_id, uint64_t size,
 	                   uint64_t blob_id, uint64_t *out_host_handle, uint64_t *out_token);
 	/** Free a host allocation. Called last in teardown, after its blob is gone. Cannot fail. */
@@ -632,10 +652,12 @@ struct vgalloc_blob_create_info {
  * Ownership: the caller owns *out_blob (refcount 1) and drops it with vgalloc_blob_destroy().
  * Thread safety: any thread.
  * Return: 0; -EINVAL (NULL, size 0 or overflowing when rounded, bad blob_mem or flags, cmd_size
- *         not a multiple of 4 or cmd NULL with cmd_size, GUEST with blob_id or cmd); -E2BIG;
- *         -EOPNOTSUPP (the device lacks 3D, CROSS_DEVICE or a host-visible window for these
- *         flags); -ENOSPC (host-visible window full); -ENOMEM; -EIO (the kernel answered an
- *         invalid handle or resource id); other -errno from the kernel.
+ *         not a multiple of 4 or cmd NULL with cmd_size, GUEST with cmd, GUEST with blob_id
+ *         but without CREATE_GUEST_HANDLE, CREATE_GUEST_HANDLE on another blob_mem than GUEST);
+ *         -E2BIG; -EOPNOTSUPP (the device lacks 3D, CROSS_DEVICE, CREATE_GUEST_HANDLE or a
+ *         host-visible window for these flags); -ENOSPC (host-visible window full); -ENOMEM;
+ *         -EIO (the kernel answered an invalid handle or resource id); other -errno from the
+ *         kernel.
  */
 VGALLOC_API int vgalloc_blob_create(struct vgalloc_device *dev,
                                     const struct vgalloc_blob_create_info *info,
@@ -822,7 +844,9 @@ struct vgalloc_request {
 
 /**
  * Allocate memory as the device decides: host-only, host-first (blob lazily at first map, or
- * eagerly for export), guest-first (blob, round trip, host import) or import.
+ * eagerly for export), guest-first (blob, round trip, host import), guest-handle (GUEST blob with
+ * CREATE_GUEST_HANDLE, placeholder submit and wait through host_roundtrip, host import; see
+ * VGALLOC_PATH_GUEST_HANDLE) or import.
  * Ownership: the caller owns *out_mem and frees it with vgalloc_mem_free(). An import fd is
  * borrowed (the consumer closes it; on success only, if it follows Vulkan's rule).
  * Thread safety: internally synchronised; no lock is held while hooks or the backend run.

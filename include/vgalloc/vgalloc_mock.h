@@ -40,6 +40,15 @@ enum vgalloc_mock_flag {
 	VGALLOC_MOCK_NO_BLOB = 1u << 7,         /* RESOURCE_BLOB = 0 */
 	VGALLOC_MOCK_NO_CONTEXT_INIT = 1u << 8, /* CONTEXT_INIT = 0 */
 	VGALLOC_MOCK_NO_BLOB_ID_0 = 1u << 9,    /* Venus capset supports_blob_id_0 = 0 */
+	/**
+	 * A downstream kernel and device with CREATE_GUEST_HANDLE negotiated (gfxstream's Linux
+	 * numbering): GETPARAM 10 = 1, and RESOURCE_CREATE_BLOB takes the CREATE_GUEST_HANDLE blob
+	 * flag (0x8) on GUEST blobs, with a blob_id: the host makes an OS handle of the guest pages
+	 * and files it under that id. Without this mock flag, or on another blob_mem, blob flag 0x8
+	 * is -EINVAL (as on mainline). Param 9 keeps its meaning (the kernels that carry this on an
+	 * upstream base leave 9 to BLOB_ALIGNMENT).
+	 */
+	VGALLOC_MOCK_GUEST_HANDLE = 1u << 10,
 };
 
 /** Cost of each operation in nanoseconds; computed into the ledger, never slept. */

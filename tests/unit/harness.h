@@ -41,7 +41,24 @@ struct fx_opts {
 	uint32_t host_page;
 	uint64_t window;
 	uint32_t dev_flags;
+	uint32_t flavour;   /* enum vgalloc_flavour */
+	uint32_t capset_id; /* 0 = Venus; GFXSTREAM_VULKAN: a host offering only fx_gfxstream_caps */
 };
+
+/* The gfxstream Vulkan capset of fixtures with capset_id GFXSTREAM_VULKAN: deferredMapping with
+ * a 16 KiB blobAlignment, as the Android emulator's host sends it. */
+static inline struct vgalloc_capset_gfxstream_vulkan fx_gfxstream_caps(void)
+{
+	struct vgalloc_capset_gfxstream_vulkan c;
+
+	memset(&c, 0, sizeof(c));
+	c.protocol_version = 1;
+	c.ring_size = 12288;
+	c.buffer_size = 1u << 20;
+	c.deferred_mapping = 1;
+	c.blob_alignment = 16384;
+	return c;
+}
 
 struct fx {
 	struct vgalloc_mock *mock;
@@ -117,7 +134,8 @@ static inline void fx_create_info(struct fx *f, const struct fx_opts *o,
 		ci->flags |= VGALLOC_DEVICE_CONTEXT_READY;
 	}
 	ci->backend_object = f->mock;
-	ci->capset_id = VGALLOC_CAPSET_VENUS;
+	ci->capset_id = o->capset_id ? o->capset_id : VGALLOC_CAPSET_VENUS;
+	ci->flavour = o->flavour;
 	ci->alloc_mode = o->alloc_mode;
 	ci->memory_types = types;
 	ci->memory_type_count = 3;
@@ -132,10 +150,16 @@ static inline struct vgalloc_mock *fx_mock_new(const struct fx_opts *o)
 		.flags = o->mock_flags,
 		.host_page_size = o->host_page,
 		.window_size = o->window,
+		.supported_capsets = o->capset_id ? 1u << o->capset_id : 0,
 	};
 	struct vgalloc_mock *mock = NULL;
 
 	assert_int_equal(vgalloc_mock_create(&mi, &mock), 0);
+	if (o->capset_id == VGALLOC_CAPSET_GFXSTREAM_VULKAN) {
+		struct vgalloc_capset_gfxstream_vulkan c = fx_gfxstream_caps();
+
+		assert_int_equal(vgalloc_mock_set_capset(mock, o->capset_id, 0, &c, sizeof(c)), 0);
+	}
 	return mock;
 }
 
@@ -150,7 +174,9 @@ static inline struct fx *fx_new(const struct fx_opts *o)
 	f->mock = fx_mock_new(o);
 	assert_int_equal(vgalloc_mock_get_hooks(f->mock, o->hooks_flags, &f->hooks), 0);
 	if (o->mode == VGALLOC_DEVICE_MODE_ADOPT) {
-		assert_int_equal(vgalloc_mock_context_init(f->mock, VGALLOC_CAPSET_VENUS), 0);
+		assert_int_equal(vgalloc_mock_context_init(f->mock, o->capset_id ? o->capset_id
+									: VGALLOC_CAPSET_VENUS),
+				 0);
 	}
 	fx_create_info(f, o, types, &ci);
 	assert_int_equal(vgalloc_device_create(&ci, &f->dev), 0);

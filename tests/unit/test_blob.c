@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Blobs: exact CREATE_BLOB arguments, rounding, the one refcounted mapping, export flags and fd
- * ownership, import dedup by GEM handle, wrap, query-only imports, ENOSPC, and bad input.
+ * ownership, import dedup by GEM handle, wrap, query-only imports, ENOSPC, the rules of the
+ * downstream CREATE_GUEST_HANDLE flag, and bad input.
  * Covers: vgalloc_blob_create, vgalloc_blob_map, vgalloc_blob_unmap, vgalloc_blob_export_dmabuf,
  * vgalloc_blob_import_dmabuf, vgalloc_blob_wrap_handle, vgalloc_blob_query_dmabuf,
  * vgalloc_blob_get_info, vgalloc_blob_destroy.
@@ -106,6 +107,53 @@ static void blob_create__bad_input_changes_nothing(void **state)
 	assert_ptr_equal(b, (void *)0x1);
 	/* None of these reached the kernel. */
 	assert_int_equal(fx_ledger(f->mock).calls[VGALLOC_MOCK_CALL_BLOB_CREATE], 0);
+	fx_free(f);
+}
+
+/* CREATE_GUEST_HANDLE: GUEST blobs only, with their blob_id, and only where the flavour's param
+ * says the kernel has it. */
+static void blob_create__guest_handle_only_where_the_param_says(void **state)
+{
+	const uint32_t gh = VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE;
+	struct fx *f = fx_new(&(struct fx_opts){ .mock_flags = VGALLOC_MOCK_GUEST_HANDLE,
+						 .flavour = VGALLOC_FLAVOUR_GFXSTREAM,
+						 .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN });
+	struct vgalloc_blob_create_info ci = ci_of(VGALLOC_BLOB_MEM_GUEST, MAPPABLE | gh, 5000, 7);
+	struct vgalloc_blob_info info = { .struct_size = sizeof(info) };
+	struct vgalloc_mock_trace_entry e[2];
+	struct vgalloc_blob *b = NULL;
+
+	(void)state;
+	assert_int_equal(vgalloc_blob_create(f->dev, &ci, &b), 0);
+	assert_int_equal(vgalloc_mock_get_trace(f->mock, e, 2), 1);
+	assert_int_equal(e[0].blob_mem, VGALLOC_BLOB_MEM_GUEST);
+	assert_int_equal(e[0].blob_flags, MAPPABLE | gh);
+	assert_int_equal(e[0].blob_id, 7);
+	assert_int_equal(e[0].size, 16384); /* the capset's blobAlignment */
+	assert_int_equal(vgalloc_blob_get_info(f->dev, b, &info), 0);
+	assert_int_equal(info.blob_flags, MAPPABLE | gh);
+	assert_int_equal(info.blob_id, 7);
+	assert_int_equal(vgalloc_blob_destroy(f->dev, b), 0);
+	vgalloc_mock_reset_counters(f->mock);
+	/* Only on GUEST blobs. */
+	ci = ci_of(VGALLOC_BLOB_MEM_HOST3D, MAPPABLE | gh, 4096, 7);
+	assert_int_equal(vgalloc_blob_create(f->dev, &ci, &b), -EINVAL);
+	ci = ci_of(VGALLOC_BLOB_MEM_HOST3D_GUEST, MAPPABLE | gh, 4096, 7);
+	assert_int_equal(vgalloc_blob_create(f->dev, &ci, &b), -EINVAL);
+	assert_int_equal(fx_ledger(f->mock).calls[VGALLOC_MOCK_CALL_BLOB_CREATE], 0);
+	fx_free(f);
+
+	/* The same flavour on a kernel without the param: the device does not have it. */
+	f = fx_new(&(struct fx_opts){ .flavour = VGALLOC_FLAVOUR_GFXSTREAM,
+				      .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN });
+	ci = ci_of(VGALLOC_BLOB_MEM_GUEST, MAPPABLE | gh, 4096, 7);
+	assert_int_equal(vgalloc_blob_create(f->dev, &ci, &b), -EOPNOTSUPP);
+	assert_int_equal(fx_ledger(f->mock).calls[VGALLOC_MOCK_CALL_BLOB_CREATE], 0);
+	fx_free(f);
+
+	/* Upstream numbering has no CREATE_GUEST_HANDLE, whatever param 10 answers. */
+	f = fx_new(&(struct fx_opts){ .mock_flags = VGALLOC_MOCK_GUEST_HANDLE });
+	assert_int_equal(vgalloc_blob_create(f->dev, &ci, &b), -EOPNOTSUPP);
 	fx_free(f);
 }
 
@@ -492,6 +540,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(blob_create__rounds_and_passes_exact_args),
 		cmocka_unit_test(blob_create__bad_input_changes_nothing),
+		cmocka_unit_test(blob_create__guest_handle_only_where_the_param_says),
 		cmocka_unit_test(blob_create__guest_blob_needs_no_window),
 		cmocka_unit_test(blob_create__window_full_is_enospc_then_ok_after_free),
 		cmocka_unit_test(blob_map__one_mapping_refcounted),

@@ -170,6 +170,18 @@ static int flow_eager(struct fx *f, int fd)
 	return flow_map_write_free(f, &r);
 }
 
+/* Guest-handle: an exported dedicated image of an odd size on a gfxstream guest whose kernel has
+ * CREATE_GUEST_HANDLE (GUEST blob, placeholder round trip, host import; map, export, free). */
+static int flow_guest_handle(struct fx *f, int fd)
+{
+	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 20000);
+
+	(void)fd;
+	r.flags = VGALLOC_REQUEST_DEDICATED_IMAGE;
+	r.export_handle_types = VGALLOC_HANDLE_TYPE_DMA_BUF;
+	return flow_map_write_free(f, &r);
+}
+
 static int flow_import(struct fx *f, int fd)
 {
 	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4096);
@@ -398,6 +410,14 @@ static void faults__every_call_of_every_flow(void **state)
 		{ "mem-guest-first-export", { .profile = VGALLOC_MOCK_PROFILE_STATIC }, false, NULL,
 		  flow_eager },
 		{ "mem-import", { 0 }, false, setup_foreign_dmabuf, flow_import },
+		{ "mem-gfxstream-deferred",
+		  { .flavour = VGALLOC_FLAVOUR_GFXSTREAM, .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN },
+		  false, NULL, flow_lazy },
+		{ "mem-guest-handle",
+		  { .mock_flags = VGALLOC_MOCK_GUEST_HANDLE,
+		    .flavour = VGALLOC_FLAVOUR_GFXSTREAM,
+		    .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN },
+		  false, NULL, flow_guest_handle },
 		{ "pool-host-first", { 0 }, false, NULL, flow_pool },
 		{ "pool-host-first-wait-cmd", { .hooks_flags = VGALLOC_MOCK_HOOKS_WAIT_CMD }, false,
 		  NULL, flow_pool },

@@ -691,6 +691,65 @@ static void mock__blob_create_einval_guest_with_blob_id(void **state)
 	expect_create(0, GUEST, M, 4096, 7, NULL, 0, -EINVAL);
 }
 
+/* Blob flag 0x8 exists only on a kernel that negotiated CREATE_GUEST_HANDLE, and only on GUEST
+ * blobs, which then carry their blob_id to the host. */
+static void mock__blob_create_guest_handle_only_when_negotiated(void **state)
+{
+	const uint32_t gh = VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE;
+	const uint32_t cmd[4] = { 0 };
+	struct vgalloc_mock *m;
+	struct vgalloc_host_hooks hooks;
+	struct vgalloc_mock_trace_entry e;
+	char line[256];
+	uint64_t v = 0xdead, hh, t;
+	uint32_t h, r;
+	void *p;
+
+	(void)state;
+	/* Mainline: neither the param nor the flag. */
+	m = mock_new(0, 0);
+	assert_int_equal(ops(m)->get_param(m, 10, &v), -EINVAL);
+	assert_int_equal(v, 0xdead);
+	finish(m, 0);
+	expect_create(0, GUEST, M | S | gh, 4096, 7, NULL, 0, -EINVAL);
+	expect_create(0, GUEST, M | S | gh, 4096, 0, NULL, 0, -EINVAL);
+	/* Negotiated: GUEST blobs take it, with or without an id; nothing else does. */
+	expect_create(VGALLOC_MOCK_GUEST_HANDLE, GUEST, M | S | gh, 4096, 7, NULL, 0, 0);
+	expect_create(VGALLOC_MOCK_GUEST_HANDLE, GUEST, gh, 4096, 0, NULL, 0, 0);
+	expect_create(VGALLOC_MOCK_GUEST_HANDLE, HOST3D, M | S | gh, 4096, 7, NULL, 0, -EINVAL);
+	expect_create(VGALLOC_MOCK_GUEST_HANDLE, VGALLOC_BLOB_MEM_HOST3D_GUEST, M | gh, 4096, 7,
+		      NULL, 0, -EINVAL);
+	expect_create(VGALLOC_MOCK_GUEST_HANDLE, GUEST, M | gh, 4096, 7, cmd, sizeof(cmd),
+		      -EINVAL);
+	/* A plain GUEST blob still has no id to give. */
+	expect_create(VGALLOC_MOCK_GUEST_HANDLE, GUEST, M, 4096, 7, NULL, 0, -EINVAL);
+
+	/* The whole guest-handle flow on such a host: GUEST blob by id, the placeholder round trip,
+	 * the host import of it; then the fixed teardown, with no order violation. */
+	m = mock_with(&(struct vgalloc_mock_create_info){
+		.struct_size = sizeof(struct vgalloc_mock_create_info),
+		.flags = VGALLOC_MOCK_GUEST_HANDLE,
+		.supported_capsets = 1u << VGALLOC_CAPSET_GFXSTREAM_VULKAN,
+	});
+	assert_int_equal(param(m, 10), 1);
+	assert_int_equal(vgalloc_mock_get_hooks(m, 0, &hooks), 0);
+	assert_int_equal(vgalloc_mock_context_init(m, VGALLOC_CAPSET_GFXSTREAM_VULKAN), 0);
+	assert_int_equal(create_full(m, GUEST, M | S | gh, 16 * KIB, 3, NULL, 0, &h, &r), 0);
+	e = last_entry(m);
+	vgalloc_mock_format_entry(&e, line, sizeof(line));
+	assert_non_null(strstr(line, "mem=GUEST flags=MAPPABLE|SHAREABLE|CREATE_GUEST_HANDLE "
+				     "id=3 size=16384"));
+	assert_int_equal(hooks.host_roundtrip(hooks.ctx), 0);
+	assert_int_equal(hooks.host_import(hooks.ctx, NULL, r, 16 * KIB, 3, &hh, &t), 0);
+	assert_int_equal(map(m, h, 16 * KIB, &p), 0);
+	memset(p, 9, 16 * KIB);
+	assert_int_equal(hooks.host_wait(hooks.ctx, t, NULL, NULL), 0);
+	assert_int_equal(unmap(m, h, p, 16 * KIB), 0);
+	assert_int_equal(gem_close(m, h), 0);
+	hooks.host_free(hooks.ctx, NULL, hh);
+	finish(m, 0);
+}
+
 static void mock__blob_create_einval_guest_with_cmd(void **state)
 {
 	const uint32_t cmd[4] = { 0 };
@@ -1980,6 +2039,7 @@ int main(void)
 		cmocka_unit_test(mock__blob_create_einval_bad_blob_mem),
 		cmocka_unit_test(mock__blob_create_einval_guest_with_blob_id),
 		cmocka_unit_test(mock__blob_create_einval_guest_with_cmd),
+		cmocka_unit_test(mock__blob_create_guest_handle_only_when_negotiated),
 		cmocka_unit_test(mock__blob_create_einval_cmd_size_not_dword),
 		cmocka_unit_test(mock__blob_create_efault_cmd_null),
 		cmocka_unit_test(mock__blob_create_einval_host3d_without_3d),
