@@ -521,6 +521,9 @@ int vgalloc_plan_explain(const struct vgalloc_device *dev, const struct vgalloc_
 			ret = vgalloc__plan(&dev->traits, &req, &plan, &w);
 		}
 		if (ret) {
+			if (size && w.len >= size) {
+				buf[size - 1] = 0;
+			}
 			return ret;
 		}
 		explain_steps(&w, "at alloc", plan.alloc_steps, plan.alloc_step_count);

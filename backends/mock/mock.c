@@ -934,7 +934,7 @@ VGALLOC_API int vgalloc_mock_format_entry(const struct vgalloc_mock_trace_entry 
 	const char *name;
 	int r;
 
-	if (!e) {
+	if (!e || (!buf && size)) {
 		return -EINVAL;
 	}
 	name = vgalloc_mock_call_name(e->call);

@@ -862,6 +862,10 @@ VGALLOC_API int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgall
 /**
  * Map the memory: creates the blob first on the host-first lazy path (host_wait, CREATE_BLOB),
  * then maps the blob once. *out_ptr points at the allocation's first byte.
+ * When the blob was created but the mapping failed (the host refused it), the blob is kept with
+ * the allocation, as stock Venus keeps its BO: a host allocation can be exported as a blob only
+ * once, so it could not be created again. It is released by vgalloc_mem_free(); a later map
+ * retries only the mapping.
  * Thread safety: any thread; concurrent maps of one allocation are safe.
  * Return: 0; -EINVAL (NULL, not live, not host-visible, or the host refused the mapping);
  *         -ENOSPC; -ENOMEM; -EIO; -errno from host_wait or the kernel.
@@ -1007,7 +1011,9 @@ VGALLOC_API int vgalloc_plan_request(const struct vgalloc_device *dev,
  * allocated, with the reason for every decision. req may be NULL (device decisions only). Reasons
  * are only computed here, so vgalloc_mem_alloc() pays nothing for them.
  * Return: the length of the full text (as snprintf; the output is truncated to size - 1 and
- *         NUL-terminated when size > 0); -EINVAL and the errors of vgalloc_plan_request().
+ *         NUL-terminated when size > 0); -EINVAL and the errors of vgalloc_plan_request(). On
+ *         those errors buf (when size > 0) holds the explanation up to the refusal, which says
+ *         why the request is invalid, NUL-terminated.
  */
 VGALLOC_API int vgalloc_plan_explain(const struct vgalloc_device *dev,
                                      const struct vgalloc_request *req, char *buf, size_t size);

@@ -176,7 +176,8 @@ struct vgalloc_mock_trace_entry {
  */
 VGALLOC_API int vgalloc_mock_get_trace(struct vgalloc_mock *mock,
 				       struct vgalloc_mock_trace_entry *entries, uint32_t max);
-/** Format one entry as "blob_create(mem=2 flags=0x1 id=7 size=65536) = 0"; returns snprintf's. */
+/** Format one entry as "blob_create(mem=2 flags=0x1 id=7 size=65536) = 0"; returns snprintf's
+ *  count, or -EINVAL (e NULL, or buf NULL with a non-zero size). */
 VGALLOC_API int vgalloc_mock_format_entry(const struct vgalloc_mock_trace_entry *e, char *buf,
 					  size_t size);
 

@@ -1969,6 +1969,13 @@ static void mock_format_entry__null_entry(struct ctx *c)
 	CALL_INT(c, vgalloc_mock_format_entry(NULL, buf, sizeof(buf)));
 }
 
+static void mock_format_entry__null_buf(struct ctx *c)
+{
+	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_CREATE };
+
+	CALL_INT(c, vgalloc_mock_format_entry(&e, NULL, 16));
+}
+
 static void mock_fail_nth__null_mock(struct ctx *c)
 {
 	CALL_INT(c, vgalloc_mock_fail_nth(NULL, VGALLOC_MOCK_CALL_HOST_ALLOC, 1, ENOMEM));
@@ -2521,6 +2528,7 @@ static const struct errcase cases[] = {
 	ONE(mock_get_trace, null_mock),
 	ONE(mock_get_trace, null_entries),
 	ONE(mock_format_entry, null_entry),
+	ONE(mock_format_entry, null_buf),
 	ONE(mock_fail_nth, null_mock),
 	ONE(mock_fail_nth, nth_0),
 	ONE(mock_fail_nth, err_negative),
