@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# The CI legs after the README's test command: a clang -Werror build, ASan+UBSan, TSan on the
-# threaded tests, valgrind memcheck on every unit test (heavy tests sized down by
-# VGALLOC_TEST_SCALE), and the fuzzers for a bounded time. Each ctest leg runs `ctest -LE vm`;
+# The CI legs after the README's test command (which already ran every test, the VM tier and the
+# fuzzers included): a clang -Werror build, ASan+UBSan, TSan on the threaded tests, valgrind
+# memcheck on every unit test (heavy tests sized down by VGALLOC_TEST_SCALE), and the fuzzers'
+# line coverage of the caps, params and policy code (>= 90% required). Each ctest leg runs
+# `ctest -LE vm` (and leaves the fuzzers, which build themselves with clang, to the first run);
 # each stage's time is printed.
 set -euo pipefail
 
@@ -18,14 +20,14 @@ leg_clang() {
 	CC=clang cmake -S . -B build-clang -DVGALLOC_WERROR=ON -DCMAKE_C_COMPILER=clang \
 		-DCMAKE_CXX_COMPILER=clang++
 	cmake --build build-clang -j2
-	ctest --test-dir build-clang --output-on-failure -j2 -LE vm
+	ctest --test-dir build-clang --output-on-failure -j2 -LE 'vm|fuzz'
 }
 
 leg_asan() {
 	cmake -S . -B build-asan -DVGALLOC_WERROR=ON -DVGALLOC_SANITIZE='address;undefined'
 	cmake --build build-asan -j2
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		ctest --test-dir build-asan --output-on-failure -j2 -LE 'vm|install|bench'
+		ctest --test-dir build-asan --output-on-failure -j2 -LE 'vm|fuzz|install|bench'
 }
 
 leg_tsan() {
@@ -57,4 +59,4 @@ stage clang leg_clang
 stage asan-ubsan leg_asan
 stage tsan leg_tsan
 stage valgrind leg_valgrind
-stage fuzz bash tests/fuzz/run.sh 20 build-fuzz
+stage fuzz-coverage bash tests/fuzz/coverage.sh 20 build-fuzz-cov

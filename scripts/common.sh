@@ -4,10 +4,11 @@
 # Shared by scripts/test.sh and scripts/demo.sh: install the build dependencies when any is
 # missing, and time each stage. Source it; it defines functions only.
 
-# libclang-rt-14-dev holds clang's sanitizer runtimes (only a Recommends of clang on Debian 12,
-# and recommends are not installed here).
+# libclang-rt-14-dev holds clang's sanitizer, libFuzzer and profile runtimes and llvm-14 its
+# llvm-profdata/llvm-cov (both only Recommends of clang on Debian 12, and recommends are not
+# installed here).
 VGALLOC_APT_PACKAGES=(cmake gcc g++ pkg-config libcmocka-dev libdrm-dev libvulkan-dev meson
-	ninja-build valgrind clang libclang-rt-14-dev)
+	ninja-build valgrind clang libclang-rt-14-dev llvm-14)
 
 # Install the packages above, but only when one of them is missing (dpkg -s), so a provisioned
 # machine never touches the network.

@@ -44,10 +44,13 @@ static void check_steps(const uint32_t *got, uint32_t n, const struct steps *wan
 	}
 }
 
-#define STEPS(...)                                                                 \
-	(struct steps)                                                             \
-	{                                                                          \
-		sizeof((uint32_t[]){ __VA_ARGS__ }) / sizeof(uint32_t), { __VA_ARGS__ } \
+#define STEPS(...)                                                      \
+	(struct steps)                                                  \
+	{                                                               \
+		sizeof((uint32_t[]){ __VA_ARGS__ }) / sizeof(uint32_t), \
+		{                                                       \
+			__VA_ARGS__                                     \
+		}                                                       \
 	}
 
 /* vgalloc_plan_request()'s -EINVAL list (vgalloc.h), on an already zero-extended request. */
@@ -93,7 +96,7 @@ static uint32_t model_no_suballoc(const struct vgalloc__traits *t, const struct 
 	why |= f & VGALLOC_REQUEST_PRIORITY ? VGALLOC_NO_SUBALLOC_PRIORITY : 0;
 	why |= f & VGALLOC_REQUEST_WSI ? VGALLOC_NO_SUBALLOC_WSI : 0;
 	why |= (f & VGALLOC_REQUEST_PLACED_MAP) || t->placed_maps ? VGALLOC_NO_SUBALLOC_PLACED_MAP
-	                                                           : 0;
+	                                                          : 0;
 	why |= t->no_suballoc ? VGALLOC_NO_SUBALLOC_DISABLED : 0;
 	why |= r->size > t->max_suballoc_size ? VGALLOC_NO_SUBALLOC_TOO_LARGE : 0;
 	why |= path == VGALLOC_PATH_GUEST_HANDLE ? VGALLOC_NO_SUBALLOC_GUEST_HANDLE : 0;
@@ -114,8 +117,8 @@ static void check_model(const struct vgalloc__traits *t, const struct vgalloc_re
 	struct steps alloc = { 0 }, map = { 0 };
 
 	if (r->flags & (VGALLOC_REQUEST_IMPORT_HOST_POINTER | VGALLOC_REQUEST_IMPORT_AHB) ||
-	    (r->export_handle_types & ~(uint32_t)(VGALLOC_HANDLE_TYPE_OPAQUE_FD |
-	                                          VGALLOC_HANDLE_TYPE_DMA_BUF))) {
+	    (r->export_handle_types &
+	     ~(uint32_t)(VGALLOC_HANDLE_TYPE_OPAQUE_FD | VGALLOC_HANDLE_TYPE_DMA_BUF))) {
 		path = VGALLOC_PATH_UNSUPPORTED;
 	} else if (r->flags & VGALLOC_REQUEST_IMPORT_FD) {
 		path = VGALLOC_PATH_IMPORT;
@@ -231,7 +234,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	t.types = types;
 	t.type_count = 1 + (bits & 3);
-	t.alloc_mode = (bits >> 2) & 1 ? VGALLOC_ALLOC_MODE_GUEST_FIRST : VGALLOC_ALLOC_MODE_HOST_FIRST;
+	t.alloc_mode =
+	        (bits >> 2) & 1 ? VGALLOC_ALLOC_MODE_GUEST_FIRST : VGALLOC_ALLOC_MODE_HOST_FIRST;
 	t.host_visible = (bits >> 3) & 1;
 	t.cross_device = (bits >> 4) & 1;
 	t.guest_vram = (bits >> 5) & 1;

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Fuzzer line coverage of the code that reads untrusted host input: the capset parsers
+# (lib/caps.c), the param resolution in lib/device.c (the functions listed below) and the policy
+# (lib/policy.c). Runs every target for SECONDS with run.sh (which fails on any crash) to grow the
+# corpora, builds the targets again with -fprofile-instr-generate -fcoverage-mapping, replays
+# every corpus, seed and saved regression input once, merges the profiles and prints the
+# coverage per file and per param function. Exits non-zero when the combined line coverage of
+# caps + params + policy is below VGALLOC_FUZZ_MIN_COVERAGE (default 90) percent.
+#
+# Usage: tests/fuzz/coverage.sh [SECONDS_EACH] [OUT_DIR]
+# Needs llvm-profdata and llvm-cov of clang's version (Debian 12: apt-get install llvm-14).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+secs=${1:-30}
+out=${2:-$root/build-fuzz-cov}
+min=${VGALLOC_FUZZ_MIN_COVERAGE:-90}
+cc=${CC:-clang}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# The param resolution: GETPARAM answers and supplied params, the own-mode probe, the capset
+# bytes, and what the device derives from them.
+param_functions=(read_params last_param param_known param_or_zero probe_own capset_read_size
+	read_capset check_capset capset_blob_alignment raise_alignment derive_alignment
+	derive_traits vgalloc_device_get_param vgalloc_device_read_capset)
+
+# The LLVM tools that match the compiler: llvm-cov-14 for clang 14, else the unversioned ones.
+major=$("$cc" --version | sed -n 's/.*clang version \([0-9][0-9]*\).*/\1/p' | head -1)
+tool() {
+	local t
+	for t in "$1-$major" "$1"; do
+		if command -v "$t" >/dev/null; then
+			echo "$t"
+			return
+		fi
+	done
+	echo "coverage.sh: $1 not found (Debian 12: apt-get install llvm-$major)" >&2
+	exit 2
+}
+profdata=$(tool llvm-profdata)
+cov=$(tool llvm-cov)
+
+# 1. Fuzz (ASan + UBSan): grows OUT/fuzz/<target>.corpus; any crash fails here.
+bash "$here/run.sh" "$secs" "$out/fuzz"
+
+# 2. The same targets with coverage instrumentation.
+VGALLOC_FUZZ_FLAGS="-fprofile-instr-generate -fcoverage-mapping" VGALLOC_FUZZ_BUILD_ONLY=1 \
+	bash "$here/run.sh" 0 "$out/cov"
+
+# 3. Replay every input once; one profile per target.
+rm -f "$out"/cov/*.profraw
+objects=()
+for bin in "$out"/cov/fuzz_*; do
+	[[ -x $bin && ! -d $bin ]] || continue
+	name=$(basename "$bin")
+	inputs=("$out/fuzz/$name.corpus" "$out/fuzz/$name.seeds")
+	if [[ -d $here/regressions/$name ]]; then
+		inputs+=("$here/regressions/$name")
+	fi
+	LLVM_PROFILE_FILE="$out/cov/$name.profraw" ASAN_OPTIONS=detect_leaks=0 \
+		"$bin" -runs=0 "${inputs[@]}" >"$out/cov/$name.replay.log" 2>&1
+	objects+=(-object "$bin")
+done
+"$profdata" merge -sparse "$out"/cov/*.profraw -o "$out/cov/fuzz.profdata"
+
+report() {
+	"$cov" report -instr-profile "$out/cov/fuzz.profdata" "${objects[@]:1}" "$@"
+}
+
+# 4. Per file, then per param function; "lines missed" is column 6 of -show-functions.
+echo
+echo "== line coverage by the fuzzers"
+printf '%-14s %8s %8s %8s\n' file lines missed cover
+report "$root/lib/caps.c" "$root/lib/policy.c" "$root/lib/device.c" |
+	awk '/\.c / { printf "%-14s %8s %8s %8s\n", $1, $8, $9, $10 }'
+file_lines() {
+	report "$1" | awk '/\.c / { print $8, $9 }'
+}
+read -r caps_total caps_missed <<<"$(file_lines "$root/lib/caps.c")"
+read -r policy_total policy_missed <<<"$(file_lines "$root/lib/policy.c")"
+params_total=0
+params_missed=0
+echo
+echo "== param resolution (lib/device.c)"
+printf '%-32s %8s %8s\n' function lines missed
+while read -r fn total missed; do
+	printf '%-32s %8s %8s\n' "$fn" "$total" "$missed"
+	params_total=$((params_total + total))
+	params_missed=$((params_missed + missed))
+done < <(report -show-functions "$root/lib/device.c" | awk -v list="${param_functions[*]}" '
+	BEGIN { n = split(list, f, " "); for (i = 1; i <= n; i++) want[f[i]] = 1 }
+	{ name = $1; sub(/^.*:/, "", name) }
+	(name in want) && NF >= 10 { print name, $5, $6; seen[name] = 1 }
+	END { for (k in want) if (!seen[k]) print "coverage.sh: no function " k > "/dev/stderr" }')
+
+pct() {
+	awk -v t="$1" -v m="$2" 'BEGIN { printf "%.2f", t ? 100 * (t - m) / t : 0 }'
+}
+total=$((caps_total + params_total + policy_total))
+missed=$((caps_missed + params_missed + policy_missed))
+echo
+printf '%-10s %6s/%-6s lines  %7s%%\n' \
+	caps "$((caps_total - caps_missed))" "$caps_total" "$(pct "$caps_total" "$caps_missed")" \
+	params "$((params_total - params_missed))" "$params_total" \
+	"$(pct "$params_total" "$params_missed")" \
+	policy "$((policy_total - policy_missed))" "$policy_total" \
+	"$(pct "$policy_total" "$policy_missed")" \
+	combined "$((total - missed))" "$total" "$(pct "$total" "$missed")"
+echo "(annotated sources: $cov show -instr-profile $out/cov/fuzz.profdata ${objects[*]:1} <file>)"
+if awk -v t="$total" -v m="$missed" -v min="$min" 'BEGIN { exit !(100 * (t - m) < min * t) }'; then
+	echo "coverage.sh: combined line coverage below ${min}%"
+	exit 1
+fi
