@@ -299,17 +299,29 @@ static void unmap_now(struct vgalloc_device *dev, struct vgalloc_blob *blob, voi
 	vgalloc__stat_sub(&dev->stats.blobs_mapped, 1);
 }
 
-void vgalloc__blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+/*
+ * Drop one map reference; the last one unmaps. For a caller of the public API (`user`), a
+ * shared-memory blob's own reference is not there to drop (-EINVAL, nothing changed). The check
+ * and the decrement share one critical section, so two racing callers cannot both pass it.
+ */
+static int unmap_ref(struct vgalloc_device *dev, struct vgalloc_blob *blob, bool user)
 {
+	uint32_t floor;
 	void *ptr;
 
 	pthread_mutex_lock(&dev->lock);
 	while (blob->map_busy) {
 		pthread_cond_wait(&dev->cond, &dev->lock);
 	}
-	if (!blob->map || --blob->map_count) {
+	/* shmem.c writes blob->shmem under dev->lock too. */
+	floor = user && blob->shmem != VGALLOC__SHMEM_NONE ? 1u : 0u;
+	if (!blob->map || blob->map_count <= floor) {
 		pthread_mutex_unlock(&dev->lock);
-		return;
+		return -EINVAL;
+	}
+	if (--blob->map_count) {
+		pthread_mutex_unlock(&dev->lock);
+		return 0;
 	}
 	ptr = blob->map;
 	blob->map_busy = true;
@@ -322,6 +334,12 @@ void vgalloc__blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 	blob->map_busy = false;
 	pthread_cond_broadcast(&dev->cond);
 	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+void vgalloc__blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+{
+	unmap_ref(dev, blob, false);
 }
 
 int vgalloc_blob_map(struct vgalloc_device *dev, struct vgalloc_blob *blob, void **out_ptr)
@@ -334,20 +352,10 @@ int vgalloc_blob_map(struct vgalloc_device *dev, struct vgalloc_blob *blob, void
 
 int vgalloc_blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 {
-	bool mapped;
-
 	if (!dev || !blob_live(dev, blob)) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&dev->lock);
-	/* A shared-memory blob's own mapping belongs to it (vgalloc_shmem_destroy()). */
-	mapped = blob->map_count > (blob->shmem != VGALLOC__SHMEM_NONE ? 1u : 0u);
-	pthread_mutex_unlock(&dev->lock);
-	if (!mapped) {
-		return -EINVAL;
-	}
-	vgalloc__blob_unmap(dev, blob);
-	return 0;
+	return unmap_ref(dev, blob, true);
 }
 
 /*

@@ -341,12 +341,15 @@ static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_cre
 	}
 	if (ret) {
 		/* Hosts accept a blob they cannot serve and refuse it at the mapping. */
+		/* The kernel accepts what the host cannot serve: a refusal shows at the mapping. */
+		bool refused = ret == -EINVAL && !strcmp(stage, "mapped");
+
 		vgalloc__log(dev, VGALLOC_LOG_ERROR,
 		             "self-test: a %llu-byte HOST3D blob_id-0 blob (flags 0x%x) could not be "
-		             "%s (%d): the host refuses this kind of blob%s; device creation fails "
-		             "with -EIO",
+		             "%s (%d)%s%s; device creation fails with -EIO",
 		             (unsigned long long)dev->traits.blob_alignment, ci.blob_flags, stage, ret,
-		             ci.blob_flags == VGALLOC_BLOB_FLAG_MAPPABLE
+		             refused ? ": the host refuses this kind of blob" : "",
+		             refused && ci.blob_flags == VGALLOC_BLOB_FLAG_MAPPABLE
 		                     ? " (is its page larger than the blob alignment?)"
 		                     : "");
 		return -EIO;
@@ -817,13 +820,13 @@ int vgalloc_device_get_stats(const struct vgalloc_device *dev, struct vgalloc_st
 	vgalloc__pools_counts(d, &s.suballocs_live, &s.suballoc_bytes);
 	s.block_creations = LOAD(block_creations);
 	s.block_releases = LOAD(block_releases);
-	s.shmem_live = atomic_load_explicit(&d->shmem.live, memory_order_relaxed);
-	s.shmem_cached = atomic_load_explicit(&d->shmem.cached, memory_order_relaxed);
 	pthread_mutex_lock(&d->shmem.lock);
+	s.shmem_live = d->shmem.live;
+	s.shmem_cached = d->shmem.cached;
 	s.shmem_cached_bytes = d->shmem.cached_bytes;
+	s.shmem_hits = d->shmem.hits;
+	s.shmem_misses = d->shmem.misses;
 	pthread_mutex_unlock(&d->shmem.lock);
-	s.shmem_hits = atomic_load_explicit(&d->shmem.hits, memory_order_relaxed);
-	s.shmem_misses = atomic_load_explicit(&d->shmem.misses, memory_order_relaxed);
 	return vgalloc__struct_out(out, &s, VGALLOC__V0_STATS, sizeof(s));
 }
 

@@ -341,7 +341,7 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 		}
 		/* DESIGN §4 rule 8: the window is the whole guest's; give back what we keep and
 		 * try once more before reporting it full. */
-		if (ret != -ENOSPC || attempt || vgalloc__pools_trim(dev) <= 0) {
+		if (ret != -ENOSPC || attempt || vgalloc__trim(dev) <= 0) {
 			break;
 		}
 	}
@@ -442,9 +442,9 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 		return -EINVAL;
 	}
 	ret = map_once(dev, mem, out_ptr);
-	/* DESIGN §4 rule 8: a first map may need a window range; give back what pools keep and
-	 * try once more before reporting the window full. */
-	if (ret == -ENOSPC && vgalloc__pools_trim(dev) > 0) {
+	/* DESIGN §4 rule 8: a first map may need a window range; give back what pools and the
+	 * shmem cache keep and try once more before reporting the window full. */
+	if (ret == -ENOSPC && vgalloc__trim(dev) > 0) {
 		ret = map_once(dev, mem, out_ptr);
 	}
 	pthread_mutex_lock(&ms->lock);

@@ -578,13 +578,14 @@ int vgalloc__pools_trim(struct vgalloc_device *dev)
 	return released;
 }
 
+int vgalloc__trim(struct vgalloc_device *dev)
+{
+	return vgalloc__pools_trim(dev) + vgalloc__shmem_trim(dev);
+}
+
 int vgalloc_device_trim(struct vgalloc_device *dev)
 {
-	if (!dev) {
-		return -EINVAL;
-	}
-	int pools = vgalloc__pools_trim(dev);
-	return pools < 0 ? pools : pools + vgalloc__shmem_trim(dev);
+	return dev ? vgalloc__trim(dev) : -EINVAL;
 }
 
 void vgalloc__pools_destroy(struct vgalloc_device *dev)

@@ -144,10 +144,10 @@ enum vgalloc__shmem_state {
 struct vgalloc__shmem_cache {
 	pthread_mutex_t lock;
 	struct vgalloc_blob *bucket[VGALLOC__SHMEM_BUCKETS]; /* most recently cached first */
-	uint64_t cached_bytes;
 	uint64_t max_cached_bytes;
 	uint64_t expiry_ns;
-	atomic_uint_fast64_t live, cached, hits, misses;
+	/* Under the lock, so that they add up at every instant. */
+	uint64_t live, cached, cached_bytes, hits, misses;
 };
 
 /* A lock with its own slab of memory objects: every vgalloc_mem belongs to exactly one. */
@@ -431,6 +431,8 @@ void vgalloc__blob_destroy_all(struct vgalloc_device *dev);
 /* shmem.c */
 void vgalloc__shmem_init(struct vgalloc_device *dev);
 int vgalloc__shmem_trim(struct vgalloc_device *dev); /* releases every cached blob */
+/* Retained pool blocks and cached shmem blobs released (vgalloc_device_trim()); ≥ 0. */
+int vgalloc__trim(struct vgalloc_device *dev);
 
 /* Memory internals. */
 void vgalloc__mem_destroy_all(struct vgalloc_device *dev);

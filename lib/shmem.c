@@ -6,11 +6,13 @@
  * create time, so it needs no host allocation and no hook. Consumers churn through them (a ring
  * per queue, a reply buffer per command batch), and each create costs a RESOURCE_CREATE_BLOB,
  * a MAP and an mmap that the hypervisor serves with a VM exit, so released blobs whose size is a
- * power of two wait in a bucket per size. A cached blob stays mapped; an entry idle for longer
- * than the expiry is released by the next create or destroy.
+ * power of two wait in a bucket per size. A cached blob stays mapped. Entries idle for longer
+ * than the expiry are released when a blob is given back, never on the get path, so a cache hit
+ * makes no kernel call.
  *
- * Locking: cache.lock guards the buckets and every blob's shmem fields. Backend calls (create,
- * map, release) happen outside it.
+ * Locking: cache.lock guards the buckets, the counters and every blob's shmem fields; blob->shmem
+ * is written with dev->lock held as well (blob.c reads it under dev->lock). Backend calls
+ * (create, map, release) happen outside cache.lock.
  */
 #include "private.h"
 
@@ -55,8 +57,8 @@ static void set_state(struct vgalloc_device *dev, struct vgalloc_blob *b, uint8_
 	pthread_mutex_unlock(&dev->lock);
 }
 
-/* Unlink every cached entry idle since before `deadline` (all of them for UINT64_MAX) into
- * *out, a list the caller releases without the lock. Returns how many. */
+/* cache.lock held: unlink every cached entry idle since before `deadline` (all of them for
+ * UINT64_MAX) into *out, a list the caller releases without the lock. Returns how many. */
 static int take_expired_locked(struct vgalloc_device *dev, uint64_t deadline,
                                struct vgalloc_blob **out)
 {
@@ -67,7 +69,7 @@ static int take_expired_locked(struct vgalloc_device *dev, uint64_t deadline,
 		struct vgalloc_blob **link = &c->bucket[i];
 
 		/* Newest first: once one entry qualifies, every later one does too. */
-		while (*link && (*link)->shmem_idle_since >= deadline && deadline != UINT64_MAX) {
+		while (*link && deadline != UINT64_MAX && (*link)->shmem_idle_since >= deadline) {
 			link = &(*link)->shmem_next;
 		}
 		while (*link) {
@@ -76,7 +78,7 @@ static int take_expired_locked(struct vgalloc_device *dev, uint64_t deadline,
 			*link = b->shmem_next;
 			set_state(dev, b, VGALLOC__SHMEM_NONE);
 			c->cached_bytes -= b->size;
-			vgalloc__stat_sub(&c->cached, 1);
+			c->cached--;
 			b->shmem_next = *out;
 			*out = b;
 			n++;
@@ -98,19 +100,6 @@ static void release_list(struct vgalloc_device *dev, struct vgalloc_blob *list)
 	}
 }
 
-static void expire(struct vgalloc_device *dev, uint64_t now)
-{
-	struct vgalloc_blob *list = NULL;
-
-	if (now < dev->shmem.expiry_ns) {
-		return;
-	}
-	pthread_mutex_lock(&dev->shmem.lock);
-	take_expired_locked(dev, now - dev->shmem.expiry_ns, &list);
-	pthread_mutex_unlock(&dev->shmem.lock);
-	release_list(dev, list);
-}
-
 int vgalloc__shmem_trim(struct vgalloc_device *dev)
 {
 	struct vgalloc_blob *list = NULL;
@@ -123,53 +112,50 @@ int vgalloc__shmem_trim(struct vgalloc_device *dev)
 	return n;
 }
 
-int vgalloc_shmem_create(struct vgalloc_device *dev, uint64_t size, struct vgalloc_blob **out_blob,
+/* A cached blob of exactly `size` bytes, now handed out, or NULL. */
+static struct vgalloc_blob *cache_get(struct vgalloc_device *dev, uint64_t size, void **out_ptr)
+{
+	struct vgalloc__shmem_cache *c = &dev->shmem;
+	struct vgalloc_blob *blob;
+	int b = bucket_of(size);
+
+	if (b < 0) {
+		return NULL;
+	}
+	pthread_mutex_lock(&c->lock);
+	blob = c->bucket[b];
+	if (blob) {
+		c->bucket[b] = blob->shmem_next;
+		blob->shmem_next = NULL;
+		c->cached_bytes -= blob->size;
+		c->cached--;
+		c->live++;
+		c->hits++;
+		/* Read under dev->lock with the state change; stable while the cache's own map
+		 * reference is held. */
+		pthread_mutex_lock(&dev->lock);
+		blob->shmem = VGALLOC__SHMEM_LIVE;
+		*out_ptr = blob->map;
+		pthread_mutex_unlock(&dev->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return blob;
+}
+
+/* A new mapped shmem blob of `size` (already rounded). */
+static int create_mapped(struct vgalloc_device *dev, uint64_t size, struct vgalloc_blob **out_blob,
                          void **out_ptr)
 {
 	struct vgalloc_blob_create_info ci = {
 		.struct_size = sizeof(ci),
 		.blob_mem = VGALLOC_BLOB_MEM_HOST3D,
 		.blob_flags = VGALLOC_BLOB_FLAG_MAPPABLE,
+		.size = size,
 	};
-	struct vgalloc__shmem_cache *c;
 	struct vgalloc_blob *blob = NULL;
-	uint64_t rounded;
 	void *ptr = NULL;
-	int b, ret;
+	int ret;
 
-	if (!dev || !out_blob || !out_ptr || !size ||
-	    !vgalloc__align_up(size, dev->traits.blob_alignment, &rounded)) {
-		return -EINVAL;
-	}
-	if (!dev->traits.blob_id_0 || !dev->traits.has_3d || !dev->traits.host_visible) {
-		return -EOPNOTSUPP;
-	}
-	c = &dev->shmem;
-	b = bucket_of(rounded);
-	if (b >= 0) {
-		pthread_mutex_lock(&c->lock);
-		blob = c->bucket[b];
-		if (blob) {
-			c->bucket[b] = blob->shmem_next;
-			blob->shmem_next = NULL;
-			set_state(dev, blob, VGALLOC__SHMEM_LIVE);
-			c->cached_bytes -= blob->size;
-			ptr = blob->map; /* stable while the cache's map reference is held */
-		}
-		pthread_mutex_unlock(&c->lock);
-		if (blob) {
-			vgalloc__stat_sub(&c->cached, 1);
-			vgalloc__stat_add(&c->hits, 1);
-			vgalloc__stat_add(&c->live, 1);
-			expire(dev, now_ns());
-			*out_blob = blob;
-			*out_ptr = ptr;
-			return 0;
-		}
-	}
-	expire(dev, now_ns());
-
-	ci.size = rounded;
 	ret = vgalloc__blob_create(dev, &ci, &blob);
 	if (ret) {
 		return ret;
@@ -179,14 +165,50 @@ int vgalloc_shmem_create(struct vgalloc_device *dev, uint64_t size, struct vgall
 		vgalloc__blob_release(dev, blob);
 		return ret;
 	}
+	*out_blob = blob;
+	*out_ptr = ptr;
+	return 0;
+}
+
+int vgalloc_shmem_create(struct vgalloc_device *dev, uint64_t size, struct vgalloc_blob **out_blob,
+                         void **out_ptr)
+{
+	struct vgalloc__shmem_cache *c;
+	struct vgalloc_blob *blob = NULL;
+	uint64_t rounded;
+	void *ptr = NULL;
+	int ret;
+
+	if (!dev || !out_blob || !out_ptr || !size ||
+	    !vgalloc__align_up(size, dev->traits.blob_alignment, &rounded)) {
+		return -EINVAL;
+	}
+	if (!dev->traits.blob_id_0 || !dev->traits.has_3d || !dev->traits.host_visible) {
+		return -EOPNOTSUPP;
+	}
+	c = &dev->shmem;
+	blob = cache_get(dev, rounded, &ptr);
+	if (blob) {
+		*out_blob = blob;
+		*out_ptr = ptr;
+		return 0;
+	}
+	ret = create_mapped(dev, rounded, &blob, &ptr);
+	/* The window is full: give back what the pools and this cache keep, and try once more. */
+	if (ret == -ENOSPC && vgalloc__trim(dev) > 0) {
+		ret = create_mapped(dev, rounded, &blob, &ptr);
+	}
+	if (ret) {
+		return ret;
+	}
 	/* The cache's reference: vgalloc_blob_destroy() answers -EBUSY from now on. */
 	vgalloc__blob_pin(dev, blob);
 	pthread_mutex_lock(&c->lock);
 	set_state(dev, blob, VGALLOC__SHMEM_LIVE);
 	blob->shmem_next = NULL;
+	c->live++;
+	c->misses++;
 	pthread_mutex_unlock(&c->lock);
-	vgalloc__stat_add(&c->misses, 1);
-	vgalloc__stat_add(&c->live, 1);
 	*out_blob = blob;
 	*out_ptr = ptr;
 	return 0;
@@ -195,6 +217,7 @@ int vgalloc_shmem_create(struct vgalloc_device *dev, uint64_t size, struct vgall
 int vgalloc_shmem_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 {
 	struct vgalloc__shmem_cache *c;
+	struct vgalloc_blob *expired = NULL;
 	uint64_t now;
 	bool live, cached = false;
 	int b;
@@ -215,6 +238,7 @@ int vgalloc_shmem_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 		pthread_mutex_unlock(&c->lock);
 		return -EINVAL;
 	}
+	c->live--;
 	b = bucket_of(blob->size);
 	if (b >= 0 && c->cached_bytes + blob->size <= c->max_cached_bytes) {
 		set_state(dev, blob, VGALLOC__SHMEM_CACHED);
@@ -222,18 +246,20 @@ int vgalloc_shmem_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 		blob->shmem_next = c->bucket[b];
 		c->bucket[b] = blob;
 		c->cached_bytes += blob->size;
+		c->cached++;
 		cached = true;
 	} else {
 		set_state(dev, blob, VGALLOC__SHMEM_NONE);
 	}
+	/* Expire on the way back in, as the entry just cached is the newest of its bucket. */
+	if (now >= c->expiry_ns) {
+		take_expired_locked(dev, now - c->expiry_ns, &expired);
+	}
 	pthread_mutex_unlock(&c->lock);
-	vgalloc__stat_sub(&c->live, 1);
-	if (cached) {
-		vgalloc__stat_add(&c->cached, 1);
-	} else {
+	if (!cached) {
 		vgalloc__blob_unmap(dev, blob);
 		vgalloc__blob_unpin_release(dev, blob);
 	}
-	expire(dev, now);
+	release_list(dev, expired);
 	return 0;
 }

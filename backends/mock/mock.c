@@ -909,11 +909,14 @@ static const char *flags_name(uint32_t flags, char *tmp, size_t size)
 	if (flags == 0) {
 		return "0";
 	}
-	for (uint32_t bit = 0; bit < 4; bit++) {
+	for (uint32_t bit = 0; bit < 4 && len < size; bit++) {
 		if (flags & (1u << bit)) {
 			len += (size_t)snprintf(tmp + len, size - len, "%s%s", len ? "|" : "",
 						names[bit]);
 		}
+	}
+	if (len >= size) {
+		return tmp; /* truncated, still terminated */
 	}
 	if (flags & ~0xfu) {
 		snprintf(tmp + len, size - len, "%s0x%" PRIx32, len ? "|" : "", flags & ~0xfu);

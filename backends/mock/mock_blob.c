@@ -248,7 +248,14 @@ static bool export_alive(const struct mock_export *x)
 	struct stat st;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", x->fd);
-	return stat(path, &st) == 0 && st.st_dev == x->dev && st.st_ino == x->ino;
+	if (stat(path, &st) != 0) {
+		/* No such fd, or no /proc mounted: then ask the fd itself. */
+		if (errno != ENOENT || stat("/proc/self/fd", &st) != 0) {
+			return fstat(x->fd, &st) == 0 && st.st_dev == x->dev && st.st_ino == x->ino;
+		}
+		return false;
+	}
+	return st.st_dev == x->dev && st.st_ino == x->ino;
 }
 
 static void exports_prune_locked(struct vgalloc_mock *m)

@@ -260,6 +260,12 @@ static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t 
 		m->lost = true;
 		return -EIO;
 	}
+	/* A guest-handle resource is filed on the host under the blob id it was created with: an
+	 * import naming another id finds no handle. */
+	if ((res->blob_flags & VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE) && blob_id != res->blob_id) {
+		m->lost = true;
+		return -EIO;
+	}
 	ha = calloc(1, sizeof(*ha));
 	if (!ha) {
 		return -ENOMEM;

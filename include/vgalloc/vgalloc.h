@@ -507,7 +507,7 @@ VGALLOC_API int vgalloc_device_get_param(const struct vgalloc_device *dev, uint3
 VGALLOC_API int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
                                            struct vgalloc_capset_info *info);
 
-/** Device facts after create. Output struct, version 0. */
+/** Device facts after create. Output struct, version 1 (version 0: 48 bytes). */
 struct vgalloc_device_info {
 	uint32_t struct_size;
 	uint32_t backend;    /* enum vgalloc_backend_type */
@@ -550,7 +550,8 @@ enum vgalloc_mode_reason {
 VGALLOC_API int vgalloc_device_get_info(const struct vgalloc_device *dev,
                                         struct vgalloc_device_info *info);
 
-/** Cheap counters, read atomically (each counter is exact; the set is not a snapshot). */
+/** Cheap counters, read atomically (each counter is exact; the set is not a snapshot; the shmem
+ *  counters are read together). Output struct, version 2 (version 0: 120 bytes, 1: 184). */
 struct vgalloc_stats {
 	uint32_t struct_size;
 	uint32_t reserved;
@@ -675,8 +676,10 @@ VGALLOC_API int vgalloc_blob_map(struct vgalloc_device *dev, struct vgalloc_blob
                                  void **out_ptr);
 
 /**
- * Drop one map reference; the last one unmaps.
- * Thread safety: any thread. Return: 0; -EINVAL (NULL, not a live blob, not mapped).
+ * Drop one map reference; the last one unmaps. A shared-memory blob's own mapping is not the
+ * caller's to drop.
+ * Thread safety: any thread. Return: 0; -EINVAL (NULL, not a live blob, not mapped, or only a
+ *         shared-memory blob's own mapping left).
  */
 VGALLOC_API int vgalloc_blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob);
 
@@ -771,7 +774,8 @@ VGALLOC_API int vgalloc_blob_query_dmabuf(struct vgalloc_device *dev, int fd,
  * Drop one reference; the last one unmaps (if mapped) and GEM-closes.
  * Thread safety: any thread.
  * Return: 0; -EINVAL (NULL dev, not a live blob: double destroy or foreign pointer — nothing is
- *         changed); -EBUSY (the blob backs live memory objects). A NULL blob returns 0.
+ *         changed); -EBUSY (the blob backs live memory objects or pool blocks, or is a
+ *         shared-memory blob: use vgalloc_shmem_destroy()). A NULL blob returns 0.
  */
 VGALLOC_API int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob);
 
@@ -780,13 +784,15 @@ VGALLOC_API int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_
  * own and both sides map (Venus command rings, reply buffers, small staging). They need the
  * Venus capset's supports_blob_id_0. Released ones whose size is a power of two are kept in a
  * per-size cache and handed out again; a cached blob idle for longer than the expiry (1 s) is
- * released by the next create or destroy, and vgalloc_device_trim() releases them all.
+ * released by the next vgalloc_shmem_destroy(), and vgalloc_device_trim() releases them all (as
+ * the library does by itself once when the window is full).
  */
 
 /**
  * Get a mapped shared-memory blob of at least `size` bytes (rounded up to the blob alignment;
  * a cached blob of exactly that rounded size is reused without any kernel call). Its contents
- * are undefined (a reused blob keeps what was written to it).
+ * are undefined (a reused blob keeps what was written to it). On -ENOSPC the library releases
+ * retained pool blocks and cached shmem blobs once and retries.
  * Ownership: the caller owns *out_blob and gives it back with vgalloc_shmem_destroy() only
  * (vgalloc_blob_destroy() refuses it with -EBUSY); the mapping *out_ptr lives as long. The blob
  * may be passed to vgalloc_blob_get_info().
@@ -802,9 +808,13 @@ VGALLOC_API int vgalloc_shmem_create(struct vgalloc_device *dev, uint64_t size,
 /**
  * Give a shared-memory blob back: cached when its size is a power of two and the cache holds
  * less than 32 MiB, released (munmap, GEM close) otherwise. Expired cached blobs are released.
+ * Ownership: the blob and its mapping are no longer the caller's after the call, whatever it
+ * returns for a live blob.
  * Thread safety: any thread.
  * Return: 0; -EINVAL (NULL dev, not a live shared-memory blob of this device: a double destroy,
  *         an ordinary blob or a foreign pointer — nothing is changed). A NULL blob returns 0.
+ *         Best effort, as for handles: once the cache has handed the same blob out again, a
+ *         stale pointer names the new owner's blob.
  */
 VGALLOC_API int vgalloc_shmem_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob);
 
@@ -889,7 +899,7 @@ VGALLOC_API int vgalloc_mem_unmap(struct vgalloc_device *dev, struct vgalloc_mem
 VGALLOC_API int vgalloc_mem_export(struct vgalloc_device *dev, struct vgalloc_mem *mem,
                                    uint32_t handle_type, int *out_fd);
 
-/** Output struct, version 0. */
+/** Output struct, version 1 (version 0: 72 bytes, without flags). */
 struct vgalloc_mem_info {
 	uint32_t struct_size;
 	uint32_t path; /* enum vgalloc_path */

@@ -42,7 +42,8 @@ enum vgalloc_mock_flag {
 	VGALLOC_MOCK_NO_BLOB_ID_0 = 1u << 9,    /* Venus capset supports_blob_id_0 = 0 */
 	/**
 	 * A downstream kernel and device with CREATE_GUEST_HANDLE negotiated (gfxstream's Linux
-	 * numbering): GETPARAM 10 = 1, and RESOURCE_CREATE_BLOB takes the CREATE_GUEST_HANDLE blob
+	 * numbering only: use it with VGALLOC_FLAVOUR_GFXSTREAM; a ChromeOS-flavoured device reads
+	 * param 10 as GUEST_VRAM): GETPARAM 10 = 1, and RESOURCE_CREATE_BLOB takes the CREATE_GUEST_HANDLE blob
 	 * flag (0x8) on GUEST blobs, with a blob_id: the host makes an OS handle of the guest pages
 	 * and files it under that id. Without this mock flag, or on another blob_mem, blob flag 0x8
 	 * is -EINVAL (as on mainline). Param 9 keeps its meaning (the kernels that carry this on an

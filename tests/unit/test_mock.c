@@ -748,6 +748,28 @@ static void mock__blob_create_guest_handle_only_when_negotiated(void **state)
 	assert_int_equal(gem_close(m, h), 0);
 	hooks.host_free(hooks.ctx, NULL, hh);
 	finish(m, 0);
+
+	/* The host files the guest handle under the blob id it was created with: an import
+	 * naming another id finds nothing, and the context is lost. */
+	m = mock_with(&(struct vgalloc_mock_create_info){
+		.struct_size = sizeof(struct vgalloc_mock_create_info),
+		.flags = VGALLOC_MOCK_GUEST_HANDLE,
+		.supported_capsets = 1u << VGALLOC_CAPSET_GFXSTREAM_VULKAN,
+	});
+	assert_int_equal(vgalloc_mock_get_hooks(m, 0, &hooks), 0);
+	assert_int_equal(vgalloc_mock_context_init(m, VGALLOC_CAPSET_GFXSTREAM_VULKAN), 0);
+	assert_int_equal(create_full(m, GUEST, M | S | gh, 16 * KIB, 3, NULL, 0, &h, &r), 0);
+	assert_int_equal(hooks.host_roundtrip(hooks.ctx), 0);
+	assert_int_equal(hooks.host_import(hooks.ctx, NULL, r, 16 * KIB, 4, &hh, &t), -EIO);
+	{
+		struct vgalloc_mock_ledger l = { .struct_size = sizeof(l) };
+
+		assert_int_equal(vgalloc_mock_get_ledger(m, &l), 0);
+		assert_int_equal(l.context_lost, 1);
+		assert_int_equal(l.host_allocs, 0);
+	}
+	assert_int_equal(gem_close(m, h), 0);
+	vgalloc_mock_destroy(m);
 }
 
 static void mock__blob_create_einval_guest_with_cmd(void **state)

@@ -153,12 +153,16 @@ static void shmem_cache__idle_entries_expire(void **state)
 	assert_int_equal(vgalloc_shmem_destroy(f->dev, a), 0);
 	assert_int_equal(stats_of(f).shmem_cached, 1);
 	nanosleep(&ts, NULL);
-	/* The next create (another bucket) releases the idle entry. */
+	/* A create never releases anything (a hit must stay free of kernel calls) ... */
 	assert_int_equal(vgalloc_shmem_create(f->dev, 8192, &b, &p), 0);
-	assert_int_equal(stats_of(f).shmem_cached, 0);
-	assert_int_equal(calls(f, VGALLOC_MOCK_CALL_BLOB_DESTROY), 1);
-	assert_int_equal(fx_ledger(f->mock).live_blobs, 1);
+	assert_int_equal(stats_of(f).shmem_cached, 1);
+	assert_int_equal(calls(f, VGALLOC_MOCK_CALL_BLOB_DESTROY), 0);
+	/* ... the next destroy (another bucket) releases the idle entry and caches its own. */
 	assert_int_equal(vgalloc_shmem_destroy(f->dev, b), 0);
+	assert_int_equal(calls(f, VGALLOC_MOCK_CALL_BLOB_DESTROY), 1);
+	assert_int_equal(stats_of(f).shmem_cached, 1);
+	assert_int_equal(stats_of(f).shmem_cached_bytes, 8192);
+	assert_int_equal(fx_ledger(f->mock).live_blobs, 1);
 	fx_free(f);
 }
 
@@ -257,6 +261,90 @@ static void shmem__injected_faults_leak_nothing(void **state)
 	}
 }
 
+static void shmem_cache__window_full_releases_the_cache(void **state)
+{
+	struct fx *f = fx_new(&(struct fx_opts){ .window = 1 << 20 });
+	struct vgalloc_blob *b[16], *big = NULL;
+	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 65536);
+	struct vgalloc_mem *mem = NULL;
+	void *p;
+
+	(void)state;
+	/* Fill the 1 MiB window with cached 64 KiB blobs. */
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(vgalloc_shmem_create(f->dev, 65536, &b[i], &p), 0);
+	}
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(vgalloc_shmem_destroy(f->dev, b[i]), 0);
+	}
+	assert_int_equal(fx_ledger(f->mock).window_bytes, 1 << 20);
+	/* A shmem of another size: the cache is given back, and the create succeeds. */
+	assert_int_equal(vgalloc_shmem_create(f->dev, 131072, &big, &p), 0);
+	assert_int_equal(stats_of(f).shmem_cached, 0);
+	assert_int_equal(vgalloc_shmem_destroy(f->dev, big), 0);
+	/* Fill it again, then a dedicated mapped allocation needs the window. */
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(vgalloc_shmem_create(f->dev, 131072, &b[i], &p), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(vgalloc_shmem_destroy(f->dev, b[i]), 0);
+	}
+	r.flags = VGALLOC_REQUEST_DEDICATED_REQUIRED;
+	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
+	assert_int_equal(vgalloc_mem_map(f->dev, mem, &p), 0);
+	assert_int_equal(vgalloc_mem_unmap(f->dev, mem), 0);
+	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
+	fx_free(f);
+}
+
+struct unmapper {
+	struct vgalloc_device *dev;
+	struct vgalloc_blob *blob;
+	int ret;
+};
+
+static void *unmap_thread(void *arg)
+{
+	struct unmapper *u = arg;
+
+	u->ret = vgalloc_blob_unmap(u->dev, u->blob);
+	return NULL;
+}
+
+/* Two racing unmaps of the caller's one extra map: exactly one succeeds, and the cache's own
+ * mapping survives. */
+static void shmem__racing_unmaps_keep_the_own_mapping(void **state)
+{
+	struct fx *f = fx_new(&(struct fx_opts){ 0 });
+	struct vgalloc_blob_info info = { .struct_size = sizeof(info) };
+	uint32_t rounds = test_scale(2000) / 10;
+
+	(void)state;
+	for (uint32_t i = 0; i < (rounds ? rounds : 1); i++) {
+		struct vgalloc_blob *b = NULL;
+		struct unmapper u[2];
+		pthread_t t[2];
+		void *p, *q;
+
+		assert_int_equal(vgalloc_shmem_create(f->dev, 4096, &b, &p), 0);
+		assert_int_equal(vgalloc_blob_map(f->dev, b, &q), 0);
+		for (int k = 0; k < 2; k++) {
+			u[k] = (struct unmapper){ f->dev, b, 1 };
+			assert_int_equal(pthread_create(&t[k], NULL, unmap_thread, &u[k]), 0);
+		}
+		for (int k = 0; k < 2; k++) {
+			pthread_join(t[k], NULL);
+		}
+		assert_true((u[0].ret == 0) != (u[1].ret == 0));
+		assert_true(u[0].ret == -EINVAL || u[1].ret == -EINVAL);
+		assert_int_equal(vgalloc_blob_get_info(f->dev, b, &info), 0);
+		assert_int_equal(info.map_count, 1);
+		assert_ptr_equal(info.map, p);
+		assert_int_equal(vgalloc_shmem_destroy(f->dev, b), 0);
+	}
+	fx_free(f);
+}
+
 struct churn {
 	struct vgalloc_device *dev;
 	uint32_t seed;
@@ -332,6 +420,8 @@ int main(void)
 		cmocka_unit_test(shmem__bad_input_changes_nothing),
 		cmocka_unit_test(shmem__needs_blob_id_0),
 		cmocka_unit_test(shmem__injected_faults_leak_nothing),
+		cmocka_unit_test(shmem_cache__window_full_releases_the_cache),
+		cmocka_unit_test(shmem__racing_unmaps_keep_the_own_mapping),
 		cmocka_unit_test(shmem_cache__threads_share_it_safely),
 	};
 
