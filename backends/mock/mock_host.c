@@ -255,14 +255,10 @@ static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t 
 	vgalloc__mock_reap_locked(m);
 	res = vgalloc__mock_res_get_locked(m, res_id);
 	/* virglrenderer kills the context when a command names a resource it does not have,
-	 * and it only has resources created before the last round trip. */
-	if (!res || res_id > m->seen_res_id) {
-		m->lost = true;
-		return -EIO;
-	}
-	/* A guest-handle resource is filed on the host under the blob id it was created with: an
-	 * import naming another id finds no handle. */
-	if ((res->blob_flags & VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE) && blob_id != res->blob_id) {
+	 * and it only has resources created before the last round trip. A guest-handle resource
+	 * is filed under the blob id it was created with: another id finds nothing either. */
+	if (!res || res_id > m->seen_res_id ||
+	    ((res->blob_flags & VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE) && blob_id != res->blob_id)) {
 		m->lost = true;
 		return -EIO;
 	}
