@@ -29,7 +29,12 @@
 #include "vgalloc/vgalloc_mock.h"
 #include "vgalloc/vgalloc_vulkan.h"
 
-enum { TYPE_DEVICE = 0, TYPE_COHERENT = 1, TYPE_CACHED = 2, TYPE_COUNT = 3 };
+enum {
+	TYPE_DEVICE = 0,
+	TYPE_COHERENT = 1,
+	TYPE_CACHED = 2,
+	TYPE_COUNT = 3
+};
 
 /* One driver instance: a mock guest+host, the driver's context on it, a libvgalloc device. */
 struct side {
@@ -41,7 +46,15 @@ struct side {
 };
 
 /* The Vulkan objects of the scenario, per side. */
-enum { M_PLAIN, M_DEDICATED, M_EXPORT, M_IMPORT, M_ADDRESS, M_UNMAPPED, M_COUNT };
+enum {
+	M_PLAIN,
+	M_DEDICATED,
+	M_EXPORT,
+	M_IMPORT,
+	M_ADDRESS,
+	M_UNMAPPED,
+	M_COUNT
+};
 
 struct state {
 	struct vgalloc_mem *mem[M_COUNT];
@@ -283,7 +296,8 @@ static VkResult bind_buffer(struct side *s, struct state *st, int which)
 	int ret = vgalloc_mem_get_info(s->dev, st->mem[which], &mi);
 
 	if (!ret) {
-		printf("    %-12shost vkBindBufferMemory(memory = host object %llu, offset = 0 + %llu)\n",
+		printf("    %-12shost vkBindBufferMemory(memory = host object %llu, offset = 0 + "
+		       "%llu)\n",
 		       s->name, (unsigned long long)mi.host_handle, (unsigned long long)mi.offset);
 	}
 	return vgalloc_vk_result(VGALLOC_VK_BIND_MEMORY, ret);
@@ -351,7 +365,7 @@ static void scenario(uint32_t profile, const char *profile_name)
 	vgalloc_device_get_info(lib->dev, &di);
 	printf("  libvgalloc device: %s (%s), blob alignment %llu\n",
 	       di.alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first" : "host-first",
-	       di.mode_reason == VGALLOC_MODE_REASON_CAPSET    ? "the capset says use_guest_vram = 1"
+	       di.mode_reason == VGALLOC_MODE_REASON_CAPSET ? "the capset says use_guest_vram = 1"
 	       : di.mode_reason == VGALLOC_MODE_REASON_DEFAULT ? "nothing asks for guest-first"
 	                                                       : "configured",
 	       (unsigned long long)di.blob_alignment);
@@ -449,7 +463,8 @@ static void thousand_buffers(uint32_t profile, const char *profile_name)
 	       profile_name, (unsigned long long)created[0], (unsigned long long)ms[0],
 	       (unsigned long long)created[1], (unsigned long long)ms[1]);
 	check(created[0] == 1000, "stock Venus: one blob per mapped allocation");
-	check(created[1] <= 2, "libvgalloc: at most 2 blob creations for 1000 mapped 4 KiB buffers");
+	check(created[1] <= 2,
+	      "libvgalloc: at most 2 blob creations for 1000 mapped 4 KiB buffers");
 	side_close(&sides[0]);
 	side_close(&sides[1]);
 }

@@ -419,7 +419,8 @@ static int describe_device(const struct options *o)
 			return 1;
 		}
 		if (ret && !o->json) {
-			printf("no usable virtio-gpu device (%s): using the mock\n", strerror(-ret));
+			printf("no usable virtio-gpu device (%s): using the mock\n",
+			       strerror(-ret));
 		}
 	}
 	if (ret) {

@@ -344,14 +344,15 @@ static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_cre
 		/* The kernel accepts what the host cannot serve: a refusal shows at the mapping. */
 		bool refused = ret == -EINVAL && !strcmp(stage, "mapped");
 
-		vgalloc__log(dev, VGALLOC_LOG_ERROR,
-		             "self-test: a %llu-byte HOST3D blob_id-0 blob (flags 0x%x) could not be "
-		             "%s (%d)%s%s; device creation fails with -EIO",
-		             (unsigned long long)dev->traits.blob_alignment, ci.blob_flags, stage, ret,
-		             refused ? ": the host refuses this kind of blob" : "",
-		             refused && ci.blob_flags == VGALLOC_BLOB_FLAG_MAPPABLE
-		                     ? " (is its page larger than the blob alignment?)"
-		                     : "");
+		vgalloc__log(
+		        dev, VGALLOC_LOG_ERROR,
+		        "self-test: a %llu-byte HOST3D blob_id-0 blob (flags 0x%x) could not be "
+		        "%s (%d)%s%s; device creation fails with -EIO",
+		        (unsigned long long)dev->traits.blob_alignment, ci.blob_flags, stage, ret,
+		        refused ? ": the host refuses this kind of blob" : "",
+		        refused && ci.blob_flags == VGALLOC_BLOB_FLAG_MAPPABLE
+		                ? " (is its page larger than the blob alignment?)"
+		                : "");
 		return -EIO;
 	}
 	return 0;

@@ -19,7 +19,7 @@
 #include <errno.h>
 #include <time.h>
 
-#define SHMEM_EXPIRY_NS (1000ull * 1000 * 1000)
+#define SHMEM_EXPIRY_NS  (1000ull * 1000 * 1000)
 #define SHMEM_MAX_CACHED (32ull << 20)
 
 static uint64_t now_ns(void)

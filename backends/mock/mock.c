@@ -22,9 +22,9 @@
 	 VGALLOC_MOCK_NO_BLOB_ID_0 | VGALLOC_MOCK_GUEST_HANDLE)
 
 /* Sizes QEMU 10 + virglrenderer 1.1 report (VMRIG.md); Venus 160 is its version-0 layout. */
-#define MOCK_VIRGL_CAPSET_SIZE	308u
+#define MOCK_VIRGL_CAPSET_SIZE  308u
 #define MOCK_VIRGL2_CAPSET_SIZE 1384u
-#define MOCK_VENUS_CAPSET_SIZE	160u
+#define MOCK_VENUS_CAPSET_SIZE  160u
 /* A capset id the mock has no layout for is hosted as zeros until set_capset replaces it. */
 #define MOCK_OTHER_CAPSET_SIZE 64u
 /* Generous bound so a "future" Venus capset (fields appended) can be modelled. */
@@ -226,7 +226,7 @@ int vgalloc__mock_call_begin_locked(struct vgalloc_mock *m, uint32_t call)
 }
 
 void vgalloc__mock_call_end_locked(struct vgalloc_mock *m, struct vgalloc_mock_trace_entry *e,
-				   int result, uint64_t cost_ns)
+                                   int result, uint64_t cost_ns)
 {
 	e->result = result;
 	m->modeled_ns += cost_ns;
@@ -268,7 +268,7 @@ static struct mock_capset *capset_find(struct vgalloc_mock *m, uint32_t id)
 }
 
 static int capset_store(struct vgalloc_mock *m, uint32_t id, uint32_t version, const void *data,
-			uint32_t size)
+                        uint32_t size)
 {
 	struct mock_capset *cs = capset_find(m, id);
 	uint8_t *copy = malloc(size);
@@ -279,7 +279,7 @@ static int capset_store(struct vgalloc_mock *m, uint32_t id, uint32_t version, c
 	memcpy(copy, data, size);
 	if (!cs) {
 		struct mock_capset *grown =
-			realloc(m->capsets, (m->capset_count + 1) * sizeof(*m->capsets));
+		        realloc(m->capsets, (m->capset_count + 1) * sizeof(*m->capsets));
 
 		if (!grown) {
 			free(copy);
@@ -359,7 +359,7 @@ static int capsets_init(struct vgalloc_mock *m, uint32_t mask, uint32_t venus_si
 }
 
 VGALLOC_API int vgalloc_mock_set_capset(struct vgalloc_mock *mock, uint32_t id, uint32_t version,
-					const void *data, uint32_t size)
+                                        const void *data, uint32_t size)
 {
 	int ret = 0;
 
@@ -430,7 +430,7 @@ static int check_create_info(const struct vgalloc_mock_create_info *info)
 }
 
 VGALLOC_API int vgalloc_mock_create(const struct vgalloc_mock_create_info *info,
-				    struct vgalloc_mock **out_mock)
+                                    struct vgalloc_mock **out_mock)
 {
 	struct vgalloc_mock *m;
 	uint32_t mask;
@@ -454,7 +454,7 @@ VGALLOC_API int vgalloc_mock_create(const struct vgalloc_mock_create_info *info,
 	m->flags = info->flags;
 	m->host_page = info->host_page_size ? info->host_page_size : 4096;
 	m->guest_vram = m->profile == VGALLOC_MOCK_PROFILE_STATIC &&
-			!(m->flags & VGALLOC_MOCK_GUEST_VRAM_OFF);
+	                !(m->flags & VGALLOC_MOCK_GUEST_VRAM_OFF);
 	if (info->cost) {
 		m->cost = *info->cost;
 	} else if (info->cost_preset == VGALLOC_MOCK_COST_QEMU_TCG) {
@@ -478,21 +478,21 @@ VGALLOC_API int vgalloc_mock_create(const struct vgalloc_mock_create_info *info,
 		goto fail;
 	}
 	mask = info->supported_capsets
-		       ? info->supported_capsets
-		       : (1u << VGALLOC_CAPSET_VIRGL) | (1u << VGALLOC_CAPSET_VIRGL2) |
-				 (1u << VGALLOC_CAPSET_VENUS);
+	               ? info->supported_capsets
+	               : (1u << VGALLOC_CAPSET_VIRGL) | (1u << VGALLOC_CAPSET_VIRGL2) |
+	                         (1u << VGALLOC_CAPSET_VENUS);
 	ret = capsets_init(m, mask,
-			   info->venus_capset_size ? info->venus_capset_size
-						   : MOCK_VENUS_CAPSET_SIZE);
+	                   info->venus_capset_size ? info->venus_capset_size
+	                                           : MOCK_VENUS_CAPSET_SIZE);
 	if (ret) {
 		goto fail;
 	}
 	ret = vgalloc__mock_window_init(
-		&m->window,
-		(m->flags & VGALLOC_MOCK_NO_WINDOW)
-			? 0
-			: (info->window_size ? info->window_size : 256ull << 20),
-		m->host_page);
+	        &m->window,
+	        (m->flags & VGALLOC_MOCK_NO_WINDOW)
+	                ? 0
+	                : (info->window_size ? info->window_size : 256ull << 20),
+	        m->host_page);
 	if (ret) {
 		goto fail;
 	}
@@ -596,7 +596,7 @@ int vgalloc__mock_op_get_param(void *be, uint64_t param, uint64_t *value)
 {
 	struct vgalloc_mock *m = be;
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_GET_PARAM,
-					      .blob_id = param };
+		                              .blob_id = param };
 	uint64_t v = 0;
 	int ret;
 
@@ -618,7 +618,7 @@ int vgalloc__mock_op_get_param(void *be, uint64_t param, uint64_t *value)
 }
 
 static int get_capset_locked(struct vgalloc_mock *m, uint32_t id, uint32_t version, void *buf,
-			     uint32_t size)
+                             uint32_t size)
 {
 	const struct mock_capset *cs;
 
@@ -644,9 +644,9 @@ int vgalloc__mock_op_get_capset(void *be, uint32_t id, uint32_t version, void *b
 {
 	struct vgalloc_mock *m = be;
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_GET_CAPSET,
-					      .blob_id = id,
-					      .blob_flags = version,
-					      .size = size };
+		                              .blob_id = id,
+		                              .blob_flags = version,
+		                              .size = size };
 	int ret;
 
 	pthread_mutex_lock(&m->lock);
@@ -660,8 +660,8 @@ int vgalloc__mock_op_get_capset(void *be, uint32_t id, uint32_t version, void *b
 }
 
 static int context_init_locked(struct vgalloc_mock *m,
-			       const struct vgalloc_context_param_value *params, uint32_t count,
-			       uint64_t *out_capset)
+                               const struct vgalloc_context_param_value *params, uint32_t count,
+                               uint64_t *out_capset)
 {
 	bool debug_name = m->flags & VGALLOC_MOCK_DEBUG_NAME;
 	bool have_capset = false, have_rings = false, have_mask = false, have_name = false;
@@ -733,11 +733,11 @@ static int context_init_locked(struct vgalloc_mock *m,
 }
 
 int vgalloc__mock_op_context_init(void *be, const struct vgalloc_context_param_value *params,
-				  uint32_t count)
+                                  uint32_t count)
 {
 	struct vgalloc_mock *m = be;
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_CONTEXT_INIT,
-					      .size = count };
+		                              .size = count };
 	int ret;
 
 	pthread_mutex_lock(&m->lock);
@@ -768,7 +768,7 @@ VGALLOC_API int vgalloc_mock_context_init(struct vgalloc_mock *mock, uint32_t ca
  */
 
 VGALLOC_API int vgalloc_mock_get_ledger(struct vgalloc_mock *mock,
-					struct vgalloc_mock_ledger *ledger)
+                                        struct vgalloc_mock_ledger *ledger)
 {
 	struct vgalloc_mock_ledger l = { 0 };
 	size_t n;
@@ -817,7 +817,7 @@ VGALLOC_API void vgalloc_mock_reset_counters(struct vgalloc_mock *mock)
 }
 
 VGALLOC_API int vgalloc_mock_get_trace(struct vgalloc_mock *mock,
-				       struct vgalloc_mock_trace_entry *entries, uint32_t max)
+                                       struct vgalloc_mock_trace_entry *entries, uint32_t max)
 {
 	uint32_t n, first;
 
@@ -838,7 +838,7 @@ VGALLOC_API int vgalloc_mock_get_trace(struct vgalloc_mock *mock,
 }
 
 VGALLOC_API int vgalloc_mock_fail_nth(struct vgalloc_mock *mock, uint32_t call, uint32_t nth,
-				      int err)
+                                      int err)
 {
 	if (!mock || nth == 0 || err <= 0 ||
 	    (call != VGALLOC_MOCK_CALL_ANY && !vgalloc_mock_call_failable(call))) {
@@ -902,7 +902,7 @@ static const char *mem_name(uint32_t mem, char *tmp, size_t size)
 static const char *flags_name(uint32_t flags, char *tmp, size_t size)
 {
 	static const char *const names[] = { "MAPPABLE", "SHAREABLE", "CROSS_DEVICE",
-					     "CREATE_GUEST_HANDLE" };
+		                             "CREATE_GUEST_HANDLE" };
 	size_t len = 0;
 
 	tmp[0] = '\0';
@@ -912,7 +912,7 @@ static const char *flags_name(uint32_t flags, char *tmp, size_t size)
 	for (uint32_t bit = 0; bit < 4 && len < size; bit++) {
 		if (flags & (1u << bit)) {
 			len += (size_t)snprintf(tmp + len, size - len, "%s%s", len ? "|" : "",
-						names[bit]);
+			                        names[bit]);
 		}
 	}
 	if (len >= size) {
@@ -931,7 +931,7 @@ static const char *flags_name(uint32_t flags, char *tmp, size_t size)
  * handle); HOST_ROUNDTRIP res_id = the newest resource the renderer now knows.
  */
 VGALLOC_API int vgalloc_mock_format_entry(const struct vgalloc_mock_trace_entry *e, char *buf,
-					  size_t size)
+                                          size_t size)
 {
 	char tm[16], tf[64];
 	const char *name;
@@ -946,57 +946,57 @@ VGALLOC_API int vgalloc_mock_format_entry(const struct vgalloc_mock_trace_entry 
 	case VGALLOC_MOCK_CALL_GET_PARAM:
 		if (r == 0) {
 			return snprintf(buf, size, "%s(param=%" PRIu64 ") = 0 [value %" PRIu64 "]",
-					name, e->blob_id, e->size);
+			                name, e->blob_id, e->size);
 		}
 		return snprintf(buf, size, "%s(param=%" PRIu64 ") = %d", name, e->blob_id, r);
 	case VGALLOC_MOCK_CALL_GET_CAPSET:
 		return snprintf(buf, size,
-				"%s(id=%" PRIu64 " version=%" PRIu32 " size=%" PRIu64 ") = %d",
-				name, e->blob_id, e->blob_flags, e->size, r);
+		                "%s(id=%" PRIu64 " version=%" PRIu32 " size=%" PRIu64 ") = %d",
+		                name, e->blob_id, e->blob_flags, e->size, r);
 	case VGALLOC_MOCK_CALL_CONTEXT_INIT:
 		return snprintf(buf, size, "%s(capset=%" PRIu64 " params=%" PRIu64 ") = %d", name,
-				e->blob_id, e->size, r);
+		                e->blob_id, e->size, r);
 	case VGALLOC_MOCK_CALL_BLOB_CREATE:
 		return snprintf(buf, size,
-				"%s(mem=%s flags=%s id=%" PRIu64 " size=%" PRIu64 " cmd=%" PRIu32
-				") = %d [handle %" PRIu32 " res %" PRIu32 "]",
-				name, mem_name(e->blob_mem, tm, sizeof(tm)),
-				flags_name(e->blob_flags, tf, sizeof(tf)), e->blob_id, e->size,
-				e->cmd_size, r, e->handle, e->res_id);
+		                "%s(mem=%s flags=%s id=%" PRIu64 " size=%" PRIu64 " cmd=%" PRIu32
+		                ") = %d [handle %" PRIu32 " res %" PRIu32 "]",
+		                name, mem_name(e->blob_mem, tm, sizeof(tm)),
+		                flags_name(e->blob_flags, tf, sizeof(tf)), e->blob_id, e->size,
+		                e->cmd_size, r, e->handle, e->res_id);
 	case VGALLOC_MOCK_CALL_BLOB_MAP:
 	case VGALLOC_MOCK_CALL_BLOB_UNMAP:
 		return snprintf(buf, size,
-				"%s(handle=%" PRIu32 " size=%" PRIu64 ") = %d [res %" PRIu32 "]",
-				name, e->handle, e->size, r, e->res_id);
+		                "%s(handle=%" PRIu32 " size=%" PRIu64 ") = %d [res %" PRIu32 "]",
+		                name, e->handle, e->size, r, e->res_id);
 	case VGALLOC_MOCK_CALL_BLOB_EXPORT:
 	case VGALLOC_MOCK_CALL_BLOB_INFO:
 	case VGALLOC_MOCK_CALL_BLOB_DESTROY:
 	case VGALLOC_MOCK_CALL_WAIT:
 		return snprintf(buf, size,
-				"%s(handle=%" PRIu32 ") = %d [res %" PRIu32 " mem %s size %" PRIu64
-				"]",
-				name, e->handle, r, e->res_id,
-				mem_name(e->blob_mem, tm, sizeof(tm)), e->size);
+		                "%s(handle=%" PRIu32 ") = %d [res %" PRIu32 " mem %s size %" PRIu64
+		                "]",
+		                name, e->handle, r, e->res_id,
+		                mem_name(e->blob_mem, tm, sizeof(tm)), e->size);
 	case VGALLOC_MOCK_CALL_BLOB_IMPORT:
 		return snprintf(buf, size, "%s() = %d [handle %" PRIu32 " res %" PRIu32 "]", name,
-				r, e->handle, e->res_id);
+		                r, e->handle, e->res_id);
 	case VGALLOC_MOCK_CALL_NEW_BLOB_ID:
 		return snprintf(buf, size, "%s() = %d [id %" PRIu64 "]", name, r, e->blob_id);
 	case VGALLOC_MOCK_CALL_HOST_ALLOC:
 		return snprintf(buf, size,
-				"%s(id=%" PRIu64 " size=%" PRIu64 ") = %d [host %" PRIu64
-				" token %" PRIu32 "]",
-				name, e->blob_id, e->size, r, e->host_handle, e->handle);
+		                "%s(id=%" PRIu64 " size=%" PRIu64 ") = %d [host %" PRIu64
+		                " token %" PRIu32 "]",
+		                name, e->blob_id, e->size, r, e->host_handle, e->handle);
 	case VGALLOC_MOCK_CALL_HOST_WAIT:
 		return snprintf(buf, size, "%s(token=%" PRIu32 " cmd=%" PRIu32 ") = %d", name,
-				e->handle, e->cmd_size, r);
+		                e->handle, e->cmd_size, r);
 	case VGALLOC_MOCK_CALL_HOST_ROUNDTRIP:
 		return snprintf(buf, size, "%s() = %d [seen res %" PRIu32 "]", name, r, e->res_id);
 	case VGALLOC_MOCK_CALL_HOST_IMPORT:
 		return snprintf(buf, size,
-				"%s(res=%" PRIu32 " size=%" PRIu64 " id=%" PRIu64
-				") = %d [host %" PRIu64 " token %" PRIu32 "]",
-				name, e->res_id, e->size, e->blob_id, r, e->host_handle, e->handle);
+		                "%s(res=%" PRIu32 " size=%" PRIu64 " id=%" PRIu64
+		                ") = %d [host %" PRIu64 " token %" PRIu32 "]",
+		                name, e->res_id, e->size, e->blob_id, r, e->host_handle, e->handle);
 	case VGALLOC_MOCK_CALL_HOST_FREE:
 		return snprintf(buf, size, "%s(host=%" PRIu64 ") = %d", name, e->host_handle, r);
 	default:

@@ -409,13 +409,13 @@ static int res_memfd(struct mock_resource *res, uint64_t size)
 
 /* The kernel's verify step: everything refused synchronously, before anything happens. */
 static int blob_verify(const struct vgalloc_mock *m, const struct vgalloc_backend_blob_args *a,
-		       uint64_t *out_size)
+                       uint64_t *out_size)
 {
 	bool host3d = a->blob_mem == VGALLOC_BLOB_MEM_HOST3D ||
-		      a->blob_mem == VGALLOC_BLOB_MEM_HOST3D_GUEST;
+	              a->blob_mem == VGALLOC_BLOB_MEM_HOST3D_GUEST;
 	bool guest_handle = a->blob_flags & VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE;
 	uint32_t known = (m->flags & VGALLOC_MOCK_GUEST_HANDLE) ? MOCK_BLOB_FLAGS_GUEST_HANDLE
-								: MOCK_BLOB_FLAGS;
+	                                                        : MOCK_BLOB_FLAGS;
 
 	if ((m->flags & VGALLOC_MOCK_NO_BLOB) || (a->blob_flags & ~known)) {
 		return -EINVAL;
@@ -458,7 +458,7 @@ static int blob_verify(const struct vgalloc_mock *m, const struct vgalloc_backen
  * has already returned 0 in the guest, and the error shows up as EINVAL at the first mmap.
  */
 static int host_verdict_locked(struct vgalloc_mock *m, const struct vgalloc_backend_blob_args *a,
-			       uint64_t size, bool in_window, struct mock_host_alloc **bind)
+                               uint64_t size, bool in_window, struct mock_host_alloc **bind)
 {
 	struct mock_host_alloc *ha;
 	int err = 0;
@@ -511,11 +511,11 @@ static int host_verdict_locked(struct vgalloc_mock *m, const struct vgalloc_back
 }
 
 static int blob_create_locked(struct vgalloc_mock *m, const struct vgalloc_backend_blob_args *a,
-			      struct vgalloc_mock_trace_entry *e, uint64_t *cost)
+                              struct vgalloc_mock_trace_entry *e, uint64_t *cost)
 {
 	/* HOST3D_GUEST is shmem-backed in the kernel (guest_blob): only HOST3D uses the window. */
 	bool in_window = a->blob_mem == VGALLOC_BLOB_MEM_HOST3D &&
-			 (a->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE);
+	                 (a->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE);
 	struct mock_host_alloc *bind;
 	struct mock_resource *res;
 	uint64_t size = 0;
@@ -597,7 +597,7 @@ static int blob_create_locked(struct vgalloc_mock *m, const struct vgalloc_backe
 }
 
 static int op_blob_create(void *be, const struct vgalloc_backend_blob_args *args,
-			  uint32_t *out_handle, uint32_t *out_res_id)
+                          uint32_t *out_handle, uint32_t *out_res_id)
 {
 	struct vgalloc_mock *m = be;
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_CREATE };
@@ -648,7 +648,7 @@ static void trace_res(struct vgalloc_mock_trace_entry *e, const struct mock_reso
 }
 
 static int blob_map_locked(struct vgalloc_mock *m, uint32_t handle, uint64_t size, void **out_ptr,
-			   struct vgalloc_mock_trace_entry *e, uint64_t *cost)
+                           struct vgalloc_mock_trace_entry *e, uint64_t *cost)
 {
 	struct mock_resource *res = handle_get(m, handle);
 	void *ptr;
@@ -701,8 +701,8 @@ static int op_blob_map(void *be, uint32_t handle, uint64_t size, void **out_ptr)
 {
 	struct vgalloc_mock *m = be;
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_MAP,
-					      .handle = handle,
-					      .size = size };
+		                              .handle = handle,
+		                              .size = size };
 	uint64_t cost = vgalloc__mock_base_cost(m, e.call);
 	int ret;
 
@@ -717,7 +717,7 @@ static int op_blob_map(void *be, uint32_t handle, uint64_t size, void **out_ptr)
 }
 
 static int blob_unmap_locked(struct vgalloc_mock *m, uint32_t handle, void *ptr, uint64_t size,
-			     struct vgalloc_mock_trace_entry *e)
+                             struct vgalloc_mock_trace_entry *e)
 {
 	struct mock_resource *res = handle_get(m, handle);
 
@@ -745,8 +745,8 @@ static int op_blob_unmap(void *be, uint32_t handle, void *ptr, uint64_t size)
 {
 	struct vgalloc_mock *m = be;
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_UNMAP,
-					      .handle = handle,
-					      .size = size };
+		                              .handle = handle,
+		                              .size = size };
 	int ret;
 
 	pthread_mutex_lock(&m->lock);
@@ -763,7 +763,7 @@ static int op_blob_unmap(void *be, uint32_t handle, void *ptr, uint64_t size)
  */
 
 static int blob_export_locked(struct vgalloc_mock *m, uint32_t handle, uint32_t flags, int *out_fd,
-			      struct vgalloc_mock_trace_entry *e)
+                              struct vgalloc_mock_trace_entry *e)
 {
 	struct mock_resource *res = handle_get(m, handle);
 	char path[64];
@@ -800,7 +800,7 @@ static int blob_export_locked(struct vgalloc_mock *m, uint32_t handle, uint32_t 
 	/* Reopening gives a new open file of the same inode, as a dma-buf fd is to the object. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", res->memfd);
 	fd = open(path, ((flags & VGALLOC_BACKEND_EXPORT_RDWR) ? O_RDWR : O_RDONLY) |
-				((flags & VGALLOC_BACKEND_EXPORT_CLOEXEC) ? O_CLOEXEC : 0));
+	                        ((flags & VGALLOC_BACKEND_EXPORT_CLOEXEC) ? O_CLOEXEC : 0));
 	if (fd < 0) {
 		return -errno;
 	}
@@ -813,7 +813,7 @@ static int blob_export_locked(struct vgalloc_mock *m, uint32_t handle, uint32_t 
 		}
 	}
 	m->exports[m->export_count++] =
-		(struct mock_export){ .fd = fd, .dev = res->dev, .ino = res->ino, .res = res };
+	        (struct mock_export){ .fd = fd, .dev = res->dev, .ino = res->ino, .res = res };
 	/* Once exported the buffer may be imported by others: the renderer's resource then keeps
 	 * the host memory alive, so its creator may free its host allocation first. */
 	res->shared = true;
@@ -825,7 +825,7 @@ static int op_blob_export(void *be, uint32_t handle, uint32_t flags, int *out_fd
 {
 	struct vgalloc_mock *m = be;
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_EXPORT,
-					      .handle = handle };
+		                              .handle = handle };
 	int ret;
 
 	pthread_mutex_lock(&m->lock);
@@ -839,7 +839,7 @@ static int op_blob_export(void *be, uint32_t handle, uint32_t flags, int *out_fd
 }
 
 static int blob_import_locked(struct vgalloc_mock *m, int fd, uint32_t *out_handle,
-			      struct vgalloc_mock_trace_entry *e)
+                              struct vgalloc_mock_trace_entry *e)
 {
 	struct mock_resource *res = NULL;
 	struct stat st;
@@ -906,7 +906,7 @@ static int op_blob_info(void *be, uint32_t handle, struct vgalloc_backend_blob_i
 {
 	struct vgalloc_mock *m = be;
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_INFO,
-					      .handle = handle };
+		                              .handle = handle };
 	struct mock_resource *res;
 	int ret;
 
@@ -933,7 +933,7 @@ static int op_blob_info(void *be, uint32_t handle, struct vgalloc_backend_blob_i
 }
 
 static int blob_destroy_locked(struct vgalloc_mock *m, uint32_t handle,
-			       struct vgalloc_mock_trace_entry *e, uint64_t *cost)
+                               struct vgalloc_mock_trace_entry *e, uint64_t *cost)
 {
 	struct mock_resource *res = handle_get(m, handle);
 
@@ -966,7 +966,7 @@ static int op_blob_destroy(void *be, uint32_t handle)
 {
 	struct vgalloc_mock *m = be;
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_DESTROY,
-					      .handle = handle };
+		                              .handle = handle };
 	uint64_t cost = vgalloc__mock_base_cost(m, e.call);
 	int ret;
 
@@ -982,8 +982,8 @@ static int op_wait(void *be, uint32_t handle, bool nowait)
 {
 	struct vgalloc_mock *m = be;
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_WAIT,
-					      .handle = handle,
-					      .blob_flags = nowait };
+		                              .handle = handle,
+		                              .blob_flags = nowait };
 	struct mock_resource *res;
 	int ret;
 
@@ -1026,8 +1026,8 @@ const struct vgalloc_backend_ops vgalloc__mock_ops = {
  */
 
 VGALLOC_API int vgalloc_mock_blob_create(struct vgalloc_mock *mock, uint32_t blob_mem,
-					 uint32_t blob_flags, uint64_t size, uint64_t blob_id,
-					 uint32_t *out_handle, uint32_t *out_res_id)
+                                         uint32_t blob_flags, uint64_t size, uint64_t blob_id,
+                                         uint32_t *out_handle, uint32_t *out_res_id)
 {
 	const struct vgalloc_backend_blob_args args = {
 		.blob_mem = blob_mem,

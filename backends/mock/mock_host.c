@@ -57,7 +57,7 @@ static void process_upto_locked(struct vgalloc_mock *m, uint64_t token)
 }
 
 struct mock_host_alloc *vgalloc__mock_host_by_blob_id_locked(struct vgalloc_mock *m,
-							     uint64_t blob_id)
+                                                             uint64_t blob_id)
 {
 	return vgalloc__mock_map_get(&m->host_by_blob_id, blob_id);
 }
@@ -104,7 +104,7 @@ void vgalloc__mock_host_exec_cmd_locked(struct vgalloc_mock *m, const void *cmd,
 }
 
 static int host_queue_locked(struct vgalloc_mock *m, struct mock_host_alloc *ha, bool by_blob_id,
-			     struct vgalloc_mock_trace_entry *e, uint64_t *out_token)
+                             struct vgalloc_mock_trace_entry *e, uint64_t *out_token)
 {
 	int ret = vgalloc__mock_map_reserve(&m->host_by_handle, 1);
 
@@ -129,7 +129,7 @@ static int host_queue_locked(struct vgalloc_mock *m, struct mock_host_alloc *ha,
 }
 
 static int host_alloc_locked(struct vgalloc_mock *m, uint64_t blob_id, uint64_t size,
-			     struct vgalloc_mock_trace_entry *e, uint64_t *out_token)
+                             struct vgalloc_mock_trace_entry *e, uint64_t *out_token)
 {
 	struct mock_host_alloc *ha;
 	int ret;
@@ -151,11 +151,11 @@ static int host_alloc_locked(struct vgalloc_mock *m, uint64_t blob_id, uint64_t 
 }
 
 VGALLOC_API int vgalloc_mock_host_alloc(struct vgalloc_mock *mock, uint64_t blob_id, uint64_t size,
-					uint64_t *out_host_handle, uint64_t *out_token)
+                                        uint64_t *out_host_handle, uint64_t *out_token)
 {
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_ALLOC,
-					      .blob_id = blob_id,
-					      .size = size };
+		                              .blob_id = blob_id,
+		                              .size = size };
 	uint64_t token = 0;
 	int ret;
 
@@ -192,7 +192,7 @@ static int host_wait_check_locked(struct vgalloc_mock *m, uint64_t token)
 VGALLOC_API int vgalloc_mock_host_wait(struct vgalloc_mock *mock, uint64_t token)
 {
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_WAIT,
-					      .handle = (uint32_t)token };
+		                              .handle = (uint32_t)token };
 	int ret;
 
 	if (!mock) {
@@ -212,7 +212,7 @@ VGALLOC_API int vgalloc_mock_host_wait(struct vgalloc_mock *mock, uint64_t token
 }
 
 VGALLOC_API int vgalloc_mock_host_wait_cmd(struct vgalloc_mock *mock, uint64_t token, void *cmd,
-					   uint32_t *inout_size)
+                                           uint32_t *inout_size)
 {
 	if (!mock || !cmd || !inout_size) {
 		return -EINVAL;
@@ -245,8 +245,8 @@ VGALLOC_API int vgalloc_mock_host_roundtrip(struct vgalloc_mock *mock)
 }
 
 static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t size,
-			      uint64_t blob_id, struct vgalloc_mock_trace_entry *e,
-			      uint64_t *out_token)
+                              uint64_t blob_id, struct vgalloc_mock_trace_entry *e,
+                              uint64_t *out_token)
 {
 	struct mock_resource *res;
 	struct mock_host_alloc *ha;
@@ -258,7 +258,8 @@ static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t 
 	 * and it only has resources created before the last round trip. A guest-handle resource
 	 * is filed under the blob id it was created with: another id finds nothing either. */
 	if (!res || res_id > m->seen_res_id ||
-	    ((res->blob_flags & VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE) && blob_id != res->blob_id)) {
+	    ((res->blob_flags & VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE) &&
+	     blob_id != res->blob_id)) {
 		m->lost = true;
 		return -EIO;
 	}
@@ -283,13 +284,13 @@ static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t 
 }
 
 VGALLOC_API int vgalloc_mock_host_import(struct vgalloc_mock *mock, uint32_t res_id, uint64_t size,
-					 uint64_t blob_id, uint64_t *out_host_handle,
-					 uint64_t *out_token)
+                                         uint64_t blob_id, uint64_t *out_host_handle,
+                                         uint64_t *out_token)
 {
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_IMPORT,
-					      .res_id = res_id,
-					      .size = size,
-					      .blob_id = blob_id };
+		                              .res_id = res_id,
+		                              .size = size,
+		                              .blob_id = blob_id };
 	uint64_t token = 0;
 	int ret;
 
@@ -315,7 +316,7 @@ VGALLOC_API int vgalloc_mock_host_import(struct vgalloc_mock *mock, uint32_t res
 }
 
 static int host_free_locked(struct vgalloc_mock *m, uint64_t host_handle,
-			    struct vgalloc_mock_trace_entry *e)
+                            struct vgalloc_mock_trace_entry *e)
 {
 	struct mock_host_alloc *ha = vgalloc__mock_map_get(&m->host_by_handle, host_handle);
 
@@ -346,7 +347,7 @@ static int host_free_locked(struct vgalloc_mock *m, uint64_t host_handle,
 VGALLOC_API void vgalloc_mock_host_free(struct vgalloc_mock *mock, uint64_t host_handle)
 {
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_FREE,
-					      .host_handle = host_handle };
+		                              .host_handle = host_handle };
 	int ret;
 
 	if (!mock) {
@@ -378,7 +379,7 @@ static uint64_t hook_new_blob_id(void *ctx)
 }
 
 static int hook_host_alloc(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
-			   uint64_t *out_host_handle, uint64_t *out_token)
+                           uint64_t *out_host_handle, uint64_t *out_token)
 {
 	(void)user_data;
 	if (!args) {
@@ -391,7 +392,7 @@ static int hook_host_wait(void *ctx, uint64_t token, void *cmd, uint32_t *inout_
 {
 	struct vgalloc_mock *m = ctx;
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_WAIT,
-					      .handle = (uint32_t)token };
+		                              .handle = (uint32_t)token };
 	int ret;
 
 	pthread_mutex_lock(&m->lock);
@@ -424,7 +425,7 @@ static int hook_host_roundtrip(void *ctx)
 }
 
 static int hook_host_import(void *ctx, void *user_data, uint32_t res_id, uint64_t size,
-			    uint64_t blob_id, uint64_t *out_host_handle, uint64_t *out_token)
+                            uint64_t blob_id, uint64_t *out_host_handle, uint64_t *out_token)
 {
 	(void)user_data;
 	return vgalloc_mock_host_import(ctx, res_id, size, blob_id, out_host_handle, out_token);
@@ -437,7 +438,7 @@ static void hook_host_free(void *ctx, void *user_data, uint64_t host_handle)
 }
 
 VGALLOC_API int vgalloc_mock_get_hooks(struct vgalloc_mock *mock, uint32_t flags,
-				       struct vgalloc_host_hooks *out_hooks)
+                                       struct vgalloc_host_hooks *out_hooks)
 {
 	if (!mock || !out_hooks || (flags & ~(uint32_t)VGALLOC_MOCK_HOOKS_WAIT_CMD)) {
 		return -EINVAL;

@@ -34,7 +34,7 @@ extern const struct vgalloc__virtgpu_sys vgalloc__virtgpu_real_sys;
  * Return: 0; -ENODEV (no virtio-gpu render node offers the capset); -ENOMEM; -errno of open.
  */
 int vgalloc__virtgpu_create(int fd, uint32_t capset_id, const struct vgalloc_allocator *allocator,
-			    const struct vgalloc__virtgpu_sys *sys, struct vgalloc__virtgpu **out);
+                            const struct vgalloc__virtgpu_sys *sys, struct vgalloc__virtgpu **out);
 
 /* The one ioctl helper: retries EINTR and EAGAIN, turns -1/errno into -errno. */
 int vgalloc__virtgpu_ioctl(struct vgalloc__virtgpu *vg, unsigned long request, void *arg);

@@ -579,8 +579,8 @@ struct vgalloc_stats {
 	uint64_t block_creations; /* total */
 	uint64_t block_releases;  /* total */
 	/* --- appended after version 1 (184 bytes) --- */
-	uint64_t shmem_live;         /* handed out by vgalloc_shmem_create() */
-	uint64_t shmem_cached;       /* idle in the shmem cache */
+	uint64_t shmem_live;   /* handed out by vgalloc_shmem_create() */
+	uint64_t shmem_cached; /* idle in the shmem cache */
 	uint64_t shmem_cached_bytes;
 	uint64_t shmem_hits;   /* total creates answered from the cache */
 	uint64_t shmem_misses; /* total creates that made a blob */

@@ -54,12 +54,12 @@ enum vgalloc_mock_flag {
 
 /** Cost of each operation in nanoseconds; computed into the ledger, never slept. */
 struct vgalloc_mock_cost {
-	uint64_t ioctl_ns;      /* any ioctl not listed below */
-	uint64_t create_ns;     /* RESOURCE_CREATE_BLOB */
-	uint64_t map_ns;        /* MAP ioctl + mmap, first map (waits for the host) */
-	uint64_t destroy_ns;    /* GEM close of a blob (unmapping a mapped blob on the host) */
-	uint64_t window_ns;     /* extra per blob holding a window range */
-	uint64_t host_call_ns;  /* one host hook (ring command) */
+	uint64_t ioctl_ns;     /* any ioctl not listed below */
+	uint64_t create_ns;    /* RESOURCE_CREATE_BLOB */
+	uint64_t map_ns;       /* MAP ioctl + mmap, first map (waits for the host) */
+	uint64_t destroy_ns;   /* GEM close of a blob (unmapping a mapped blob on the host) */
+	uint64_t window_ns;    /* extra per blob holding a window range */
+	uint64_t host_call_ns; /* one host hook (ring command) */
 };
 
 enum vgalloc_mock_cost_preset {
@@ -74,13 +74,13 @@ enum vgalloc_mock_cost_preset {
 /** Version 0. */
 struct vgalloc_mock_create_info {
 	uint32_t struct_size;
-	uint32_t profile;            /* enum vgalloc_mock_profile; 0 = INJECTING */
-	uint32_t flags;              /* enum vgalloc_mock_flag */
-	uint32_t host_page_size;     /* 0 = 4096; power of two ≥ 4096 */
-	uint64_t window_size;        /* 0 = 256 MiB */
-	uint32_t supported_capsets;  /* bit N = capset N; 0 = VIRGL|VIRGL2|VENUS */
-	uint32_t venus_capset_size;  /* 0 = 160; fewer models an older host */
-	uint32_t cost_preset;        /* enum vgalloc_mock_cost_preset */
+	uint32_t profile;           /* enum vgalloc_mock_profile; 0 = INJECTING */
+	uint32_t flags;             /* enum vgalloc_mock_flag */
+	uint32_t host_page_size;    /* 0 = 4096; power of two ≥ 4096 */
+	uint64_t window_size;       /* 0 = 256 MiB */
+	uint32_t supported_capsets; /* bit N = capset N; 0 = VIRGL|VIRGL2|VENUS */
+	uint32_t venus_capset_size; /* 0 = 160; fewer models an older host */
+	uint32_t cost_preset;       /* enum vgalloc_mock_cost_preset */
 	uint32_t reserved;
 	const struct vgalloc_mock_cost *cost; /* overrides cost_preset when set */
 };
@@ -91,7 +91,7 @@ struct vgalloc_mock_create_info {
  * device that uses it. Return: 0; -EINVAL (bad struct_size, profile, page size); -E2BIG; -ENOMEM.
  */
 VGALLOC_API int vgalloc_mock_create(const struct vgalloc_mock_create_info *info,
-				    struct vgalloc_mock **out_mock);
+                                    struct vgalloc_mock **out_mock);
 /** Destroy a mock; closes its memfds. Fds it exported stay valid until their owners close them. */
 VGALLOC_API void vgalloc_mock_destroy(struct vgalloc_mock *mock);
 
@@ -132,37 +132,37 @@ VGALLOC_API bool vgalloc_mock_call_failable(uint32_t call);
 /** Totals. Output struct, version 0. */
 struct vgalloc_mock_ledger {
 	uint32_t struct_size;
-	uint32_t context;           /* 0 none, 1 implicit, 2 initialised */
+	uint32_t context; /* 0 none, 1 implicit, 2 initialised */
 	uint64_t calls[VGALLOC_MOCK_CALL_COUNT];
-	uint64_t failable_calls;    /* calls of failable kinds since the last reset */
-	uint64_t live_handles;      /* GEM handles open */
-	uint64_t live_blobs;        /* resources alive */
-	uint64_t blob_bytes;        /* their rounded sizes */
-	uint64_t window_bytes;      /* window bytes allocated */
+	uint64_t failable_calls; /* calls of failable kinds since the last reset */
+	uint64_t live_handles;   /* GEM handles open */
+	uint64_t live_blobs;     /* resources alive */
+	uint64_t blob_bytes;     /* their rounded sizes */
+	uint64_t window_bytes;   /* window bytes allocated */
 	uint64_t mapped_blobs;
-	uint64_t open_fds;          /* exported dma-buf fds still open (checked now) + memfds */
-	uint64_t host_allocs;       /* live host allocations (host_alloc + host_import) */
-	uint64_t pending_tokens;    /* host work queued and not yet processed */
-	uint64_t order_violations;  /* operations out of the order the host requires */
-	uint64_t context_lost;      /* 1 once the host killed the context */
-	uint64_t modeled_ns;        /* cost model total */
-	uint32_t capset_id;         /* of the context */
+	uint64_t open_fds;         /* exported dma-buf fds still open (checked now) + memfds */
+	uint64_t host_allocs;      /* live host allocations (host_alloc + host_import) */
+	uint64_t pending_tokens;   /* host work queued and not yet processed */
+	uint64_t order_violations; /* operations out of the order the host requires */
+	uint64_t context_lost;     /* 1 once the host killed the context */
+	uint64_t modeled_ns;       /* cost model total */
+	uint32_t capset_id;        /* of the context */
 	uint32_t reserved;
 };
 
 /** Read the ledger. Return: 0; -EINVAL (NULL or struct_size below version 0). */
 VGALLOC_API int vgalloc_mock_get_ledger(struct vgalloc_mock *mock,
-					struct vgalloc_mock_ledger *ledger);
+                                        struct vgalloc_mock_ledger *ledger);
 /** Zero the call counters, failable_calls, modeled_ns and the trace. Live state is kept. */
 VGALLOC_API void vgalloc_mock_reset_counters(struct vgalloc_mock *mock);
 
 /** One call in the trace. */
 struct vgalloc_mock_trace_entry {
-	uint32_t call;       /* enum vgalloc_mock_call */
-	int32_t result;      /* 0 or -errno */
+	uint32_t call;  /* enum vgalloc_mock_call */
+	int32_t result; /* 0 or -errno */
 	uint32_t blob_mem;
 	uint32_t blob_flags;
-	uint32_t handle;     /* GEM handle, when there is one */
+	uint32_t handle; /* GEM handle, when there is one */
 	uint32_t res_id;
 	uint64_t blob_id;
 	uint64_t size;
@@ -176,11 +176,11 @@ struct vgalloc_mock_trace_entry {
  * Return: the number of entries copied (≥ 0); -EINVAL on NULL.
  */
 VGALLOC_API int vgalloc_mock_get_trace(struct vgalloc_mock *mock,
-				       struct vgalloc_mock_trace_entry *entries, uint32_t max);
+                                       struct vgalloc_mock_trace_entry *entries, uint32_t max);
 /** Format one entry as "blob_create(mem=2 flags=0x1 id=7 size=65536) = 0"; returns snprintf's
  *  count, or -EINVAL (e NULL, or buf NULL with a non-zero size). */
 VGALLOC_API int vgalloc_mock_format_entry(const struct vgalloc_mock_trace_entry *e, char *buf,
-					  size_t size);
+                                          size_t size);
 
 /**
  * Fail the nth (1-based, counted from this call) failable call of `call` kind (or of any kind with
@@ -188,7 +188,7 @@ VGALLOC_API int vgalloc_mock_format_entry(const struct vgalloc_mock_trace_entry 
  * Return: 0; -EINVAL (nth 0, err ≤ 0, not a failable kind).
  */
 VGALLOC_API int vgalloc_mock_fail_nth(struct vgalloc_mock *mock, uint32_t call, uint32_t nth,
-				      int err);
+                                      int err);
 /** Disarm fault injection. */
 VGALLOC_API void vgalloc_mock_fail_clear(struct vgalloc_mock *mock);
 /** Whether the armed fault has fired. */
@@ -199,7 +199,7 @@ VGALLOC_API bool vgalloc_mock_fail_fired(struct vgalloc_mock *mock);
  * Return: 0; -EINVAL; -ENOMEM.
  */
 VGALLOC_API int vgalloc_mock_set_capset(struct vgalloc_mock *mock, uint32_t id, uint32_t version,
-					const void *data, uint32_t size);
+                                        const void *data, uint32_t size);
 
 /** The mock's DRM-fd stand-in (a memfd the mock owns; never close it). */
 VGALLOC_API int vgalloc_mock_get_fd(struct vgalloc_mock *mock);
@@ -210,8 +210,8 @@ VGALLOC_API int vgalloc_mock_get_fd(struct vgalloc_mock *mock);
 VGALLOC_API int vgalloc_mock_context_init(struct vgalloc_mock *mock, uint32_t capset_id);
 /** RESOURCE_CREATE_BLOB on the consumer's behalf (e.g. its ring buffers). */
 VGALLOC_API int vgalloc_mock_blob_create(struct vgalloc_mock *mock, uint32_t blob_mem,
-					 uint32_t blob_flags, uint64_t size, uint64_t blob_id,
-					 uint32_t *out_handle, uint32_t *out_res_id);
+                                         uint32_t blob_flags, uint64_t size, uint64_t blob_id,
+                                         uint32_t *out_handle, uint32_t *out_res_id);
 /** GEM close on the consumer's behalf. Return: 0; -EINVAL (unknown handle). */
 VGALLOC_API int vgalloc_mock_gem_close(struct vgalloc_mock *mock, uint32_t handle);
 
@@ -222,9 +222,8 @@ VGALLOC_API int vgalloc_mock_gem_close(struct vgalloc_mock *mock, uint32_t handl
  * for it) only once its token has been waited on. Return: 0 and a host handle and token;
  * -EINVAL (blob_id 0, size 0, id in use); -EIO (context lost); -ENOMEM.
  */
-VGALLOC_API int vgalloc_mock_host_alloc(struct vgalloc_mock *mock, uint64_t blob_id,
-					uint64_t size, uint64_t *out_host_handle,
-					uint64_t *out_token);
+VGALLOC_API int vgalloc_mock_host_alloc(struct vgalloc_mock *mock, uint64_t blob_id, uint64_t size,
+                                        uint64_t *out_host_handle, uint64_t *out_token);
 /** Process everything queued up to token. Return: 0; -EINVAL (unknown token); -EIO (lost). */
 VGALLOC_API int vgalloc_mock_host_wait(struct vgalloc_mock *mock, uint64_t token);
 /**
@@ -232,7 +231,7 @@ VGALLOC_API int vgalloc_mock_host_wait(struct vgalloc_mock *mock, uint64_t token
  * blob). Return: 0 and *inout_size set; -ENOSPC (buffer too small).
  */
 VGALLOC_API int vgalloc_mock_host_wait_cmd(struct vgalloc_mock *mock, uint64_t token, void *cmd,
-					   uint32_t *inout_size);
+                                           uint32_t *inout_size);
 /** The renderer now knows every resource created so far. Return: 0; -EIO (context lost). */
 VGALLOC_API int vgalloc_mock_host_roundtrip(struct vgalloc_mock *mock);
 /**
@@ -240,9 +239,9 @@ VGALLOC_API int vgalloc_mock_host_roundtrip(struct vgalloc_mock *mock);
  * or one the renderer has not seen yet (no round trip since its creation), loses the context:
  * this and every later call fail with -EIO. Return: 0 and handle and token; -EIO; -ENOMEM.
  */
-VGALLOC_API int vgalloc_mock_host_import(struct vgalloc_mock *mock, uint32_t res_id,
-					 uint64_t size, uint64_t blob_id,
-					 uint64_t *out_host_handle, uint64_t *out_token);
+VGALLOC_API int vgalloc_mock_host_import(struct vgalloc_mock *mock, uint32_t res_id, uint64_t size,
+                                         uint64_t blob_id, uint64_t *out_host_handle,
+                                         uint64_t *out_token);
 /** Free a host allocation. Freeing one whose blob is still alive, or whose token is pending,
  *  counts an order violation. */
 VGALLOC_API void vgalloc_mock_host_free(struct vgalloc_mock *mock, uint64_t host_handle);
@@ -257,7 +256,7 @@ enum vgalloc_mock_hooks_flag {
  * out 1, 2, 3, ... Every hook call is recorded in the trace. Return: 0; -EINVAL.
  */
 VGALLOC_API int vgalloc_mock_get_hooks(struct vgalloc_mock *mock, uint32_t flags,
-				       struct vgalloc_host_hooks *out_hooks);
+                                       struct vgalloc_host_hooks *out_hooks);
 
 #ifdef __cplusplus
 }
