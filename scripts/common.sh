@@ -7,7 +7,9 @@
 # libclang-rt-14-dev holds clang's sanitizer, libFuzzer and profile runtimes and llvm-14 its
 # llvm-profdata/llvm-cov (both only Recommends of clang on Debian 12, and recommends are not
 # installed here).
-VGALLOC_APT_PACKAGES=(cmake gcc g++ pkg-config libcmocka-dev libdrm-dev libvulkan-dev meson
+# make is only a Recommends of cmake: without it a minbase root cannot configure the default
+# (Unix Makefiles) generator, which the install and meson consumer tests use too.
+VGALLOC_APT_PACKAGES=(cmake make gcc g++ pkg-config libcmocka-dev libdrm-dev libvulkan-dev meson
 	ninja-build valgrind clang libclang-rt-14-dev llvm-14)
 
 # Install the packages above, but only when one of them is missing (dpkg -s), so a provisioned

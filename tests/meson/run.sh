@@ -20,13 +20,41 @@ meson_srcs=$(grep -o "'[a-z/_]*\.c'" "$src/meson.build" | tr -d "'" | sort)
 want=$(printf '%s\n%s\n' "$cmake_srcs" "$mock_srcs" | sort)
 [[ $want == "$meson_srcs" ]] ||
 	fail "meson.build sources differ from CMakeLists.txt: $(diff <(echo "$want") <(echo "$meson_srcs") | tr '\n' ' ')"
-cmake_version=$(sed -n 's/^project(vgalloc VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
-meson_version=$(sed -n "s/^  version : '\([0-9.]*\)',/\1/p" "$src/meson.build")
-[[ -z $cmake_version || $cmake_version == "$meson_version" ]] ||
-	fail "meson.build version $meson_version, CMakeLists.txt $cmake_version"
+# The version: both builds read it from the one header. Read it here too, and fail when it cannot
+# be read (a check that cannot fail proves nothing).
+header=$src/include/vgalloc/vgalloc_version.h
+header_version=""
+for part in MAJOR MINOR PATCH; do
+	n=$(sed -n "s/^#define VGALLOC_VERSION_${part}[[:space:]]\{1,\}\([0-9]\{1,\}\).*/\1/p" "$header")
+	[[ $n =~ ^[0-9]+$ ]] || fail "cannot read VGALLOC_VERSION_$part from $header"
+	header_version+=${header_version:+.}$n
+done
+grep -q "^project(vgalloc\b" "$src/CMakeLists.txt" || fail "CMakeLists.txt: no project(vgalloc ...)"
+grep -q 'VERSION ${_vgalloc_version_MAJOR}.${_vgalloc_version_MINOR}.${_vgalloc_version_PATCH}' \
+	"$src/CMakeLists.txt" || fail "CMakeLists.txt does not take its version from $header"
+grep -q "^  version : '" "$src/meson.build" && fail "meson.build hard-codes its version"
+
+# meson_project_version <tree> <build dir>: the version meson configured for the tree's project.
+meson_project_version() {
+	meson setup "$2" "$1" --wrap-mode=nodownload >"$2.log" 2>&1 ||
+		{ cat "$2.log" >&2; fail "meson setup of $1 failed"; }
+	meson introspect --projectinfo "$2" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])'
+}
+rm -rf "$work"
+mkdir -p "$work"
+v=$(meson_project_version "$src" "$work/self")
+[[ $v == "$header_version" ]] || fail "meson.build says version '$v', $header says $header_version"
+# A bumped header must move meson's version with it: copy the build inputs, change the header.
+mkdir -p "$work/bumped"
+cp -r "$src/meson.build" "$src/include" "$src/lib" "$src/backends" "$work/bumped/"
+sed -i -E 's/^(#define VGALLOC_VERSION_MAJOR[[:space:]]+)[0-9]+/\197/' \
+	"$work/bumped/include/vgalloc/vgalloc_version.h"
+v=$(meson_project_version "$work/bumped" "$work/bumped-build")
+[[ $v == "97.${header_version#*.}" ]] || fail "meson.build ignored a bumped header (read '$v')"
+echo "meson_subproject: version $header_version read from $header by meson.build"
 
 # 2. A consumer project with this tree as its subproject.
-rm -rf "$work"
 mkdir -p "$work/consumer/subprojects"
 cp "$src/tests/meson/consumer/meson.build" "$work/consumer/"
 cp "$src/tests/install/consumer/consumer.c" "$src/examples/venus-flow.c" "$work/consumer/"
