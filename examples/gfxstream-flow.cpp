@@ -292,7 +292,7 @@ VkResult allocate(Guest &g, Memory &m)
 	if (!ret && !vgalloc_mem_get_info(g.dev, m.mem, &mi)) {
 		m.blob_id = mi.blob_id;
 	}
-	return vgalloc_vk_result(vgalloc_vk_allocate_command(&req), ret);
+	return vgalloc_vk_result(vgalloc_vk_allocate_info_command(&ai), ret);
 }
 
 void step(const char *call, const Memory &m)

@@ -252,7 +252,8 @@ static VkResult allocate(struct side *s, struct state *st, int which)
 		close(st->export_fd);
 		st->export_fd = -1;
 	}
-	return vgalloc_vk_result(vgalloc_vk_allocate_command(&req), ret);
+	/* From the allocate info: req is unwritten when the conversion failed. */
+	return vgalloc_vk_result(vgalloc_vk_allocate_info_command(&ai), ret);
 }
 
 static void print_placement(struct side *s, struct state *st, int which)

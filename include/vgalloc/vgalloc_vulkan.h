@@ -89,12 +89,18 @@ VGALLOC_VK_STATIC_ASSERT(
                 (uint32_t)VGALLOC_ALLOCATE_ZERO_INITIALIZE ==
                         (uint32_t)VK_MEMORY_ALLOCATE_ZERO_INITIALIZE_BIT_EXT,
         "vgalloc allocate flags are Vulkan's");
-VGALLOC_VK_STATIC_ASSERT((uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE ==
+VGALLOC_VK_STATIC_ASSERT((uint32_t)VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL ==
+                                         (uint32_t)VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT &&
+                                 (uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE ==
                                          (uint32_t)VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT &&
                                  (uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_COHERENT ==
                                          (uint32_t)VK_MEMORY_PROPERTY_HOST_COHERENT_BIT &&
                                  (uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_CACHED ==
-                                         (uint32_t)VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
+                                         (uint32_t)VK_MEMORY_PROPERTY_HOST_CACHED_BIT &&
+                                 (uint32_t)VGALLOC_MEMORY_PROPERTY_LAZILY_ALLOCATED ==
+                                         (uint32_t)VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT &&
+                                 (uint32_t)VGALLOC_MEMORY_PROPERTY_PROTECTED ==
+                                         (uint32_t)VK_MEMORY_PROPERTY_PROTECTED_BIT,
                          "vgalloc memory properties are Vulkan's");
 #ifdef VK_ANDROID_external_memory_android_hardware_buffer
 VGALLOC_VK_STATIC_ASSERT(sizeof(struct vgalloc_vk_import_ahb_info) ==
@@ -152,6 +158,8 @@ static inline int vgalloc_vk_request_from_allocate_info(const VkMemoryAllocateIn
 {
 	const uint32_t fd_types = (uint32_t)VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT |
 	                          (uint32_t)VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+	/* Exactly enum vgalloc_allocate_flag (asserted above): the request never carries a bit
+	 * that vgalloc_mem_alloc() refuses. */
 	const uint32_t known_allocate_flags =
 	        (uint32_t)VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT |
 	        (uint32_t)VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT |
@@ -338,8 +346,11 @@ static inline int vgalloc_vk_request_from_allocate_info(const VkMemoryAllocateIn
  * property_flags are the host's, except that a host-visible type that is not HOST_COHERENT is
  * described without HOST_VISIBLE and HOST_CACHED: the guest never maps it
  * (vgalloc_vk_guest_memory_types() hides it), so the library must not plan blobs or pools of
- * mappable memory for it. base_alignment is left 0: the library derives the pool base
- * alignment from these limits (DESIGN §4 rule 5).
+ * mappable memory for it. Property bits that enum vgalloc_memory_property does not name
+ * (DEVICE_COHERENT_AMD, DEVICE_UNCACHED_AMD, RDMA_CAPABLE_NV, ...) are left out: nothing the
+ * library decides depends on them, and vgalloc_device_create() refuses unknown bits.
+ * base_alignment is left 0: the library derives the pool base alignment from these limits
+ * (DESIGN §4 rule 5).
  * Thread safety: pure, any thread.
  * Return: 0 and *out (struct_size set); -EINVAL (NULL, host_index ≥ memoryTypeCount, or a limit
  *         that is not a power of two); *out is untouched on error.
@@ -349,6 +360,13 @@ vgalloc_vk_memory_type_from_properties(const VkPhysicalDeviceMemoryProperties *p
                                        uint32_t host_index, const VkPhysicalDeviceLimits *limits,
                                        bool optimal_images, struct vgalloc_memory_type *out)
 {
+	/* enum vgalloc_memory_property: the Vulkan 1.1 core bits, with Vulkan's values. */
+	const uint32_t known_properties = (uint32_t)VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL |
+	                                  (uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
+	                                  (uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_COHERENT |
+	                                  (uint32_t)VGALLOC_MEMORY_PROPERTY_HOST_CACHED |
+	                                  (uint32_t)VGALLOC_MEMORY_PROPERTY_LAZILY_ALLOCATED |
+	                                  (uint32_t)VGALLOC_MEMORY_PROPERTY_PROTECTED;
 	struct vgalloc_memory_type t;
 	uint32_t flags;
 	uint64_t a[3];
@@ -365,7 +383,7 @@ vgalloc_vk_memory_type_from_properties(const VkPhysicalDeviceMemoryProperties *p
 			return -EINVAL;
 		}
 	}
-	flags = (uint32_t)props->memoryTypes[host_index].propertyFlags;
+	flags = (uint32_t)props->memoryTypes[host_index].propertyFlags & known_properties;
 	if ((flags & (uint32_t)VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
 	    !(flags & (uint32_t)VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)) {
 		flags &= ~((uint32_t)VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
@@ -578,6 +596,46 @@ static inline enum vgalloc_vk_command vgalloc_vk_allocate_command(const struct v
 
 	return (req && (req->flags & imports)) ? VGALLOC_VK_ALLOCATE_MEMORY_IMPORT
 	                                       : VGALLOC_VK_ALLOCATE_MEMORY;
+}
+
+/**
+ * The command to pass to vgalloc_vk_result() for a vkAllocateMemory with `info`, decided from the
+ * allocate info itself: VGALLOC_VK_ALLOCATE_MEMORY_IMPORT when its chain (the first
+ * VGALLOC_VK_MAX_CHAIN links) holds an fd or host-pointer import with a non-zero handle type or an
+ * AHB import with a buffer, else VGALLOC_VK_ALLOCATE_MEMORY. Use it when
+ * vgalloc_vk_request_from_allocate_info() may have failed: its request is then unwritten, and
+ * an import whose handle type is refused must still report VK_ERROR_INVALID_EXTERNAL_HANDLE.
+ * Thread safety: pure, any thread.
+ */
+static inline enum vgalloc_vk_command
+vgalloc_vk_allocate_info_command(const VkMemoryAllocateInfo *info)
+{
+	const VkBaseInStructure *s;
+	uint32_t links = 0;
+
+	for (s = info ? (const VkBaseInStructure *)info->pNext : NULL;
+	     s && links < VGALLOC_VK_MAX_CHAIN; s = s->pNext, links++) {
+		switch (s->sType) {
+		case VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR:
+			if (((const VkImportMemoryFdInfoKHR *)s)->handleType != 0) {
+				return VGALLOC_VK_ALLOCATE_MEMORY_IMPORT;
+			}
+			break;
+		case VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT:
+			if (((const VkImportMemoryHostPointerInfoEXT *)s)->handleType != 0) {
+				return VGALLOC_VK_ALLOCATE_MEMORY_IMPORT;
+			}
+			break;
+		case VK_STRUCTURE_TYPE_IMPORT_ANDROID_HARDWARE_BUFFER_INFO_ANDROID:
+			if (((const struct vgalloc_vk_import_ahb_info *)(const void *)s)->buffer) {
+				return VGALLOC_VK_ALLOCATE_MEMORY_IMPORT;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return VGALLOC_VK_ALLOCATE_MEMORY;
 }
 
 /** Whether the spec allows `cmd` to return `result` (the table above). VK_SUCCESS always is. */

@@ -1019,6 +1019,58 @@ static void vulkan__result_sweep_stays_in_allowed_set(void **state)
 	assert_int_equal(vgalloc_vk_allocate_command(NULL), VGALLOC_VK_ALLOCATE_MEMORY);
 }
 
+/* The command comes from the allocate info even when the conversion refused it, so an import
+ * whose handle type is refused reports INVALID_EXTERNAL_HANDLE and no unwritten request is read. */
+static void vulkan__allocate_info_command_without_request(void **state)
+{
+	VkImportMemoryFdInfoKHR opaque_win32 = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT,
+		.fd = 3,
+	};
+	VkImportMemoryFdInfoKHR none = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+		.handleType = 0,
+		.fd = -1,
+	};
+	VkImportMemoryHostPointerInfoEXT host = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+	};
+	VkMemoryDedicatedAllocateInfo ded = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
+	};
+	VkMemoryAllocateInfo ai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.allocationSize = 4096,
+		.memoryTypeIndex = 0,
+	};
+	struct vgalloc_request r;
+
+	(void)state;
+	poison(&r);
+	assert_int_equal(vgalloc_vk_allocate_info_command(NULL), VGALLOC_VK_ALLOCATE_MEMORY);
+	assert_int_equal(vgalloc_vk_allocate_info_command(&ai), VGALLOC_VK_ALLOCATE_MEMORY);
+	/* A refused handle type: the conversion fails and leaves r alone; the command is import. */
+	ded.pNext = &opaque_win32;
+	ai.pNext = &ded;
+	assert_int_equal(vgalloc_vk_request_from_allocate_info(&ai, NULL, 1, &r), -EOPNOTSUPP);
+	assert_true(is_poisoned(&r));
+	assert_int_equal(vgalloc_vk_allocate_info_command(&ai), VGALLOC_VK_ALLOCATE_MEMORY_IMPORT);
+	assert_int_equal(vgalloc_vk_result(vgalloc_vk_allocate_info_command(&ai), -EOPNOTSUPP),
+	                 VK_ERROR_INVALID_EXTERNAL_HANDLE);
+	/* handleType 0 imports nothing (the spec). */
+	ai.pNext = &none;
+	assert_int_equal(vgalloc_vk_allocate_info_command(&ai), VGALLOC_VK_ALLOCATE_MEMORY);
+	ai.pNext = &host;
+	assert_int_equal(vgalloc_vk_allocate_info_command(&ai), VGALLOC_VK_ALLOCATE_MEMORY_IMPORT);
+	/* Where the conversion succeeds, both helpers agree. */
+	ai.pNext = &ded;
+	ded.pNext = NULL;
+	assert_int_equal(vgalloc_vk_request_from_allocate_info(&ai, NULL, 1, &r), 0);
+	assert_int_equal(vgalloc_vk_allocate_info_command(&ai), vgalloc_vk_allocate_command(&r));
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Through a device: the helper's memory types and requests are ones the library accepts, and
  * its errors come out as the Vulkan codes a driver must return.
@@ -1194,6 +1246,7 @@ int main(void)
 		cmocka_unit_test(vulkan__memory_type_fills_fields),
 		cmocka_unit_test(vulkan__result_every_command_and_errno),
 		cmocka_unit_test(vulkan__result_sweep_stays_in_allowed_set),
+		cmocka_unit_test(vulkan__allocate_info_command_without_request),
 		cmocka_unit_test(vulkan__device_requests_plan_and_allocate),
 		cmocka_unit_test(vulkan__device_import_errors_become_vk_codes),
 	};
