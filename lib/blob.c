@@ -553,7 +553,8 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 	int ret;
 
 	if (fd < 0 || (info->blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE) ||
-	    (info->flags & ~(uint32_t)VGALLOC_IMPORT_QUERY_ONLY) || (query_only && !query)) {
+	    (info->flags & ~VGALLOC__IMPORT_FLAGS_ALL) || info->reserved ||
+	    (query_only && !query)) {
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&dev->import_lock);

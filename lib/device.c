@@ -263,6 +263,9 @@ static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_devic
 	t->deferred_mapping = t->gfxstream && caps->u.gfxstream_vulkan.deferred_mapping;
 	t->blob_id_0 = venus && caps->u.venus.supports_blob_id_0;
 	t->max_suballoc_size = info->max_suballoc_size ? info->max_suballoc_size : 4ull << 20;
+	/* The largest alignment a pool block honours without existing for one allocation. */
+	t->max_suballoc_alignment =
+	        VGALLOC__MIN(info->max_block_size ? info->max_block_size : 32ull << 20, 4ull << 20);
 	switch (info->flavour) {
 	case VGALLOC_FLAVOUR_CHROMEOS:
 		t->create_guest_handle =
@@ -395,7 +398,8 @@ static int copy_memory_types(struct vgalloc_device *dev,
 		if (ret) {
 			return ret;
 		}
-		if (t.flags & ~(uint32_t)VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES) {
+		if ((t.flags & ~VGALLOC__MEMORY_TYPE_FLAGS_ALL) ||
+		    (t.property_flags & ~VGALLOC__MEMORY_PROPERTIES_ALL)) {
 			return -EINVAL;
 		}
 		if ((t.min_map_alignment && !vgalloc__is_pow2(t.min_map_alignment)) ||
@@ -441,8 +445,9 @@ static int copy_hooks(struct vgalloc_device *dev, const struct vgalloc_host_hook
 	if (ret) {
 		return ret;
 	}
-	if (!dev->hooks.new_blob_id || !dev->hooks.host_alloc || !dev->hooks.host_wait ||
-	    !dev->hooks.host_roundtrip || !dev->hooks.host_import || !dev->hooks.host_free) {
+	if (dev->hooks.reserved || !dev->hooks.new_blob_id || !dev->hooks.host_alloc ||
+	    !dev->hooks.host_wait || !dev->hooks.host_roundtrip || !dev->hooks.host_import ||
+	    !dev->hooks.host_free) {
 		return -EINVAL;
 	}
 	dev->has_hooks = true;
@@ -456,7 +461,7 @@ static int select_backend(struct vgalloc_device *dev, const struct vgalloc_devic
 	switch (info->backend) {
 	case VGALLOC_BACKEND_MOCK:
 	case VGALLOC_BACKEND_CUSTOM:
-		if (!be || be->magic != VGALLOC_BACKEND_MAGIC || !be->ops ||
+		if (!be || be->magic != VGALLOC_BACKEND_MAGIC || be->reserved || !be->ops ||
 		    be->ops->abi_version != VGALLOC_BACKEND_ABI_VERSION) {
 			return -EINVAL;
 		}
@@ -546,9 +551,8 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	    !(info.flags & VGALLOC_DEVICE_CONTEXT_READY)) {
 		return -EINVAL;
 	}
-	if (info.flags & ~(uint32_t)(VGALLOC_DEVICE_PLACED_MAPS | VGALLOC_DEVICE_ALLOW_ENV |
-	                             VGALLOC_DEVICE_NO_SUBALLOC | VGALLOC_DEVICE_CONTEXT_READY |
-	                             VGALLOC_DEVICE_GUEST_VRAM | VGALLOC_DEVICE_SELF_TEST)) {
+	/* vgalloc.h's one rule: unknown flag bits and non-zero reserved fields are -EINVAL. */
+	if ((info.flags & ~VGALLOC__DEVICE_FLAGS_ALL) || info.reserved) {
 		return -EINVAL;
 	}
 	if (info.pool_shards > VGALLOC__MAX_SHARDS ||
@@ -619,12 +623,14 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 		}
 	}
 
-	ret = select_backend(dev, &info);
-	if (!ret) {
-		ret = copy_memory_types(dev, &info);
-	}
+	/* Every caller struct is checked before the backend is chosen: a bad one must not open a
+	 * render node or reach the kernel. */
+	ret = copy_memory_types(dev, &info);
 	if (!ret) {
 		ret = copy_hooks(dev, info.hooks);
+	}
+	if (!ret) {
+		ret = select_backend(dev, &info);
 	}
 	/* Own mode: only GETPARAM and GET_CAPS may run before CONTEXT_INIT, or the kernel makes an
 	 * implicit context and our CONTEXT_INIT fails with -EEXIST. */
@@ -828,6 +834,9 @@ int vgalloc_device_get_stats(const struct vgalloc_device *dev, struct vgalloc_st
 	s.shmem_hits = d->shmem.hits;
 	s.shmem_misses = d->shmem.misses;
 	pthread_mutex_unlock(&d->shmem.lock);
+	s.window_small_blocks = LOAD(window_small_blocks);
+	s.window_dedicated = LOAD(window_dedicated);
+	s.window_closed_blocks = LOAD(window_closed_blocks);
 	return vgalloc__struct_out(out, &s, VGALLOC__V0_STATS, sizeof(s));
 }
 

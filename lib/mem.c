@@ -326,11 +326,6 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 		return -EOPNOTSUPP;
 	}
 	vgalloc__find_type(&dev->traits, plan.memory_type, &type);
-	/* An alignment hint larger than a block would make a block for one allocation: give it a
-	 * blob of its own instead. */
-	if (plan.suballocate && plan.alignment > VGALLOC__MIN(dev->max_block_size, 4ull << 20)) {
-		plan.suballocate = 0;
-	}
 	for (int attempt = 0;; attempt++) {
 		ret = plan.suballocate ? vgalloc__pool_alloc(dev, &plan, &req, type, out_mem)
 		                       : dedicated_alloc(dev, &plan, &req, type, out_mem);
@@ -446,6 +441,11 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	 * shmem cache keep and try once more before reporting the window full. */
 	if (ret == -ENOSPC && vgalloc__trim(dev) > 0) {
 		ret = map_once(dev, mem, out_ptr);
+	}
+	/* Host-first: the block's members cannot move (their host memory may be bound and
+	 * written), so this map fails, and the pool stops putting new members there. */
+	if (ret == -ENOSPC && mem->block) {
+		vgalloc__pool_map_window_full(dev, mem);
 	}
 	pthread_mutex_lock(&ms->lock);
 	mem->map_busy--;

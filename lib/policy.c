@@ -145,6 +145,10 @@ static uint32_t no_suballoc_reasons(const struct vgalloc__traits *t,
 	if (t->gfxstream && t->deferred_mapping) {
 		why |= VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING;
 	}
+	/* A block aligned that far would exist for this one allocation. */
+	if (t->max_suballoc_alignment && r->alignment > t->max_suballoc_alignment) {
+		why |= VGALLOC_NO_SUBALLOC_ALIGNMENT;
+	}
 	return why;
 }
 
@@ -165,6 +169,7 @@ static const char *const no_suballoc_text[] = {
 	"larger than the largest suballocation",
 	"guest-handle blob",
 	"gfxstream deferredMapping: one host allocation per blob id",
+	"alignment hint larger than a pool block honours",
 };
 
 const char *vgalloc_no_suballoc_name(uint32_t bit)
@@ -186,6 +191,7 @@ const char *vgalloc_no_suballoc_name(uint32_t bit)
 		"too-large",
 		"guest-handle",
 		"deferred-mapping",
+		"alignment",
 	};
 
 	for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(names); i++) {
@@ -210,15 +216,14 @@ const char *vgalloc_step_name(uint32_t step)
 static int check_request(const struct vgalloc__traits *t, const struct vgalloc_request *r,
                          uint32_t *type)
 {
-	const uint32_t known_flags =
-	        VGALLOC_REQUEST_DEDICATED_BUFFER | VGALLOC_REQUEST_DEDICATED_IMAGE |
-	        VGALLOC_REQUEST_DEDICATED_REQUIRED | VGALLOC_REQUEST_WSI |
-	        VGALLOC_REQUEST_PLACED_MAP | VGALLOC_REQUEST_IMPORT_FD |
-	        VGALLOC_REQUEST_IMPORT_HOST_POINTER | VGALLOC_REQUEST_IMPORT_AHB |
-	        VGALLOC_REQUEST_PRIORITY | VGALLOC_REQUEST_BLOB_ID;
-
-	if (!r->size || (r->alignment && !vgalloc__is_pow2(r->alignment)) ||
-	    (r->flags & ~known_flags)) {
+	/* vgalloc.h's one rule: unknown bits in any flags field and a non-zero reserved field
+	 * are -EINVAL, so a request written for a later version is never half-honoured. */
+	if ((r->flags & ~VGALLOC__REQUEST_FLAGS_ALL) ||
+	    (r->allocate_flags & ~VGALLOC__ALLOCATE_FLAGS_ALL) ||
+	    (r->export_handle_types & ~VGALLOC__HANDLE_TYPES_ALL) || r->reserved) {
+		return -EINVAL;
+	}
+	if (!r->size || (r->alignment && !vgalloc__is_pow2(r->alignment))) {
 		return -EINVAL;
 	}
 	if ((r->flags & VGALLOC_REQUEST_IMPORT_FD) && r->import_fd < 0) {
@@ -256,7 +261,6 @@ static uint32_t blob_flags_for(const struct vgalloc__traits *t, const struct vga
 static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_request *r,
                         bool host_visible, struct vgalloc_plan *plan, struct vgalloc__why *why)
 {
-	const uint32_t known = VGALLOC_HANDLE_TYPE_OPAQUE_FD | VGALLOC_HANDLE_TYPE_DMA_BUF;
 	bool exported = r->export_handle_types != 0;
 	bool guest_first = t->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST;
 	uint32_t main_mem =
@@ -267,12 +271,6 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 		vgalloc__why(why,
 		             "path: unsupported — host-pointer and AHB imports have no virtio-gpu "
 		             "path in this library\n");
-		return;
-	}
-	if (r->export_handle_types & ~known) {
-		plan->path = VGALLOC_PATH_UNSUPPORTED;
-		vgalloc__why(why,
-		             "path: unsupported — only OPAQUE_FD and DMA_BUF export exist here\n");
 		return;
 	}
 	if (r->flags & VGALLOC_REQUEST_IMPORT_FD) {

@@ -4,7 +4,9 @@
  * allocation each) and suballocates them with the pure allocator. Blocks are created with the
  * same host protocol as dedicated memory (host-first: host memory now, blob at the first map of
  * any member; guest-first: blob, round trip, import), kept mapped once mapped, retained empty up
- * to a byte cap, and released on trim, on ENOSPC and at device destroy.
+ * to a byte cap, and released on trim, on ENOSPC and at device destroy. A full host-visible
+ * window degrades a pool (smaller blocks, then blobs of their own) instead of failing it: the
+ * ladder is written out in docs/window-full.md.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@ struct vgalloc__block {
 	bool token_pending;
 	bool busy;     /* a thread is creating or mapping its blob without the lock */
 	bool retained; /* empty and kept for reuse */
+	bool closed;   /* its first map found the window full: no new members */
 };
 
 struct vgalloc__shard {
@@ -51,8 +54,18 @@ struct vgalloc__pool {
 	uint64_t min_block;
 	_Atomic uint64_t retained; /* bytes in empty blocks kept, over all shards */
 	_Atomic bool spread;       /* threads met here once: shard by CPU from now on */
+	/* The window-full ladder (docs/window-full.md): new blocks at most window_cap bytes (0 =
+	 * as planned), or none at all (window_dedicated), until a block with a window range is
+	 * released or the device is trimmed. */
+	_Atomic uint64_t window_cap;
+	_Atomic bool window_dedicated;
 	struct vgalloc__shard *shards;
 };
+
+/* The ladder's floor: the smallest block a pool degrades to before its suballocations get
+ * blobs of their own. Four 64 KiB slots still share one blob, and a nearly full window (or a
+ * 1 MiB one) still has room for it. */
+#define WINDOW_FLOOR_BLOCK (256ull << 10)
 
 /* --- blocks ------------------------------------------------------------------------------- */
 
@@ -71,10 +84,27 @@ static void block_teardown(struct vgalloc_device *dev, struct vgalloc__block *b)
 	vgalloc__free(&dev->allocator, b);
 }
 
+static void window_lift(struct vgalloc_device *dev, struct vgalloc__pool *pool, const char *why)
+{
+	bool capped = atomic_exchange_explicit(&pool->window_cap, 0, memory_order_relaxed) != 0;
+	bool dedicated =
+	        atomic_exchange_explicit(&pool->window_dedicated, false, memory_order_relaxed);
+
+	if (capped || dedicated) {
+		vgalloc__log(dev, VGALLOC_LOG_INFO,
+		             "pool 0x%llx: %s; its blocks are sized as planned again",
+		             (unsigned long long)pool->key, why);
+	}
+}
+
 static void block_release(struct vgalloc_device *dev, struct vgalloc__block *b)
 {
 	uint64_t size = b->size;
 
+	/* A block's blob gives its window range back: a degraded pool may try full blocks. */
+	if (b->blob && b->shard) {
+		window_lift(dev, b->shard->pool, "a block gave its window range back");
+	}
 	block_teardown(dev, b);
 	vgalloc__stat_sub(&dev->stats.blocks, 1);
 	vgalloc__stat_sub(&dev->stats.block_bytes, size);
@@ -144,6 +174,86 @@ static int block_create(struct vgalloc_device *dev, struct vgalloc__pool *pool, 
 	vgalloc__stat_add(&dev->stats.block_creations, 1);
 	*out = b;
 	return 0;
+}
+
+static uint64_t block_unit(const struct vgalloc_device *dev, const struct vgalloc__pool *pool)
+{
+	return VGALLOC__MAX(pool->granularity, dev->traits.blob_alignment);
+}
+
+/* The smallest block the ladder tries for a request: the floor, or what the request needs. */
+static uint64_t window_floor(const struct vgalloc_device *dev, const struct vgalloc__pool *pool,
+                             uint64_t request, uint64_t align)
+{
+	uint64_t unit = block_unit(dev, pool);
+	uint64_t fit = vgalloc__sa_block_size(request, align, 0, pool->granularity,
+	                                      dev->max_block_size, pool->granularity);
+
+	return VGALLOC__ALIGN_UP_POW2(VGALLOC__MAX(fit, WINDOW_FLOOR_BLOCK), unit);
+}
+
+/*
+ * No lock held: make a block of `size` bytes for a request, down the window-full ladder when
+ * the window has no room (docs/window-full.md): trim what the device keeps and retry once,
+ * then halve the block down to the floor. Return: 0; -ENOBUFS when even the floor finds no room
+ * (or the pool already knows it will not): the caller gives the request a blob of its own.
+ */
+static int block_grow(struct vgalloc_device *dev, struct vgalloc__pool *pool, uint64_t request,
+                      uint64_t align, uint64_t size, struct vgalloc__block **out)
+{
+	uint64_t floor = window_floor(dev, pool, request, align);
+	uint64_t cap = atomic_load_explicit(&pool->window_cap, memory_order_relaxed);
+	uint64_t unit = block_unit(dev, pool), planned = size;
+	bool trimmed = false;
+	int ret;
+
+	if (atomic_load_explicit(&pool->window_dedicated, memory_order_relaxed)) {
+		vgalloc__stat_add(&dev->stats.window_dedicated, 1);
+		return -ENOBUFS;
+	}
+	if (cap && size > cap) {
+		size = VGALLOC__MAX(cap, floor);
+	}
+	for (;;) {
+		ret = block_create(dev, pool, size, out);
+		if (ret != -ENOSPC) {
+			break;
+		}
+		if (!trimmed) {
+			trimmed = true;
+			if (vgalloc__trim(dev) > 0) {
+				continue;
+			}
+		}
+		if (size <= floor) {
+			break;
+		}
+		vgalloc__log(dev, VGALLOC_LOG_WARN,
+		             "pool 0x%llx: no window room for a %llu-byte block: trying %llu bytes",
+		             (unsigned long long)pool->key, (unsigned long long)size,
+		             (unsigned long long)VGALLOC__MAX(floor,
+		                                              VGALLOC__ALIGN_UP_POW2(size / 2, unit)));
+		size = VGALLOC__MAX(floor, VGALLOC__ALIGN_UP_POW2(size / 2, unit));
+	}
+	if (ret == -ENOSPC) {
+		vgalloc__log(dev, VGALLOC_LOG_WARN,
+		             "pool 0x%llx: no window room even for a %llu-byte block: a %llu-byte "
+		             "request gets a blob of its own",
+		             (unsigned long long)pool->key, (unsigned long long)floor,
+		             (unsigned long long)request);
+		vgalloc__stat_add(&dev->stats.window_dedicated, 1);
+		return -ENOBUFS;
+	}
+	if (!ret && size < planned) {
+		/* Later blocks start where this one succeeded, not with failed creates. */
+		atomic_store_explicit(&pool->window_cap, size, memory_order_relaxed);
+		vgalloc__stat_add(&dev->stats.window_small_blocks, 1);
+		vgalloc__log(dev, VGALLOC_LOG_WARN,
+		             "pool 0x%llx: window nearly full: a %llu-byte block instead of %llu",
+		             (unsigned long long)pool->key, (unsigned long long)size,
+		             (unsigned long long)planned);
+	}
+	return ret;
 }
 
 /* shard lock held */
@@ -339,20 +449,21 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 		}
 		/* Growing talks to the kernel and the host: never with the shard lock held. */
 		pthread_mutex_unlock(&s->ms.lock);
-		ret = block_create(dev, pool, size, &nb);
+		ret = block_grow(dev, pool, req->size, plan->alignment, size, &nb);
 		pthread_mutex_lock(&s->ms.lock);
 		if (ret) {
 			break;
 		}
 		nb->shard = s;
-		ret = vgalloc__sa_add_block(&s->sa, size, nb, &nb->sa);
+		/* The ladder may have made it smaller than asked. */
+		ret = vgalloc__sa_add_block(&s->sa, nb->size, nb, &nb->sa);
 		if (ret) {
 			pthread_mutex_unlock(&s->ms.lock);
 			block_release(dev, nb);
 			pthread_mutex_lock(&s->ms.lock);
 			break;
 		}
-		s->committed += size;
+		s->committed += nb->size;
 		added[grown] = nb;
 	}
 	/* A block this call made that stayed empty (another thread's block took the request) is
@@ -410,7 +521,8 @@ block_emptied_locked(struct vgalloc_device *dev, struct vgalloc__shard *s, struc
 	uint64_t kept = atomic_load_explicit(&pool->retained, memory_order_relaxed);
 
 	do {
-		if (kept + b->size > dev->retain_bytes) {
+		/* A closed block can never take a new member: keeping it would only hold memory. */
+		if (b->closed || kept + b->size > dev->retain_bytes) {
 			vgalloc__sa_remove_block(&s->sa, b->sa);
 			s->committed -= b->size;
 			return b;
@@ -528,6 +640,43 @@ int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void 
 	return ret;
 }
 
+void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_mem *mem)
+{
+	struct vgalloc__shard *s = shard_of(mem);
+	struct vgalloc__block *b = mem->block;
+	struct vgalloc__pool *pool = s->pool;
+	uint64_t floor = VGALLOC__ALIGN_UP_POW2(WINDOW_FLOOR_BLOCK, block_unit(dev, pool));
+	bool closed = false;
+
+	pthread_mutex_lock(&s->ms.lock);
+	/* Another thread may have mapped it since; then nothing is wrong with this block. */
+	if (!b->map && !b->closed) {
+		vgalloc__sa_close_block(&s->sa, b->sa);
+		b->closed = true;
+		closed = true;
+	}
+	pthread_mutex_unlock(&s->ms.lock);
+	if (!closed) {
+		return;
+	}
+	vgalloc__stat_add(&dev->stats.window_closed_blocks, 1);
+	if (b->size > floor) {
+		atomic_store_explicit(&pool->window_cap, floor, memory_order_relaxed);
+		vgalloc__log(dev, VGALLOC_LOG_WARN,
+		             "pool 0x%llx: no window room to map a %llu-byte block: its map fails with "
+		             "-ENOSPC, it takes no new members, new blocks are at most %llu bytes",
+		             (unsigned long long)pool->key, (unsigned long long)b->size,
+		             (unsigned long long)floor);
+	} else {
+		atomic_store_explicit(&pool->window_dedicated, true, memory_order_relaxed);
+		vgalloc__log(dev, VGALLOC_LOG_WARN,
+		             "pool 0x%llx: no window room to map a %llu-byte block: its map fails with "
+		             "-ENOSPC, it takes no new members, and new requests get blobs of their "
+		             "own until a block is released or the device is trimmed",
+		             (unsigned long long)pool->key, (unsigned long long)b->size);
+	}
+}
+
 struct vgalloc_blob *vgalloc__pool_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
                                         uint64_t *host_handle)
 {
@@ -585,7 +734,17 @@ int vgalloc__trim(struct vgalloc_device *dev)
 
 int vgalloc_device_trim(struct vgalloc_device *dev)
 {
-	return dev ? vgalloc__trim(dev) : -EINVAL;
+	uint32_t n;
+
+	if (!dev) {
+		return -EINVAL;
+	}
+	/* The consumer says memory was given back: degraded pools may try full blocks again. */
+	n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
+	for (uint32_t i = 0; i < n; i++) {
+		window_lift(dev, dev->pools[i], "the device was trimmed");
+	}
+	return vgalloc__trim(dev);
 }
 
 void vgalloc__pools_destroy(struct vgalloc_device *dev)
@@ -746,6 +905,9 @@ int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size
 	J(shmem_cached_bytes);
 	J(shmem_hits);
 	J(shmem_misses);
+	J(window_small_blocks);
+	J(window_dedicated);
+	J(window_closed_blocks);
 #undef J
 	vgalloc__why(&w, "\"pool_detail\":[");
 	for (uint32_t i = 0;; i++) {

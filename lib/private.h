@@ -20,6 +20,8 @@
 #define VGALLOC__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define VGALLOC__MIN(a, b)     ((a) < (b) ? (a) : (b))
 #define VGALLOC__MAX(a, b)     ((a) > (b) ? (a) : (b))
+/* v rounded up to a, a power of two (the caller rules out overflow). */
+#define VGALLOC__ALIGN_UP_POW2(v, a) (((v) + (a) - 1) & ~((uint64_t)(a) - 1))
 
 /*
  * Version-0 sizes of the versioned structs. They are literals on purpose: when a struct grows,
@@ -36,6 +38,34 @@
 #define VGALLOC__V0_REQUEST            72u
 #define VGALLOC__V0_MEM_INFO           72u
 #define VGALLOC__V0_PLAN               136u
+
+/*
+ * The known bits of every flags field a caller passes in (vgalloc.h's top comment: one rule for
+ * every input struct). Any other bit is -EINVAL before anything is touched, so a bit a later
+ * version defines is never silently ignored by this one. A new enum value goes here too.
+ */
+#define VGALLOC__REQUEST_FLAGS_ALL                                                       \
+	((uint32_t)(VGALLOC_REQUEST_DEDICATED_BUFFER | VGALLOC_REQUEST_DEDICATED_IMAGE | \
+	            VGALLOC_REQUEST_DEDICATED_REQUIRED | VGALLOC_REQUEST_WSI |           \
+	            VGALLOC_REQUEST_PLACED_MAP | VGALLOC_REQUEST_IMPORT_FD |             \
+	            VGALLOC_REQUEST_IMPORT_HOST_POINTER | VGALLOC_REQUEST_IMPORT_AHB |   \
+	            VGALLOC_REQUEST_PRIORITY | VGALLOC_REQUEST_BLOB_ID))
+#define VGALLOC__ALLOCATE_FLAGS_ALL                                                  \
+	((uint32_t)(VGALLOC_ALLOCATE_DEVICE_MASK | VGALLOC_ALLOCATE_DEVICE_ADDRESS | \
+	            VGALLOC_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY |                 \
+	            VGALLOC_ALLOCATE_ZERO_INITIALIZE))
+#define VGALLOC__HANDLE_TYPES_ALL \
+	((uint32_t)(VGALLOC_HANDLE_TYPE_OPAQUE_FD | VGALLOC_HANDLE_TYPE_DMA_BUF))
+#define VGALLOC__MEMORY_PROPERTIES_ALL                                                            \
+	((uint32_t)(VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL | VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE | \
+	            VGALLOC_MEMORY_PROPERTY_HOST_COHERENT | VGALLOC_MEMORY_PROPERTY_HOST_CACHED | \
+	            VGALLOC_MEMORY_PROPERTY_LAZILY_ALLOCATED | VGALLOC_MEMORY_PROPERTY_PROTECTED))
+#define VGALLOC__MEMORY_TYPE_FLAGS_ALL ((uint32_t)VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES)
+#define VGALLOC__DEVICE_FLAGS_ALL                                               \
+	((uint32_t)(VGALLOC_DEVICE_PLACED_MAPS | VGALLOC_DEVICE_ALLOW_ENV |     \
+	            VGALLOC_DEVICE_NO_SUBALLOC | VGALLOC_DEVICE_CONTEXT_READY | \
+	            VGALLOC_DEVICE_GUEST_VRAM | VGALLOC_DEVICE_SELF_TEST))
+#define VGALLOC__IMPORT_FLAGS_ALL ((uint32_t)VGALLOC_IMPORT_QUERY_ONLY)
 
 static inline bool vgalloc__is_pow2(uint64_t v)
 {
@@ -193,7 +223,8 @@ struct vgalloc__stats {
 	atomic_uint_fast64_t blobs_live, blob_bytes, window_bytes, blobs_mapped, blobs_created,
 	        blobs_imported, import_dedups, mems_live, mem_bytes_requested, mem_bytes_committed,
 	        backend_calls, hook_calls, enospc_events, teardown_errors, blocks, block_bytes,
-	        retained_bytes, block_creations, block_releases;
+	        retained_bytes, block_creations, block_releases, window_small_blocks,
+	        window_dedicated, window_closed_blocks;
 };
 
 struct vgalloc__mem_type {
@@ -231,6 +262,7 @@ struct vgalloc__traits {
 	uint32_t blob_alignment_source; /* what set blob_alignment, for explanations */
 	uint64_t blob_alignment;
 	uint64_t max_suballoc_size;
+	uint64_t max_suballoc_alignment; /* larger alignment hints get their own blob */
 	const struct vgalloc__mem_type *types;
 	uint32_t type_count;
 };
@@ -433,6 +465,11 @@ void vgalloc__shmem_init(struct vgalloc_device *dev);
 int vgalloc__shmem_trim(struct vgalloc_device *dev); /* releases every cached blob */
 /* Retained pool blocks and cached shmem blobs released (vgalloc_device_trim()); ≥ 0. */
 int vgalloc__trim(struct vgalloc_device *dev);
+/*
+ * A suballocation's first map found no window room even after a trim: close its block to new
+ * members and degrade its pool (docs/window-full.md). Takes the shard lock.
+ */
+void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_mem *mem);
 
 /* Memory internals. */
 void vgalloc__mem_destroy_all(struct vgalloc_device *dev);

@@ -19,7 +19,7 @@ struct vgalloc__sa_range {
 	struct vgalloc__sa_range *free_prev, *free_next; /* its free list, when free */
 	struct vgalloc__sa_slab *slab;                   /* the slab living in it, if any */
 	uint32_t is_free;
-	uint32_t reserved;
+	uint32_t hole; /* free space of a closed block: in no list, never handed out */
 };
 
 struct vgalloc__sa_slab {
@@ -329,12 +329,42 @@ static int range_alloc(struct vgalloc__sa *sa, uint64_t size, uint64_t align,
 	return 0;
 }
 
+/* A closed block's freed range becomes (part of) a hole: merged, but never listed. */
+static void range_free_closed(struct vgalloc__sa *sa, struct vgalloc__sa_range *r)
+{
+	struct vgalloc__sa_range *n = r->phys_next, *p = r->phys_prev;
+
+	if (n && n->hole) {
+		r->size += n->size;
+		r->phys_next = n->phys_next;
+		if (n->phys_next) {
+			n->phys_next->phys_prev = r;
+		}
+		n->hole = 0;
+		range_recycle(sa, n);
+	}
+	if (p && p->hole) {
+		p->size += r->size;
+		p->phys_next = r->phys_next;
+		if (r->phys_next) {
+			r->phys_next->phys_prev = p;
+		}
+		range_recycle(sa, r);
+		r = p;
+	}
+	r->hole = 1;
+}
+
 static void range_free(struct vgalloc__sa *sa, struct vgalloc__sa_range *r)
 {
 	struct vgalloc__sa_range *n = r->phys_next, *p = r->phys_prev;
 
 	r->block->used -= r->size;
 	r->slab = NULL;
+	if (r->block->closed) {
+		range_free_closed(sa, r);
+		return;
+	}
 	if (n && n->is_free) {
 		free_remove(sa, n);
 		r->size += n->size;
@@ -556,7 +586,11 @@ int vgalloc__sa_add_block(struct vgalloc__sa *sa, uint64_t size, void *owner,
 void vgalloc__sa_remove_block(struct vgalloc__sa *sa, struct vgalloc__sa_block *b)
 {
 	assert(b->used == 0 && b->first && !b->first->phys_next);
-	free_remove(sa, b->first);
+	if (b->first->hole) {
+		b->first->hole = 0;
+	} else {
+		free_remove(sa, b->first);
+	}
 	range_recycle(sa, b->first);
 	if (b->prev) {
 		b->prev->next = b->next;
@@ -568,6 +602,22 @@ void vgalloc__sa_remove_block(struct vgalloc__sa *sa, struct vgalloc__sa_block *
 	}
 	sa->metadata_bytes -= sizeof(*b);
 	vgalloc__free(sa->cfg.allocator, b);
+}
+
+void vgalloc__sa_close_block(struct vgalloc__sa *sa, struct vgalloc__sa_block *b)
+{
+	if (b->closed) {
+		return;
+	}
+	b->closed = 1;
+	for (struct vgalloc__sa_range *r = b->first; r; r = r->phys_next) {
+		if (r->is_free) {
+			free_remove(sa, r);
+			r->hole = 1;
+		} else if (r->slab && r->slab->in_partial) {
+			partial_remove(&sa->classes[r->slab->cls], r->slab);
+		}
+	}
 }
 
 static void debug_check(struct vgalloc__sa *sa, const struct vgalloc__sa_block *b)
@@ -650,7 +700,8 @@ struct vgalloc__sa_block *vgalloc__sa_free(struct vgalloc__sa *sa,
 
 		assert(s->used[a->index / 64] & (1ull << (a->index % 64)));
 		s->used[a->index / 64] &= ~(1ull << (a->index % 64));
-		if (!s->free_count++) {
+		/* A closed block's slabs hand out nothing more. */
+		if (!s->free_count++ && !b->closed) {
 			partial_push(c, s);
 		}
 		/* An empty slab goes back at once, so a block can empty out and be released. */
@@ -762,7 +813,18 @@ bool vgalloc__sa_check_block(const struct vgalloc__sa *sa, const struct vgalloc_
 			return false;
 		}
 		end += r->size;
+		if (r->hole) {
+			/* Only a closed block has holes, merged like free ranges, listed nowhere. */
+			if (!b->closed || r->is_free || r->slab || (prev && prev->hole) ||
+			    in_free_list(sa, r)) {
+				return false;
+			}
+			continue;
+		}
 		if (r->is_free) {
+			if (b->closed) {
+				return false;
+			}
 			/* Free neighbours are always merged, and every free range is findable. */
 			if ((prev && prev->is_free) || r->slab || !in_free_list(sa, r)) {
 				return false;
@@ -781,7 +843,7 @@ bool vgalloc__sa_check_block(const struct vgalloc__sa *sa, const struct vgalloc_
 			if (s->range != r || r->size != c->size * c->entries ||
 			    bits + s->free_count != c->entries || !bits ||
 			    (r->offset & (lowbit(c->size) - 1)) ||
-			    (s->in_partial != 0) != (s->free_count != 0)) {
+			    (s->in_partial != 0) != (s->free_count != 0 && !b->closed)) {
 				return false;
 			}
 			live += bits;

@@ -30,7 +30,7 @@ struct vgalloc__sa_block {
 	uint64_t size;
 	uint64_t used;        /* bytes handed out (ranges and slabs), 0 = empty */
 	uint32_t live;        /* allocations in it (slab entries and ranges) */
-	uint32_t reserved;
+	uint32_t closed;      /* hands out nothing more (vgalloc__sa_close_block) */
 	void *owner;          /* the pool's block object */
 	struct vgalloc__sa_range *first; /* address-ordered ranges covering [0, size) */
 	struct vgalloc__sa_block *prev, *next; /* the allocator's block list */
@@ -118,7 +118,14 @@ void vgalloc__sa_finish(struct vgalloc__sa *sa);
  */
 int vgalloc__sa_add_block(struct vgalloc__sa *sa, uint64_t size, void *owner,
 			  struct vgalloc__sa_block **out);
-/* Remove an empty block (block->used == 0). */
+/*
+ * Close a block: its free space (free ranges and free slab entries) is withdrawn, so no later
+ * allocation lands in it; its allocations stay valid and are freed as usual, and when the last
+ * one goes, vgalloc__sa_free() returns the block as empty. Used for a block whose blob the
+ * window has no room for. Idempotent; a closed block never reopens.
+ */
+void vgalloc__sa_close_block(struct vgalloc__sa *sa, struct vgalloc__sa_block *block);
+/* Remove an empty block (block->used == 0), open or closed. */
 void vgalloc__sa_remove_block(struct vgalloc__sa *sa, struct vgalloc__sa_block *block);
 
 /*

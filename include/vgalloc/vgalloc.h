@@ -12,6 +12,12 @@
  *    unknown tail is not all zero is -E2BIG. Zero means "default" for fields, never for
  *    struct_size. Output structs: the library writes min(caller's size, its own) bytes and stores
  *    the number written in struct_size.
+ *  - One rule for every input (request, device create-info, memory types, hooks, backend
+ *    object, blob create and import infos, mock create-info, and flags passed as arguments):
+ *    a field named `reserved` must be 0, and a bit that a flags field's enum does not name is
+ *    -EINVAL; a later version's bit is never silently ignored. Such a call changes nothing: no
+ *    state is touched, nothing is leaked, out parameters are left alone. Reserved fields of
+ *    output structs and hook arguments are written as 0. docs/errors.md lists every case.
  *  - Objects (devices, blobs, memory) are opaque. Blob and memory handles live in device-owned
  *    slabs: a double free or a pointer that is not a live handle of that device is caught and
  *    returns -EINVAL. Best effort: a stale handle whose slot has been reused by a new object of
@@ -332,7 +338,7 @@ typedef void (*vgalloc_log_fn)(void *user, enum vgalloc_log_level level, const c
 struct vgalloc_memory_type {
 	uint32_t struct_size;
 	uint32_t host_index;               /* the host's memory type index */
-	uint32_t property_flags;           /* enum vgalloc_memory_property */
+	uint32_t property_flags;           /* enum vgalloc_memory_property (no other bit) */
 	uint32_t flags;                    /* enum vgalloc_memory_type_flag */
 	uint64_t min_map_alignment;        /* minMemoryMapAlignment */
 	uint64_t non_coherent_atom_size;   /* nonCoherentAtomSize */
@@ -363,7 +369,7 @@ struct vgalloc_host_alloc_args {
  */
 struct vgalloc_host_hooks {
 	uint32_t struct_size;
-	uint32_t reserved;
+	uint32_t reserved; /* must be 0 */
 	void *ctx;
 	/** A fresh blob id (Venus: its object id; gfxstream: its counter). Called first on every
 	 *  path that creates a host allocation or blob, unless the request carries its own id. */
@@ -434,7 +440,7 @@ struct vgalloc_device_create_info {
 	const char *debug_name;                         /* own mode; copied */
 	const struct vgalloc_memory_type *memory_types; /* stride = memory_types[0].struct_size */
 	uint32_t memory_type_count;
-	uint32_t reserved;
+	uint32_t reserved;                         /* must be 0 */
 	const struct vgalloc_host_hooks *hooks;    /* copied; required for vgalloc_mem_* */
 	const struct vgalloc_allocator *allocator; /* copied; NULL = malloc */
 	vgalloc_log_fn log_fn;
@@ -464,7 +470,9 @@ struct vgalloc_device_create_info {
  * outlive the device.
  * Thread safety: any thread; the create-info is only read during the call.
  * Return: 0; -EINVAL (NULL pointers, bad struct_size, bad enum, adopt without CONTEXT_READY,
- *         a memory type with a non-power-of-two alignment); -E2BIG (unknown non-zero tail);
+ *         a memory type with a non-power-of-two alignment, an unknown bit in flags or in a
+ *         memory type's flags or property_flags, a non-zero reserved field in the create-info,
+ *         the hooks or the backend object); -E2BIG (unknown non-zero tail);
  *         -EOPNOTSUPP (no virtio-gpu render node, or the kernel lacks a required feature or
  *         the capset); -ENOMEM; -EEXIST
  *         (own mode: the fd already has a context); -EIO (the kernel or host answered something
@@ -584,6 +592,10 @@ struct vgalloc_stats {
 	uint64_t shmem_cached_bytes;
 	uint64_t shmem_hits;   /* total creates answered from the cache */
 	uint64_t shmem_misses; /* total creates that made a blob */
+	/* --- appended after version 2 (224 bytes): the window-full ladder, totals --- */
+	uint64_t window_small_blocks;  /* blocks made below their planned size */
+	uint64_t window_dedicated;     /* suballocations given a blob of their own instead */
+	uint64_t window_closed_blocks; /* host-first blocks whose first map found no room */
 };
 
 /** One pool's detailed state (a walk under its locks). Output struct, version 0. */
@@ -621,7 +633,9 @@ VGALLOC_API int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf,
 /**
  * Release every retained empty block of every pool and every cached shared-memory blob (the
  * backend calls of their teardown). The library does this by itself once on -ENOSPC before
- * retrying. Thread safety: any thread.
+ * retrying. Also lifts the window-full ladder (docs/window-full.md): pools that were making
+ * smaller blocks or blobs of their own make blocks of their planned size again.
+ * Thread safety: any thread.
  * Return: the number of blocks and cached blobs released (≥ 0); -EINVAL.
  */
 VGALLOC_API int vgalloc_device_trim(struct vgalloc_device *dev);
@@ -703,7 +717,7 @@ struct vgalloc_blob_import_info {
 	uint32_t blob_flags; /* flags the caller needs the blob to have (e.g. MAPPABLE) */
 	uint64_t size;       /* bytes the caller needs; 0 = any */
 	uint32_t flags;      /* enum vgalloc_import_flag */
-	uint32_t reserved;
+	uint32_t reserved;   /* must be 0 */
 };
 
 /**
@@ -716,7 +730,8 @@ struct vgalloc_blob_import_info {
  * reference of *out_blob.
  * Thread safety: any thread; serialised by the import-dedup lock.
  * Return: 0; -EINVAL (NULL, fd < 0 or not a dma-buf of this device, closed fd, size or flags
- *         mismatch, non-blob resource); -E2BIG; -ENOMEM; -EIO (RESOURCE_INFO answered nonsense).
+ *         mismatch, unknown flag bits, reserved not 0, non-blob resource); -E2BIG; -ENOMEM;
+ *         -EIO (RESOURCE_INFO answered nonsense).
  */
 VGALLOC_API int vgalloc_blob_import_dmabuf(struct vgalloc_device *dev, int fd,
                                            const struct vgalloc_blob_import_info *info,
@@ -846,8 +861,8 @@ struct vgalloc_request {
 	uint32_t allocate_flags;      /* enum vgalloc_allocate_flag */
 	int import_fd;                /* with VGALLOC_REQUEST_IMPORT_FD; borrowed */
 	float priority;               /* with VGALLOC_REQUEST_PRIORITY */
-	uint32_t reserved;
-	uint64_t blob_id; /* with VGALLOC_REQUEST_BLOB_ID */
+	uint32_t reserved;            /* must be 0 */
+	uint64_t blob_id;             /* with VGALLOC_REQUEST_BLOB_ID */
 	uint64_t opaque_capture_address;
 	void *user_data; /* passed to per-allocation hooks */
 };
@@ -861,8 +876,9 @@ struct vgalloc_request {
  * borrowed (the consumer closes it; on success only, if it follows Vulkan's rule).
  * Thread safety: internally synchronised; no lock is held while hooks or the backend run.
  * Return: 0; -EINVAL (NULL, size 0, size overflowing when rounded, non-power-of-two alignment,
- *         unknown memory type or request flag, bad fd, fd blob too small or of another
- *         blob_mem); -E2BIG (unknown tail); -ENOSPC
+ *         unknown memory type, an unknown bit in flags, allocate_flags or export_handle_types,
+ *         reserved not 0, bad fd, fd blob too small or of another blob_mem); -E2BIG (unknown
+ *         tail); -ENOSPC
  *         (host-visible window full); -ENOMEM; -EOPNOTSUPP (no hooks, or the device cannot do
  *         what the request needs); -EIO (invalid kernel/host answer); any -errno a hook returns.
  */
@@ -980,6 +996,8 @@ enum vgalloc_no_suballoc {
 	VGALLOC_NO_SUBALLOC_GUEST_HANDLE = 1u << 14,
 	VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING = 1u
 	                                       << 15, /* gfxstream deferredMapping: blob per id */
+	/* The alignment hint is above what a pool block honours: min(max_block_size, 4 MiB). */
+	VGALLOC_NO_SUBALLOC_ALIGNMENT = 1u << 16,
 };
 
 #define VGALLOC_PLAN_MAX_STEPS 8
@@ -1011,7 +1029,8 @@ struct vgalloc_plan {
  * Decide how `req` would be allocated. Nothing is allocated and no call is made.
  * Thread safety: any thread. Ownership: nothing is kept.
  * Return: 0; -EINVAL (NULL, bad struct_size, size 0, overflow, alignment not a power of two,
- *         unknown memory type, import fd < 0); -E2BIG (unknown tail).
+ *         unknown memory type, an unknown bit in flags, allocate_flags or export_handle_types,
+ *         reserved not 0, import fd < 0); -E2BIG (unknown tail).
  */
 VGALLOC_API int vgalloc_plan_request(const struct vgalloc_device *dev,
                                      const struct vgalloc_request *req, struct vgalloc_plan *plan);

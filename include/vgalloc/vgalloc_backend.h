@@ -90,8 +90,8 @@ struct vgalloc_backend_ops {
 
 /** The head of every backend object passed as backend_object. */
 struct vgalloc_backend {
-	uint32_t magic; /* VGALLOC_BACKEND_MAGIC */
-	uint32_t reserved;
+	uint32_t magic;    /* VGALLOC_BACKEND_MAGIC */
+	uint32_t reserved; /* must be 0 */
 	const struct vgalloc_backend_ops *ops;
 };
 

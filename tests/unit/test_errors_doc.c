@@ -13,6 +13,10 @@
 
 #include "harness.h"
 
+/* struct vgalloc_backend: the head of the mock object, whose reserved word one case sets. */
+#define VGALLOC_UNSTABLE_BACKEND_API
+#include "vgalloc/vgalloc_backend.h"
+
 #ifndef VGALLOC_FIXTURES_DIR
 #define VGALLOC_FIXTURES_DIR "tests/fixtures/capsets"
 #endif
@@ -730,6 +734,21 @@ static void device_create__not_a_mock(struct ctx *c)
 	fx_create_info(c->f, &(struct fx_opts){ 0 }, types, &ci);
 	ci.backend_object = c->junk;
 	CALL_INT(c, vgalloc_device_create(&ci, &c->out_dev));
+}
+
+/* The mock is a backend object (vgalloc_backend.h): its head's reserved word, set for the call
+ * only. */
+static void device_create__backend_reserved(struct ctx *c)
+{
+	struct vgalloc_backend *head = (struct vgalloc_backend *)(void *)c->f->mock;
+	struct vgalloc_memory_type types[3];
+	struct vgalloc_device_create_info ci;
+
+	fx_create_info(c->f, &(struct fx_opts){ 0 }, types, &ci);
+	assert_int_equal(head->reserved, 0);
+	head->reserved = 1;
+	CALL_INT(c, vgalloc_device_create(&ci, &c->out_dev));
+	head->reserved = 0;
 }
 
 static void *never_alloc(void *user, size_t size, size_t alignment)
@@ -2253,6 +2272,7 @@ static const struct errcase cases[] = {
 	DC("mode_0", P(DCI, mode, 0)),
 	DC("adopt_not_ready", P(DCI, mode, VGALLOC_DEVICE_MODE_ADOPT)),
 	DC("unknown_flag", P(DCI, flags, BIT31)),
+	DC("reserved", P(DCI, reserved, 1)),
 	DC("pool_shards", P(DCI, pool_shards, 17)),
 	DC("min_block_not_pow2", P(DCI, min_block_size, 3u << 20)),
 	DC("min_block_small", P(DCI, min_block_size, 2048)),
@@ -2278,15 +2298,19 @@ static const struct errcase cases[] = {
 	DT("type_struct_size_small", PT(0, struct_size, 40)),
 	DT("type_sizes_differ", PT(1, struct_size, 56)),
 	DT("type_unknown_flag", PT(2, flags, BIT31)),
+	DT("type_unknown_property",
+	   PT(0, property_flags, VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL | BIT31)),
 	DT("type_alignment", PT(1, min_map_alignment, 48)),
 	DT("type_duplicate", PT(2, host_index, 1)),
 	DH("hooks_struct_size_small", P(HOOKS, struct_size, 8)),
 	DH("hooks_unknown_tail", TAIL(HOOKS)),
 	DH("hooks_incomplete", P(HOOKS, host_free, 0)),
+	DH("hooks_reserved", P(HOOKS, reserved, 1)),
 	DC("capset_not_offered", P(DCI, capset_id, VGALLOC_CAPSET_CROSS_DOMAIN)),
 	DC("capset_id_64", P(DCI, capset_id, 64)),
 	DC("context_exists", { 0 }),
 	ONE(device_create, not_a_mock),
+	ONE(device_create, backend_reserved),
 	ONE(device_create, allocator_incomplete),
 	ONE(device_create, allocator_fails),
 	ONE(device_create, capset_data_size_0),
@@ -2372,6 +2396,7 @@ static const struct errcase cases[] = {
 	BI("query_only", P(BII, flags, VGALLOC_IMPORT_QUERY_ONLY)),
 	BI("unknown_flag", P(BII, flags, BIT31)),
 	BI("unknown_blob_flags", P(BII, blob_flags, BIT31)),
+	BI("reserved", P(BII, reserved, 1)),
 	ONE(blob_import_dmabuf, fd_negative),
 	ONE(blob_import_dmabuf, fd_closed),
 	ONE(blob_import_dmabuf, not_dmabuf),
@@ -2436,6 +2461,8 @@ static const struct errcase cases[] = {
 	MA("alignment_not_pow2", P(REQ, alignment, 3000)),
 	MA("unknown_type", P(REQ, memory_type, 17)),
 	MA("unknown_flag", P(REQ, flags, BIT31)),
+	MA("unknown_allocate_flag", P(REQ, allocate_flags, BIT31)),
+	MA("reserved", P(REQ, reserved, 1)),
 	MA("import_fd_negative", P(REQ, flags, VGALLOC_REQUEST_IMPORT_FD), P(REQ, import_fd, -5)),
 	ONE(mem_alloc, import_fd_closed),
 	ONE(mem_alloc, import_not_dmabuf),
@@ -2492,12 +2519,17 @@ static const struct errcase cases[] = {
 	PR("alignment_not_pow2", P(REQ, alignment, 3000)),
 	PR("unknown_type", P(REQ, memory_type, 17)),
 	PR("unknown_flag", P(REQ, flags, BIT31)),
+	PR("unknown_allocate_flag", P(REQ, allocate_flags, BIT31)),
+	PR("export_unknown_type", P(REQ, export_handle_types, 0x10)),
+	PR("reserved", P(REQ, reserved, 1)),
 	PR("import_fd_negative", P(REQ, flags, VGALLOC_REQUEST_IMPORT_FD), P(REQ, import_fd, -5)),
 	PR("import_ahb", P(REQ, flags, VGALLOC_REQUEST_IMPORT_AHB)),
 	ONE(plan_explain, null_dev),
 	ONE(plan_explain, null_buf),
 	PE("size_zero", P(REQ, size, 0)),
 	PE("unknown_tail", TAIL(REQ)),
+	PE("unknown_allocate_flag", P(REQ, allocate_flags, BIT31)),
+	PE("reserved", P(REQ, reserved, 1)),
 	ONE(step_name, zero),
 	ONE(step_name, unknown),
 	ONE(no_suballoc_name, zero),

@@ -53,9 +53,15 @@ static void mem_alloc__bad_requests_change_nothing(void **state)
 	r.flags = VGALLOC_REQUEST_IMPORT_AHB;
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), -EOPNOTSUPP);
 	r.flags = 0;
-	r.export_handle_types = 0x10; /* a Windows handle type */
-	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), -EOPNOTSUPP);
+	r.export_handle_types = 0x10; /* a Windows handle type: no enum vgalloc_handle_type bit */
+	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), -EINVAL);
 	r.export_handle_types = 0;
+	r.allocate_flags = 0x10;
+	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), -EINVAL);
+	r.allocate_flags = 0;
+	r.reserved = 1;
+	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), -EINVAL);
+	r.reserved = 0;
 	r.struct_size = 8;
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), -EINVAL);
 	memset(&big, 0, sizeof(big));

@@ -17,26 +17,40 @@ static struct vgalloc_stats stats_of(struct vgalloc_device *dev)
 static void pool_alloc__more_keys_than_pools_fall_back_to_dedicated(void **state)
 {
 	struct fx *f = fx_new(&(struct fx_opts){ .mock_flags = VGALLOC_MOCK_COUNTING_ONLY });
+	struct vgalloc_memory_type types[18], three[3];
+	struct vgalloc_device_create_info ci;
+	struct vgalloc_device *dev = NULL;
 	struct vgalloc_mem *mem[70];
 	struct vgalloc_stats st;
 
 	(void)state;
-	/* Allocate flags are part of the pool key: 70 distinct keys, 64 pool slots. */
-	for (uint32_t i = 0; i < 70; i++) {
-		struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4096);
-
-		r.allocate_flags = (i + 1) << 8;
-		assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem[i]), 0);
+	/* The host memory type and the allocate flags are part of the pool key. Only two allocate
+	 * flags leave an allocation suballocatable (DEVICE_MASK, DEVICE_ADDRESS: 4 combinations),
+	 * so 18 host-visible types make 72 keys; 70 of them for 64 pool slots. */
+	fx_create_info(f, &(struct fx_opts){ .mode = VGALLOC_DEVICE_MODE_ADOPT }, three, &ci);
+	for (uint32_t t = 0; t < 18; t++) {
+		types[t] = three[TYPE_HOST_COHERENT];
+		types[t].host_index = t;
 	}
-	st = stats_of(f->dev);
+	ci.memory_types = types;
+	ci.memory_type_count = 18;
+	assert_int_equal(vgalloc_device_create(&ci, &dev), 0);
+	for (uint32_t i = 0; i < 70; i++) {
+		struct vgalloc_request r = fx_req(i / 4, 4096);
+
+		r.allocate_flags = i % 4; /* DEVICE_MASK (0x1), DEVICE_ADDRESS (0x2) */
+		assert_int_equal(vgalloc_mem_alloc(dev, &r, &mem[i]), 0);
+	}
+	st = stats_of(dev);
 	assert_int_equal(st.pools, 64);
 	assert_int_equal(st.suballocs_live, 64);
 	assert_int_equal(st.mems_live, 6);
 	/* Nothing was trimmed to make room: the window was never the problem. */
 	assert_int_equal(st.block_releases, 0);
 	for (uint32_t i = 0; i < 70; i++) {
-		assert_int_equal(vgalloc_mem_free(f->dev, mem[i]), 0);
+		assert_int_equal(vgalloc_mem_free(dev, mem[i]), 0);
 	}
+	vgalloc_device_destroy(dev);
 	fx_free(f);
 }
 
@@ -46,9 +60,22 @@ static void pool_alloc__huge_alignment_hint_gets_its_own_blob(void **state)
 	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4096);
 	struct vgalloc_mem *mem = NULL;
 	struct vgalloc_stats st;
+	struct vgalloc_plan plan = { .struct_size = sizeof(plan) };
 
 	(void)state;
+	/* The plan says so itself (it used to say "suballocate" and be overridden), for any
+	 * hint above min(max_block_size, 4 MiB), and not for one at the limit. */
+	r.alignment = 8ull << 20;
+	assert_int_equal(vgalloc_plan_request(f->dev, &r, &plan), 0);
+	assert_int_equal(plan.suballocate, 0);
+	assert_int_equal(plan.no_suballoc, VGALLOC_NO_SUBALLOC_ALIGNMENT);
+	assert_string_equal(vgalloc_no_suballoc_name(VGALLOC_NO_SUBALLOC_ALIGNMENT), "alignment");
+	r.alignment = 4ull << 20;
+	assert_int_equal(vgalloc_plan_request(f->dev, &r, &plan), 0);
+	assert_int_equal(plan.suballocate, 1);
 	r.alignment = 1ull << 28;
+	assert_int_equal(vgalloc_plan_request(f->dev, &r, &plan), 0);
+	assert_int_equal(plan.suballocate, 0);
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
 	st = stats_of(f->dev);
 	assert_int_equal(st.blocks, 0);

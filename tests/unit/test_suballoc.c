@@ -4,8 +4,8 @@
  * alignment held, statistics exact), the edge cases of every entry point, block sizing, and
  * metadata allocation failures that must leave the structure exactly as it was.
  * Covers: vgalloc__sa_init, vgalloc__sa_finish, vgalloc__sa_add_block, vgalloc__sa_remove_block,
- * vgalloc__sa_alloc, vgalloc__sa_free, vgalloc__sa_block_size, vgalloc__sa_get_stats,
- * vgalloc__sa_check, vgalloc__sa_check_block.
+ * vgalloc__sa_alloc, vgalloc__sa_free, vgalloc__sa_close_block, vgalloc__sa_block_size,
+ * vgalloc__sa_get_stats, vgalloc__sa_check, vgalloc__sa_check_block.
  */
 #include "harness.h"
 
@@ -591,6 +591,61 @@ static void sa_add_block__rejects_bad_sizes(void **state)
 }
 
 /* One allocation that takes the whole block, at several block sizes and granularities. */
+/* A closed block hands out nothing more, from its ranges or its slabs, while another block
+ * serves; its allocations free normally (holes merge) and it empties to be removed. */
+static void sa_close_block__withdraws_free_space(void **state)
+{
+	struct fixture f;
+	struct vgalloc__sa_block *b, *o;
+	struct vgalloc__sa_alloc small[3], big[2], x;
+	struct vgalloc__sa_stats st;
+
+	(void)state;
+	fixture_init(&f, 4096);
+	assert_int_equal(vgalloc__sa_add_block(&f.sa, 4 * MiB, NULL, &b), 0);
+	/* A slab entry (small) and ranges (big) in b, with free space left around them. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(vgalloc__sa_alloc(&f.sa, 4096, 0, &small[i]), 0);
+		assert_ptr_equal(small[i].block, b);
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(vgalloc__sa_alloc(&f.sa, 512 * KiB, 0, &big[i]), 0);
+		assert_ptr_equal(big[i].block, b);
+	}
+	vgalloc__sa_close_block(&f.sa, b);
+	vgalloc__sa_close_block(&f.sa, b); /* idempotent */
+	assert_true(vgalloc__sa_check(&f.sa));
+	stats_of(&f.sa, &st);
+	assert_int_equal(st.free_bytes, 0);
+	/* Nothing fits while b is the only block, in either path. */
+	assert_int_equal(vgalloc__sa_alloc(&f.sa, 4096, 0, &x), -ENOSPC);
+	assert_int_equal(vgalloc__sa_alloc(&f.sa, 64 * KiB, 0, &x), -ENOSPC);
+	/* A new block serves both sizes. */
+	assert_int_equal(vgalloc__sa_add_block(&f.sa, 1 * MiB, NULL, &o), 0);
+	assert_int_equal(vgalloc__sa_alloc(&f.sa, 4096, 0, &x), 0);
+	assert_ptr_equal(x.block, o);
+	assert_ptr_equal(vgalloc__sa_free(&f.sa, &x), o);
+	/* Freeing in the closed block: a freed slab entry is not handed out again. */
+	assert_null(vgalloc__sa_free(&f.sa, &small[1]));
+	assert_int_equal(vgalloc__sa_alloc(&f.sa, 4096, 0, &x), 0);
+	assert_ptr_equal(x.block, o);
+	assert_true(vgalloc__sa_check(&f.sa));
+	/* Ranges in the middle, then at the ends: holes merge; the last free empties b. */
+	assert_null(vgalloc__sa_free(&f.sa, &big[0]));
+	assert_null(vgalloc__sa_free(&f.sa, &small[0]));
+	assert_null(vgalloc__sa_free(&f.sa, &big[1]));
+	assert_true(vgalloc__sa_check(&f.sa));
+	assert_ptr_equal(vgalloc__sa_free(&f.sa, &small[2]), b);
+	assert_true(vgalloc__sa_check(&f.sa));
+	assert_int_equal(b->used, 0);
+	vgalloc__sa_remove_block(&f.sa, b);
+	assert_true(vgalloc__sa_check(&f.sa));
+	assert_ptr_equal(vgalloc__sa_free(&f.sa, &x), o);
+	vgalloc__sa_remove_block(&f.sa, o);
+	assert_empty(&f.sa);
+	vgalloc__sa_finish(&f.sa);
+}
+
 static void sa_alloc__exact_fill_of_a_block(void **state)
 {
 	static const uint64_t grans[] = { 16, 4096, 65536 };
@@ -1285,6 +1340,7 @@ int main(void)
 		cmocka_unit_test(sa_alloc__no_blocks_is_enospc),
 		cmocka_unit_test(sa_add_block__rejects_bad_sizes),
 		cmocka_unit_test(sa_alloc__exact_fill_of_a_block),
+		cmocka_unit_test(sa_close_block__withdraws_free_space),
 		cmocka_unit_test(sa_alloc__align_larger_than_block_is_enospc),
 		cmocka_unit_test(sa_alloc__largest_slab_class_and_one_byte_more),
 		cmocka_unit_test(sa_free__slab_entries_in_every_order),
