@@ -8,6 +8,7 @@
 #   1. pkg-config vgalloc-mock, shared, with an rpath to the staged libdir;
 #   2. pkg-config --static vgalloc-mock, linking the staged .a archives;
 #   3. find_package(vgalloc) (tests/install/consumer/CMakeLists.txt), shared and static targets.
+# Also the README's API snippet, extracted verbatim, through pkg-config.
 # Any error fails the test. ctest passes the settings below; run by hand, they fall back to the
 # build's CMakeCache.txt.
 #
@@ -161,6 +162,17 @@ for ((i = 0; i < ${#progs[@]}; i += 2)); do
 	fi
 	run_consumer "$work/${name}_pc_shared"
 done
+
+# The README's API snippet, exactly as written there: a user copies it and builds it against the
+# installed package with the pkg-config line it names.
+step "README: the API snippet"
+sed -n '/^## The API in/,/^## /p' "$src/README.md" | sed -n '/^```c$/,/^```$/p' | sed '1d;$d' \
+	>"$work/readme-api.c"
+[[ -s $work/readme-api.c ]] || fail "README.md has no C snippet under '## The API in ...'"
+grep -q 'pkg-config --cflags --libs vgalloc-mock' "$work/readme-api.c" ||
+	fail "the README snippet does not say how to build it"
+compile "$work/readme-api.c" "$work/readme-api" "${pc_libs[@]}" -Wl,-rpath,"$pc_libdir"
+run_consumer "$work/readme-api"
 
 step "pkg-config: static"
 # Both libvgalloc.so and libvgalloc.a sit in libdir, where -lvgalloc picks the .so: name the
