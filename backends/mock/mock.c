@@ -29,6 +29,8 @@
 #define MOCK_OTHER_CAPSET_SIZE 64u
 /* Generous bound so a "future" Venus capset (fields appended) can be modelled. */
 #define MOCK_MAX_VENUS_CAPSET_SIZE 4096u
+/* Offset of the Venus capset's use_guest_vram (version-0 layout). */
+#define MOCK_VENUS_USE_GUEST_VRAM 156u
 
 static const char *const call_names[VGALLOC_MOCK_CALL_COUNT] = {
 	[VGALLOC_MOCK_CALL_GET_PARAM] = "get_param",
@@ -330,7 +332,7 @@ static int capsets_init(struct vgalloc_mock *m, uint32_t mask, uint32_t venus_si
 	put_u32(venus, 16, (m->flags & VGALLOC_MOCK_NO_BLOB_ID_0) ? 0 : 1);
 	put_u32(venus, 148, 1); /* allow_vk_wait_syncs */
 	put_u32(venus, 152, 1); /* supports_multiple_timelines */
-	put_u32(venus, 156, m->guest_vram ? 1 : 0);
+	put_u32(venus, MOCK_VENUS_USE_GUEST_VRAM, m->guest_vram ? 1 : 0);
 
 	for (uint32_t id = 1; id < 32 && ret == 0; id++) {
 		if (!(mask & (1u << id))) {
@@ -358,6 +360,32 @@ static int capsets_init(struct vgalloc_mock *m, uint32_t mask, uint32_t venus_si
 	return ret;
 }
 
+/*
+ * A host advertises use_guest_vram = 1 in its Venus capset because its hypervisor cannot inject
+ * host pages into the window (the memory behind it is static), and its renderer then makes the
+ * resources of unknown blob ids over guest memory. So the capset decides the profile unless the
+ * caller fixed one. The value is the one a guest reads: its 160-byte buffer is zero-filled and
+ * GET_CAPS copies only the bytes the host has, so bytes past the capset's end read 0.
+ */
+static void profile_follow_capset_locked(struct vgalloc_mock *m)
+{
+	const struct mock_capset *cs = capset_find(m, VGALLOC_CAPSET_VENUS);
+	uint8_t word[4] = { 0 };
+	uint32_t use_guest_vram;
+
+	if (!m->profile_from_capset) {
+		return;
+	}
+	if (cs && cs->size > MOCK_VENUS_USE_GUEST_VRAM) {
+		uint32_t n = cs->size - MOCK_VENUS_USE_GUEST_VRAM;
+
+		memcpy(word, cs->data + MOCK_VENUS_USE_GUEST_VRAM, n < 4 ? n : 4);
+	}
+	memcpy(&use_guest_vram, word, sizeof(use_guest_vram));
+	m->guest_vram = use_guest_vram == 1;
+	m->profile = m->guest_vram ? VGALLOC_MOCK_PROFILE_STATIC : VGALLOC_MOCK_PROFILE_INJECTING;
+}
+
 VGALLOC_API int vgalloc_mock_set_capset(struct vgalloc_mock *mock, uint32_t id, uint32_t version,
                                         const void *data, uint32_t size)
 {
@@ -371,6 +399,9 @@ VGALLOC_API int vgalloc_mock_set_capset(struct vgalloc_mock *mock, uint32_t id, 
 		capset_remove(mock, id);
 	} else {
 		ret = capset_store(mock, id, version, data, size);
+	}
+	if (ret == 0 && id == VGALLOC_CAPSET_VENUS) {
+		profile_follow_capset_locked(mock);
 	}
 	pthread_mutex_unlock(&mock->lock);
 	return ret;
@@ -450,6 +481,8 @@ VGALLOC_API int vgalloc_mock_create(const struct vgalloc_mock_create_info *info,
 	m->base.magic = VGALLOC_BACKEND_MAGIC;
 	m->base.ops = &vgalloc__mock_ops;
 	m->drm_fd = -1;
+	/* FROM_CAPSET starts injecting: the default Venus capset says use_guest_vram = 0. */
+	m->profile_from_capset = info->profile == VGALLOC_MOCK_PROFILE_FROM_CAPSET;
 	m->profile = info->profile ? info->profile : VGALLOC_MOCK_PROFILE_INJECTING;
 	m->flags = info->flags;
 	m->host_page = info->host_page_size ? info->host_page_size : 4096;
@@ -794,6 +827,7 @@ VGALLOC_API int vgalloc_mock_get_ledger(struct vgalloc_mock *mock,
 	l.context_lost = mock->lost;
 	l.modeled_ns = mock->modeled_ns;
 	l.capset_id = mock->capset_id;
+	l.profile = mock->profile;
 	pthread_mutex_unlock(&mock->lock);
 
 	n = ledger->struct_size < sizeof(l) ? ledger->struct_size : sizeof(l);

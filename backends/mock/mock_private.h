@@ -108,7 +108,8 @@ struct vgalloc_mock {
 	pthread_mutex_t lock;
 
 	/* Configuration. */
-	uint32_t profile;
+	uint32_t profile;         /* in effect: INJECTING or STATIC, never FROM_CAPSET */
+	bool profile_from_capset; /* created with FROM_CAPSET: profile follows the Venus capset */
 	uint32_t flags;
 	uint32_t host_page;
 	uint32_t hooks_flags;

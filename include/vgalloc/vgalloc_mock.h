@@ -21,11 +21,31 @@ extern "C" {
 
 struct vgalloc_mock;
 
+/**
+ * The modelled hypervisor (how it backs the host-visible window) and, with it, the renderer.
+ *
+ * A real host says use_guest_vram = 1 in its Venus capset because its hypervisor cannot inject
+ * host pages into the window, so by default the mock's profile follows its Venus capset; an
+ * explicit profile is kept whatever capset is set (a host whose capset and hypervisor disagree).
+ * vgalloc_mock_get_ledger() reports the profile in effect.
+ */
 enum vgalloc_mock_profile {
-	/** The hypervisor injects host pages into the window: host-first works. */
+	/**
+	 * The default: STATIC while the Venus capset the mock reports says use_guest_vram = 1 as a
+	 * guest reads it (GET_CAPS zero-fills: bytes the host does not send read 0, so a 156-byte
+	 * capset says 0), INJECTING otherwise (0, or no Venus capset). The mock's own Venus capset says 0, so a new mock is
+	 * INJECTING; vgalloc_mock_set_capset() on the Venus id re-derives the profile, so a captured
+	 * capset seeds the matching hypervisor. Set the capset before creating a device: a change
+	 * under live blobs changes the model under them. VGALLOC_MOCK_GUEST_VRAM_OFF has no effect.
+	 */
+	VGALLOC_MOCK_PROFILE_FROM_CAPSET = 0,
+	/** The hypervisor injects host pages into the window: host-first works. Explicit: a Venus
+	 *  capset set with use_guest_vram = 1 is served as given, and the renderer still knows no
+	 *  guest-first resource (their CREATE_BLOB counts an order violation, the map fails). */
 	VGALLOC_MOCK_PROFILE_INJECTING = 1,
 	/** The window is statically backed: host-first blobs fail at first mmap (EINVAL); the
-	 *  Venus capset says use_guest_vram = 1 unless VGALLOC_MOCK_GUEST_VRAM_OFF. */
+	 *  renderer makes guest-first resources and the mock's Venus capset says use_guest_vram = 1,
+	 *  both unless VGALLOC_MOCK_GUEST_VRAM_OFF. Explicit: kept whatever capset is set. */
 	VGALLOC_MOCK_PROFILE_STATIC = 2,
 };
 
@@ -74,7 +94,7 @@ enum vgalloc_mock_cost_preset {
 /** Version 0. */
 struct vgalloc_mock_create_info {
 	uint32_t struct_size;
-	uint32_t profile;           /* enum vgalloc_mock_profile; 0 = INJECTING */
+	uint32_t profile;           /* enum vgalloc_mock_profile; 0 = FROM_CAPSET */
 	uint32_t flags;             /* enum vgalloc_mock_flag */
 	uint32_t host_page_size;    /* 0 = 4096; power of two ≥ 4096 */
 	uint64_t window_size;       /* 0 = 256 MiB */
@@ -147,7 +167,7 @@ struct vgalloc_mock_ledger {
 	uint64_t context_lost;     /* 1 once the host killed the context */
 	uint64_t modeled_ns;       /* cost model total */
 	uint32_t capset_id;        /* of the context */
-	uint32_t reserved;
+	uint32_t profile;          /* in effect: INJECTING or STATIC (FROM_CAPSET resolved) */
 };
 
 /** Read the ledger. Return: 0; -EINVAL (NULL or struct_size below version 0). */
@@ -195,8 +215,13 @@ VGALLOC_API void vgalloc_mock_fail_clear(struct vgalloc_mock *mock);
 VGALLOC_API bool vgalloc_mock_fail_fired(struct vgalloc_mock *mock);
 
 /**
- * Replace a capset the host reports (bytes copied). size 0 removes it.
- * Return: 0; -EINVAL; -ENOMEM.
+ * Add or replace a capset the host reports (id in SUPPORTED_CAPSET_IDS from now on); size 0
+ * removes it. With VGALLOC_MOCK_PROFILE_FROM_CAPSET, setting or removing the Venus capset (id 4)
+ * re-derives the hypervisor profile from its use_guest_vram (see enum vgalloc_mock_profile).
+ * The bytes are served as given: GET_CAPS copies min(buffer, size) and reports no length.
+ * Ownership: data is borrowed for the call (copied). Thread safety: internally synchronised.
+ * Return: 0; -EINVAL (NULL mock, id 0 or above 63, data NULL with a non-zero size); -ENOMEM
+ * (nothing changed).
  */
 VGALLOC_API int vgalloc_mock_set_capset(struct vgalloc_mock *mock, uint32_t id, uint32_t version,
                                         const void *data, uint32_t size);

@@ -25,12 +25,12 @@
 #include "vgalloc/vgalloc_backend.h"
 #include "vgalloc/vgalloc_mock.h"
 
-#define KIB	  1024ull
-#define MIB	  (1024ull * 1024ull)
-#define M	  VGALLOC_BLOB_FLAG_MAPPABLE
-#define S	  VGALLOC_BLOB_FLAG_SHAREABLE
-#define GUEST	  VGALLOC_BLOB_MEM_GUEST
-#define HOST3D	  VGALLOC_BLOB_MEM_HOST3D
+#define KIB       1024ull
+#define MIB       (1024ull * 1024ull)
+#define M         VGALLOC_BLOB_FLAG_MAPPABLE
+#define S         VGALLOC_BLOB_FLAG_SHAREABLE
+#define GUEST     VGALLOC_BLOB_MEM_GUEST
+#define HOST3D    VGALLOC_BLOB_MEM_HOST3D
 #define EXPORT_RW (VGALLOC_BACKEND_EXPORT_CLOEXEC | VGALLOC_BACKEND_EXPORT_RDWR)
 
 /* ---------------------------------------------------------------------------------------------
@@ -80,8 +80,8 @@ static void venus(struct vgalloc_mock *m)
 }
 
 static int create_full(struct vgalloc_mock *m, uint32_t mem, uint32_t flags, uint64_t size,
-		       uint64_t blob_id, const void *cmd, uint32_t cmd_size, uint32_t *handle,
-		       uint32_t *res_id)
+                       uint64_t blob_id, const void *cmd, uint32_t cmd_size, uint32_t *handle,
+                       uint32_t *res_id)
 {
 	const struct vgalloc_backend_blob_args args = {
 		.blob_mem = mem,
@@ -104,7 +104,7 @@ static int create_full(struct vgalloc_mock *m, uint32_t mem, uint32_t flags, uin
 }
 
 static int create(struct vgalloc_mock *m, uint32_t mem, uint32_t flags, uint64_t size,
-		  uint64_t blob_id, uint32_t *handle)
+                  uint64_t blob_id, uint32_t *handle)
 {
 	return create_full(m, mem, flags, size, blob_id, NULL, 0, handle, NULL);
 }
@@ -178,7 +178,7 @@ static int count_fds(void)
 
 /* A mapped, host-first flow's blob: host_alloc, optional wait, HOST3D MAPPABLE with its id. */
 static uint32_t host_first_blob(struct vgalloc_mock *m, uint64_t id, uint64_t size, bool wait,
-				uint64_t *host_handle)
+                                uint64_t *host_handle)
 {
 	uint64_t token = 0;
 	uint32_t h = 0;
@@ -264,8 +264,8 @@ static void mock__call_names_and_failable(void **state)
 	assert_string_equal(vgalloc_mock_call_name(99), "unknown");
 	for (uint32_t c = 0; c < VGALLOC_MOCK_CALL_COUNT; c++) {
 		bool expect =
-			c != VGALLOC_MOCK_CALL_BLOB_UNMAP && c != VGALLOC_MOCK_CALL_BLOB_DESTROY &&
-			c != VGALLOC_MOCK_CALL_NEW_BLOB_ID && c != VGALLOC_MOCK_CALL_HOST_FREE;
+		        c != VGALLOC_MOCK_CALL_BLOB_UNMAP && c != VGALLOC_MOCK_CALL_BLOB_DESTROY &&
+		        c != VGALLOC_MOCK_CALL_NEW_BLOB_ID && c != VGALLOC_MOCK_CALL_HOST_FREE;
 
 		assert_int_equal(vgalloc_mock_call_failable(c), expect);
 	}
@@ -305,9 +305,9 @@ static void mock__get_param_defaults(void **state)
 static void mock__get_param_flags_change_values(void **state)
 {
 	struct vgalloc_mock *m =
-		mock_new(0, VGALLOC_MOCK_NO_3D | VGALLOC_MOCK_NO_BLOB | VGALLOC_MOCK_NO_WINDOW |
-				    VGALLOC_MOCK_CROSS_DEVICE | VGALLOC_MOCK_NO_CONTEXT_INIT |
-				    VGALLOC_MOCK_DEBUG_NAME);
+	        mock_new(0, VGALLOC_MOCK_NO_3D | VGALLOC_MOCK_NO_BLOB | VGALLOC_MOCK_NO_WINDOW |
+	                            VGALLOC_MOCK_CROSS_DEVICE | VGALLOC_MOCK_NO_CONTEXT_INIT |
+	                            VGALLOC_MOCK_DEBUG_NAME);
 
 	(void)state;
 	assert_int_equal(param(m, VGALLOC_PARAM_3D_FEATURES), 0);
@@ -457,7 +457,7 @@ static void mock__get_capset_einval_cases(void **state)
 	assert_int_equal(ops(m)->get_capset(m, VGALLOC_CAPSET_VENUS, 0, buf, 0), -EINVAL);
 	assert_int_equal(ops(m)->get_capset(m, VGALLOC_CAPSET_VENUS, 1, buf, 160), -EINVAL);
 	assert_int_equal(ops(m)->get_capset(m, VGALLOC_CAPSET_GFXSTREAM_VULKAN, 0, buf, 160),
-			 -EINVAL);
+	                 -EINVAL);
 	assert_int_equal(ops(m)->get_capset(m, VGALLOC_CAPSET_VIRGL, 1, buf, sizeof(buf)), 0);
 	assert_int_equal(ops(m)->get_capset(m, VGALLOC_CAPSET_VIRGL, 2, buf, sizeof(buf)), -EINVAL);
 	memset(buf, 0xA5, sizeof(buf));
@@ -466,7 +466,7 @@ static void mock__get_capset_einval_cases(void **state)
 	assert_int_equal(buf[1383], 0);
 	assert_int_equal(buf[1384], 0xA5);
 	assert_int_equal(ops(m)->get_capset(m, VGALLOC_CAPSET_VIRGL2, 3, buf, sizeof(buf)),
-			 -EINVAL);
+	                 -EINVAL);
 	finish(m, 0);
 }
 
@@ -495,12 +495,68 @@ static void mock__set_capset_adds_replaces_removes(void **state)
 	finish(m, 0);
 }
 
+/* Set a Venus capset of `size` bytes that are zero but for use_guest_vram's first byte. */
+static void set_venus_guest_vram(struct vgalloc_mock *m, uint32_t size, uint8_t use_guest_vram)
+{
+	uint8_t caps[160] = { 0 };
+
+	caps[0] = 1; /* wire_format_version */
+	if (size > 156) {
+		caps[156] = use_guest_vram;
+	}
+	assert_int_equal(vgalloc_mock_set_capset(m, VGALLOC_CAPSET_VENUS, 0, caps, size), 0);
+}
+
+/* The default profile is re-derived from use_guest_vram as a guest reads it (the bytes the host
+ * sends, zero past them) each time the Venus capset changes; an explicit profile never is. */
+static void mock__profile_follows_venus_capset(void **state)
+{
+	struct vgalloc_mock *m = mock_new(VGALLOC_MOCK_PROFILE_FROM_CAPSET, 0);
+	const uint8_t gfx[8] = { 1 };
+	uint8_t buf[160];
+
+	(void)state;
+	assert_int_equal(ledger(m).profile, VGALLOC_MOCK_PROFILE_INJECTING);
+	set_venus_guest_vram(m, 160, 1);
+	assert_int_equal(ledger(m).profile, VGALLOC_MOCK_PROFILE_STATIC);
+	/* Served as given. */
+	assert_int_equal(ops(m)->get_capset(m, VGALLOC_CAPSET_VENUS, 0, buf, sizeof(buf)), 0);
+	assert_int_equal(u32_at(buf, 156), 1);
+	/* Another capset id leaves it alone. */
+	assert_int_equal(vgalloc_mock_set_capset(m, VGALLOC_CAPSET_GFXSTREAM_VULKAN, 0, gfx, 8), 0);
+	assert_int_equal(ledger(m).profile, VGALLOC_MOCK_PROFILE_STATIC);
+	set_venus_guest_vram(m, 160, 0);
+	assert_int_equal(ledger(m).profile, VGALLOC_MOCK_PROFILE_INJECTING);
+	/* 156 bytes end before the field: a guest reads 0. */
+	set_venus_guest_vram(m, 156, 1);
+	assert_int_equal(ledger(m).profile, VGALLOC_MOCK_PROFILE_INJECTING);
+	/* 157 bytes carry the field's low byte: a guest reads 1. */
+	set_venus_guest_vram(m, 157, 1);
+	assert_int_equal(ledger(m).profile, VGALLOC_MOCK_PROFILE_STATIC);
+	/* A value no valid host sends is not 1. */
+	set_venus_guest_vram(m, 160, 2);
+	assert_int_equal(ledger(m).profile, VGALLOC_MOCK_PROFILE_INJECTING);
+	set_venus_guest_vram(m, 160, 1);
+	assert_int_equal(vgalloc_mock_set_capset(m, VGALLOC_CAPSET_VENUS, 0, NULL, 0), 0);
+	assert_int_equal(ledger(m).profile, VGALLOC_MOCK_PROFILE_INJECTING);
+	finish(m, 0);
+
+	for (uint32_t profile = VGALLOC_MOCK_PROFILE_INJECTING;
+	     profile <= VGALLOC_MOCK_PROFILE_STATIC; profile++) {
+		m = mock_new(profile, 0);
+		assert_int_equal(ledger(m).profile, profile);
+		set_venus_guest_vram(m, 160, profile == VGALLOC_MOCK_PROFILE_STATIC ? 0 : 1);
+		assert_int_equal(ledger(m).profile, profile);
+		finish(m, 0);
+	}
+}
+
 /* ---------------------------------------------------------------------------------------------
  * CONTEXT_INIT and the implicit context.
  */
 
 static int init_with(struct vgalloc_mock *m, const struct vgalloc_context_param_value *p,
-		     uint32_t count)
+                     uint32_t count)
 {
 	return ops(m)->context_init(m, p, count);
 }
@@ -643,7 +699,7 @@ static void mock__context_failed_verify_makes_no_implicit_context(void **state)
  */
 
 static void expect_create(uint32_t flags, uint32_t mem, uint32_t blob_flags, uint64_t size,
-			  uint64_t blob_id, const void *cmd, uint32_t cmd_size, int expected)
+                          uint64_t blob_id, const void *cmd, uint32_t cmd_size, int expected)
 {
 	struct vgalloc_mock *m = mock_new(0, flags);
 	struct vgalloc_mock_ledger l;
@@ -653,7 +709,7 @@ static void expect_create(uint32_t flags, uint32_t mem, uint32_t blob_flags, uin
 		venus(m);
 	}
 	assert_int_equal(create_full(m, mem, blob_flags, size, blob_id, cmd, cmd_size, &h, &r),
-			 expected);
+	                 expected);
 	l = ledger(m);
 	assert_int_equal(l.calls[VGALLOC_MOCK_CALL_BLOB_CREATE], 1);
 	if (expected != 0) {
@@ -718,18 +774,17 @@ static void mock__blob_create_guest_handle_only_when_negotiated(void **state)
 	expect_create(VGALLOC_MOCK_GUEST_HANDLE, GUEST, gh, 4096, 0, NULL, 0, 0);
 	expect_create(VGALLOC_MOCK_GUEST_HANDLE, HOST3D, M | S | gh, 4096, 7, NULL, 0, -EINVAL);
 	expect_create(VGALLOC_MOCK_GUEST_HANDLE, VGALLOC_BLOB_MEM_HOST3D_GUEST, M | gh, 4096, 7,
-		      NULL, 0, -EINVAL);
-	expect_create(VGALLOC_MOCK_GUEST_HANDLE, GUEST, M | gh, 4096, 7, cmd, sizeof(cmd),
-		      -EINVAL);
+	              NULL, 0, -EINVAL);
+	expect_create(VGALLOC_MOCK_GUEST_HANDLE, GUEST, M | gh, 4096, 7, cmd, sizeof(cmd), -EINVAL);
 	/* A plain GUEST blob still has no id to give. */
 	expect_create(VGALLOC_MOCK_GUEST_HANDLE, GUEST, M, 4096, 7, NULL, 0, -EINVAL);
 
 	/* The whole guest-handle flow on such a host: GUEST blob by id, the placeholder round trip,
 	 * the host import of it; then the fixed teardown, with no order violation. */
 	m = mock_with(&(struct vgalloc_mock_create_info){
-		.struct_size = sizeof(struct vgalloc_mock_create_info),
-		.flags = VGALLOC_MOCK_GUEST_HANDLE,
-		.supported_capsets = 1u << VGALLOC_CAPSET_GFXSTREAM_VULKAN,
+	        .struct_size = sizeof(struct vgalloc_mock_create_info),
+	        .flags = VGALLOC_MOCK_GUEST_HANDLE,
+	        .supported_capsets = 1u << VGALLOC_CAPSET_GFXSTREAM_VULKAN,
 	});
 	assert_int_equal(param(m, 10), 1);
 	assert_int_equal(vgalloc_mock_get_hooks(m, 0, &hooks), 0);
@@ -738,7 +793,7 @@ static void mock__blob_create_guest_handle_only_when_negotiated(void **state)
 	e = last_entry(m);
 	vgalloc_mock_format_entry(&e, line, sizeof(line));
 	assert_non_null(strstr(line, "mem=GUEST flags=MAPPABLE|SHAREABLE|CREATE_GUEST_HANDLE "
-				     "id=3 size=16384"));
+	                             "id=3 size=16384"));
 	assert_int_equal(hooks.host_roundtrip(hooks.ctx), 0);
 	assert_int_equal(hooks.host_import(hooks.ctx, NULL, r, 16 * KIB, 3, &hh, &t), 0);
 	assert_int_equal(map(m, h, 16 * KIB, &p), 0);
@@ -752,9 +807,9 @@ static void mock__blob_create_guest_handle_only_when_negotiated(void **state)
 	/* The host files the guest handle under the blob id it was created with: an import
 	 * naming another id finds nothing, and the context is lost. */
 	m = mock_with(&(struct vgalloc_mock_create_info){
-		.struct_size = sizeof(struct vgalloc_mock_create_info),
-		.flags = VGALLOC_MOCK_GUEST_HANDLE,
-		.supported_capsets = 1u << VGALLOC_CAPSET_GFXSTREAM_VULKAN,
+	        .struct_size = sizeof(struct vgalloc_mock_create_info),
+	        .flags = VGALLOC_MOCK_GUEST_HANDLE,
+	        .supported_capsets = 1u << VGALLOC_CAPSET_GFXSTREAM_VULKAN,
 	});
 	assert_int_equal(vgalloc_mock_get_hooks(m, 0, &hooks), 0);
 	assert_int_equal(vgalloc_mock_context_init(m, VGALLOC_CAPSET_GFXSTREAM_VULKAN), 0);
@@ -799,7 +854,7 @@ static void mock__blob_create_einval_host3d_without_3d(void **state)
 	(void)state;
 	expect_create(VGALLOC_MOCK_NO_3D, HOST3D, M, 4096, 0, NULL, 0, -EINVAL);
 	expect_create(VGALLOC_MOCK_NO_3D, VGALLOC_BLOB_MEM_HOST3D_GUEST, M, 4096, 0, NULL, 0,
-		      -EINVAL);
+	              -EINVAL);
 	/* GUEST blobs need no 3D, and then the kernel makes no context at all. */
 	expect_create(VGALLOC_MOCK_NO_3D, GUEST, M, 4096, 0, NULL, 0, 0);
 }
@@ -809,7 +864,7 @@ static void mock__blob_create_cross_device_needs_feature(void **state)
 	(void)state;
 	expect_create(0, GUEST, M | VGALLOC_BLOB_FLAG_CROSS_DEVICE, 4096, 0, NULL, 0, -EINVAL);
 	expect_create(VGALLOC_MOCK_CROSS_DEVICE, GUEST, M | S | VGALLOC_BLOB_FLAG_CROSS_DEVICE,
-		      4096, 0, NULL, 0, 0);
+	              4096, 0, NULL, 0, 0);
 }
 
 static void mock__blob_create_einval_mappable_host3d_without_window(void **state)
@@ -820,7 +875,7 @@ static void mock__blob_create_einval_mappable_host3d_without_window(void **state
 	expect_create(VGALLOC_MOCK_NO_WINDOW, HOST3D, S, 4096, 0, NULL, 0, 0);
 	expect_create(VGALLOC_MOCK_NO_WINDOW, GUEST, M, 4096, 0, NULL, 0, 0);
 	expect_create(VGALLOC_MOCK_NO_WINDOW, VGALLOC_BLOB_MEM_HOST3D_GUEST, M, 4096, 0, NULL, 0,
-		      0);
+	              0);
 }
 
 static void mock__blob_create_einval_size_zero(void **state)
@@ -1691,8 +1746,8 @@ static void cost_cycle(struct vgalloc_mock *m)
 	void *p, *q;
 
 	h = host_first_blob(m, 11, 64 * KIB, true, &hh); /* alloc + wait + create */
-	assert_int_equal(map(m, h, 64 * KIB, &p), 0);	 /* first map */
-	assert_int_equal(map(m, h, 64 * KIB, &q), 0);	 /* later map: an ioctl */
+	assert_int_equal(map(m, h, 64 * KIB, &p), 0);    /* first map */
+	assert_int_equal(map(m, h, 64 * KIB, &q), 0);    /* later map: an ioctl */
 	assert_int_equal(unmap(m, h, q, 64 * KIB), 0);
 	assert_int_equal(unmap(m, h, p, 64 * KIB), 0);
 	assert_int_equal(gem_close(m, h), 0); /* host unmaps: destroy */
@@ -1713,7 +1768,7 @@ static void mock__cost_model_presets_are_computed(void **state)
 	/* host: 3 × 50 µs; creates 2 × 100 µs; map 1 ms; map, 2 unmaps, close: 4 × 10 µs;
 	 * destroy of a mapped blob 100 ms. */
 	assert_int_equal(ledger(m).modeled_ns,
-			 150 * us + 200 * us + 1000 * us + 40 * us + 100000 * us);
+	                 150 * us + 200 * us + 1000 * us + 40 * us + 100000 * us);
 	finish(m, 0);
 
 	m = mock_cost(VGALLOC_MOCK_COST_MEMFD_FLOOR, NULL);
@@ -1740,7 +1795,7 @@ static void mock__cost_model_custom_window_cost(void **state)
 	(void)state;
 	venus(m);
 	assert_int_equal(create(m, HOST3D, M, 4096, 0, &a), 0); /* window */
-	assert_int_equal(create(m, GUEST, M, 4096, 0, &b), 0);	/* no window */
+	assert_int_equal(create(m, GUEST, M, 4096, 0, &b), 0);  /* no window */
 	assert_int_equal(ledger(m).modeled_ns, 1007 + 7);
 	assert_int_equal(gem_close(m, a), 0);
 	assert_int_equal(gem_close(m, b), 0);
@@ -1777,7 +1832,7 @@ static void mock__trace_records_fields_and_formats(void **state)
 	assert_int_equal(e[2].result, -EINVAL);
 	vgalloc_mock_format_entry(&e[0], line, sizeof(line));
 	assert_string_equal(line, "blob_create(mem=HOST3D flags=MAPPABLE|SHAREABLE id=0 "
-				  "size=65536 cmd=0) = 0 [handle 1 res 1]");
+	                          "size=65536 cmd=0) = 0 [handle 1 res 1]");
 	vgalloc_mock_format_entry(&e[2], line, sizeof(line));
 	assert_non_null(strstr(line, "blob_destroy(handle=1) = -22"));
 	assert_true(vgalloc_mock_format_entry(&e[0], NULL, 0) > 0);
@@ -1862,7 +1917,7 @@ static void mock__host_alloc_argument_rules(void **state)
 	assert_int_equal(hh, 1);
 	assert_int_equal(t, 1);
 	assert_int_equal(vgalloc_mock_host_alloc(m, 5, 4096, &hh2, &t2), -EINVAL); /* id in use */
-	assert_int_equal(vgalloc_mock_host_wait(m, t + 1), -EINVAL);		   /* unknown */
+	assert_int_equal(vgalloc_mock_host_wait(m, t + 1), -EINVAL);               /* unknown */
 	assert_int_equal(vgalloc_mock_host_wait(m, 0), 0);
 	assert_int_equal(vgalloc_mock_host_wait(m, t), 0);
 	vgalloc_mock_host_free(m, hh);
@@ -2049,6 +2104,7 @@ int main(void)
 		cmocka_unit_test(mock__get_capset_older_host_is_shorter),
 		cmocka_unit_test(mock__get_capset_einval_cases),
 		cmocka_unit_test(mock__set_capset_adds_replaces_removes),
+		cmocka_unit_test(mock__profile_follows_venus_capset),
 		cmocka_unit_test(mock__context_init_venus_then_eexist),
 		cmocka_unit_test(mock__context_init_count_rules),
 		cmocka_unit_test(mock__context_init_param_rules),
