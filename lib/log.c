@@ -46,7 +46,7 @@ void vgalloc__free(const struct vgalloc_allocator *a, void *p)
 }
 
 void vgalloc__log(const struct vgalloc_device *dev, enum vgalloc_log_level level, const char *fmt,
-		  ...)
+                  ...)
 {
 	char line[512];
 	va_list ap;

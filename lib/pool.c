@@ -231,8 +231,8 @@ static int block_grow(struct vgalloc_device *dev, struct vgalloc__pool *pool, ui
 		vgalloc__log(dev, VGALLOC_LOG_WARN,
 		             "pool 0x%llx: no window room for a %llu-byte block: trying %llu bytes",
 		             (unsigned long long)pool->key, (unsigned long long)size,
-		             (unsigned long long)VGALLOC__MAX(floor,
-		                                              VGALLOC__ALIGN_UP_POW2(size / 2, unit)));
+		             (unsigned long long)VGALLOC__MAX(
+		                     floor, VGALLOC__ALIGN_UP_POW2(size / 2, unit)));
 		size = VGALLOC__MAX(floor, VGALLOC__ALIGN_UP_POW2(size / 2, unit));
 	}
 	if (ret == -ENOSPC) {
@@ -662,18 +662,20 @@ void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_me
 	vgalloc__stat_add(&dev->stats.window_closed_blocks, 1);
 	if (b->size > floor) {
 		atomic_store_explicit(&pool->window_cap, floor, memory_order_relaxed);
-		vgalloc__log(dev, VGALLOC_LOG_WARN,
-		             "pool 0x%llx: no window room to map a %llu-byte block: its map fails with "
-		             "-ENOSPC, it takes no new members, new blocks are at most %llu bytes",
-		             (unsigned long long)pool->key, (unsigned long long)b->size,
-		             (unsigned long long)floor);
+		vgalloc__log(
+		        dev, VGALLOC_LOG_WARN,
+		        "pool 0x%llx: no window room to map a %llu-byte block: its map fails with "
+		        "-ENOSPC, it takes no new members, new blocks are at most %llu bytes",
+		        (unsigned long long)pool->key, (unsigned long long)b->size,
+		        (unsigned long long)floor);
 	} else {
 		atomic_store_explicit(&pool->window_dedicated, true, memory_order_relaxed);
-		vgalloc__log(dev, VGALLOC_LOG_WARN,
-		             "pool 0x%llx: no window room to map a %llu-byte block: its map fails with "
-		             "-ENOSPC, it takes no new members, and new requests get blobs of their "
-		             "own until a block is released or the device is trimmed",
-		             (unsigned long long)pool->key, (unsigned long long)b->size);
+		vgalloc__log(
+		        dev, VGALLOC_LOG_WARN,
+		        "pool 0x%llx: no window room to map a %llu-byte block: its map fails with "
+		        "-ENOSPC, it takes no new members, and new requests get blobs of their "
+		        "own until a block is released or the device is trimmed",
+		        (unsigned long long)pool->key, (unsigned long long)b->size);
 	}
 }
 

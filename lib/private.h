@@ -21,7 +21,7 @@
 #define VGALLOC__MIN(a, b)     ((a) < (b) ? (a) : (b))
 #define VGALLOC__MAX(a, b)     ((a) > (b) ? (a) : (b))
 /* v rounded up to a, a power of two (the caller rules out overflow). */
-#define VGALLOC__ALIGN_UP_POW2(v, a) (((v) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define VGALLOC__ALIGN_UP_POW2(v, a) (((v) + (a)-1) & ~((uint64_t)(a)-1))
 
 /*
  * Version-0 sizes of the versioned structs. They are literals on purpose: when a struct grows,

@@ -15,12 +15,12 @@
 #include "vgalloc/vgalloc.h"
 
 /* Two-level segregated fit geometry: 2^SL_BITS lists per power of two, sizes < 2^FL_MAX. */
-#define VGALLOC__SA_SL_BITS 4
+#define VGALLOC__SA_SL_BITS  4
 #define VGALLOC__SA_SL_COUNT (1u << VGALLOC__SA_SL_BITS)
-#define VGALLOC__SA_FL_MAX 40
+#define VGALLOC__SA_FL_MAX   40
 /* Slab size classes. */
 #define VGALLOC__SA_MAX_CLASSES 48
-#define VGALLOC__SA_SLAB_WORDS 4 /* bitmap words: at most 256 entries a slab */
+#define VGALLOC__SA_SLAB_WORDS  4 /* bitmap words: at most 256 entries a slab */
 
 struct vgalloc__sa_range;
 struct vgalloc__sa_slab;
@@ -28,10 +28,10 @@ struct vgalloc__sa_slab;
 /* One block: a contiguous offset space [0, size) backed by one blob. Owned by the caller. */
 struct vgalloc__sa_block {
 	uint64_t size;
-	uint64_t used;        /* bytes handed out (ranges and slabs), 0 = empty */
-	uint32_t live;        /* allocations in it (slab entries and ranges) */
-	uint32_t closed;      /* hands out nothing more (vgalloc__sa_close_block) */
-	void *owner;          /* the pool's block object */
+	uint64_t used;                   /* bytes handed out (ranges and slabs), 0 = empty */
+	uint32_t live;                   /* allocations in it (slab entries and ranges) */
+	uint32_t closed;                 /* hands out nothing more (vgalloc__sa_close_block) */
+	void *owner;                     /* the pool's block object */
 	struct vgalloc__sa_range *first; /* address-ordered ranges covering [0, size) */
 	struct vgalloc__sa_block *prev, *next; /* the allocator's block list */
 };
@@ -47,9 +47,9 @@ struct vgalloc__sa_alloc {
 };
 
 struct vgalloc__sa_config {
-	uint64_t granularity;    /* every offset and size is a multiple: the pool base alignment */
-	uint64_t slab_max;       /* largest size served by slabs; 0 = 32 KiB (64 KiB measured worse) */
-	uint64_t slab_bytes;     /* smallest slab; 0 = 64 KiB */
+	uint64_t granularity; /* every offset and size is a multiple: the pool base alignment */
+	uint64_t slab_max;    /* largest size served by slabs; 0 = 32 KiB (64 KiB measured worse) */
+	uint64_t slab_bytes;  /* smallest slab; 0 = 64 KiB */
 	const struct vgalloc_allocator *allocator; /* for metadata */
 };
 
@@ -64,19 +64,19 @@ struct vgalloc__sa_class_stats {
 struct vgalloc__sa_stats {
 	uint64_t blocks;
 	uint64_t block_bytes;
-	uint64_t used_bytes;      /* reserved for allocations, rounding included */
-	uint64_t free_bytes;      /* in free ranges */
+	uint64_t used_bytes; /* reserved for allocations, rounding included */
+	uint64_t free_bytes; /* in free ranges */
 	uint64_t largest_free;
-	uint64_t slab_bytes;      /* bytes in slabs (used or not) */
+	uint64_t slab_bytes; /* bytes in slabs (used or not) */
 	uint64_t live;
-	uint64_t metadata_bytes;  /* range and slab records the allocator holds */
+	uint64_t metadata_bytes; /* range and slab records the allocator holds */
 	uint32_t class_count;
 	struct vgalloc__sa_class_stats classes[VGALLOC__SA_MAX_CLASSES];
 };
 
 struct vgalloc__sa_class {
 	uint64_t size;
-	uint32_t entries;          /* per slab */
+	uint32_t entries; /* per slab */
 	uint32_t slabs;
 	struct vgalloc__sa_slab *partial; /* slabs with a free entry */
 	struct vgalloc__sa_slab *empty;   /* one cached empty slab */
@@ -117,7 +117,7 @@ void vgalloc__sa_finish(struct vgalloc__sa *sa);
  * Return: 0; -EINVAL; -ENOMEM.
  */
 int vgalloc__sa_add_block(struct vgalloc__sa *sa, uint64_t size, void *owner,
-			  struct vgalloc__sa_block **out);
+                          struct vgalloc__sa_block **out);
 /*
  * Close a block: its free space (free ranges and free slab entries) is withdrawn, so no later
  * allocation lands in it; its allocations stay valid and are freed as usual, and when the last
@@ -133,14 +133,14 @@ void vgalloc__sa_remove_block(struct vgalloc__sa *sa, struct vgalloc__sa_block *
  * Return: 0; -ENOSPC (no block has room: add one and retry); -ENOMEM (metadata); -EINVAL.
  */
 int vgalloc__sa_alloc(struct vgalloc__sa *sa, uint64_t size, uint64_t align,
-		      struct vgalloc__sa_alloc *out);
+                      struct vgalloc__sa_alloc *out);
 /* Free an allocation. Returns its block when that block became empty, else NULL. */
 struct vgalloc__sa_block *vgalloc__sa_free(struct vgalloc__sa *sa,
-					   const struct vgalloc__sa_alloc *a);
+                                           const struct vgalloc__sa_alloc *a);
 
 /* Bytes a new block should have for a request, given the bytes already committed in blocks. */
 uint64_t vgalloc__sa_block_size(uint64_t request, uint64_t align, uint64_t committed,
-				uint64_t min_block, uint64_t max_block, uint64_t granularity);
+                                uint64_t min_block, uint64_t max_block, uint64_t granularity);
 
 void vgalloc__sa_get_stats(const struct vgalloc__sa *sa, struct vgalloc__sa_stats *out);
 

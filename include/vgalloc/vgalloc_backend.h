@@ -54,7 +54,7 @@ struct vgalloc_backend_blob_info {
 
 /** PRIME export flags (values of DRM_CLOEXEC and DRM_RDWR). */
 #define VGALLOC_BACKEND_EXPORT_CLOEXEC 0x80000u /* O_CLOEXEC */
-#define VGALLOC_BACKEND_EXPORT_RDWR 0x2u        /* O_RDWR */
+#define VGALLOC_BACKEND_EXPORT_RDWR    0x2u     /* O_RDWR */
 
 /**
  * One static const table per backend. Every op returns 0 or -errno; the library validates what
@@ -69,9 +69,9 @@ struct vgalloc_backend_ops {
 	/** GET_CAPS: copies min(size, host size) bytes into buf and reports no length. */
 	int (*get_capset)(void *be, uint32_t id, uint32_t version, void *buf, uint32_t size);
 	int (*context_init)(void *be, const struct vgalloc_context_param_value *params,
-			    uint32_t count);
+	                    uint32_t count);
 	int (*blob_create)(void *be, const struct vgalloc_backend_blob_args *args,
-			   uint32_t *out_handle, uint32_t *out_res_id);
+	                   uint32_t *out_handle, uint32_t *out_res_id);
 	/** MAP + mmap of the whole blob (size must be the blob's size). */
 	int (*blob_map)(void *be, uint32_t handle, uint64_t size, void **out_ptr);
 	int (*blob_unmap)(void *be, uint32_t handle, void *ptr, uint64_t size);

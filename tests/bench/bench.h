@@ -21,7 +21,10 @@
  * Traces (trace.c)
  */
 
-enum { OP_ALLOC = 0, OP_FREE = 1 };
+enum {
+	OP_ALLOC = 0,
+	OP_FREE = 1
+};
 
 /* One operation. Free ops repeat the allocation's size and align (the CSV carries them). */
 struct bench_op {
@@ -44,10 +47,10 @@ struct bench_trace {
 	size_t id_cap;
 	uint8_t *mapped; /* 1 = mapped after allocation (decided by a separate RNG) */
 	/* analysis (trace_analyse) */
-	uint64_t peak_live;          /* requested bytes */
-	size_t peak_index;           /* op after which peak_live is first reached */
-	uint64_t peak_live_count;    /* allocations live at that point */
-	uint64_t peak_aligned;       /* Σ align_up(size, base) over that live set */
+	uint64_t peak_live;       /* requested bytes */
+	size_t peak_index;        /* op after which peak_live is first reached */
+	uint64_t peak_live_count; /* allocations live at that point */
+	uint64_t peak_aligned;    /* Σ align_up(size, base) over that live set */
 	uint64_t base_align;
 	uint64_t max_live_count;
 	uint32_t mapped_count;
@@ -74,7 +77,7 @@ void trace_finish(struct bench_trace *t);
 int trace_w1(struct bench_trace *t, const struct bench_scale *sc, bool random_free);
 int trace_w2(struct bench_trace *t, const struct bench_scale *sc);
 int trace_churn(struct bench_trace *t, uint64_t lo, uint64_t hi, uint32_t align, uint32_t live,
-		uint32_t ops, uint64_t seed);
+                uint32_t ops, uint64_t seed);
 int trace_w5(struct bench_trace *t, const struct bench_scale *sc);
 int trace_w6(struct bench_trace *t, const struct bench_scale *sc);
 /* Copy a trace (ops and per-id data) under a new name. */
@@ -160,9 +163,9 @@ struct bench_config {
 
 /* One timed quantity over runs. */
 struct bench_time {
-	double mean_ns; /* median over runs of the batch-timed mean */
-	double p99_ns;  /* median over runs of the per-op p99 */
-	double max_ns;  /* median over runs of the per-op maximum */
+	double mean_ns;  /* median over runs of the batch-timed mean */
+	double p99_ns;   /* median over runs of the per-op p99 */
+	double max_ns;   /* median over runs of the per-op maximum */
 	double worst_ns; /* maximum over all runs */
 	uint64_t count;
 };
@@ -174,18 +177,18 @@ struct bench_result {
 	char error_what[64];
 	struct bench_time alloc, free, map;
 	double replay_ns_per_alloc; /* whole trace, no inner timers: alloc + map + free */
-	uint64_t blob_creations;  /* ledger BLOB_CREATE calls (sa: blocks added) */
-	uint64_t blocks_removed;  /* sa only */
+	uint64_t blob_creations;    /* ledger BLOB_CREATE calls (sa: blocks added) */
+	uint64_t blocks_removed;    /* sa only */
 	double blobs_per_1000;
 	uint64_t peak_committed;
 	double waste;
 	uint64_t window_at_peak;
 	uint64_t metadata_at_peak;
 	uint64_t live_at_peak;
-	double metadata_per_live; /* < 0: not available */
+	double metadata_per_live;         /* < 0: not available */
 	double modeled_qemu_ms_per_1000;  /* < 0: not available */
 	double modeled_memfd_ms_per_1000; /* < 0: not available */
-	uint64_t retain_bytes;  /* device info */
+	uint64_t retain_bytes;            /* device info */
 	uint64_t max_block_size;
 	uint64_t min_block_size;
 	uint64_t max_suballoc_size;
@@ -196,7 +199,7 @@ struct bench_result {
 /* Run one allocator over one trace: a stats pass, then `runs` batch-timed and `runs` per-op
  * timed replays. */
 void bench_run(const struct bench_config *cfg, const struct bench_trace *t, uint32_t allocator,
-	       struct bench_result *res);
+               struct bench_result *res);
 
 /* Create a device as the runs do (base alignment 256) and read its info: the block sizes and the
  * retained-bytes cap in force. Return 0 or -errno. */
@@ -205,18 +208,18 @@ int bench_probe_device(const struct bench_config *cfg, struct vgalloc_device_inf
 /* W8: throughput of one device/pool under one and two threads. */
 struct bench_w8_result {
 	int error;
-	double ops_1t;          /* ops/s, median over runs */
+	double ops_1t; /* ops/s, median over runs */
 	double ops_2t;
 	double ops_2t_cross;
 	double ops_1t_map, ops_2t_map;
 	double ratio, ratio_cross, ratio_map; /* medians of per-run ratios */
-	uint64_t handed_over;   /* frees done by the other thread (cross variant, last run) */
+	uint64_t handed_over; /* frees done by the other thread (cross variant, last run) */
 	uint32_t cpus;
 	bool pinned;
 };
 
 void bench_w8(const struct bench_config *cfg, const struct bench_trace *t0,
-	      const struct bench_trace *t1, struct bench_w8_result *res);
+              const struct bench_trace *t1, struct bench_w8_result *res);
 
 /* Small helpers (run.c). */
 double bench_median(double *v, size_t n);

@@ -35,7 +35,9 @@ static int cmp_u64(const void *a, const void *b)
 
 void clock_calibrate(struct bench_clock *c, bool quick)
 {
-	enum { PAIRS = 20001 };
+	enum {
+		PAIRS = 20001
+	};
 	uint64_t *v = malloc(PAIRS * sizeof(*v));
 	double best = 0.0;
 
@@ -112,8 +114,8 @@ void cpu_model(char *buf, size_t size)
 	/* The first processor's block only. x86 "model name"; arm64 and others "Hardware" or
 	 * "uarch" when the kernel reports them. */
 	while (fgets(line, sizeof(line), f) && line[0] != '\n') {
-		if ((v = cpuinfo_value(line, "model name")) || (v = cpuinfo_value(line, "Hardware")) ||
-		    (v = cpuinfo_value(line, "uarch"))) {
+		if ((v = cpuinfo_value(line, "model name")) ||
+		    (v = cpuinfo_value(line, "Hardware")) || (v = cpuinfo_value(line, "uarch"))) {
 			snprintf(name, sizeof(name), "%s", v);
 		} else if ((v = cpuinfo_value(line, "cpu family"))) {
 			snprintf(family, sizeof(family), "%s", v);
@@ -126,7 +128,7 @@ void cpu_model(char *buf, size_t size)
 	fclose(f);
 	if (family[0]) {
 		snprintf(buf, size, "%s (family %s, model %s, stepping %s)", name, family, model,
-			 stepping);
+		         stepping);
 	} else {
 		snprintf(buf, size, "%s", name);
 	}

@@ -101,7 +101,7 @@ static void set_err(struct bench_result *res, int err, const char *what)
 }
 
 static int api_open(const struct bench_config *cfg, uint64_t base, bool no_suballoc,
-		    uint32_t cost_preset, uint32_t n_ids, struct api_ctx *c)
+                    uint32_t cost_preset, uint32_t n_ids, struct api_ctx *c)
 {
 	struct vgalloc_mock_create_info mi = {
 		.struct_size = sizeof(mi),
@@ -114,8 +114,8 @@ static int api_open(const struct bench_config *cfg, uint64_t base, bool no_subal
 		.struct_size = sizeof(type),
 		.host_index = 0,
 		.property_flags = VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL |
-				  VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
-				  VGALLOC_MEMORY_PROPERTY_HOST_COHERENT,
+		                  VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
+		                  VGALLOC_MEMORY_PROPERTY_HOST_COHERENT,
 		.min_map_alignment = 64,
 		.non_coherent_atom_size = 64,
 		.buffer_image_granularity = 1,
@@ -222,7 +222,7 @@ static inline bool is_mapped(const struct bench_trace *t, bool map_all, uint32_t
 }
 
 static void api_stats_pass(const struct bench_config *cfg, const struct bench_trace *t,
-			   bool no_suballoc, bool map_all, struct bench_result *res)
+                           bool no_suballoc, bool map_all, struct bench_result *res)
 {
 	struct vgalloc_request req = { .struct_size = sizeof(req), .memory_type = 0 };
 	struct vgalloc_stats st;
@@ -233,7 +233,7 @@ static void api_stats_pass(const struct bench_config *cfg, const struct bench_tr
 	int ret;
 
 	ret = api_open(cfg, t->base_align, no_suballoc, VGALLOC_MOCK_COST_QEMU_TCG, t->n_allocs,
-		       &c);
+	               &c);
 	if (ret) {
 		set_err(res, ret, "device create");
 		return;
@@ -289,21 +289,25 @@ static void api_stats_pass(const struct bench_config *cfg, const struct bench_tr
 	res->leaked_blobs = c.ledger_end.live_blobs + c.ledger_end.host_allocs;
 	/* Read after the device is gone, so retained blocks' teardown is paid for too. */
 	res->modeled_qemu_ms_per_1000 =
-		(double)c.ledger_end.modeled_ns / 1e6 * 1000.0 / (double)t->n_allocs;
+	        (double)c.ledger_end.modeled_ns / 1e6 * 1000.0 / (double)t->n_allocs;
 }
 
 struct timing_acc {
-	uint64_t ticks[3];   /* alloc, free, map: batch sums */
+	uint64_t ticks[3]; /* alloc, free, map: batch sums */
 	uint64_t batches[3];
 	uint64_t count[3];
 	uint64_t *samples[3]; /* per-op mode */
 	size_t n_samples[3];
 };
 
-enum { T_ALLOC = 0, T_FREE = 1, T_MAP = 2 };
+enum {
+	T_ALLOC = 0,
+	T_FREE = 1,
+	T_MAP = 2
+};
 
 static inline void record_op(struct timing_acc *a, int kind, uint64_t t0, uint64_t t1,
-			     uint64_t overhead)
+                             uint64_t overhead)
 {
 	uint64_t d = t1 - t0;
 
@@ -312,7 +316,7 @@ static inline void record_op(struct timing_acc *a, int kind, uint64_t t0, uint64
 
 /* One timed replay through the public API. Returns 0 or -errno (and what failed). */
 static int api_timed(const struct bench_trace *t, struct api_ctx *c, bool map_all, bool per_op,
-		     uint64_t overhead, struct timing_acc *a, const char **what)
+                     uint64_t overhead, struct timing_acc *a, const char **what)
 {
 	struct vgalloc_request req = { .struct_size = sizeof(req), .memory_type = 0 };
 	const struct bench_op *ops = t->ops;
@@ -521,7 +525,7 @@ static void sa_close(struct sa_ctx *c)
 }
 
 static inline int sa_do_alloc(struct sa_ctx *c, uint64_t size, uint64_t align,
-			      struct vgalloc__sa_alloc *out)
+                              struct vgalloc__sa_alloc *out)
 {
 	struct vgalloc__sa_block *b;
 	uint64_t bs;
@@ -531,7 +535,7 @@ static inline int sa_do_alloc(struct sa_ctx *c, uint64_t size, uint64_t align,
 		return ret;
 	}
 	bs = vgalloc__sa_block_size(size, align, c->committed, c->min_block, c->max_block,
-				    c->granularity);
+	                            c->granularity);
 	ret = vgalloc__sa_add_block(&c->sa, bs, NULL, &b);
 	if (ret) {
 		return ret;
@@ -562,7 +566,7 @@ static inline void sa_do_free(struct sa_ctx *c, const struct vgalloc__sa_alloc *
 }
 
 static void sa_stats_pass(const struct bench_config *cfg, const struct bench_trace *t,
-			  struct bench_result *res)
+                          struct bench_result *res)
 {
 	struct vgalloc__sa_stats *st = malloc(sizeof(*st));
 	struct sa_ctx c;
@@ -605,8 +609,8 @@ static void sa_stats_pass(const struct bench_config *cfg, const struct bench_tra
 	free(st);
 }
 
-static int sa_timed(const struct bench_trace *t, struct sa_ctx *c, bool per_op,
-		    uint64_t overhead, struct timing_acc *a, const char **what)
+static int sa_timed(const struct bench_trace *t, struct sa_ctx *c, bool per_op, uint64_t overhead,
+                    struct timing_acc *a, const char **what)
 {
 	const struct bench_op *ops = t->ops;
 	struct vgalloc__sa_alloc *allocs = c->allocs;
@@ -626,7 +630,7 @@ static int sa_timed(const struct bench_trace *t, struct sa_ctx *c, bool per_op,
 				for (k = i; k < j; k++) {
 					t0 = tick_start();
 					ret = sa_do_alloc(c, ops[k].size, ops[k].align,
-							  &allocs[ops[k].id]);
+					                  &allocs[ops[k].id]);
 					t1 = tick_stop();
 					if (ret) {
 						break;
@@ -637,7 +641,7 @@ static int sa_timed(const struct bench_trace *t, struct sa_ctx *c, bool per_op,
 				t0 = tick_start();
 				for (k = i; k < j; k++) {
 					ret = sa_do_alloc(c, ops[k].size, ops[k].align,
-							  &allocs[ops[k].id]);
+					                  &allocs[ops[k].id]);
 					if (ret) {
 						break;
 					}
@@ -676,8 +680,8 @@ static int sa_timed(const struct bench_trace *t, struct sa_ctx *c, bool per_op,
 }
 
 /* Cross-check of the batch method: the whole trace under one timer, no timer inside. */
-static int api_whole(const struct bench_trace *t, struct api_ctx *c, bool map_all,
-		     uint64_t *ticks, const char **what)
+static int api_whole(const struct bench_trace *t, struct api_ctx *c, bool map_all, uint64_t *ticks,
+                     const char **what)
 {
 	struct vgalloc_request req = { .struct_size = sizeof(req), .memory_type = 0 };
 	const struct bench_op *ops = t->ops;
@@ -719,7 +723,7 @@ static int api_whole(const struct bench_trace *t, struct api_ctx *c, bool map_al
 }
 
 static int sa_whole(const struct bench_trace *t, struct sa_ctx *c, uint64_t *ticks,
-		    const char **what)
+                    const char **what)
 {
 	const struct bench_op *ops = t->ops;
 	struct vgalloc__sa_alloc *allocs = c->allocs;
@@ -753,7 +757,7 @@ static double ticks_to_ns(const struct bench_clock *clk, double ticks)
 }
 
 void bench_run(const struct bench_config *cfg, const struct bench_trace *t, uint32_t allocator,
-	       struct bench_result *res)
+               struct bench_result *res)
 {
 	const bool is_sa = allocator == ALLOC_SA;
 	const bool no_suballoc = allocator == ALLOC_ONE_BLOB || allocator == ALLOC_LAZY;
@@ -826,28 +830,28 @@ void bench_run(const struct bench_config *cfg, const struct bench_trace *t, uint
 					set_err(res, ret, "vgalloc__sa_init");
 					goto out;
 				}
-				ret = mode == 2 ? sa_whole(t, &c, &ticks, &what)
-						: sa_timed(t, &c, per_op, clk->overhead, &acc, &what);
+				ret = mode == 2
+				              ? sa_whole(t, &c, &ticks, &what)
+				              : sa_timed(t, &c, per_op, clk->overhead, &acc, &what);
 				sa_close(&c);
 			} else {
 				struct api_ctx c;
 
 				/* The memfd-floor cost comes free with the first batch run. */
 				ret = api_open(cfg, t->base_align, no_suballoc,
-					       VGALLOC_MOCK_COST_MEMFD_FLOOR, t->n_allocs, &c);
+				               VGALLOC_MOCK_COST_MEMFD_FLOOR, t->n_allocs, &c);
 				if (ret) {
 					set_err(res, ret, "device create");
 					goto out;
 				}
-				ret = mode == 2
-					      ? api_whole(t, &c, map_all, &ticks, &what)
-					      : api_timed(t, &c, map_all, per_op, clk->overhead, &acc,
-							  &what);
+				ret = mode == 2 ? api_whole(t, &c, map_all, &ticks, &what)
+				                : api_timed(t, &c, map_all, per_op, clk->overhead,
+				                            &acc, &what);
 				api_close(&c);
 				if (!ret && mode == 0 && r == 0) {
 					res->modeled_memfd_ms_per_1000 =
-						(double)c.ledger_end.modeled_ns / 1e6 * 1000.0 /
-						(double)t->n_allocs;
+					        (double)c.ledger_end.modeled_ns / 1e6 * 1000.0 /
+					        (double)t->n_allocs;
 				}
 			}
 			if (ret) {
@@ -861,12 +865,12 @@ void bench_run(const struct bench_config *cfg, const struct bench_trace *t, uint
 			for (int k = 0; k < 3; k++) {
 				if (!per_op) {
 					double net = (double)acc.ticks[k] -
-						     (double)acc.batches[k] * (double)clk->overhead;
+					             (double)acc.batches[k] * (double)clk->overhead;
 
 					mean[k][r] = acc.count[k]
-							     ? ticks_to_ns(clk, net < 0 ? 0 : net) /
-								       (double)acc.count[k]
-							     : 0.0;
+					                     ? ticks_to_ns(clk, net < 0 ? 0 : net) /
+					                               (double)acc.count[k]
+					                     : 0.0;
 				} else if (acc.n_samples[k]) {
 					size_t n = acc.n_samples[k];
 					size_t idx = (size_t)((double)n * 0.99);
@@ -889,8 +893,8 @@ void bench_run(const struct bench_config *cfg, const struct bench_trace *t, uint
 				}
 				if (!per_op) {
 					struct bench_time *bt = k == T_ALLOC  ? &res->alloc
-								: k == T_FREE ? &res->free
-									      : &res->map;
+					                        : k == T_FREE ? &res->free
+					                                      : &res->map;
 					bt->count = acc.count[k];
 				}
 			}
@@ -1077,8 +1081,8 @@ static void *w8_main(void *arg)
 }
 
 static int w8_thread_init(struct w8_thread *w, const struct bench_trace *t,
-			  struct vgalloc_device *dev, bool map, bool cross, int cpu,
-			  size_t inbox_cap)
+                          struct vgalloc_device *dev, bool map, bool cross, int cpu,
+                          size_t inbox_cap)
 {
 	memset(w, 0, sizeof(*w));
 	pthread_mutex_init(&w->inbox.lock, NULL);
@@ -1112,8 +1116,8 @@ static void w8_thread_finish(struct w8_thread *w)
 
 /* One measurement: ops/s over `nthreads` threads on one fresh device. */
 static int w8_once(const struct bench_config *cfg, const struct bench_trace *t0,
-		   const struct bench_trace *t1, int nthreads, bool map, bool cross, bool pin,
-		   double *ops_per_s, uint64_t *handed)
+                   const struct bench_trace *t1, int nthreads, bool map, bool cross, bool pin,
+                   double *ops_per_s, uint64_t *handed)
 {
 	const size_t cap = (t0->n_allocs > t1->n_allocs ? t0->n_allocs : t1->n_allocs) + 1;
 	struct w8_thread w[2];
@@ -1204,7 +1208,7 @@ out:
 }
 
 void bench_w8(const struct bench_config *cfg, const struct bench_trace *t0,
-	      const struct bench_trace *t1, struct bench_w8_result *res)
+              const struct bench_trace *t1, struct bench_w8_result *res)
 {
 	const uint32_t runs = cfg->runs ? cfg->runs : 1;
 	double *v[5], *rt[3];
@@ -1234,7 +1238,8 @@ void bench_w8(const struct bench_config *cfg, const struct bench_trace *t0,
 			ret = w8_once(cfg, t0, t1, 2, false, false, pin, &v[1][r], NULL);
 		}
 		if (!ret) {
-			ret = w8_once(cfg, t0, t1, 2, false, true, pin, &v[2][r], &res->handed_over);
+			ret = w8_once(cfg, t0, t1, 2, false, true, pin, &v[2][r],
+			              &res->handed_over);
 		}
 		if (!ret) {
 			ret = w8_once(cfg, t0, t1, 1, true, false, pin, &v[3][r], NULL);

@@ -151,12 +151,12 @@ static void shuffle(struct bench_rng *r, uint32_t *v, size_t n)
 	}
 }
 
-#define CHECK(expr)                                                                               \
-	do {                                                                                      \
-		ret = (expr);                                                                     \
-		if (ret) {                                                                        \
-			goto out;                                                                 \
-		}                                                                                 \
+#define CHECK(expr)               \
+	do {                      \
+		ret = (expr);     \
+		if (ret) {        \
+			goto out; \
+		}                 \
 	} while (0)
 
 /* ---------------------------------------------------------------------------------------------
@@ -174,8 +174,8 @@ int trace_w1(struct bench_trace *t, const struct bench_scale *sc, bool random_fr
 
 	bench_rng_seed(&r, 16223);
 	snprintf(t->desc, sizeof(t->desc),
-		 "VMA algorithm bench: %u x {%u allocs of 32..1023 B, align 4; free all %s}", iters,
-		 count, random_free ? "in random order" : "in reverse order");
+	         "VMA algorithm bench: %u x {%u allocs of 32..1023 B, align 4; free all %s}", iters,
+	         count, random_free ? "in random order" : "in reverse order");
 	for (uint32_t it = 0; it < iters; it++) {
 		l.n = 0;
 		for (uint32_t k = 0; k < count; k++) {
@@ -228,8 +228,9 @@ int trace_w2(struct bench_trace *t, const struct bench_scale *sc)
 
 	bench_rng_seed(&r, 20092010);
 	snprintf(t->desc, sizeof(t->desc),
-		 "VMA virtual block: %u allocs of 1..2056 B, align 64; %u random alloc/free; free all",
-		 init, ops);
+	         "VMA virtual block: %u allocs of 1..2056 B, align 64; %u random alloc/free; free "
+	         "all",
+	         init, ops);
 	for (uint32_t k = 0; k < init; k++) {
 		CHECK(trace_alloc(t, bench_rng_next(&r) % 2056 + 1, 64, &id));
 		CHECK(idlist_push(&l, id));
@@ -255,7 +256,7 @@ out:
  * alloc : free random (swap-remove); then free the rest in list order.
  */
 int trace_churn(struct bench_trace *t, uint64_t lo, uint64_t hi, uint32_t align, uint32_t live,
-		uint32_t ops, uint64_t seed)
+                uint32_t ops, uint64_t seed)
 {
 	struct idlist l = { 0 };
 	struct bench_rng r;
@@ -264,8 +265,8 @@ int trace_churn(struct bench_trace *t, uint64_t lo, uint64_t hi, uint32_t align,
 
 	bench_rng_seed(&r, seed);
 	snprintf(t->desc, sizeof(t->desc), "churn(%llu, %llu, %u, %u, %u, seed %llu)",
-		 (unsigned long long)lo, (unsigned long long)hi, align, live, ops,
-		 (unsigned long long)seed);
+	         (unsigned long long)lo, (unsigned long long)hi, align, live, ops,
+	         (unsigned long long)seed);
 	for (uint32_t k = 0; k < live; k++) {
 		CHECK(trace_alloc(t, bench_rng_lu(&r, (double)lo, (double)hi), align, &id));
 		CHECK(idlist_push(&l, id));
@@ -305,10 +306,11 @@ int trace_w5(struct bench_trace *t, const struct bench_scale *sc)
 	int ret = 0;
 
 	bench_rng_seed(&r, 9);
-	snprintf(t->desc, sizeof(t->desc),
-		 "game: %u allocs, 70%% 64 B-4 KiB / 25%% 4-256 KiB / 5%% 256 KiB-4 MiB; 80%% freed "
-		 "after 100-299 ops (FIFO), long-lived flushed every %u",
-		 n, period);
+	snprintf(
+	        t->desc, sizeof(t->desc),
+	        "game: %u allocs, 70%% 64 B-4 KiB / 25%% 4-256 KiB / 5%% 256 KiB-4 MiB; 80%% freed "
+	        "after 100-299 ops (FIFO), long-lived flushed every %u",
+	        n, period);
 	fifo_id = malloc(n * sizeof(*fifo_id));
 	fifo_t = malloc(n * sizeof(*fifo_t));
 	if (!fifo_id || !fifo_t) {
@@ -318,8 +320,8 @@ int trace_w5(struct bench_trace *t, const struct bench_scale *sc)
 	for (uint32_t i = 0; i < n; i++) {
 		double c = bench_rng_unit(&r);
 		uint64_t size = c < 0.70   ? bench_rng_lu(&r, 64, 4096)
-				: c < 0.95 ? bench_rng_lu(&r, 4096, 256.0 * KiB)
-					   : bench_rng_lu(&r, 256.0 * KiB, 4.0 * MiB);
+		                : c < 0.95 ? bench_rng_lu(&r, 4096, 256.0 * KiB)
+		                           : bench_rng_lu(&r, 256.0 * KiB, 4.0 * MiB);
 		uint32_t align = size <= 4096 ? 256 : 4096;
 
 		CHECK(trace_alloc(t, size, align, &id));
@@ -368,8 +370,9 @@ int trace_w6(struct bench_trace *t, const struct bench_scale *sc)
 
 	bench_rng_seed(&r, 10);
 	snprintf(t->desc, sizeof(t->desc),
-		 "bursty: %u x {%u allocs of 256 B-64 KiB, align 256; shuffle; free 90%% from the end}",
-		 rounds, per);
+	         "bursty: %u x {%u allocs of 256 B-64 KiB, align 256; shuffle; free 90%% from the "
+	         "end}",
+	         rounds, per);
 	for (uint32_t round = 0; round < rounds; round++) {
 		size_t nfree;
 
@@ -479,7 +482,7 @@ int trace_write_csv(const struct bench_trace *t, const char *path)
 		const struct bench_op *op = &t->ops[i];
 
 		fprintf(f, "%s,%u,%llu,%u\n", op->kind == OP_ALLOC ? "alloc" : "free", op->id,
-			(unsigned long long)op->size, op->align);
+		        (unsigned long long)op->size, op->align);
 	}
 	if (ferror(f)) {
 		ret = -EIO;

@@ -23,7 +23,11 @@
 
 #define NOMAP_SEED 0x6e6f6d6170ull /* "nomap": the never-mapped choice, apart from the trace */
 
-enum out_format { OUT_TABLE, OUT_CSV, OUT_JSON };
+enum out_format {
+	OUT_TABLE,
+	OUT_CSV,
+	OUT_JSON
+};
 
 struct options {
 	bool quick, strict;
@@ -42,24 +46,19 @@ struct wl_def {
 };
 
 static const struct wl_def wl_defs[] = {
-	{ "W1", "W1", 256, 0.0 },
-	{ "W1R", "W1R", 256, 0.0 },
-	{ "W2", "W2", 256, 0.0 },
-	{ "W3", "W3", 256, 0.0 },
-	{ "W4", "W4", 256, 0.0 },
-	{ "W5", "W5", 256, 0.0 },
-	{ "W6", "W6", 256, 0.0 },
-	{ "W3-a4k", "W3", 4 * KiB, 0.0 },
-	{ "W3-a64k", "W3", 64 * KiB, 0.0 },
-	{ "W5-a4k", "W5", 4 * KiB, 0.0 },
-	{ "W5-a64k", "W5", 64 * KiB, 0.0 },
-	{ "W3-nomap50", "W3", 256, 0.5 },
+	{ "W1", "W1", 256, 0.0 },           { "W1R", "W1R", 256, 0.0 },
+	{ "W2", "W2", 256, 0.0 },           { "W3", "W3", 256, 0.0 },
+	{ "W4", "W4", 256, 0.0 },           { "W5", "W5", 256, 0.0 },
+	{ "W6", "W6", 256, 0.0 },           { "W3-a4k", "W3", 4 * KiB, 0.0 },
+	{ "W3-a64k", "W3", 64 * KiB, 0.0 }, { "W5-a4k", "W5", 4 * KiB, 0.0 },
+	{ "W5-a64k", "W5", 64 * KiB, 0.0 }, { "W3-nomap50", "W3", 256, 0.5 },
 	{ "W5-nomap50", "W5", 256, 0.5 },
 };
 #define WL_COUNT (sizeof(wl_defs) / sizeof(wl_defs[0]))
 
 /* Base traces, generated on first use. W8 uses two extra churn traces. */
-static const char *const base_names[] = { "W1", "W1R", "W2", "W3", "W4", "W5", "W6", "W8-s11", "W8-s12" };
+static const char *const base_names[] = { "W1", "W1R", "W2",     "W3",    "W4",
+	                                  "W5", "W6",  "W8-s11", "W8-s12" };
 #define BASE_COUNT (sizeof(base_names) / sizeof(base_names[0]))
 
 struct workload {
@@ -83,17 +82,18 @@ static bool base_ready[BASE_COUNT];
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vgalloc-bench [options]\n"
-		"  --quick            every workload at a tiny scale (a smoke test; figures not "
-		"comparable)\n"
-		"  --csv | --json     machine-readable output instead of the table\n"
-		"  --runs N           timed runs per figure (median; default 5, --quick 1)\n"
-		"  --workload LIST    comma-separated: W1 W1R W2 W3 W4 W5 W6 W8 W3-a4k W3-a64k W5-a4k\n"
-		"                     W5-a64k W3-nomap50 W5-nomap50 (default: all)\n"
-		"  --trace-out FILE   write the traces used as CSV op,id,size,align (several traces:\n"
-		"                     FILE with .NAME inserted before the extension)\n"
-		"  --strict           exit 1 when a target is missed\n");
+	fprintf(f, "usage: vgalloc-bench [options]\n"
+	           "  --quick            every workload at a tiny scale (a smoke test; figures not "
+	           "comparable)\n"
+	           "  --csv | --json     machine-readable output instead of the table\n"
+	           "  --runs N           timed runs per figure (median; default 5, --quick 1)\n"
+	           "  --workload LIST    comma-separated: W1 W1R W2 W3 W4 W5 W6 W8 W3-a4k W3-a64k "
+	           "W5-a4k\n"
+	           "                     W5-a64k W3-nomap50 W5-nomap50 (default: all)\n"
+	           "  --trace-out FILE   write the traces used as CSV op,id,size,align (several "
+	           "traces:\n"
+	           "                     FILE with .NAME inserted before the extension)\n"
+	           "  --strict           exit 1 when a target is missed\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -135,7 +135,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (!o->runs) {
 		o->runs = o->quick ? 1 : 5;
 	} else if (!o->quick && o->runs < 5) {
-		fprintf(stderr, "vgalloc-bench: note: --runs %u; the method asks for >= 5\n", o->runs);
+		fprintf(stderr, "vgalloc-bench: note: --runs %u; the method asks for >= 5\n",
+		        o->runs);
 	}
 	return 0;
 }
@@ -211,10 +212,10 @@ static int generate(size_t k, bool quick)
 		ret = trace_w2(t, &sc);
 	} else if (!strcmp(n, "W3")) {
 		ret = quick ? trace_churn(t, 256, 64 * KiB, 256, 200, 8000, 7)
-			    : trace_churn(t, 256, 64 * KiB, 256, 2000, 400000, 7);
+		            : trace_churn(t, 256, 64 * KiB, 256, 2000, 400000, 7);
 	} else if (!strcmp(n, "W4")) {
 		ret = quick ? trace_churn(t, 256, 4 * MiB, 256, 100, 4000, 8)
-			    : trace_churn(t, 256, 4 * MiB, 256, 1000, 200000, 8);
+		            : trace_churn(t, 256, 4 * MiB, 256, 1000, 200000, 8);
 	} else if (!strcmp(n, "W5")) {
 		ret = trace_w5(t, &sc);
 	} else if (!strcmp(n, "W6")) {
@@ -223,7 +224,7 @@ static int generate(size_t k, bool quick)
 		uint64_t seed = !strcmp(n, "W8-s11") ? 11 : 12;
 
 		ret = quick ? trace_churn(t, 256, 64 * KiB, 256, 200, 8000, seed)
-			    : trace_churn(t, 256, 64 * KiB, 256, 2000, 400000, seed);
+		            : trace_churn(t, 256, 64 * KiB, 256, 2000, 400000, seed);
 	}
 	if (!ret) {
 		ret = trace_set_mapped(t, 0.0, NOMAP_SEED);
@@ -283,8 +284,8 @@ static void fmt_num(char *buf, size_t size, double v)
 }
 
 static void print_header(const struct options *o, const struct bench_clock *clk,
-			 const struct bench_config *cfg, const struct vgalloc_device_info *di,
-			 int probe_ret)
+                         const struct bench_config *cfg, const struct vgalloc_device_info *di,
+                         int probe_ret)
 {
 	char cpu[256], wb[32], rb[32];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -296,12 +297,13 @@ static void print_header(const struct options *o, const struct bench_clock *clk,
 	}
 	printf("vgalloc-bench %d.%d.%d%s\n", VGALLOC_VERSION_MAJOR, VGALLOC_VERSION_MINOR,
 	       VGALLOC_VERSION_PATCH,
-	       o->quick ? "  [--quick: tiny traces, a smoke test; figures are NOT comparable]" : "");
+	       o->quick ? "  [--quick: tiny traces, a smoke test; figures are NOT comparable]"
+	                : "");
 	printf("CPU: %s, %ld online CPUs\n", cpu, ncpu);
 	printf("clock: %s, %.4f ticks/ns, timer overhead %llu ticks (%.1f ns, median of 20001 "
 	       "back-to-back pairs, subtracted)\n",
 	       clk->tsc ? "TSC (lfence;rdtsc;lfence .. rdtscp;lfence) calibrated on CLOCK_MONOTONIC"
-			: "clock_gettime(CLOCK_MONOTONIC)",
+	                : "clock_gettime(CLOCK_MONOTONIC)",
 	       clk->ticks_per_ns, (unsigned long long)clk->overhead,
 	       (double)clk->overhead / clk->ticks_per_ns);
 #ifdef NDEBUG
@@ -309,7 +311,8 @@ static void print_header(const struct options *o, const struct bench_clock *clk,
 #else
 	printf("build: assertions on (debug invariant checks run): times are not representative\n");
 #endif
-	printf("mock: counting-only (no memfd, no mmap), injecting profile, Venus capset, own mode, "
+	printf("mock: counting-only (no memfd, no mmap), injecting profile, Venus capset, own "
+	       "mode, "
 	       "window %s; memory type 0 host-visible|coherent\n",
 	       wb);
 	if (probe_ret) {
@@ -412,7 +415,8 @@ static void print_workload_table(const struct workload *w)
 		printf("   %-19s %-20s %-20s %7s %8s %10s %7s %8s %10s %10s %9s\n",
 		       bench_allocator_names[a], ta, tf, m, rp, bl, ws, md, win, q, mf);
 		if (r->order_violations || r->leaked_blobs) {
-			printf("   %-19s WARNING: %llu order violations, %llu blobs/host allocations "
+			printf("   %-19s WARNING: %llu order violations, %llu blobs/host "
+			       "allocations "
 			       "left after device destroy\n",
 			       "", (unsigned long long)r->order_violations,
 			       (unsigned long long)r->leaked_blobs);
@@ -538,7 +542,8 @@ static void print_workload_json(const struct workload *w, bool first)
 			printf(",");
 		}
 		printf("\"replay_ns_per_alloc\":%.3f,", r->replay_ns_per_alloc);
-		printf("\"blob_creations\":%llu,\"blobs_per_1000\":%.6f,\"peak_committed_bytes\":%llu,"
+		printf("\"blob_creations\":%llu,\"blobs_per_1000\":%.6f,\"peak_committed_bytes\":%"
+		       "llu,"
 		       "\"waste\":%.6f,",
 		       (unsigned long long)r->blob_creations, r->blobs_per_1000,
 		       (unsigned long long)r->peak_committed, r->waste);
@@ -546,7 +551,8 @@ static void print_workload_json(const struct workload *w, bool first)
 		if (a == ALLOC_SA) {
 			printf("\"blocks_removed\":%llu,", (unsigned long long)r->blocks_removed);
 		} else {
-			printf("\"window_bytes_at_peak\":%llu,", (unsigned long long)r->window_at_peak);
+			printf("\"window_bytes_at_peak\":%llu,",
+			       (unsigned long long)r->window_at_peak);
 			printf("\"order_violations\":%llu,\"left_after_destroy\":%llu,",
 			       (unsigned long long)r->order_violations,
 			       (unsigned long long)r->leaked_blobs);
@@ -573,7 +579,7 @@ static struct workload *find_wl(struct workload *wls, size_t n, const char *name
 }
 
 static size_t add_target(struct target *v, size_t n, const char *name, double value, double limit,
-			 bool at_most, bool available)
+                         bool at_most, bool available)
 {
 	snprintf(v[n].name, sizeof(v[n].name), "%s", name);
 	v[n].value = value;
@@ -584,7 +590,7 @@ static size_t add_target(struct target *v, size_t n, const char *name, double va
 }
 
 static size_t collect_targets(struct workload *wls, size_t nwl, const struct bench_w8_result *w8,
-			      bool w8_ran, struct target *v)
+                              bool w8_ran, struct target *v)
 {
 	static const struct {
 		const char *wl;
@@ -603,11 +609,11 @@ static size_t collect_targets(struct workload *wls, size_t nwl, const struct ben
 			continue;
 		}
 		snprintf(name, sizeof(name), "%s libvgalloc blob creations per 1000 allocations",
-			 pool_targets[k].wl);
+		         pool_targets[k].wl);
 		n = add_target(v, n, name, ok ? r->blobs_per_1000 : 0, pool_targets[k].blobs, true,
-			       ok);
+		               ok);
 		snprintf(name, sizeof(name), "%s libvgalloc waste (peak committed / peak live)",
-			 pool_targets[k].wl);
+		         pool_targets[k].wl);
 		n = add_target(v, n, name, ok ? r->waste : 0, pool_targets[k].waste, true, ok);
 	}
 	for (size_t k = 0; k < 2; k++) {
@@ -623,8 +629,8 @@ static size_t collect_targets(struct workload *wls, size_t nwl, const struct ben
 		n = add_target(v, n, name, ok ? r->alloc.mean_ns : 0, 30, true, ok);
 		snprintf(name, sizeof(name), "%s allocator-alone alloc p99 / mean", wn);
 		n = add_target(v, n, name,
-			       ok && r->alloc.mean_ns > 0 ? r->alloc.p99_ns / r->alloc.mean_ns : 0, 3,
-			       true, ok && r->alloc.mean_ns > 0);
+		               ok && r->alloc.mean_ns > 0 ? r->alloc.p99_ns / r->alloc.mean_ns : 0,
+		               3, true, ok && r->alloc.mean_ns > 0);
 	}
 	for (size_t k = 0; k < sizeof(public_wls) / sizeof(public_wls[0]); k++) {
 		struct workload *w = find_wl(wls, nwl, public_wls[k]);
@@ -638,10 +644,10 @@ static size_t collect_targets(struct workload *wls, size_t nwl, const struct ben
 		n = add_target(v, n, name, ok ? r->alloc.mean_ns : 0, 150, true, ok);
 	}
 	if (w8_ran) {
-		n = add_target(v, n, "W8 2 threads / 1 thread throughput (one pool)", w8->ratio, 1.5,
-			       false, !w8->error && w8->cpus >= 2);
+		n = add_target(v, n, "W8 2 threads / 1 thread throughput (one pool)", w8->ratio,
+		               1.5, false, !w8->error && w8->cpus >= 2);
 		n = add_target(v, n, "W8 2 threads, cross-thread frees / 1 thread", w8->ratio_cross,
-			       1.5, false, !w8->error && w8->cpus >= 2);
+		               1.5, false, !w8->error && w8->cpus >= 2);
 	}
 	return n;
 }
@@ -678,7 +684,7 @@ int main(int argc, char **argv)
 	print_header(&o, &clk, &cfg, &di, probe_ret);
 	if (probe_ret) {
 		fprintf(stderr, "vgalloc-bench: cannot create a mock device: %s\n",
-			strerror(-probe_ret));
+		        strerror(-probe_ret));
 		return 1;
 	}
 
@@ -688,7 +694,7 @@ int main(int argc, char **argv)
 			ret = generate(base_index(wl_defs[k].base), o.quick);
 			if (ret) {
 				fprintf(stderr, "vgalloc-bench: trace %s: %s\n", wl_defs[k].base,
-					strerror(-ret));
+				        strerror(-ret));
 				return 1;
 			}
 		}
@@ -736,15 +742,16 @@ int main(int argc, char **argv)
 					dot = o.trace_out + strlen(o.trace_out);
 				}
 				snprintf(path, sizeof(path), "%.*s.%s%s", (int)(dot - o.trace_out),
-					 o.trace_out, base_names[k], dot);
+				         o.trace_out, base_names[k], dot);
 			}
 			ret = trace_write_csv(&base_traces[k], path);
 			if (ret) {
-				fprintf(stderr, "vgalloc-bench: writing %s: %s\n", path, strerror(-ret));
+				fprintf(stderr, "vgalloc-bench: writing %s: %s\n", path,
+				        strerror(-ret));
 				return 1;
 			}
 			fprintf(o.format == OUT_TABLE ? stdout : stderr, "  wrote %s trace to %s\n",
-				base_names[k], path);
+			        base_names[k], path);
 		}
 	}
 
@@ -798,15 +805,15 @@ int main(int argc, char **argv)
 		trace_analyse(&w->trace, d->base_align);
 		max_block = di.max_block_size ? di.max_block_size : 64 * MiB;
 		w->floor_blobs_per_1000 =
-			(double)((w->trace.peak_live + max_block - 1) / max_block) * 1000.0 /
-			(double)w->trace.n_allocs;
-		w->floor_waste = w->trace.peak_live
-					 ? (double)w->trace.peak_aligned / (double)w->trace.peak_live
-					 : 0.0;
+		        (double)((w->trace.peak_live + max_block - 1) / max_block) * 1000.0 /
+		        (double)w->trace.n_allocs;
+		w->floor_waste = w->trace.peak_live ? (double)w->trace.peak_aligned /
+		                                              (double)w->trace.peak_live
+		                                    : 0.0;
 		for (uint32_t a = 0; a < ALLOC_COUNT; a++) {
 			if (tty && !o.quick) {
 				fprintf(stderr, "\r  running %-11s %-19s", d->name,
-					bench_allocator_names[a]);
+				        bench_allocator_names[a]);
 			}
 			bench_run(&cfg, &w->trace, a, &w->res[a]);
 			if (w->res[a].error || w->res[a].order_violations ||
@@ -847,9 +854,11 @@ int main(int argc, char **argv)
 		w8_ran = true;
 		any_error |= w8.error != 0;
 		if (o.format == OUT_TABLE) {
-			printf("\n== W8: two threads on one device/pool, each %s (seeds 11 and 12)\n",
+			printf("\n== W8: two threads on one device/pool, each %s (seeds 11 and "
+			       "12)\n",
 			       t0->desc);
-			printf("   %u + %u allocations, %zu + %zu ops; %u CPUs%s; throughput = all ops "
+			printf("   %u + %u allocations, %zu + %zu ops; %u CPUs%s; throughput = all "
+			       "ops "
 			       "/ wall time from the start barrier to the last thread's end;\n"
 			       "   medians over %u runs, ratio = median of per-run ratios (the "
 			       "variants of a run execute back to back)\n",
@@ -860,34 +869,39 @@ int main(int argc, char **argv)
 			} else {
 				printf("   %-44s %10.3f Mops/s\n", "1 thread (seed 11), alloc+free",
 				       w8.ops_1t / 1e6);
-				printf("   %-44s %10.3f Mops/s   ratio %.2f\n", "2 threads, alloc+free",
-				       w8.ops_2t / 1e6, w8.ratio);
-				printf("   %-44s %10.3f Mops/s   ratio %.2f  (%llu frees handed over)\n",
+				printf("   %-44s %10.3f Mops/s   ratio %.2f\n",
+				       "2 threads, alloc+free", w8.ops_2t / 1e6, w8.ratio);
+				printf("   %-44s %10.3f Mops/s   ratio %.2f  (%llu frees handed "
+				       "over)\n",
 				       "2 threads, cross-thread frees", w8.ops_2t_cross / 1e6,
 				       w8.ratio_cross, (unsigned long long)w8.handed_over);
 				printf("   %-44s %10.3f Mops/s\n", "1 thread, alloc+map+free",
 				       w8.ops_1t_map / 1e6);
 				printf("   %-44s %10.3f Mops/s   ratio %.2f\n",
-				       "2 threads, alloc+map+free", w8.ops_2t_map / 1e6, w8.ratio_map);
-				printf("   cross-thread frees: every odd-id allocation of a thread's trace "
+				       "2 threads, alloc+map+free", w8.ops_2t_map / 1e6,
+				       w8.ratio_map);
+				printf("   cross-thread frees: every odd-id allocation of a "
+				       "thread's trace "
 				       "is freed by the other thread, handed over 64 at a time\n"
-				       "   through a mutex-protected inbox the receiver drains before each "
+				       "   through a mutex-protected inbox the receiver drains "
+				       "before each "
 				       "of its own ops.\n");
 			}
 		} else if (o.format == OUT_CSV) {
 			const char *names[5] = { "libvgalloc-1thread", "libvgalloc-2threads",
-						 "libvgalloc-2threads-cross-frees",
-						 "libvgalloc-1thread-map",
-						 "libvgalloc-2threads-map" };
-			const double ops[5] = { w8.ops_1t, w8.ops_2t, w8.ops_2t_cross, w8.ops_1t_map,
-						w8.ops_2t_map };
-			const double ratio[5] = { 1.0, w8.ratio, w8.ratio_cross, 1.0, w8.ratio_map };
+				                 "libvgalloc-2threads-cross-frees",
+				                 "libvgalloc-1thread-map",
+				                 "libvgalloc-2threads-map" };
+			const double ops[5] = { w8.ops_1t, w8.ops_2t, w8.ops_2t_cross,
+				                w8.ops_1t_map, w8.ops_2t_map };
+			const double ratio[5] = { 1.0, w8.ratio, w8.ratio_cross, 1.0,
+				                  w8.ratio_map };
 
 			for (int k = 0; k < 5; k++) {
-				printf("W8,%s,%u,,256,1.0000,,,,,,,,,,,,,,,,,,,%.0f,%.4f,%s\n", names[k],
+				printf("W8,%s,%u,,256,1.0000,,,,,,,,,,,,,,,,,,,%.0f,%.4f,%s\n",
+				       names[k],
 				       t0->n_allocs + (k == 0 || k == 3 ? 0 : t1->n_allocs), ops[k],
-				       ratio[k],
-				       w8.error ? strerror(-w8.error) : "");
+				       ratio[k], w8.error ? strerror(-w8.error) : "");
 			}
 		}
 	}
@@ -902,7 +916,9 @@ int main(int argc, char **argv)
 	if (o.format == OUT_JSON) {
 		printf("\n  ],\n");
 		if (w8_ran) {
-			printf("  \"w8\":{\"error\":%s,\"cpus\":%u,\"pinned\":%s,\"ops_per_s_1_thread\":%.0f,"
+			printf("  "
+			       "\"w8\":{\"error\":%s,\"cpus\":%u,\"pinned\":%s,\"ops_per_s_1_"
+			       "thread\":%.0f,"
 			       "\"ops_per_s_2_threads\":%.0f,\"ops_per_s_2_threads_cross\":%.0f,"
 			       "\"ops_per_s_1_thread_map\":%.0f,\"ops_per_s_2_threads_map\":%.0f,"
 			       "\"ratio\":%.4f,\"ratio_cross\":%.4f,\"ratio_map\":%.4f,"
@@ -929,8 +945,8 @@ int main(int argc, char **argv)
 	} else {
 		FILE *f = o.format == OUT_CSV ? stderr : stdout;
 
-		fprintf(f, "\ntargets%s:\n", o.quick ? " (--quick: tiny traces, for the record only)"
-						     : "");
+		fprintf(f, "\ntargets%s:\n",
+		        o.quick ? " (--quick: tiny traces, for the record only)" : "");
 		for (size_t k = 0; k < ntargets; k++) {
 			const struct target *t = &targets[k];
 			char val[32];
@@ -941,7 +957,7 @@ int main(int argc, char **argv)
 				snprintf(val, sizeof(val), "n/a");
 			}
 			fprintf(f, "  %-4s %-56s %10s %s %g\n", target_pass(t) ? "PASS" : "MISS",
-				t->name, val, t->at_most ? "<=" : ">=", t->limit);
+			        t->name, val, t->at_most ? "<=" : ">=", t->limit);
 		}
 		if (any_error) {
 			fprintf(f, "\nERRORS occurred (see above)\n");

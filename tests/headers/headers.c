@@ -4,11 +4,11 @@
  * GNU extension or on an include it does not make itself breaks the build here, not a consumer's.
  * vgalloc_backend.h comes first so it is checked on its own; the others follow.
  */
-#include <vgalloc/vgalloc_backend.h>
 #include <vgalloc/vgalloc.h>
+#include <vgalloc/vgalloc_backend.h>
 #include <vgalloc/vgalloc_mock.h>
-#include <vgalloc/vgalloc_vulkan.h>
 #include <vgalloc/vgalloc_version.h>
+#include <vgalloc/vgalloc_vulkan.h>
 
 _Static_assert(VGALLOC_VERSION_MAJOR >= 0, "vgalloc_version.h is usable in #if and C");
 

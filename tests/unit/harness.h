@@ -10,9 +10,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,16 +33,17 @@ enum {
 };
 
 struct fx_opts {
-	uint32_t profile;      /* enum vgalloc_mock_profile; 0 = injecting */
-	uint32_t mock_flags;   /* enum vgalloc_mock_flag */
-	uint32_t hooks_flags;  /* enum vgalloc_mock_hooks_flag */
-	uint32_t alloc_mode;   /* enum vgalloc_alloc_mode */
-	uint32_t mode;         /* enum vgalloc_device_mode; 0 = own */
+	uint32_t profile;     /* enum vgalloc_mock_profile; 0 = injecting */
+	uint32_t mock_flags;  /* enum vgalloc_mock_flag */
+	uint32_t hooks_flags; /* enum vgalloc_mock_hooks_flag */
+	uint32_t alloc_mode;  /* enum vgalloc_alloc_mode */
+	uint32_t mode;        /* enum vgalloc_device_mode; 0 = own */
 	uint32_t host_page;
 	uint64_t window;
 	uint32_t dev_flags;
-	uint32_t flavour;   /* enum vgalloc_flavour */
-	uint32_t capset_id; /* 0 = Venus; GFXSTREAM_VULKAN: a host offering only fx_gfxstream_caps */
+	uint32_t flavour; /* enum vgalloc_flavour */
+	uint32_t
+	        capset_id; /* 0 = Venus; GFXSTREAM_VULKAN: a host offering only fx_gfxstream_caps */
 };
 
 /* The gfxstream Vulkan capset of fixtures with capset_id GFXSTREAM_VULKAN: deferredMapping with
@@ -104,9 +105,9 @@ static inline void fx_memory_types(struct vgalloc_memory_type types[3])
 	static const uint32_t props[3] = {
 		VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL,
 		VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL | VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
-			VGALLOC_MEMORY_PROPERTY_HOST_COHERENT,
+		        VGALLOC_MEMORY_PROPERTY_HOST_COHERENT,
 		VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL | VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
-			VGALLOC_MEMORY_PROPERTY_HOST_COHERENT | VGALLOC_MEMORY_PROPERTY_HOST_CACHED,
+		        VGALLOC_MEMORY_PROPERTY_HOST_COHERENT | VGALLOC_MEMORY_PROPERTY_HOST_CACHED,
 	};
 
 	memset(types, 0, sizeof(types[0]) * 3);
@@ -121,8 +122,8 @@ static inline void fx_memory_types(struct vgalloc_memory_type types[3])
 }
 
 static inline void fx_create_info(struct fx *f, const struct fx_opts *o,
-				  struct vgalloc_memory_type types[3],
-				  struct vgalloc_device_create_info *ci)
+                                  struct vgalloc_memory_type types[3],
+                                  struct vgalloc_device_create_info *ci)
 {
 	fx_memory_types(types);
 	memset(ci, 0, sizeof(*ci));
@@ -174,9 +175,10 @@ static inline struct fx *fx_new(const struct fx_opts *o)
 	f->mock = fx_mock_new(o);
 	assert_int_equal(vgalloc_mock_get_hooks(f->mock, o->hooks_flags, &f->hooks), 0);
 	if (o->mode == VGALLOC_DEVICE_MODE_ADOPT) {
-		assert_int_equal(vgalloc_mock_context_init(f->mock, o->capset_id ? o->capset_id
-									: VGALLOC_CAPSET_VENUS),
-				 0);
+		assert_int_equal(vgalloc_mock_context_init(f->mock, o->capset_id
+		                                                            ? o->capset_id
+		                                                            : VGALLOC_CAPSET_VENUS),
+		                 0);
 	}
 	fx_create_info(f, o, types, &ci);
 	assert_int_equal(vgalloc_device_create(&ci, &f->dev), 0);
@@ -225,8 +227,14 @@ struct expect_call {
 	uint64_t blob_id;
 };
 #define ANY_ID UINT64_MAX
-#define CALL(c) { VGALLOC_MOCK_CALL_##c, 0, 0, ANY_ID }
-#define CREATE(mem, flags, id) { VGALLOC_MOCK_CALL_BLOB_CREATE, mem, flags, id }
+#define CALL(c)                                     \
+	{                                           \
+		VGALLOC_MOCK_CALL_##c, 0, 0, ANY_ID \
+	}
+#define CREATE(mem, flags, id)                                \
+	{                                                     \
+		VGALLOC_MOCK_CALL_BLOB_CREATE, mem, flags, id \
+	}
 
 static inline void fx_print_trace(struct vgalloc_mock *mock)
 {
@@ -241,8 +249,7 @@ static inline void fx_print_trace(struct vgalloc_mock *mock)
 }
 
 /* Assert the trace since the last reset is exactly `want`, then reset. */
-static inline void fx_expect_calls(struct vgalloc_mock *mock, const struct expect_call *want,
-				   int n)
+static inline void fx_expect_calls(struct vgalloc_mock *mock, const struct expect_call *want, int n)
 {
 	struct vgalloc_mock_trace_entry e[64];
 	int got = vgalloc_mock_get_trace(mock, e, 64);
@@ -267,9 +274,9 @@ static inline void fx_expect_calls(struct vgalloc_mock *mock, const struct expec
 	}
 	vgalloc_mock_reset_counters(mock);
 }
-#define EXPECT_CALLS(mock, ...)                                                  \
-	do {                                                                     \
-		const struct expect_call want_[] = { __VA_ARGS__ };              \
+#define EXPECT_CALLS(mock, ...)                                                        \
+	do {                                                                           \
+		const struct expect_call want_[] = { __VA_ARGS__ };                    \
 		fx_expect_calls(mock, want_, (int)(sizeof(want_) / sizeof(want_[0]))); \
 	} while (0)
 
@@ -288,16 +295,15 @@ static inline int fx_foreign_dmabuf(struct fx *f, uint64_t size, uint64_t *host_
 
 	assert_int_equal(vgalloc_mock_host_alloc(f->mock, id, size, host_handle, &token), 0);
 	assert_int_equal(vgalloc_mock_host_wait(f->mock, token), 0);
-	assert_int_equal(vgalloc_mock_blob_create(f->mock, VGALLOC_BLOB_MEM_HOST3D,
-						  VGALLOC_BLOB_FLAG_MAPPABLE |
-							  VGALLOC_BLOB_FLAG_SHAREABLE,
-						  size, id, &handle, &res),
-			 0);
-	assert_int_equal(vgalloc_blob_wrap_handle(f->dev, handle,
-						  VGALLOC_BLOB_FLAG_MAPPABLE |
-							  VGALLOC_BLOB_FLAG_SHAREABLE,
-						  &b),
-			 0);
+	assert_int_equal(
+	        vgalloc_mock_blob_create(f->mock, VGALLOC_BLOB_MEM_HOST3D,
+	                                 VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE,
+	                                 size, id, &handle, &res),
+	        0);
+	assert_int_equal(vgalloc_blob_wrap_handle(
+	                         f->dev, handle,
+	                         VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE, &b),
+	                 0);
 	assert_int_equal(vgalloc_blob_export_dmabuf(f->dev, b, &fd), 0);
 	assert_int_equal(vgalloc_blob_destroy(f->dev, b), 0);
 	return fd;

@@ -13,11 +13,11 @@
 #include "harness.h"
 #include "private.h"
 
-#define MAPPABLE VGALLOC_BLOB_FLAG_MAPPABLE
+#define MAPPABLE  VGALLOC_BLOB_FLAG_MAPPABLE
 #define SHAREABLE VGALLOC_BLOB_FLAG_SHAREABLE
 
 static struct vgalloc_blob_create_info ci_of(uint32_t mem, uint32_t flags, uint64_t size,
-					     uint64_t id)
+                                             uint64_t id)
 {
 	struct vgalloc_blob_create_info ci;
 
@@ -116,8 +116,8 @@ static void blob_create__guest_handle_only_where_the_param_says(void **state)
 {
 	const uint32_t gh = VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE;
 	struct fx *f = fx_new(&(struct fx_opts){ .mock_flags = VGALLOC_MOCK_GUEST_HANDLE,
-						 .flavour = VGALLOC_FLAVOUR_GFXSTREAM,
-						 .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN });
+	                                         .flavour = VGALLOC_FLAVOUR_GFXSTREAM,
+	                                         .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN });
 	struct vgalloc_blob_create_info ci = ci_of(VGALLOC_BLOB_MEM_GUEST, MAPPABLE | gh, 5000, 7);
 	struct vgalloc_blob_info info = { .struct_size = sizeof(info) };
 	struct vgalloc_mock_trace_entry e[2];
@@ -145,7 +145,7 @@ static void blob_create__guest_handle_only_where_the_param_says(void **state)
 
 	/* The same flavour on a kernel without the param: the device does not have it. */
 	f = fx_new(&(struct fx_opts){ .flavour = VGALLOC_FLAVOUR_GFXSTREAM,
-				      .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN });
+	                              .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN });
 	ci = ci_of(VGALLOC_BLOB_MEM_GUEST, MAPPABLE | gh, 4096, 7);
 	assert_int_equal(vgalloc_blob_create(f->dev, &ci, &b), -EOPNOTSUPP);
 	assert_int_equal(fx_ledger(f->mock).calls[VGALLOC_MOCK_CALL_BLOB_CREATE], 0);
@@ -267,7 +267,7 @@ static void blob_import__self_import_dedups_to_same_blob(void **state)
 {
 	struct fx *f = fx_new(&(struct fx_opts){ 0 });
 	struct vgalloc_blob_create_info ci =
-		ci_of(VGALLOC_BLOB_MEM_HOST3D, MAPPABLE | SHAREABLE, 8192, 0);
+	        ci_of(VGALLOC_BLOB_MEM_HOST3D, MAPPABLE | SHAREABLE, 8192, 0);
 	struct vgalloc_blob_import_info ii = { .struct_size = sizeof(ii) };
 	struct vgalloc_blob_info info = { .struct_size = sizeof(info) };
 	struct vgalloc_stats st = { .struct_size = sizeof(st) };
@@ -352,7 +352,7 @@ static void blob_query__leaves_dedup_table_as_it_was(void **state)
 {
 	struct fx *f = fx_new(&(struct fx_opts){ 0 });
 	struct vgalloc_blob_create_info ci =
-		ci_of(VGALLOC_BLOB_MEM_HOST3D, MAPPABLE | SHAREABLE, 4096, 0);
+	        ci_of(VGALLOC_BLOB_MEM_HOST3D, MAPPABLE | SHAREABLE, 4096, 0);
 	struct vgalloc_blob_info info = { .struct_size = sizeof(info) };
 	struct vgalloc_blob *b = NULL;
 	int fd = -1;
@@ -382,8 +382,8 @@ static void blob_wrap__consumer_bo_is_owned_after_success(void **state)
 
 	(void)state;
 	assert_int_equal(vgalloc_mock_blob_create(f->mock, VGALLOC_BLOB_MEM_HOST3D, MAPPABLE, 4096,
-						  0, &handle, &res),
-			 0);
+	                                          0, &handle, &res),
+	                 0);
 	assert_int_equal(vgalloc_blob_wrap_handle(f->dev, 0, 0, &b), -EINVAL);
 	assert_int_equal(vgalloc_blob_wrap_handle(f->dev, handle + 100, 0, &b), -EINVAL);
 	assert_int_equal(vgalloc_blob_wrap_handle(f->dev, handle, MAPPABLE, &b), 0);
@@ -497,8 +497,8 @@ static void blob_destroy__failed_gem_close_logs_without_locks(void **state)
 	f->dev->log_user = &probe;
 	f->dev->log_level = VGALLOC_LOG_DEBUG;
 	assert_int_equal(vgalloc_mock_blob_create(f->mock, VGALLOC_BLOB_MEM_HOST3D, MAPPABLE, 4096,
-						  0, &handle, &res),
-			 0);
+	                                          0, &handle, &res),
+	                 0);
 	assert_int_equal(vgalloc_blob_wrap_handle(f->dev, handle, MAPPABLE, &b), 0);
 	/* The consumer breaks the contract and closes the handle itself. */
 	assert_int_equal(vgalloc_mock_gem_close(f->mock, handle), 0);

@@ -60,7 +60,7 @@ static const struct layout_fact *fact_of(uint32_t id)
  */
 enum rule_kind {
 	RULE_NONZERO = 1,   /* 0 is invalid (versions, context type) */
-	RULE_BOOL = 2,	    /* 0 or 1 */
+	RULE_BOOL = 2,      /* 0 or 1 */
 	RULE_ALIGNMENT = 3, /* 0 (not sent) or a power of two in [4 KiB, 1 MiB] */
 };
 
@@ -71,18 +71,18 @@ struct value_rule {
 };
 
 static const struct value_rule value_rules[] = {
-	{ VGALLOC_CAPSET_VENUS, 0, RULE_NONZERO },		 /* wire_format_version */
-	{ VGALLOC_CAPSET_VENUS, 16, RULE_BOOL },		 /* supports_blob_id_0 */
-	{ VGALLOC_CAPSET_VENUS, 148, RULE_BOOL },		 /* allow_vk_wait_syncs */
-	{ VGALLOC_CAPSET_VENUS, 152, RULE_BOOL },		 /* supports_multiple_timelines */
-	{ VGALLOC_CAPSET_VENUS, 156, RULE_BOOL },		 /* use_guest_vram */
-	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 0, RULE_NONZERO },	 /* protocolVersion */
-	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 16, RULE_BOOL },	 /* deferredMapping */
+	{ VGALLOC_CAPSET_VENUS, 0, RULE_NONZERO },               /* wire_format_version */
+	{ VGALLOC_CAPSET_VENUS, 16, RULE_BOOL },                 /* supports_blob_id_0 */
+	{ VGALLOC_CAPSET_VENUS, 148, RULE_BOOL },                /* allow_vk_wait_syncs */
+	{ VGALLOC_CAPSET_VENUS, 152, RULE_BOOL },                /* supports_multiple_timelines */
+	{ VGALLOC_CAPSET_VENUS, 156, RULE_BOOL },                /* use_guest_vram */
+	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 0, RULE_NONZERO },    /* protocolVersion */
+	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 16, RULE_BOOL },      /* deferredMapping */
 	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 20, RULE_ALIGNMENT }, /* blobAlignment */
-	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 24, RULE_BOOL },	 /* noRenderControlEnc */
-	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 28, RULE_BOOL },	 /* alwaysBlob */
-	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 32, RULE_BOOL },	 /* externalSync */
-	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 100, RULE_BOOL },	 /* batched descriptor set update */
+	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 24, RULE_BOOL },      /* noRenderControlEnc */
+	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 28, RULE_BOOL },      /* alwaysBlob */
+	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 32, RULE_BOOL },      /* externalSync */
+	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, 100, RULE_BOOL },     /* batched descriptor set update */
 	{ VGALLOC_CAPSET_GFXSTREAM_GLES, 0, RULE_NONZERO },
 	{ VGALLOC_CAPSET_GFXSTREAM_GLES, 12, RULE_ALIGNMENT },
 	{ VGALLOC_CAPSET_CROSS_DOMAIN, 0, RULE_NONZERO },
@@ -168,8 +168,8 @@ static void load_fixture(const char *name, uint32_t want_size, uint8_t data[DEVI
 	}
 	len = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
 	got = len == (long)want_size && want_size <= DEVICE_BUF && fseek(f, 0, SEEK_SET) == 0
-		      ? fread(data, 1, want_size, f)
-		      : 0;
+	              ? fread(data, 1, want_size, f)
+	              : 0;
 	fclose(f);
 	if (len != (long)want_size || got != want_size) {
 		fail_msg("%s: %ld bytes (read %zu), expected %u", path, len, got, want_size);
@@ -186,7 +186,7 @@ static void info_init(struct vgalloc_capset_info *info)
 /* Parse the first len bytes of data from an exact-length heap copy (an over-read is caught by
  * valgrind and ASan). */
 static int parse_exact(uint32_t id, const uint8_t *data, uint32_t len, uint32_t source,
-		       struct vgalloc_capset_info *info)
+                       struct vgalloc_capset_info *info)
 {
 	uint8_t *copy = malloc(len ? len : 1);
 	int ret;
@@ -233,12 +233,12 @@ static uint32_t file_fields(uint32_t id, uint32_t len)
 
 /* Every raw word of a successful parse equals want[] (absent words are 0). */
 static void assert_words(const char *what, uint32_t len, const struct vgalloc_capset_info *info,
-			 const uint32_t want[])
+                         const uint32_t want[])
 {
 	for (uint32_t i = 0; i < INFO_WORDS; i++) {
 		if (info->u.raw[i] != want[i]) {
 			fail_msg("%s, %u bytes: word %u (@%u) is 0x%x, expected 0x%x", what, len, i,
-				 i * 4, info->u.raw[i], want[i]);
+			         i * 4, info->u.raw[i], want[i]);
 		}
 	}
 }
@@ -457,7 +457,7 @@ static void capset_parse__every_file_truncation(void **state)
 			if (len < lf->min_size) {
 				if (ret != -EINVAL) {
 					fail_msg("%s, %u bytes from a file: %d, expected -EINVAL",
-						 fx->name, len, ret);
+					         fx->name, len, ret);
 				}
 				continue;
 			}
@@ -467,7 +467,7 @@ static void capset_parse__every_file_truncation(void **state)
 			want_ret = expected_result(fx->id, want);
 			if (ret != want_ret) {
 				fail_msg("%s, %u bytes from a file: %d, expected %d", fx->name, len,
-					 ret, want_ret);
+				         ret, want_ret);
 			}
 			if (ret) {
 				continue;
@@ -479,7 +479,7 @@ static void capset_parse__every_file_truncation(void **state)
 			assert_int_equal(info.layout_size, lf->layout_size);
 			if (info.present_fields != fields) {
 				fail_msg("%s, %u bytes from a file: present_fields %u, expected %u",
-					 fx->name, len, info.present_fields, fields);
+				         fx->name, len, info.present_fields, fields);
 			}
 			assert_words(fx->name, len, &info, want);
 		}
@@ -535,19 +535,19 @@ static void capset_parse__every_device_truncation(void **state)
 			want_ret = expected_result(fx->id, want);
 			info_init(&info);
 			ret = vgalloc_capset_parse(fx->id, buf, layout_size,
-						   VGALLOC_CAPSET_FROM_DEVICE, &info);
+			                           VGALLOC_CAPSET_FROM_DEVICE, &info);
 			if (ret != want_ret) {
 				fail_msg("%s, %u bytes from a device: %d, expected %d", fx->name,
-					 len, ret, want_ret);
+				         len, ret, want_ret);
 			}
 			if (len > 0) {
 				int exact_ret = parse_exact(fx->id, data, len,
-							    VGALLOC_CAPSET_FROM_DEVICE, &exact);
+				                            VGALLOC_CAPSET_FROM_DEVICE, &exact);
 
 				if (exact_ret != want_ret) {
 					fail_msg(
-						"%s, %u exact bytes from a device: %d, expected %d",
-						fx->name, len, exact_ret, want_ret);
+					        "%s, %u exact bytes from a device: %d, expected %d",
+					        fx->name, len, exact_ret, want_ret);
 				}
 				if (!exact_ret) {
 					assert_int_equal(exact.present_fields, fields);
@@ -617,8 +617,8 @@ static void device_create__venus_capset_bytes_decide_alloc_mode(void **state)
 			fxs.mock = fx_mock_new(&o);
 			assert_int_equal(vgalloc_mock_get_hooks(fxs.mock, 0, &fxs.hooks), 0);
 			assert_int_equal(vgalloc_mock_set_capset(fxs.mock, VGALLOC_CAPSET_VENUS, 0,
-								 data, len),
-					 0);
+			                                         data, len),
+			                 0);
 			fx_create_info(&fxs, &o, types, &ci);
 			ret = vgalloc_device_create(&ci, &dev);
 			creates++;
@@ -631,7 +631,7 @@ static void device_create__venus_capset_bytes_decide_alloc_mode(void **state)
 			vgalloc_mock_destroy(fxs.mock);
 			if (ret != want_ret) {
 				fail_msg("%s, %u bytes on the host: device create %d, expected %d",
-					 fx->name, len, ret, want_ret);
+				         fx->name, len, ret, want_ret);
 			}
 			if (ret) {
 				assert_null(dev);
@@ -640,13 +640,13 @@ static void device_create__venus_capset_bytes_decide_alloc_mode(void **state)
 			assert_int_equal(di.capset_id, VGALLOC_CAPSET_VENUS);
 			assert_int_equal(di.capset_size, 160);
 			if (di.alloc_mode != (guest_vram == 1 ? VGALLOC_ALLOC_MODE_GUEST_FIRST
-							      : VGALLOC_ALLOC_MODE_HOST_FIRST)) {
+			                                      : VGALLOC_ALLOC_MODE_HOST_FIRST)) {
 				fail_msg("%s, %u bytes on the host: alloc_mode %u", fx->name, len,
-					 di.alloc_mode);
+				         di.alloc_mode);
 			}
 			assert_int_equal(di.mode_reason, guest_vram == 1
-								 ? VGALLOC_MODE_REASON_CAPSET
-								 : VGALLOC_MODE_REASON_DEFAULT);
+			                                         ? VGALLOC_MODE_REASON_CAPSET
+			                                         : VGALLOC_MODE_REASON_DEFAULT);
 		}
 	}
 	assert_true(creates > 700);
@@ -667,11 +667,11 @@ static void capset_parse__unknown_id_is_eopnotsupp(void **state)
 
 		info_init(&info);
 		assert_int_equal(vgalloc_capset_parse(ids[i], bytes, sizeof(bytes),
-						      VGALLOC_CAPSET_FROM_FILE, &info),
-				 -EOPNOTSUPP);
+		                                      VGALLOC_CAPSET_FROM_FILE, &info),
+		                 -EOPNOTSUPP);
 		assert_int_equal(vgalloc_capset_parse(ids[i], bytes, sizeof(bytes),
-						      VGALLOC_CAPSET_FROM_DEVICE, &info),
-				 -EOPNOTSUPP);
+		                                      VGALLOC_CAPSET_FROM_DEVICE, &info),
+		                 -EOPNOTSUPP);
 	}
 }
 
@@ -686,48 +686,48 @@ static void capset_parse__bad_arguments_are_einval(void **state)
 	bytes[0] = 1;
 	info_init(&info);
 	assert_int_equal(vgalloc_capset_parse(VGALLOC_CAPSET_VENUS, bytes, 160,
-					      VGALLOC_CAPSET_FROM_DEVICE, &info),
-			 0);
+	                                      VGALLOC_CAPSET_FROM_DEVICE, &info),
+	                 0);
 	/* NULL data, NULL info, size 0 (both sources). */
 	assert_int_equal(vgalloc_capset_parse(VGALLOC_CAPSET_VENUS, NULL, 160,
-					      VGALLOC_CAPSET_FROM_DEVICE, &info),
-			 -EINVAL);
+	                                      VGALLOC_CAPSET_FROM_DEVICE, &info),
+	                 -EINVAL);
 	assert_int_equal(vgalloc_capset_parse(VGALLOC_CAPSET_VENUS, NULL, 160,
-					      VGALLOC_CAPSET_FROM_FILE, &info),
-			 -EINVAL);
+	                                      VGALLOC_CAPSET_FROM_FILE, &info),
+	                 -EINVAL);
 	assert_int_equal(vgalloc_capset_parse(VGALLOC_CAPSET_VENUS, bytes, 160,
-					      VGALLOC_CAPSET_FROM_DEVICE, NULL),
-			 -EINVAL);
+	                                      VGALLOC_CAPSET_FROM_DEVICE, NULL),
+	                 -EINVAL);
 	assert_int_equal(vgalloc_capset_parse(VGALLOC_CAPSET_VENUS, bytes, 0,
-					      VGALLOC_CAPSET_FROM_DEVICE, &info),
-			 -EINVAL);
+	                                      VGALLOC_CAPSET_FROM_DEVICE, &info),
+	                 -EINVAL);
 	assert_int_equal(vgalloc_capset_parse(VGALLOC_CAPSET_VENUS, bytes, 0,
-					      VGALLOC_CAPSET_FROM_FILE, &info),
-			 -EINVAL);
+	                                      VGALLOC_CAPSET_FROM_FILE, &info),
+	                 -EINVAL);
 	/* Argument errors come before the id is looked at. */
 	assert_int_equal(vgalloc_capset_parse(99, NULL, 160, VGALLOC_CAPSET_FROM_FILE, &info),
-			 -EINVAL);
+	                 -EINVAL);
 	/* Sources other than the two defined. */
 	for (uint32_t source = 0; source < 8; source++) {
 		int want =
-			source == VGALLOC_CAPSET_FROM_DEVICE || source == VGALLOC_CAPSET_FROM_FILE
-				? 0
-				: -EINVAL;
+		        source == VGALLOC_CAPSET_FROM_DEVICE || source == VGALLOC_CAPSET_FROM_FILE
+		                ? 0
+		                : -EINVAL;
 
 		info_init(&info);
 		assert_int_equal(
-			vgalloc_capset_parse(VGALLOC_CAPSET_VENUS, bytes, 160, source, &info),
-			want);
+		        vgalloc_capset_parse(VGALLOC_CAPSET_VENUS, bytes, 160, source, &info),
+		        want);
 	}
 	assert_int_equal(vgalloc_capset_parse(VGALLOC_CAPSET_VENUS, bytes, 160, UINT32_MAX, &info),
-			 -EINVAL);
+	                 -EINVAL);
 	/* An output struct smaller than version 0. */
 	for (size_t i = 0; i < ARRAY_LEN(small_sizes); i++) {
 		info_init(&info);
 		info.struct_size = small_sizes[i];
 		assert_int_equal(vgalloc_capset_parse(VGALLOC_CAPSET_VENUS, bytes, 160,
-						      VGALLOC_CAPSET_FROM_DEVICE, &info),
-				 -EINVAL);
+		                                      VGALLOC_CAPSET_FROM_DEVICE, &info),
+		                 -EINVAL);
 	}
 }
 
@@ -743,8 +743,8 @@ static void capset_parse__larger_output_struct_gets_own_size(void **state)
 	memset(&big, 0xee, sizeof(big));
 	big.info.struct_size = sizeof(big);
 	assert_int_equal(vgalloc_capset_parse(VGALLOC_CAPSET_VENUS, bytes, sizeof(bytes),
-					      VGALLOC_CAPSET_FROM_DEVICE, &big.info),
-			 0);
+	                                      VGALLOC_CAPSET_FROM_DEVICE, &big.info),
+	                 0);
 	assert_int_equal(big.info.struct_size, sizeof(big.info));
 	assert_int_equal(big.info.u.venus.wire_format_version, 1);
 	for (size_t i = 0; i < ARRAY_LEN(big.tail); i++) {
@@ -784,7 +784,7 @@ static void capset_name__every_id_and_unknown(void **state)
 static void param_name__numbering_follows_the_flavour(void **state)
 {
 	static const uint32_t flavours[] = { VGALLOC_FLAVOUR_UPSTREAM, VGALLOC_FLAVOUR_CHROMEOS,
-					     VGALLOC_FLAVOUR_GFXSTREAM };
+		                             VGALLOC_FLAVOUR_GFXSTREAM };
 	static const struct {
 		uint32_t flavour, param;
 		const char *name; /* NULL: none */
@@ -811,7 +811,7 @@ static void param_name__numbering_follows_the_flavour(void **state)
 		if (!names[i].name) {
 			if (got) {
 				fail_msg("flavour %u param %u: \"%s\", expected NULL",
-					 names[i].flavour, names[i].param, got);
+				         names[i].flavour, names[i].param, got);
 			}
 			continue;
 		}

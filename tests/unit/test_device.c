@@ -11,7 +11,7 @@
 #include "harness.h"
 
 static int create_on(struct vgalloc_mock *mock, const struct fx_opts *o,
-		     struct vgalloc_device_create_info *override, struct vgalloc_device **dev)
+                     struct vgalloc_device_create_info *override, struct vgalloc_device **dev)
 {
 	struct vgalloc_memory_type types[3];
 	struct vgalloc_device_create_info ci;
@@ -57,7 +57,7 @@ static void device_create__own_mode_probes_then_inits_context(void **state)
 	assert_true(n >= 2);
 	for (int i = 0; i < n - 1; i++) {
 		assert_true(e[i].call == VGALLOC_MOCK_CALL_GET_PARAM ||
-			    e[i].call == VGALLOC_MOCK_CALL_GET_CAPSET);
+		            e[i].call == VGALLOC_MOCK_CALL_GET_CAPSET);
 	}
 	assert_int_equal(e[n - 1].call, VGALLOC_MOCK_CALL_CONTEXT_INIT);
 	l = fx_ledger(mock);
@@ -73,11 +73,12 @@ static void device_create__own_mode_probes_then_inits_context(void **state)
 static void device_create__own_mode_missing_feature_is_eopnotsupp(void **state)
 {
 	static const uint32_t flags[] = { VGALLOC_MOCK_NO_3D, VGALLOC_MOCK_NO_BLOB,
-					  VGALLOC_MOCK_NO_CONTEXT_INIT };
+		                          VGALLOC_MOCK_NO_CONTEXT_INIT };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		struct vgalloc_mock *mock = fx_mock_new(&(struct fx_opts){ .mock_flags = flags[i] });
+		struct vgalloc_mock *mock =
+		        fx_mock_new(&(struct fx_opts){ .mock_flags = flags[i] });
 		struct vgalloc_device *dev = (void *)0x1;
 
 		assert_int_equal(create_on(mock, &(struct fx_opts){ 0 }, NULL, &dev), -EOPNOTSUPP);
@@ -108,9 +109,9 @@ static void device_create__own_mode_on_used_fd_is_eexist(void **state)
 
 	(void)state;
 	/* A GUEST blob on a context-less fd makes the kernel create an implicit context. */
-	assert_int_equal(vgalloc_mock_blob_create(mock, VGALLOC_BLOB_MEM_GUEST, 0, 4096, 0, &handle,
-						  &res),
-			 0);
+	assert_int_equal(
+	        vgalloc_mock_blob_create(mock, VGALLOC_BLOB_MEM_GUEST, 0, 4096, 0, &handle, &res),
+	        0);
 	assert_int_equal(create_on(mock, &(struct fx_opts){ 0 }, NULL, &dev), -EEXIST);
 	assert_int_equal(vgalloc_mock_gem_close(mock, handle), 0);
 	vgalloc_mock_destroy(mock);
@@ -180,22 +181,23 @@ static void device_create__alloc_mode_precedence(void **state)
 	(void)state;
 	/* capset use_guest_vram = 1 */
 	assert_int_equal(alloc_mode_of(&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC },
-				       &(struct fx_opts){ 0 }),
-			 VGALLOC_ALLOC_MODE_GUEST_FIRST);
+	                               &(struct fx_opts){ 0 }),
+	                 VGALLOC_ALLOC_MODE_GUEST_FIRST);
 	/* use_guest_vram = 0 and no hint: host-first */
-	assert_int_equal(alloc_mode_of(&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC,
-							  .mock_flags = VGALLOC_MOCK_GUEST_VRAM_OFF },
-				       &(struct fx_opts){ 0 }),
-			 VGALLOC_ALLOC_MODE_HOST_FIRST);
+	assert_int_equal(
+	        alloc_mode_of(&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC,
+	                                         .mock_flags = VGALLOC_MOCK_GUEST_VRAM_OFF },
+	                      &(struct fx_opts){ 0 }),
+	        VGALLOC_ALLOC_MODE_HOST_FIRST);
 	/* the create-info override wins over the capset */
-	assert_int_equal(alloc_mode_of(&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC },
-				       &(struct fx_opts){ .alloc_mode =
-							  VGALLOC_ALLOC_MODE_HOST_FIRST }),
-			 VGALLOC_ALLOC_MODE_HOST_FIRST);
-	assert_int_equal(alloc_mode_of(&(struct fx_opts){ 0 },
-				       &(struct fx_opts){ .alloc_mode =
-							  VGALLOC_ALLOC_MODE_GUEST_FIRST }),
-			 VGALLOC_ALLOC_MODE_GUEST_FIRST);
+	assert_int_equal(
+	        alloc_mode_of(&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC },
+	                      &(struct fx_opts){ .alloc_mode = VGALLOC_ALLOC_MODE_HOST_FIRST }),
+	        VGALLOC_ALLOC_MODE_HOST_FIRST);
+	assert_int_equal(
+	        alloc_mode_of(&(struct fx_opts){ 0 },
+	                      &(struct fx_opts){ .alloc_mode = VGALLOC_ALLOC_MODE_GUEST_FIRST }),
+	        VGALLOC_ALLOC_MODE_GUEST_FIRST);
 }
 
 static void device_create__hypervisor_hint_is_last_input(void **state)
@@ -223,17 +225,17 @@ static void device_create__env_override_only_when_allowed(void **state)
 	(void)state;
 	setenv("VGALLOC_ALLOC_MODE", "guest", 1);
 	assert_int_equal(alloc_mode_of(&(struct fx_opts){ 0 }, &(struct fx_opts){ 0 }),
-			 VGALLOC_ALLOC_MODE_HOST_FIRST);
+	                 VGALLOC_ALLOC_MODE_HOST_FIRST);
 	assert_int_equal(alloc_mode_of(&(struct fx_opts){ 0 },
-				       &(struct fx_opts){ .dev_flags = VGALLOC_DEVICE_ALLOW_ENV }),
-			 VGALLOC_ALLOC_MODE_GUEST_FIRST);
+	                               &(struct fx_opts){ .dev_flags = VGALLOC_DEVICE_ALLOW_ENV }),
+	                 VGALLOC_ALLOC_MODE_GUEST_FIRST);
 	unsetenv("VGALLOC_ALLOC_MODE");
 }
 
 static void device_create__blob_alignment_from_param(void **state)
 {
-	struct vgalloc_mock *mock = fx_mock_new(&(struct fx_opts){
-		.mock_flags = VGALLOC_MOCK_BLOB_ALIGNMENT, .host_page = 16384 });
+	struct vgalloc_mock *mock = fx_mock_new(
+	        &(struct fx_opts){ .mock_flags = VGALLOC_MOCK_BLOB_ALIGNMENT, .host_page = 16384 });
 	struct vgalloc_device_info di = { .struct_size = sizeof(di) };
 	struct vgalloc_device *dev = NULL;
 
@@ -267,8 +269,8 @@ static void device_create__bogus_blob_alignment_is_ignored(void **state)
 	assert_int_equal(create_on(mock, &(struct fx_opts){ 0 }, &ci, &dev), 0);
 	assert_int_equal(vgalloc_device_get_info(dev, &di), 0);
 	assert_int_equal(di.blob_alignment, (uint64_t)sysconf(_SC_PAGESIZE) > 4096
-						    ? (uint64_t)sysconf(_SC_PAGESIZE)
-						    : 4096);
+	                                            ? (uint64_t)sysconf(_SC_PAGESIZE)
+	                                            : 4096);
 	assert_int_equal(vgalloc_device_get_param(dev, VGALLOC_PARAM_BLOB_ALIGNMENT, &v), -ENOENT);
 	vgalloc_device_destroy(dev);
 	vgalloc_mock_destroy(mock);
@@ -289,8 +291,8 @@ static void device_create__invalid_venus_capset_is_eio(void **state)
 			capset[156] = 2; /* use_guest_vram must be 0 or 1 */
 		}
 		assert_int_equal(vgalloc_mock_set_capset(mock, VGALLOC_CAPSET_VENUS, 0, capset,
-							 sizeof(capset)),
-				 0);
+		                                         sizeof(capset)),
+		                 0);
 		assert_int_equal(create_on(mock, &(struct fx_opts){ 0 }, NULL, &dev), -EIO);
 		vgalloc_mock_destroy(mock);
 	}
@@ -330,8 +332,8 @@ static void device_create__older_host_capset_reads_zero(void **state)
 {
 	/* A host that returns only 152 bytes: use_guest_vram must read 0, not allocator garbage. */
 	struct vgalloc_mock_create_info mi = { .struct_size = sizeof(mi),
-					       .profile = VGALLOC_MOCK_PROFILE_STATIC,
-					       .venus_capset_size = 152 };
+		                               .profile = VGALLOC_MOCK_PROFILE_STATIC,
+		                               .venus_capset_size = 152 };
 	struct test_allocator ta = { 0 };
 	struct vgalloc_allocator a = { &ta, garbage_alloc, garbage_free };
 	struct vgalloc_device_info di = { .struct_size = sizeof(di) };
@@ -406,7 +408,8 @@ static void sink(void *user, enum vgalloc_log_level level, const char *msg)
 
 static void device_create__log_is_silent_by_default(void **state)
 {
-	struct vgalloc_mock *mock = fx_mock_new(&(struct fx_opts){ .mock_flags = VGALLOC_MOCK_NO_3D });
+	struct vgalloc_mock *mock =
+	        fx_mock_new(&(struct fx_opts){ .mock_flags = VGALLOC_MOCK_NO_3D });
 	struct vgalloc_memory_type types[3];
 	struct vgalloc_device_create_info ci;
 	struct vgalloc_device *dev = NULL;
@@ -529,7 +532,7 @@ static void device_create__debug_name_only_when_supported(void **state)
 	(void)state;
 	for (int with = 0; with < 2; with++) {
 		struct vgalloc_mock *mock = fx_mock_new(
-			&(struct fx_opts){ .mock_flags = with ? VGALLOC_MOCK_DEBUG_NAME : 0 });
+		        &(struct fx_opts){ .mock_flags = with ? VGALLOC_MOCK_DEBUG_NAME : 0 });
 		struct vgalloc_memory_type types[3];
 		struct vgalloc_device_create_info ci;
 		struct vgalloc_device *dev = NULL;

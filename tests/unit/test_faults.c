@@ -10,7 +10,7 @@
 
 #include "harness.h"
 
-#define MAPPABLE VGALLOC_BLOB_FLAG_MAPPABLE
+#define MAPPABLE  VGALLOC_BLOB_FLAG_MAPPABLE
 #define SHAREABLE VGALLOC_BLOB_FLAG_SHAREABLE
 
 struct flow {
@@ -71,8 +71,8 @@ static int flow_map_write_free(struct fx *f, struct vgalloc_request *r)
 	if (r->export_handle_types) {
 		int out = -1;
 
-		if (!first_error(&first, vgalloc_mem_export(f->dev, mem,
-							    r->export_handle_types, &out))) {
+		if (!first_error(&first,
+		                 vgalloc_mem_export(f->dev, mem, r->export_handle_types, &out))) {
 			close(out);
 		}
 	}
@@ -222,7 +222,8 @@ static int flow_blob(struct fx *f, int fd)
 	ci.blob_flags = SHAREABLE;
 	if (!first_error(&first, vgalloc_blob_create(f->dev, &ci, &b))) {
 		if (!first_error(&first, vgalloc_blob_export_dmabuf(f->dev, b, &out))) {
-			if (!first_error(&first, vgalloc_blob_import_dmabuf(f->dev, out, NULL, &c))) {
+			if (!first_error(&first,
+			                 vgalloc_blob_import_dmabuf(f->dev, out, NULL, &c))) {
 				vgalloc_blob_destroy(f->dev, c);
 			}
 			close(out);
@@ -304,7 +305,8 @@ static struct fx *fixture(const struct flow *fl, int *fd)
 		assert_int_equal(vgalloc_mock_get_hooks(f->mock, 0, &f->hooks), 0);
 		f->opts_for_flow = fl->opts;
 		if (fl->opts.mode == VGALLOC_DEVICE_MODE_ADOPT) {
-			assert_int_equal(vgalloc_mock_context_init(f->mock, VGALLOC_CAPSET_VENUS), 0);
+			assert_int_equal(vgalloc_mock_context_init(f->mock, VGALLOC_CAPSET_VENUS),
+			                 0);
 		}
 	} else {
 		f = fx_new(&fl->opts);
@@ -351,7 +353,8 @@ static uint32_t sweep(const struct flow *fl)
 			int ret, got;
 
 			f = fixture(fl, &fd);
-			assert_int_equal(vgalloc_mock_fail_nth(f->mock, VGALLOC_MOCK_CALL_ANY, i, *err), 0);
+			assert_int_equal(
+			        vgalloc_mock_fail_nth(f->mock, VGALLOC_MOCK_CALL_ANY, i, *err), 0);
 			ret = fl->run(f, fd);
 			assert_true(vgalloc_mock_fail_fired(f->mock));
 			got = vgalloc_mock_get_trace(f->mock, t, 256);
@@ -362,7 +365,8 @@ static uint32_t sweep(const struct flow *fl)
 				int at = -1, next = -1;
 
 				for (int k = 0, seen = 0; k < got; k++) {
-					if (vgalloc_mock_call_failable(t[k].call) && ++seen == (int)i) {
+					if (vgalloc_mock_call_failable(t[k].call) &&
+					    ++seen == (int)i) {
 						at = k;
 					} else if (at >= 0 && t[k].call == t[at].call) {
 						next = k;
@@ -376,19 +380,21 @@ static uint32_t sweep(const struct flow *fl)
 					assert_true(t[next].size < t[at].size);
 				} else {
 					assert_int_equal(t[at].call, VGALLOC_MOCK_CALL_HOST_WAIT);
-					assert_int_equal(t[at + 1].call, VGALLOC_MOCK_CALL_HOST_WAIT);
+					assert_int_equal(t[at + 1].call,
+					                 VGALLOC_MOCK_CALL_HOST_WAIT);
 				}
 			} else if (ret != expected(kinds[i - 1], *err)) {
 				print_message("%s: call %u (%s) failed with %d, flow returned %d\n",
-					      fl->name, i, vgalloc_mock_call_name(kinds[i - 1]), -*err,
-					      ret);
+				              fl->name, i, vgalloc_mock_call_name(kinds[i - 1]),
+				              -*err, ret);
 				fx_print_trace(f->mock);
 				fail();
 			}
 			vgalloc_mock_fail_clear(f->mock);
 			/* Nothing leaked, nothing out of order (fixtures holding a foreign dma-buf are
 			 * checked when it is released) ... */
-			if (fd < 0 && (!fl->device_flow || fl->opts.mode == VGALLOC_DEVICE_MODE_ADOPT)) {
+			if (fd < 0 &&
+			    (!fl->device_flow || fl->opts.mode == VGALLOC_DEVICE_MODE_ADOPT)) {
 				fx_assert_clean(f->mock);
 			}
 			/* ... and the device still works. */
@@ -412,29 +418,52 @@ static void faults__every_call_of_every_flow(void **state)
 		{ "blob-import", { 0 }, false, setup_foreign_dmabuf, flow_blob_import_fresh },
 		{ "mem-host-only", { 0 }, false, NULL, flow_host_only },
 		{ "mem-host-first-lazy", { 0 }, false, NULL, flow_lazy },
-		{ "mem-lazy-wait-cmd", { .hooks_flags = VGALLOC_MOCK_HOOKS_WAIT_CMD }, false, NULL,
+		{ "mem-lazy-wait-cmd",
+		  { .hooks_flags = VGALLOC_MOCK_HOOKS_WAIT_CMD },
+		  false,
+		  NULL,
 		  flow_lazy },
 		{ "mem-host-first-eager", { 0 }, false, NULL, flow_eager },
-		{ "mem-guest-first", { .profile = VGALLOC_MOCK_PROFILE_STATIC }, false, NULL,
+		{ "mem-guest-first",
+		  { .profile = VGALLOC_MOCK_PROFILE_STATIC },
+		  false,
+		  NULL,
 		  flow_lazy },
-		{ "mem-guest-first-export", { .profile = VGALLOC_MOCK_PROFILE_STATIC }, false, NULL,
+		{ "mem-guest-first-export",
+		  { .profile = VGALLOC_MOCK_PROFILE_STATIC },
+		  false,
+		  NULL,
 		  flow_eager },
 		{ "mem-import", { 0 }, false, setup_foreign_dmabuf, flow_import },
 		{ "mem-gfxstream-deferred",
-		  { .flavour = VGALLOC_FLAVOUR_GFXSTREAM, .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN },
-		  false, NULL, flow_lazy },
+		  { .flavour = VGALLOC_FLAVOUR_GFXSTREAM,
+		    .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN },
+		  false,
+		  NULL,
+		  flow_lazy },
 		{ "mem-guest-handle",
 		  { .mock_flags = VGALLOC_MOCK_GUEST_HANDLE,
 		    .flavour = VGALLOC_FLAVOUR_GFXSTREAM,
 		    .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN },
-		  false, NULL, flow_guest_handle },
+		  false,
+		  NULL,
+		  flow_guest_handle },
 		{ "pool-host-first", { 0 }, false, NULL, flow_pool },
-		{ "pool-host-first-wait-cmd", { .hooks_flags = VGALLOC_MOCK_HOOKS_WAIT_CMD }, false,
-		  NULL, flow_pool },
-		{ "pool-guest-first", { .profile = VGALLOC_MOCK_PROFILE_STATIC }, false, NULL,
+		{ "pool-host-first-wait-cmd",
+		  { .hooks_flags = VGALLOC_MOCK_HOOKS_WAIT_CMD },
+		  false,
+		  NULL,
+		  flow_pool },
+		{ "pool-guest-first",
+		  { .profile = VGALLOC_MOCK_PROFILE_STATIC },
+		  false,
+		  NULL,
 		  flow_pool },
 		{ "pool-growth", { 0 }, false, NULL, flow_pool_growth },
-		{ "pool-growth-guest-first", { .profile = VGALLOC_MOCK_PROFILE_STATIC }, false, NULL,
+		{ "pool-growth-guest-first",
+		  { .profile = VGALLOC_MOCK_PROFILE_STATIC },
+		  false,
+		  NULL,
 		  flow_pool_growth },
 		{ "shmem", { 0 }, false, NULL, flow_shmem },
 	};

@@ -146,8 +146,8 @@ static void mem_free__double_and_foreign_are_einval(void **state)
 
 static void mem_alloc__enospc_keeps_its_meaning(void **state)
 {
-	struct fx *f = fx_new(&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC,
-						 .window = 1 << 20 });
+	struct fx *f = fx_new(
+	        &(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC, .window = 1 << 20 });
 	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 600 << 10);
 	struct vgalloc_mem *a = NULL, *b = NULL;
 
@@ -183,7 +183,7 @@ static void mem_alloc__heavy_churn_counting_mock(void **state)
 			live[slot] = NULL;
 		} else {
 			struct vgalloc_request r =
-				fx_req((s >> 8) % 3, 256 + ((s >> 16) % (1 << 20)));
+			        fx_req((s >> 8) % 3, 256 + ((s >> 16) % (1 << 20)));
 
 			assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &live[slot]), 0);
 			if (r.memory_type != TYPE_DEVICE_LOCAL && (s >> 40) & 1) {
@@ -206,7 +206,7 @@ static void mem_alloc__heavy_churn_counting_mock(void **state)
 	assert_int_equal(st.retained_bytes, 0);
 	assert_int_equal(st.blobs_mapped, 0);
 	print_message("  %u operations, %llu block creations\n", n,
-		      (unsigned long long)st.block_creations);
+	              (unsigned long long)st.block_creations);
 	fx_free(f);
 }
 
@@ -316,7 +316,8 @@ static int positive_roundtrip(void *ctx)
 
 static void mem_alloc__hook_answering_nonsense_is_eio(void **state)
 {
-	struct vgalloc_mock *mock = fx_mock_new(&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC });
+	struct vgalloc_mock *mock =
+	        fx_mock_new(&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC });
 	struct vgalloc_memory_type types[3];
 	struct vgalloc_device_create_info ci;
 	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4096);

@@ -11,10 +11,10 @@
 
 #include "harness.h"
 
-#define MAPPABLE VGALLOC_BLOB_FLAG_MAPPABLE
-#define SHAREABLE VGALLOC_BLOB_FLAG_SHAREABLE
-#define HOST3D VGALLOC_BLOB_MEM_HOST3D
-#define GUEST VGALLOC_BLOB_MEM_GUEST
+#define MAPPABLE     VGALLOC_BLOB_FLAG_MAPPABLE
+#define SHAREABLE    VGALLOC_BLOB_FLAG_SHAREABLE
+#define HOST3D       VGALLOC_BLOB_MEM_HOST3D
+#define GUEST        VGALLOC_BLOB_MEM_GUEST
 #define GUEST_HANDLE VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE
 
 /* A gfxstream guest (flavour, capset with deferredMapping and a 16 KiB blobAlignment) on a kernel
@@ -22,8 +22,8 @@
 static struct fx *fx_gfxstream(uint32_t mock_flags)
 {
 	return fx_new(&(struct fx_opts){ .mock_flags = mock_flags,
-					 .flavour = VGALLOC_FLAVOUR_GFXSTREAM,
-					 .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN });
+	                                 .flavour = VGALLOC_FLAVOUR_GFXSTREAM,
+	                                 .capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN });
 }
 
 static struct vgalloc_request exported_image(uint32_t type, uint64_t size)
@@ -77,12 +77,13 @@ static void mem_alloc__host_first_lazy_golden(void **state)
 
 	assert_int_equal(vgalloc_mem_map(f->dev, mem, &p), 0);
 	EXPECT_CALLS(f->mock, CALL(HOST_WAIT), CREATE(HOST3D, MAPPABLE, info.blob_id),
-		     CALL(BLOB_MAP));
+	             CALL(BLOB_MAP));
 	memset(p, 0x5a, 65536);
 	/* A second map is answered from the blob's one mapping. */
 	assert_int_equal(vgalloc_mem_map(f->dev, mem, &q), 0);
 	assert_ptr_equal(p, q);
-	assert_int_equal(vgalloc_mock_get_trace(f->mock, (struct vgalloc_mock_trace_entry[1]){ 0 }, 1), 0);
+	assert_int_equal(
+	        vgalloc_mock_get_trace(f->mock, (struct vgalloc_mock_trace_entry[1]){ 0 }, 1), 0);
 	assert_int_equal(vgalloc_mem_unmap(f->dev, mem), 0);
 	assert_int_equal(vgalloc_mem_unmap(f->dev, mem), 0);
 	EXPECT_CALLS(f->mock, CALL(BLOB_UNMAP));
@@ -153,12 +154,13 @@ static void mem_alloc__host_first_eager_export_golden(void **state)
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
 	assert_int_equal(vgalloc_mem_get_info(f->dev, mem, &info), 0);
 	EXPECT_CALLS(f->mock, CALL(NEW_BLOB_ID), CALL(HOST_ALLOC), CALL(HOST_WAIT),
-		     CREATE(HOST3D, MAPPABLE | SHAREABLE, info.blob_id));
+	             CREATE(HOST3D, MAPPABLE | SHAREABLE, info.blob_id));
 	assert_int_equal(info.path, VGALLOC_PATH_HOST_FIRST_EAGER);
 	assert_int_not_equal(info.res_id, 0);
 
 	/* Only the handle type the allocation was made for. */
-	assert_int_equal(vgalloc_mem_export(f->dev, mem, VGALLOC_HANDLE_TYPE_OPAQUE_FD, &fd), -EINVAL);
+	assert_int_equal(vgalloc_mem_export(f->dev, mem, VGALLOC_HANDLE_TYPE_OPAQUE_FD, &fd),
+	                 -EINVAL);
 	assert_int_equal(vgalloc_mem_export(f->dev, mem, VGALLOC_HANDLE_TYPE_DMA_BUF, &fd), 0);
 	assert_true(fd >= 0);
 	assert_int_equal(vgalloc_mem_map(f->dev, mem, (void **)&p), 0);
@@ -192,14 +194,14 @@ static void mem_alloc__guest_first_golden(void **state)
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
 	assert_int_equal(vgalloc_mem_get_info(f->dev, mem, &info), 0);
 	EXPECT_CALLS(f->mock, CALL(NEW_BLOB_ID), CREATE(HOST3D, MAPPABLE, info.blob_id),
-		     CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
+	             CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
 	assert_int_equal(info.path, VGALLOC_PATH_GUEST_FIRST);
 	assert_int_equal(vgalloc_mem_map(f->dev, mem, &p), 0);
 	memset(p, 1, 65536);
 	EXPECT_CALLS(f->mock, CALL(BLOB_MAP));
 	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
 	EXPECT_CALLS(f->mock, CALL(HOST_WAIT), CALL(BLOB_UNMAP), CALL(BLOB_DESTROY),
-		     CALL(HOST_FREE));
+	             CALL(HOST_FREE));
 	fx_free(f);
 }
 
@@ -217,7 +219,7 @@ static void mem_alloc__guest_first_export_is_mappable_shareable(void **state)
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
 	assert_int_equal(vgalloc_mem_get_info(f->dev, mem, &info), 0);
 	EXPECT_CALLS(f->mock, CALL(NEW_BLOB_ID), CREATE(HOST3D, MAPPABLE | SHAREABLE, info.blob_id),
-		     CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
+	             CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
 	assert_int_equal(vgalloc_mem_export(f->dev, mem, VGALLOC_HANDLE_TYPE_OPAQUE_FD, &fd), 0);
 	close(fd);
 	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
@@ -258,8 +260,8 @@ static void mem_alloc__guest_handle_golden(void **state)
 	assert_int_equal(e[3].blob_id, info.blob_id);
 	assert_int_equal(e[3].size, 32768);
 	EXPECT_CALLS(f->mock, CALL(NEW_BLOB_ID),
-		     CREATE(GUEST, MAPPABLE | SHAREABLE | GUEST_HANDLE, info.blob_id),
-		     CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
+	             CREATE(GUEST, MAPPABLE | SHAREABLE | GUEST_HANDLE, info.blob_id),
+	             CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
 
 	assert_int_equal(vgalloc_mem_map(f->dev, mem, (void **)&p), 0);
 	EXPECT_CALLS(f->mock, CALL(BLOB_MAP));
@@ -293,15 +295,15 @@ static void mem_alloc__guest_handle_mapped_free_golden(void **state)
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
 	assert_int_equal(vgalloc_mem_get_info(f->dev, mem, &info), 0);
 	EXPECT_CALLS(f->mock, CALL(NEW_BLOB_ID),
-		     CREATE(GUEST, MAPPABLE | SHAREABLE | GUEST_HANDLE, info.blob_id),
-		     CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
+	             CREATE(GUEST, MAPPABLE | SHAREABLE | GUEST_HANDLE, info.blob_id),
+	             CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
 	assert_int_equal(vgalloc_mem_map(f->dev, mem, &p), 0);
 	memset(p, 3, 16384);
 	vgalloc_mock_reset_counters(f->mock);
 	/* Freed while mapped: munmap before the GEM close, the host allocation last. */
 	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
 	EXPECT_CALLS(f->mock, CALL(HOST_WAIT), CALL(BLOB_UNMAP), CALL(BLOB_DESTROY),
-		     CALL(HOST_FREE));
+	             CALL(HOST_FREE));
 	fx_free(f);
 }
 
@@ -318,8 +320,8 @@ static void mem_alloc__guest_handle_device_local_image_is_never_mapped(void **st
 	assert_int_equal(vgalloc_mem_get_info(f->dev, mem, &info), 0);
 	assert_int_equal(info.path, VGALLOC_PATH_GUEST_HANDLE);
 	EXPECT_CALLS(f->mock, CALL(NEW_BLOB_ID),
-		     CREATE(GUEST, MAPPABLE | SHAREABLE | GUEST_HANDLE, info.blob_id),
-		     CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
+	             CREATE(GUEST, MAPPABLE | SHAREABLE | GUEST_HANDLE, info.blob_id),
+	             CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
 	assert_int_equal(vgalloc_mem_map(f->dev, mem, &p), -EINVAL);
 	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
 	EXPECT_CALLS(f->mock, CALL(HOST_WAIT), CALL(BLOB_DESTROY), CALL(HOST_FREE));
@@ -340,7 +342,7 @@ static void mem_alloc__guest_handle_needs_the_param(void **state)
 	assert_int_equal(vgalloc_mem_get_info(f->dev, mem, &info), 0);
 	assert_int_equal(info.path, VGALLOC_PATH_HOST_FIRST_EAGER);
 	EXPECT_CALLS(f->mock, CALL(NEW_BLOB_ID), CALL(HOST_ALLOC), CALL(HOST_WAIT),
-		     CREATE(HOST3D, MAPPABLE | SHAREABLE, info.blob_id));
+	             CREATE(HOST3D, MAPPABLE | SHAREABLE, info.blob_id));
 	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
 	fx_free(f);
 
@@ -371,7 +373,7 @@ static void mem_alloc__import_golden(void **state)
 	r.import_fd = fd;
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
 	EXPECT_CALLS(f->mock, CALL(NEW_BLOB_ID), CALL(BLOB_IMPORT), CALL(BLOB_INFO),
-		     CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
+	             CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
 	assert_int_equal(vgalloc_mem_get_info(f->dev, mem, &info), 0);
 	assert_int_equal(info.path, VGALLOC_PATH_IMPORT);
 	assert_int_not_equal(info.res_id, 0);
@@ -381,7 +383,8 @@ static void mem_alloc__import_golden(void **state)
 	/* The fd was borrowed: still ours, still open. */
 	assert_true(fcntl_ok(fd));
 	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
-	EXPECT_CALLS(f->mock, CALL(HOST_WAIT), CALL(BLOB_UNMAP), CALL(BLOB_DESTROY), CALL(HOST_FREE));
+	EXPECT_CALLS(f->mock, CALL(HOST_WAIT), CALL(BLOB_UNMAP), CALL(BLOB_DESTROY),
+	             CALL(HOST_FREE));
 	fx_foreign_release(f, fd, foreign);
 	fx_free(f);
 }
@@ -390,7 +393,7 @@ static void mem_map__host_first_on_static_fails_at_map(void **state)
 {
 	/* A host-first allocation on a hypervisor that cannot inject: create succeeds, map fails. */
 	struct fx *f = fx_new(&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC,
-						 .alloc_mode = VGALLOC_ALLOC_MODE_HOST_FIRST });
+	                                         .alloc_mode = VGALLOC_ALLOC_MODE_HOST_FIRST });
 	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4096);
 	struct vgalloc_mem *mem = NULL;
 	void *p;

@@ -12,10 +12,10 @@
 
 #include "harness.h"
 
-#define KiB	 (1ull << 10)
-#define MiB	 (1ull << 20)
+#define KiB      (1ull << 10)
+#define MiB      (1ull << 20)
 #define MAPPABLE VGALLOC_BLOB_FLAG_MAPPABLE
-#define HOST3D	 VGALLOC_BLOB_MEM_HOST3D
+#define HOST3D   VGALLOC_BLOB_MEM_HOST3D
 
 /* Pool settings of the device create-info (0 = the library's default). */
 struct pool_opts {
@@ -23,7 +23,7 @@ struct pool_opts {
 	uint64_t min_block;
 	uint64_t max_block;
 	uint32_t shards;
-	uint64_t base_alignment;			      /* of every memory type */
+	uint64_t base_alignment;                              /* of every memory type */
 	void (*wrap_hooks)(struct vgalloc_host_hooks *hooks); /* before the device copies them */
 };
 
@@ -164,7 +164,7 @@ static void golden_allocs(struct fx *f, bool map, bool guest_first)
 		assert_int_equal(info.size, 4096);
 		assert_true(info.committed >= 4096);
 		assert_int_equal(info.path, guest_first ? VGALLOC_PATH_GUEST_FIRST
-							: VGALLOC_PATH_HOST_FIRST_LAZY);
+		                                        : VGALLOC_PATH_HOST_FIRST_LAZY);
 		assert_int_not_equal(info.host_handle, 0);
 		if (i == 0) {
 			host_handle = info.host_handle;
@@ -182,12 +182,12 @@ static void golden_allocs(struct fx *f, bool map, bool guest_first)
 			assert_true(offsets[j] != offsets[i]);
 			/* 4 KiB apart at least: the ranges do not overlap. */
 			assert_true(offsets[j] + 4096 <= offsets[i] ||
-				    offsets[i] + 4096 <= offsets[j]);
+			            offsets[i] + 4096 <= offsets[j]);
 		}
 		/* Suballocations are never exported: their blob is shared. */
 		assert_int_equal(
-			vgalloc_mem_export(f->dev, mems[i], VGALLOC_HANDLE_TYPE_DMA_BUF, &fd),
-			-EINVAL);
+		        vgalloc_mem_export(f->dev, mems[i], VGALLOC_HANDLE_TYPE_DMA_BUF, &fd),
+		        -EINVAL);
 		assert_int_equal(fd, -1);
 	}
 	l = fx_ledger(f->mock);
@@ -301,7 +301,7 @@ static void pool_alloc__host_first_golden_sequence(void **state)
 	/* The first map of any member creates the block's blob, tagged with its host allocation. */
 	assert_int_equal(vgalloc_mem_map(f->dev, a, &p), 0);
 	EXPECT_CALLS(f->mock, CALL(HOST_WAIT), CREATE(HOST3D, MAPPABLE, info.blob_id),
-		     CALL(BLOB_MAP));
+	             CALL(BLOB_MAP));
 	assert_int_equal(vgalloc_mem_map(f->dev, b, &q), 0);
 	expect_no_calls(f->mock);
 	assert_int_equal(mem_info(f, b).blob_id, info.blob_id);
@@ -337,14 +337,14 @@ static void pool_alloc__guest_first_golden(void **state)
 	a = alloc_ok(f, TYPE_HOST_COHERENT, 4096);
 	info = mem_info(f, a);
 	EXPECT_CALLS(f->mock, CALL(NEW_BLOB_ID), CREATE(HOST3D, MAPPABLE, info.blob_id),
-		     CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
+	             CALL(HOST_ROUNDTRIP), CALL(HOST_IMPORT));
 	assert_int_equal(vgalloc_mem_map(f->dev, a, &p), 0);
 	EXPECT_CALLS(f->mock, CALL(BLOB_MAP));
 	assert_int_equal(vgalloc_mem_free(f->dev, a), 0);
 	expect_no_calls(f->mock);
 	assert_int_equal(vgalloc_device_trim(f->dev), 1);
 	EXPECT_CALLS(f->mock, CALL(HOST_WAIT), CALL(BLOB_UNMAP), CALL(BLOB_DESTROY),
-		     CALL(HOST_FREE));
+	             CALL(HOST_FREE));
 	fx_free(f);
 }
 
@@ -356,7 +356,7 @@ static void pool_alloc__guest_first_mapped_golden(void **state)
 	golden_allocs(f, true, true);
 	assert_int_equal(vgalloc_device_trim(f->dev), 1);
 	EXPECT_CALLS(f->mock, CALL(HOST_WAIT), CALL(BLOB_UNMAP), CALL(BLOB_DESTROY),
-		     CALL(HOST_FREE));
+	             CALL(HOST_FREE));
 	fx_free(f);
 }
 
@@ -364,7 +364,7 @@ static void pool_alloc__guest_first_mapped_golden(void **state)
 static void pool_alloc__offsets_follow_the_pool_base_alignment(void **state)
 {
 	struct fx *f =
-		pfx_new(&(struct fx_opts){ 0 }, &(struct pool_opts){ .base_alignment = 64 * KiB });
+	        pfx_new(&(struct fx_opts){ 0 }, &(struct pool_opts){ .base_alignment = 64 * KiB });
 	struct vgalloc_mem *mems[16];
 	unsigned char *p[16];
 
@@ -398,7 +398,7 @@ static void device_destroy__releases_pools_with_live_suballocations(void **state
 	(void)state;
 	for (int i = 0; i < 8; i++) {
 		struct vgalloc_mem *m = alloc_ok(f, i & 1 ? TYPE_HOST_COHERENT : TYPE_HOST_CACHED,
-						 (uint64_t)(i + 1) * 3000);
+		                                 (uint64_t)(i + 1) * 3000);
 
 		if (i % 3 == 0) {
 			assert_int_equal(vgalloc_mem_map(f->dev, m, &p), 0);
@@ -420,14 +420,14 @@ static void fill_two_blocks(struct fx *f, struct vgalloc_mem *mems[8])
 	assert_int_equal(stats(f).block_bytes, 8 * MiB);
 	/* One host allocation (host-first) or import (guest-first) per block. */
 	assert_int_equal(fx_ledger(f->mock).calls[VGALLOC_MOCK_CALL_HOST_ALLOC] +
-				 fx_ledger(f->mock).calls[VGALLOC_MOCK_CALL_HOST_IMPORT],
-			 2);
+	                         fx_ledger(f->mock).calls[VGALLOC_MOCK_CALL_HOST_IMPORT],
+	                 2);
 }
 
 static void pool_free__retains_up_to_the_cap(void **state)
 {
 	struct fx *f = pfx_new(&(struct fx_opts){ 0 }, &(struct pool_opts){ .retain_bytes = 4 * MiB,
-									    .min_block = 4 * MiB });
+	                                                                    .min_block = 4 * MiB });
 	struct vgalloc_mem *mems[8];
 	struct vgalloc_stats st;
 
@@ -478,8 +478,8 @@ static void pool_free__retains_up_to_the_cap(void **state)
 static void pool_free__retains_everything_with_no_cap(void **state)
 {
 	struct fx *f =
-		pfx_new(&(struct fx_opts){ 0 },
-			&(struct pool_opts){ .retain_bytes = UINT64_MAX, .min_block = 4 * MiB });
+	        pfx_new(&(struct fx_opts){ 0 },
+	                &(struct pool_opts){ .retain_bytes = UINT64_MAX, .min_block = 4 * MiB });
 	struct vgalloc_mem *mems[8];
 	struct vgalloc_stats st;
 
@@ -523,7 +523,7 @@ static bool trace_has(struct vgalloc_mock *mock, uint32_t call, int result)
 static void mem_alloc__enospc_trims_retained_blocks_and_retries(void **state)
 {
 	struct fx *f = pfx_new(&(struct fx_opts){ .window = 8 * MiB },
-			       &(struct pool_opts){ .min_block = 4 * MiB });
+	                       &(struct pool_opts){ .min_block = 4 * MiB });
 	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4 * MiB);
 	struct vgalloc_mem *mems[8], *big = NULL;
 	struct vgalloc_stats st;
@@ -565,8 +565,8 @@ static void mem_alloc__enospc_trims_retained_blocks_and_retries(void **state)
 static void pool_alloc__enospc_at_growth_trims_other_pools(void **state)
 {
 	struct fx *f = pfx_new(
-		&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC, .window = 8 * MiB },
-		&(struct pool_opts){ .min_block = 4 * MiB });
+	        &(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC, .window = 8 * MiB },
+	        &(struct pool_opts){ .min_block = 4 * MiB });
 	struct vgalloc_mem *mems[8], *other;
 	struct vgalloc_stats st;
 	void *p;
@@ -599,8 +599,8 @@ static void pool_alloc__enospc_at_growth_trims_other_pools(void **state)
 static void pool_alloc__enospc_with_nothing_to_trim_is_reported(void **state)
 {
 	struct fx *f = pfx_new(
-		&(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC, .window = 8 * MiB },
-		&(struct pool_opts){ .min_block = 4 * MiB });
+	        &(struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC, .window = 8 * MiB },
+	        &(struct pool_opts){ .min_block = 4 * MiB });
 	struct vgalloc_request r = fx_req(TYPE_HOST_CACHED, 64 * KiB);
 	struct vgalloc_mem *mems[8], *other = NULL;
 
@@ -649,7 +649,7 @@ static void pool_alloc__one_request_grows_one_block(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct fx *f = pfx_new(&(struct fx_opts){ 0 },
-				       &(struct pool_opts){ .min_block = cases[i].min_block });
+		                       &(struct pool_opts){ .min_block = cases[i].min_block });
 		struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, cases[i].size);
 		struct vgalloc_mem *mem = NULL;
 		struct vgalloc_stats st;
@@ -657,16 +657,16 @@ static void pool_alloc__one_request_grows_one_block(void **state)
 		r.alignment = cases[i].align;
 		assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
 		assert_int_equal(mem_info(f, mem).offset % (cases[i].align ? cases[i].align : 4096),
-				 0);
+		                 0);
 		st = stats(f);
 		if (st.blocks != 1) {
 			print_message("  request %llu align %llu min block %llu: %llu blocks (%llu "
-				      "bytes) created\n",
-				      (unsigned long long)cases[i].size,
-				      (unsigned long long)cases[i].align,
-				      (unsigned long long)cases[i].min_block,
-				      (unsigned long long)st.blocks,
-				      (unsigned long long)st.block_bytes);
+			              "bytes) created\n",
+			              (unsigned long long)cases[i].size,
+			              (unsigned long long)cases[i].align,
+			              (unsigned long long)cases[i].min_block,
+			              (unsigned long long)st.blocks,
+			              (unsigned long long)st.block_bytes);
 			bad++;
 		}
 		assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
@@ -675,8 +675,8 @@ static void pool_alloc__one_request_grows_one_block(void **state)
 		st = stats(f);
 		if (st.blocks) {
 			print_message(
-				"    ... and %llu empty blocks (%llu bytes) survive the trim\n",
-				(unsigned long long)st.blocks, (unsigned long long)st.block_bytes);
+			        "    ... and %llu empty blocks (%llu bytes) survive the trim\n",
+			        (unsigned long long)st.blocks, (unsigned long long)st.block_bytes);
 			bad++;
 		}
 		fx_free(f);
@@ -733,7 +733,7 @@ static void pool_alloc__fault_growing_a_second_block(void **state)
 		memset(p[i], i + 1, MiB);
 	}
 	assert_int_equal(vgalloc_mock_fail_nth(f->mock, VGALLOC_MOCK_CALL_HOST_ALLOC, 1, ENOMEM),
-			 0);
+	                 0);
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mems[4]), -ENOMEM);
 	assert_int_equal(stats(f).blocks, 1);
 	assert_int_equal(stats(f).suballocs_live, 4);
@@ -754,15 +754,15 @@ static void pool_alloc__fault_growing_a_second_block(void **state)
 static void pool_map__fault_at_first_map(void **state)
 {
 	static const uint32_t calls[] = { VGALLOC_MOCK_CALL_HOST_WAIT,
-					  VGALLOC_MOCK_CALL_BLOB_CREATE,
-					  VGALLOC_MOCK_CALL_BLOB_MAP };
+		                          VGALLOC_MOCK_CALL_BLOB_CREATE,
+		                          VGALLOC_MOCK_CALL_BLOB_MAP };
 	static const bool wait_cmd[] = { false, true };
 
 	(void)state;
 	for (size_t w = 0; w < 2; w++) {
 		for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
 			struct fx *f = fx_new(&(struct fx_opts){
-				.hooks_flags = wait_cmd[w] ? VGALLOC_MOCK_HOOKS_WAIT_CMD : 0 });
+			        .hooks_flags = wait_cmd[w] ? VGALLOC_MOCK_HOOKS_WAIT_CMD : 0 });
 			struct vgalloc_mem *a = alloc_ok(f, TYPE_HOST_COHERENT, 8192);
 			struct vgalloc_mem *b = alloc_ok(f, TYPE_HOST_COHERENT, 8192);
 			unsigned char *p = NULL, *q = NULL;
@@ -794,8 +794,8 @@ static void pool_map__fault_at_first_map(void **state)
 static void pool_alloc__guest_first_faults_at_growth(void **state)
 {
 	static const uint32_t calls[] = { VGALLOC_MOCK_CALL_BLOB_CREATE,
-					  VGALLOC_MOCK_CALL_HOST_ROUNDTRIP,
-					  VGALLOC_MOCK_CALL_HOST_IMPORT };
+		                          VGALLOC_MOCK_CALL_HOST_ROUNDTRIP,
+		                          VGALLOC_MOCK_CALL_HOST_IMPORT };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
@@ -852,7 +852,7 @@ static void pool_stats__counters_and_walk_agree(void **state)
 	assert_true(ps.used_bytes >= ps.requested_bytes);
 	/* Only the mapped (blob-backed) pool's blocks hold window. */
 	assert_int_equal(ps.window_bytes + pool_stats(f, 1).window_bytes,
-			 fx_ledger(f->mock).window_bytes);
+	                 fx_ledger(f->mock).window_bytes);
 	/* Struct sizes and indices are checked. */
 	ps.struct_size = 8;
 	assert_int_equal(vgalloc_device_get_pool_stats(f->dev, 0, &ps), -EINVAL);
@@ -1043,8 +1043,8 @@ static void *stress_thread(void *arg)
 			uint64_t pick = xorshift(&rng) % 16;
 
 			it.size = pick < 10   ? xorshift(&rng) % 4096 + 16
-				  : pick < 15 ? xorshift(&rng) % (64 * KiB) + 16
-					      : xorshift(&rng) % MiB + 16;
+			          : pick < 15 ? xorshift(&rng) % (64 * KiB) + 16
+			                      : xorshift(&rng) % MiB + 16;
 			req = fx_req(TYPE_HOST_COHERENT, it.size);
 			if (vgalloc_mem_alloc(s->f->dev, &req, &it.mem)) {
 				pthread_mutex_lock(&s->lock);
@@ -1133,11 +1133,11 @@ static void stress_run(uint32_t shards, uint32_t total)
 	}
 	st = stats(s->f);
 	print_message("  %u shard(s): %u threads x %u ops, seed %#llx: %llu cross-thread frees, "
-		      "%llu blocks created, %llu released\n",
-		      shards ? shards : 4, STRESS_THREADS, s->ops_per_thread,
-		      (unsigned long long)s->seed, (unsigned long long)s->cross_frees,
-		      (unsigned long long)st.block_creations,
-		      (unsigned long long)st.block_releases);
+	              "%llu blocks created, %llu released\n",
+	              shards ? shards : 4, STRESS_THREADS, s->ops_per_thread,
+	              (unsigned long long)s->seed, (unsigned long long)s->cross_frees,
+	              (unsigned long long)st.block_creations,
+	              (unsigned long long)st.block_releases);
 	assert_int_equal(s->failures, 0);
 	assert_true(s->cross_frees > 0);
 	assert_int_equal(st.pools, 1);
@@ -1182,7 +1182,7 @@ static struct {
 	bool inside, release;
 	int (*host_wait)(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size);
 	int (*host_alloc)(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
-			  uint64_t *out_host_handle, uint64_t *out_token);
+	                  uint64_t *out_host_handle, uint64_t *out_token);
 } gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false, false, NULL, NULL };
 
 static void gate_pass(uint32_t call)
@@ -1207,7 +1207,7 @@ static int gated_host_wait(void *ctx, uint64_t token, void *cmd, uint32_t *inout
 }
 
 static int gated_host_alloc(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
-			    uint64_t *out_host_handle, uint64_t *out_token)
+                            uint64_t *out_host_handle, uint64_t *out_token)
 {
 	gate_pass(VGALLOC_MOCK_CALL_HOST_ALLOC);
 	return gate.host_alloc(ctx, user_data, args, out_host_handle, out_token);
@@ -1269,7 +1269,7 @@ static void *map_thread(void *arg)
 static void pool_free__during_first_map_is_ebusy(void **state)
 {
 	struct fx *f =
-		pfx_new(&(struct fx_opts){ 0 }, &(struct pool_opts){ .wrap_hooks = gate_hooks });
+	        pfx_new(&(struct fx_opts){ 0 }, &(struct pool_opts){ .wrap_hooks = gate_hooks });
 	struct map_call c = { .f = f };
 	struct vgalloc_mem *other;
 	pthread_t th;
@@ -1313,7 +1313,7 @@ static void *alloc_thread(void *arg)
 static void pool_alloc__concurrent_growth_leaves_no_untracked_block(void **state)
 {
 	struct fx *f = pfx_new(&(struct fx_opts){ 0 },
-			       &(struct pool_opts){ .shards = 1, .wrap_hooks = gate_hooks });
+	                       &(struct pool_opts){ .shards = 1, .wrap_hooks = gate_hooks });
 	struct map_call c = { .f = f };
 	struct vgalloc_mem *mine;
 	struct vgalloc_stats st;

@@ -246,7 +246,8 @@ static void shmem__injected_faults_leak_nothing(void **state)
 		struct vgalloc_blob *b = NULL;
 		void *p = NULL;
 
-		assert_int_equal(vgalloc_mock_fail_nth(f->mock, faults[i].call, 1, -faults[i].err), 0);
+		assert_int_equal(vgalloc_mock_fail_nth(f->mock, faults[i].call, 1, -faults[i].err),
+		                 0);
 		assert_int_equal(vgalloc_shmem_create(f->dev, 4096, &b, &p), faults[i].err);
 		assert_true(vgalloc_mock_fail_fired(f->mock));
 		assert_null(b);
@@ -390,8 +391,9 @@ static void shmem_cache__threads_share_it_safely(void **state)
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
-		c[i] = (struct churn){ .dev = f->dev, .seed = 0x9e3779b9u * (uint32_t)(i + 1),
-		                       .iterations = n ? n : 1 };
+		c[i] = (struct churn){ .dev = f->dev,
+			               .seed = 0x9e3779b9u * (uint32_t)(i + 1),
+			               .iterations = n ? n : 1 };
 		assert_int_equal(pthread_create(&t[i], NULL, churn_thread, &c[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {

@@ -82,7 +82,7 @@ struct model {
 	uint32_t nblocks, capblocks;
 	struct mlive *live;
 	uint32_t nlive, caplive;
-	uint64_t used;	      /* Σ reserved sizes of live allocations */
+	uint64_t used;        /* Σ reserved sizes of live allocations */
 	uint64_t block_bytes; /* Σ block sizes */
 	uint64_t ops;
 	/* Requests that needed more than the one block vgalloc__sa_block_size sized for them. */
@@ -121,7 +121,7 @@ static void model_add_block(struct model *m, uint64_t req, uint64_t align)
 {
 	struct mblock *mb = calloc(1, sizeof(*mb));
 	uint64_t size = vgalloc__sa_block_size(req, align, m->block_bytes, MODEL_MIN_BLOCK,
-					       MODEL_MAX_BLOCK, m->g);
+	                                       MODEL_MAX_BLOCK, m->g);
 
 	assert_non_null(mb);
 	assert_true(size >= req);
@@ -180,15 +180,15 @@ static void iv_insert(struct mblock *mb, uint64_t off, uint64_t end)
 
 	if (pos > 0 && mb->iv[pos - 1].end > off) {
 		fail_msg("[%#llx, %#llx) overlaps live [%#llx, %#llx) in a block of %#llx",
-			 (unsigned long long)off, (unsigned long long)end,
-			 (unsigned long long)mb->iv[pos - 1].off,
-			 (unsigned long long)mb->iv[pos - 1].end, (unsigned long long)mb->size);
+		         (unsigned long long)off, (unsigned long long)end,
+		         (unsigned long long)mb->iv[pos - 1].off,
+		         (unsigned long long)mb->iv[pos - 1].end, (unsigned long long)mb->size);
 	}
 	if (pos < mb->n && mb->iv[pos].off < end) {
 		fail_msg("[%#llx, %#llx) overlaps live [%#llx, %#llx) in a block of %#llx",
-			 (unsigned long long)off, (unsigned long long)end,
-			 (unsigned long long)mb->iv[pos].off, (unsigned long long)mb->iv[pos].end,
-			 (unsigned long long)mb->size);
+		         (unsigned long long)off, (unsigned long long)end,
+		         (unsigned long long)mb->iv[pos].off, (unsigned long long)mb->iv[pos].end,
+		         (unsigned long long)mb->size);
 	}
 	if (mb->n == mb->cap) {
 		mb->cap = mb->cap ? mb->cap * 2 : 16;
@@ -212,7 +212,7 @@ static void iv_remove(struct mblock *mb, uint64_t off, uint64_t end)
 
 /* Every property of one fresh allocation the model can state. */
 static void check_new_alloc(const struct model *m, const struct vgalloc__sa_alloc *a, uint64_t req,
-			    uint64_t align)
+                            uint64_t align)
 {
 	uint64_t need = VGALLOC__MAX(align, m->g);
 	uint64_t rounded = round_up(req, m->g);
@@ -222,10 +222,10 @@ static void check_new_alloc(const struct model *m, const struct vgalloc__sa_allo
 	    a->offset + a->size < a->offset || a->size > rounded + rounded / 4 ||
 	    (a->index == UINT32_MAX && a->size != rounded)) {
 		fail_msg("alloc(%llu, align %llu) at granularity %llu: offset %#llx size %llu "
-			 "index %u in a block of %llu",
-			 (unsigned long long)req, (unsigned long long)align,
-			 (unsigned long long)m->g, (unsigned long long)a->offset,
-			 (unsigned long long)a->size, a->index, (unsigned long long)mb->size);
+		         "index %u in a block of %llu",
+		         (unsigned long long)req, (unsigned long long)align,
+		         (unsigned long long)m->g, (unsigned long long)a->offset,
+		         (unsigned long long)a->size, a->index, (unsigned long long)mb->size);
 	}
 	assert_non_null(a->node);
 }
@@ -347,7 +347,7 @@ static void model_check_stats(const struct model *m)
 	/* Every byte of every block is free, in a slab, or in a range allocation. */
 	assert_true(st.used_bytes >= slab_used);
 	assert_int_equal(st.free_bytes + st.slab_bytes + (st.used_bytes - slab_used),
-			 st.block_bytes);
+	                 st.block_bytes);
 }
 
 static void model_finish(struct model *m)
@@ -425,7 +425,7 @@ static uint64_t model_run(uint64_t g, uint32_t n, uint64_t seed)
 		} else if (m->nlive) {
 			/* One emptied block in four stays, as a pool retains some. */
 			model_free(m, (uint32_t)(rng_next(&m->rng) % m->nlive),
-				   rng_next(&m->rng) % 4 == 0);
+			           rng_next(&m->rng) % 4 == 0);
 		}
 		if (op % 1024 == 0) {
 			model_check_stats(m);
@@ -435,18 +435,18 @@ static uint64_t model_run(uint64_t g, uint32_t n, uint64_t seed)
 		}
 	}
 	print_message("  granularity %6llu: %u ops, %llu slab + %llu range allocs, %llu blocks "
-		      "added, %llu removed\n",
-		      (unsigned long long)g, n, (unsigned long long)m->slab_allocs,
-		      (unsigned long long)m->range_allocs, (unsigned long long)m->adds,
-		      (unsigned long long)m->removes);
+	              "added, %llu removed\n",
+	              (unsigned long long)g, n, (unsigned long long)m->slab_allocs,
+	              (unsigned long long)m->range_allocs, (unsigned long long)m->adds,
+	              (unsigned long long)m->removes);
 	if (m->extra_blocks) {
 		print_message("  granularity %llu: %llu requests did not fit the block "
-			      "vgalloc__sa_block_size sized for them (first: size %llu align %llu, "
-			      "block %llu)\n",
-			      (unsigned long long)g, (unsigned long long)m->extra_blocks,
-			      (unsigned long long)m->first_bad_req,
-			      (unsigned long long)m->first_bad_align,
-			      (unsigned long long)m->first_bad_block);
+		              "vgalloc__sa_block_size sized for them (first: size %llu align %llu, "
+		              "block %llu)\n",
+		              (unsigned long long)g, (unsigned long long)m->extra_blocks,
+		              (unsigned long long)m->first_bad_req,
+		              (unsigned long long)m->first_bad_align,
+		              (unsigned long long)m->first_bad_block);
 	}
 	extra = m->extra_blocks;
 	model_finish(m);
@@ -462,7 +462,7 @@ static void suballoc__reference_model_random(void **state)
 
 	(void)state;
 	print_message("  seed %#llx (VGALLOC_TEST_SEED to replay), %u ops\n",
-		      (unsigned long long)seed, total);
+	              (unsigned long long)seed, total);
 	for (size_t i = 0; i < sizeof(grans) / sizeof(grans[0]); i++) {
 		extra += model_run(grans[i], total / 4, seed ^ (grans[i] * 0x9e3779b97f4a7c15ull));
 	}
@@ -703,13 +703,13 @@ static void sa_block_size__new_block_fits_the_request(void **state)
 		for (uint32_t i = 0; i < 2000; i++) {
 			uint64_t g = grans[gi];
 			uint64_t align =
-				aligns[rng_next(&rng) % (sizeof(aligns) / sizeof(aligns[0]))];
+			        aligns[rng_next(&rng) % (sizeof(aligns) / sizeof(aligns[0]))];
 			uint64_t req =
-				i < 1000 ? rng_range(&rng, 1, 8 * MiB)
-					 : rng_range(&rng, 1, 64) * g * 17 + rng_range(&rng, 0, g);
+			        i < 1000 ? rng_range(&rng, 1, 8 * MiB)
+			                 : rng_range(&rng, 1, 64) * g * 17 + rng_range(&rng, 0, g);
 			uint64_t min_block = (uint64_t)4096 << (rng_next(&rng) % 12);
 			uint64_t size =
-				vgalloc__sa_block_size(req, align, 0, min_block, 64 * MiB, g);
+			        vgalloc__sa_block_size(req, align, 0, min_block, 64 * MiB, g);
 			struct fixture f;
 			struct vgalloc__sa_block *b;
 			struct vgalloc__sa_alloc a;
@@ -722,12 +722,12 @@ static void sa_block_size__new_block_fits_the_request(void **state)
 			if (ret) {
 				if (!bad++) {
 					print_message(
-						"  first: granularity %llu, request %llu align "
-						"%llu (min block %llu): block of %llu, alloc %d\n",
-						(unsigned long long)g, (unsigned long long)req,
-						(unsigned long long)align,
-						(unsigned long long)min_block,
-						(unsigned long long)size, ret);
+					        "  first: granularity %llu, request %llu align "
+					        "%llu (min block %llu): block of %llu, alloc %d\n",
+					        (unsigned long long)g, (unsigned long long)req,
+					        (unsigned long long)align,
+					        (unsigned long long)min_block,
+					        (unsigned long long)size, ret);
 				}
 			} else {
 				assert_ptr_equal(vgalloc__sa_free(&f.sa, &a), b);
@@ -780,7 +780,7 @@ static void sa_alloc__align_larger_than_block_is_enospc(void **state)
 	assert_int_equal(first.offset, 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(vgalloc__sa_alloc(&f.sa, cases[i].size, cases[i].align, &a),
-				 -ENOSPC);
+		                 -ENOSPC);
 	}
 	assert_int_equal(vgalloc__sa_alloc(&f.sa, 4096, MiB, &a), -ENOSPC);
 	assert_int_equal(b->used, 65536);
@@ -822,7 +822,7 @@ static void sa_alloc__largest_slab_class_and_one_byte_more(void **state)
 		assert_int_equal(over.index, UINT32_MAX); /* a range */
 		assert_int_equal(over.size, round_up(max_class + 1, g));
 		assert_true(over.offset + over.size <= top.offset ||
-			    top.offset + top.size <= over.offset);
+		            top.offset + top.size <= over.offset);
 		stats_of(&f.sa, &st);
 		assert_int_equal(st.live, 2);
 		assert_int_equal(st.classes[st.class_count - 1].slabs, 1);
@@ -859,7 +859,7 @@ static void sa_alloc__largest_slab_class_and_one_byte_more(void **state)
 
 /* Fill exactly one slab of `size`; returns the entries per slab. */
 static uint32_t fill_slab(struct fixture *f, uint64_t size, struct vgalloc__sa_alloc *out,
-			  uint32_t max)
+                          uint32_t max)
 {
 	struct vgalloc__sa_stats st;
 	uint32_t cls, entries;
@@ -885,7 +885,7 @@ static uint32_t fill_slab(struct fixture *f, uint64_t size, struct vgalloc__sa_a
 
 /* Free the slab's entries in `order`: the slab and the block go with the last one only. */
 static void free_in_order(struct fixture *f, struct vgalloc__sa_block *b,
-			  const struct vgalloc__sa_alloc *a, const uint32_t *order, uint32_t n)
+                          const struct vgalloc__sa_alloc *a, const uint32_t *order, uint32_t n)
 {
 	struct vgalloc__sa_stats st;
 	uint32_t cls;
@@ -1099,7 +1099,7 @@ static void sa_check__detects_corruption(void **state)
 
 struct failing {
 	struct vgalloc_allocator a;
-	int64_t budget;	      /* allocations that still succeed; < 0 = unlimited */
+	int64_t budget;       /* allocations that still succeed; < 0 = unlimited */
 	uint32_t fail_one_in; /* with budget < 0: fail one call in this many (0 = never) */
 	uint64_t rng;
 	uint64_t live, failed;
@@ -1164,7 +1164,7 @@ static void assert_same_stats(const struct vgalloc__sa_stats *x, const struct vg
  * the allocator cannot fail during the call (it would make the sweep quadratic).
  */
 static int try_alloc(struct vgalloc__sa *sa, const struct failing *fa, uint64_t size,
-		     uint64_t align, struct vgalloc__sa_alloc *out, uint32_t *enomem)
+                     uint64_t align, struct vgalloc__sa_alloc *out, uint32_t *enomem)
 {
 	static struct vgalloc__sa_stats before, after;
 	bool may_fail = fa->budget < 0 ? fa->fail_one_in != 0 : fa->budget < 8;
@@ -1250,7 +1250,7 @@ static void sa_alloc__metadata_failure_after_n_changes_nothing(void **state)
 		free(a);
 	}
 	print_message("  %u allocations failed with -ENOMEM, %u runs needed no failure\n",
-		      enomem_total, finished);
+	              enomem_total, finished);
 	assert_true(enomem_total > 0);
 	assert_true(finished > 0);
 }
@@ -1285,17 +1285,17 @@ static void sa_alloc__random_metadata_failures_change_nothing(void **state)
 		for (uint32_t op = 0; op < EPISODE; op++) {
 			if (count < MAX_LIVE && rng_next(&rng) % MAX_LIVE >= count / 2) {
 				uint64_t size = rng_next(&rng) % 8 ? rng_range(&rng, 1, 40000)
-								   : rng_range(&rng, 40000, MiB);
+				                                   : rng_range(&rng, 40000, MiB);
 				uint64_t align =
-					(rng_next(&rng) & 1) ? 0 : 1ull << rng_range(&rng, 4, 17);
+				        (rng_next(&rng) & 1) ? 0 : 1ull << rng_range(&rng, 4, 17);
 				int ret = try_alloc(&sa, &fa, size, align, &a[count], &enomem);
 
 				if (ret == -ENOSPC && nblocks < MAX_BLOCKS) {
 					uint64_t bs = vgalloc__sa_block_size(size, align, 0,
-									     8 * MiB, 8 * MiB, 16);
+					                                     8 * MiB, 8 * MiB, 16);
 
 					ret = vgalloc__sa_add_block(&sa, bs, NULL,
-								    &blocks[nblocks]);
+					                            &blocks[nblocks]);
 					if (ret == 0) {
 						nblocks++;
 					} else {
@@ -1328,7 +1328,7 @@ static void sa_alloc__random_metadata_failures_change_nothing(void **state)
 		failed += (uint32_t)fa.failed;
 	}
 	print_message("  %u episodes, %u -ENOMEM from vgalloc__sa_alloc, %u allocator failures\n",
-		      episodes, enomem, failed);
+	              episodes, enomem, failed);
 	assert_true(enomem > 0);
 }
 

@@ -8,9 +8,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../backends/virtgpu/virtgpu.h"
 #include "harness.h"
 #include "private.h"
-#include "../backends/virtgpu/virtgpu.h"
 
 #define MAX_CALLS 64
 
@@ -65,8 +65,8 @@ static int fake_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 			return -1;
 		}
 		*v = gp->param == VGALLOC_UAPI_PARAM_SUPPORTED_CAPSET_IDS ? 0x16
-		     : gp->param == VGALLOC_UAPI_PARAM_CROSS_DEVICE	   ? 0
-									   : 1;
+		     : gp->param == VGALLOC_UAPI_PARAM_CROSS_DEVICE       ? 0
+		                                                          : 1;
 		if (k->param_value) {
 			*v = (int)k->param_value;
 		}
@@ -164,8 +164,12 @@ static void virtgpu__ioctl_bytes(void **state)
 	const struct vgalloc_backend_ops *ops = vg->base.ops;
 	struct vgalloc_context_param_value params[2] = { { 1, 4 }, { 2, 3 } };
 	uint32_t cmd[4] = { 1, 2, 3, 4 };
-	struct vgalloc_backend_blob_args args = { .blob_mem = 2, .blob_flags = 3, .size = 65536,
-						  .blob_id = 77, .cmd = cmd, .cmd_size = 16 };
+	struct vgalloc_backend_blob_args args = { .blob_mem = 2,
+		                                  .blob_flags = 3,
+		                                  .size = 65536,
+		                                  .blob_id = 77,
+		                                  .cmd = cmd,
+		                                  .cmd_size = 16 };
 	struct vgalloc_backend_blob_info bi;
 	uint32_t handle = 0, res = 0;
 	unsigned char caps[160];
@@ -227,10 +231,10 @@ static void virtgpu__ioctl_bytes(void **state)
 	assert_int_equal(k.last_mmap_size, 65536);
 	assert_int_equal(k.last_mmap_offset, 0x100000000ull);
 	assert_int_equal(ops->blob_unmap(vg, handle, p, 65536), 0);
-	assert_int_equal(ops->blob_export(vg, handle, VGALLOC_BACKEND_EXPORT_CLOEXEC |
-							  VGALLOC_BACKEND_EXPORT_RDWR,
-					  &fd),
-			 0);
+	assert_int_equal(
+	        ops->blob_export(vg, handle,
+	                         VGALLOC_BACKEND_EXPORT_CLOEXEC | VGALLOC_BACKEND_EXPORT_RDWR, &fd),
+	        0);
 	assert_true(fd >= 0);
 	close(fd);
 	{
@@ -324,7 +328,7 @@ static void virtgpu__device_on_fake_kernel(void **state)
 	assert_int_equal(k.count, first + 2);
 	assert_int_equal(k.calls[first].request, VGALLOC_UAPI_IOCTL_RESOURCE_CREATE_BLOB);
 	assert_int_equal(((struct vgalloc_uapi_resource_create_blob *)k.calls[first].arg)->blob_id,
-			 1);
+	                 1);
 	assert_int_equal(k.calls[first + 1].request, VGALLOC_UAPI_IOCTL_MAP);
 	assert_int_equal(vgalloc_mem_free(dev, mem), 0);
 	assert_int_equal(k.calls[k.count - 1].request, VGALLOC_UAPI_IOCTL_GEM_CLOSE);

@@ -22,10 +22,10 @@
 
 /* Handles are never dereferenced: any non-null value names "an image" or "a buffer". */
 #if VK_USE_64_BIT_PTR_DEFINES == 1
-#define FAKE_IMAGE ((VkImage)(uintptr_t)0x1000)
+#define FAKE_IMAGE  ((VkImage)(uintptr_t)0x1000)
 #define FAKE_BUFFER ((VkBuffer)(uintptr_t)0x2000)
 #else
-#define FAKE_IMAGE ((VkImage)0x1000)
+#define FAKE_IMAGE  ((VkImage)0x1000)
 #define FAKE_BUFFER ((VkBuffer)0x2000)
 #endif
 
@@ -75,18 +75,18 @@ static void vulkan__defines_have_registry_values(void **state)
 	assert_int_equal((int)VK_STRUCTURE_TYPE_MEMORY_MAP_INFO_KHR, 1000271000);
 	assert_int_equal((int)VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO_KHR, 1000271001);
 	assert_int_equal((int)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAP_MEMORY_PLACED_FEATURES_EXT,
-			 1000272000);
+	                 1000272000);
 	assert_int_equal((int)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAP_MEMORY_PLACED_PROPERTIES_EXT,
-			 1000272001);
+	                 1000272001);
 	assert_int_equal((int)VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT, 1000272002);
 	assert_int_equal((uint32_t)VK_MEMORY_MAP_PLACED_BIT_EXT, 0x1);
 	assert_int_equal((uint32_t)VK_MEMORY_UNMAP_RESERVE_BIT_EXT, 0x1);
 	assert_int_equal(
-		(int)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ZERO_INITIALIZE_DEVICE_MEMORY_FEATURES_EXT,
-		1000620000);
+	        (int)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ZERO_INITIALIZE_DEVICE_MEMORY_FEATURES_EXT,
+	        1000620000);
 	/* The AHB import sType is in vulkan_core.h even without vulkan_android.h. */
 	assert_int_equal((int)VK_STRUCTURE_TYPE_IMPORT_ANDROID_HARDWARE_BUFFER_INFO_ANDROID,
-			 1000129003);
+	                 1000129003);
 	assert_int_equal(sizeof(struct vgalloc_vk_import_ahb_info), 3 * sizeof(void *));
 }
 
@@ -179,12 +179,14 @@ static void vulkan__request_export(void **state)
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT, 0 },
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT, 0 },
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT |
-			  VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT, 0 },
+		          VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+		  0 },
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT, -EOPNOTSUPP },
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_ANDROID_HARDWARE_BUFFER_BIT_ANDROID, -EOPNOTSUPP },
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, -EOPNOTSUPP },
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT |
-			  VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D12_RESOURCE_BIT, -EOPNOTSUPP },
+		          VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D12_RESOURCE_BIT,
+		  -EOPNOTSUPP },
 		{ 0x80000000u, -EOPNOTSUPP },
 	};
 
@@ -217,7 +219,8 @@ static void vulkan__request_import_fd(void **state)
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT, 0, true },
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT, 0, true },
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT |
-			  VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT, -EOPNOTSUPP, false },
+		          VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+		  -EOPNOTSUPP, false },
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT, -EOPNOTSUPP, false },
 		{ VK_EXTERNAL_MEMORY_HANDLE_TYPE_ANDROID_HARDWARE_BUFFER_BIT_ANDROID, -EOPNOTSUPP,
 		  false },
@@ -241,8 +244,8 @@ static void vulkan__request_import_fd(void **state)
 		assert_int_equal(r.flags, cases[i].imports ? VGALLOC_REQUEST_IMPORT_FD : 0);
 		assert_int_equal(r.import_fd, cases[i].imports ? 42 : -1);
 		assert_int_equal(vgalloc_vk_allocate_command(&r),
-				 cases[i].imports ? VGALLOC_VK_ALLOCATE_MEMORY_IMPORT
-						  : VGALLOC_VK_ALLOCATE_MEMORY);
+		                 cases[i].imports ? VGALLOC_VK_ALLOCATE_MEMORY_IMPORT
+		                                  : VGALLOC_VK_ALLOCATE_MEMORY);
 	}
 	/* A bad fd is passed through: the library refuses it (-EINVAL), which the import
 	 * command turns into VK_ERROR_INVALID_EXTERNAL_HANDLE (see the device test below). */
@@ -303,9 +306,10 @@ static void vulkan__request_allocate_flags(void **state)
 		{ VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT, 0, VGALLOC_ALLOCATE_DEVICE_MASK },
 		{ VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT, 0, VGALLOC_ALLOCATE_DEVICE_ADDRESS },
 		{ VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT |
-			  VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT, 0,
+		          VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT,
+		  0,
 		  VGALLOC_ALLOCATE_DEVICE_ADDRESS |
-			  VGALLOC_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY },
+		          VGALLOC_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY },
 		{ VK_MEMORY_ALLOCATE_ZERO_INITIALIZE_BIT_EXT, 0, VGALLOC_ALLOCATE_ZERO_INITIALIZE },
 		{ 0xf, 0, 0xf },
 		{ 0x10, -EOPNOTSUPP, 0 },
@@ -398,8 +402,8 @@ static void vulkan__request_host_pointer(void **state)
 		assert_int_equal(r.flags, cases[i].flags);
 		assert_int_equal(r.import_fd, -1);
 		assert_int_equal(vgalloc_vk_allocate_command(&r),
-				 cases[i].flags ? VGALLOC_VK_ALLOCATE_MEMORY_IMPORT
-						: VGALLOC_VK_ALLOCATE_MEMORY);
+		                 cases[i].flags ? VGALLOC_VK_ALLOCATE_MEMORY_IMPORT
+		                                : VGALLOC_VK_ALLOCATE_MEMORY);
 	}
 }
 
@@ -501,7 +505,7 @@ static void vulkan__request_flags_capture_priority(void **state)
 	memset(&p, 0, sizeof(p));
 	f.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO;
 	f.flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT |
-		  VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT;
+	          VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT;
 	f.pNext = &c;
 	c.sType = VK_STRUCTURE_TYPE_MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO;
 	c.opaqueCaptureAddress = 0xabc000;
@@ -510,7 +514,7 @@ static void vulkan__request_flags_capture_priority(void **state)
 	p.priority = 0.75f;
 	assert_int_equal(build(&f, &r), 0);
 	assert_int_equal(r.allocate_flags, VGALLOC_ALLOCATE_DEVICE_ADDRESS |
-						   VGALLOC_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY);
+	                                           VGALLOC_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY);
 	assert_int_equal(r.opaque_capture_address, 0xabc000);
 	assert_int_equal(r.flags, VGALLOC_REQUEST_PRIORITY);
 	assert_true(r.priority == 0.75f);
@@ -583,7 +587,7 @@ static void vulkan__request_everything_at_once(void **state)
 	memset(&p, 0, sizeof(p));
 	e.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO;
 	e.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT |
-			VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+	                VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
 	e.pNext = &imp;
 	imp.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR;
 	imp.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
@@ -605,9 +609,9 @@ static void vulkan__request_everything_at_once(void **state)
 	assert_int_equal(r.memory_type, 1);
 	assert_int_equal(r.size, 3 * GIB);
 	assert_int_equal(r.export_handle_types,
-			 VGALLOC_HANDLE_TYPE_OPAQUE_FD | VGALLOC_HANDLE_TYPE_DMA_BUF);
+	                 VGALLOC_HANDLE_TYPE_OPAQUE_FD | VGALLOC_HANDLE_TYPE_DMA_BUF);
 	assert_int_equal(r.flags, VGALLOC_REQUEST_IMPORT_FD | VGALLOC_REQUEST_DEDICATED_IMAGE |
-					  VGALLOC_REQUEST_PRIORITY);
+	                                  VGALLOC_REQUEST_PRIORITY);
 	assert_int_equal(r.import_fd, 9);
 	assert_int_equal(r.allocate_flags, 0xf);
 	assert_int_equal(r.opaque_capture_address, 0x1000);
@@ -702,9 +706,9 @@ static void vulkan__request_cyclic_chain_einval(void **state)
  * Memory types.
  */
 
-#define DL VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT
-#define HV VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
-#define HC VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
+#define DL  VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT
+#define HV  VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
+#define HC  VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
 #define HCA VK_MEMORY_PROPERTY_HOST_CACHED_BIT
 
 static VkPhysicalDeviceMemoryProperties host_props(const uint32_t *flags, uint32_t count)
@@ -748,8 +752,8 @@ static void vulkan__guest_types_incoherent_hidden_and_remapped(void **state)
 	/* A valid host order (no type after one its flags are a strict subset of):
 	 * 0 DL, 1 HV|HC, 2 HV|HCA (incoherent, system memory), 3 HV|HC|HCA, 4 DL|HV|HC,
 	 * 5 DL|HV|HCA (incoherent, device-local). */
-	static const uint32_t flags[] = { DL, HV | HC, HV | HCA, HV | HC | HCA, DL | HV | HC,
-					  DL | HV | HCA };
+	static const uint32_t flags[] = { DL,           HV | HC,      HV | HCA, HV | HC | HCA,
+		                          DL | HV | HC, DL | HV | HCA };
 	VkPhysicalDeviceMemoryProperties host = host_props(flags, 6), guest;
 	uint32_t map[VK_MAX_MEMORY_TYPES];
 	/* Type 2 is removed; type 5 stays as device-only DL memory, which must come before
@@ -764,7 +768,7 @@ static void vulkan__guest_types_incoherent_hidden_and_remapped(void **state)
 		assert_int_equal(map[g], want_map[g]);
 		assert_int_equal(guest.memoryTypes[g].propertyFlags, want_flags[g]);
 		assert_int_equal(guest.memoryTypes[g].heapIndex,
-				 host.memoryTypes[want_map[g]].heapIndex);
+		                 host.memoryTypes[want_map[g]].heapIndex);
 	}
 	/* No guest type is host-visible without being coherent. */
 	for (uint32_t g = 0; g < guest.memoryTypeCount; g++) {
@@ -870,20 +874,20 @@ static void vulkan__memory_type_fills_fields(void **state)
 	memset(&before, 0x5a, sizeof(before));
 	t = before;
 	assert_int_equal(vgalloc_vk_memory_type_from_properties(&props, 3, &limits, true, &t),
-			 -EINVAL);
+	                 -EINVAL);
 	assert_int_equal(vgalloc_vk_memory_type_from_properties(NULL, 0, &limits, true, &t),
-			 -EINVAL);
+	                 -EINVAL);
 	assert_int_equal(vgalloc_vk_memory_type_from_properties(&props, 0, NULL, true, &t),
-			 -EINVAL);
+	                 -EINVAL);
 	assert_int_equal(vgalloc_vk_memory_type_from_properties(&props, 0, &limits, true, NULL),
-			 -EINVAL);
+	                 -EINVAL);
 	limits.nonCoherentAtomSize = 96;
 	assert_int_equal(vgalloc_vk_memory_type_from_properties(&props, 0, &limits, true, &t),
-			 -EINVAL);
+	                 -EINVAL);
 	limits.nonCoherentAtomSize = 256;
 	limits.bufferImageGranularity = 3;
 	assert_int_equal(vgalloc_vk_memory_type_from_properties(&props, 0, &limits, true, &t),
-			 -EINVAL);
+	                 -EINVAL);
 	assert_memory_equal(&t, &before, sizeof(t));
 }
 
@@ -891,11 +895,11 @@ static void vulkan__memory_type_fills_fields(void **state)
  * -errno → VkResult.
  */
 
-#define OK VK_SUCCESS
+#define OK   VK_SUCCESS
 #define HOST VK_ERROR_OUT_OF_HOST_MEMORY
-#define DEV VK_ERROR_OUT_OF_DEVICE_MEMORY
-#define EXT VK_ERROR_INVALID_EXTERNAL_HANDLE
-#define CAP VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS
+#define DEV  VK_ERROR_OUT_OF_DEVICE_MEMORY
+#define EXT  VK_ERROR_INVALID_EXTERNAL_HANDLE
+#define CAP  VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS
 #define MAPF VK_ERROR_MEMORY_MAP_FAILED
 #define MANY VK_ERROR_TOO_MANY_OBJECTS
 
@@ -911,7 +915,8 @@ static const struct {
 	{ VGALLOC_VK_GET_MEMORY_FD, "vkGetMemoryFdKHR", { MANY, HOST } },
 	{ VGALLOC_VK_GET_MEMORY_FD_PROPERTIES, "vkGetMemoryFdPropertiesKHR", { HOST, EXT } },
 	{ VGALLOC_VK_BIND_MEMORY, "vkBindImageMemory", { HOST, DEV } },
-	{ VGALLOC_VK_GET_MEMORY_HOST_POINTER_PROPERTIES, "vkGetMemoryHostPointerPropertiesEXT",
+	{ VGALLOC_VK_GET_MEMORY_HOST_POINTER_PROPERTIES,
+	  "vkGetMemoryHostPointerPropertiesEXT",
 	  { HOST, EXT } },
 	{ VGALLOC_VK_FLUSH_MAPPED_MEMORY_RANGES, "vkFlushMappedMemoryRanges", { HOST, DEV } },
 };
@@ -937,8 +942,8 @@ static bool spec_allows(enum vgalloc_vk_command cmd, VkResult r)
 }
 
 static const int errnos[] = {
-	0, -ENOMEM, -ENOSPC, -EIO, -EINVAL, -EBADF, -EOPNOTSUPP, -EMFILE, -ENFILE, -EADDRINUSE,
-	-E2BIG, -EBUSY, -EFAULT, -ENOENT, -EPERM, -ETIMEDOUT, 5, INT_MIN,
+	0,           -ENOMEM, -ENOSPC, -EIO,    -EINVAL, -EBADF, -EOPNOTSUPP, -EMFILE, -ENFILE,
+	-EADDRINUSE, -E2BIG,  -EBUSY,  -EFAULT, -ENOENT, -EPERM, -ETIMEDOUT,  5,       INT_MIN,
 };
 
 #define N_ERRNOS (sizeof(errnos) / sizeof(errnos[0]))
@@ -946,24 +951,24 @@ static const int errnos[] = {
 /* Row per errnos[] entry, column per command (spec[] order). */
 static const VkResult want[N_ERRNOS][N_CMDS] = {
 	/*                   alloc  import map    get fd fd pr bind   hp pr  flush */
-	/* 0            */ { OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK },
-	/* -ENOMEM      */ { HOST,  HOST,  HOST,  HOST,  HOST,  HOST,  HOST,  HOST },
-	/* -ENOSPC      */ { DEV,   DEV,   DEV,   HOST,  EXT,   DEV,   EXT,   DEV },
-	/* -EIO         */ { DEV,   DEV,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* -EINVAL      */ { DEV,   EXT,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* -EBADF       */ { DEV,   EXT,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* -EOPNOTSUPP  */ { DEV,   EXT,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* -EMFILE      */ { HOST,  HOST,  MAPF,  MANY,  EXT,   DEV,   EXT,   DEV },
-	/* -ENFILE      */ { HOST,  HOST,  MAPF,  MANY,  EXT,   DEV,   EXT,   DEV },
-	/* -EADDRINUSE  */ { CAP,   CAP,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* -E2BIG       */ { DEV,   DEV,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* -EBUSY       */ { DEV,   DEV,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* -EFAULT      */ { DEV,   DEV,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* -ENOENT      */ { DEV,   DEV,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* -EPERM       */ { DEV,   DEV,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* -ETIMEDOUT   */ { DEV,   DEV,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* 5            */ { DEV,   DEV,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
-	/* INT_MIN      */ { DEV,   DEV,   MAPF,  HOST,  EXT,   DEV,   EXT,   DEV },
+	/* 0            */ { OK, OK, OK, OK, OK, OK, OK, OK },
+	/* -ENOMEM      */ { HOST, HOST, HOST, HOST, HOST, HOST, HOST, HOST },
+	/* -ENOSPC      */ { DEV, DEV, DEV, HOST, EXT, DEV, EXT, DEV },
+	/* -EIO         */ { DEV, DEV, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* -EINVAL      */ { DEV, EXT, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* -EBADF       */ { DEV, EXT, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* -EOPNOTSUPP  */ { DEV, EXT, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* -EMFILE      */ { HOST, HOST, MAPF, MANY, EXT, DEV, EXT, DEV },
+	/* -ENFILE      */ { HOST, HOST, MAPF, MANY, EXT, DEV, EXT, DEV },
+	/* -EADDRINUSE  */ { CAP, CAP, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* -E2BIG       */ { DEV, DEV, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* -EBUSY       */ { DEV, DEV, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* -EFAULT      */ { DEV, DEV, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* -ENOENT      */ { DEV, DEV, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* -EPERM       */ { DEV, DEV, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* -ETIMEDOUT   */ { DEV, DEV, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* 5            */ { DEV, DEV, MAPF, HOST, EXT, DEV, EXT, DEV },
+	/* INT_MIN      */ { DEV, DEV, MAPF, HOST, EXT, DEV, EXT, DEV },
 };
 
 static void vulkan__result_every_command_and_errno(void **state)
@@ -975,7 +980,7 @@ static void vulkan__result_every_command_and_errno(void **state)
 
 			if (got != want[e][c] || !spec_allows(spec[c].cmd, got)) {
 				print_error("%s, err %d: got %d, want %d\n", spec[c].name,
-					    errnos[e], (int)got, (int)want[e][c]);
+				            errnos[e], (int)got, (int)want[e][c]);
 				fail();
 			}
 			assert_true(vgalloc_vk_result_allowed(spec[c].cmd, got));
@@ -986,10 +991,16 @@ static void vulkan__result_every_command_and_errno(void **state)
 static void vulkan__result_sweep_stays_in_allowed_set(void **state)
 {
 	static const VkResult all_errors[] = {
-		VK_ERROR_OUT_OF_HOST_MEMORY, VK_ERROR_OUT_OF_DEVICE_MEMORY,
-		VK_ERROR_INITIALIZATION_FAILED, VK_ERROR_DEVICE_LOST, VK_ERROR_MEMORY_MAP_FAILED,
-		VK_ERROR_TOO_MANY_OBJECTS, VK_ERROR_UNKNOWN, VK_ERROR_INVALID_EXTERNAL_HANDLE,
-		VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS, VK_ERROR_FRAGMENTATION,
+		VK_ERROR_OUT_OF_HOST_MEMORY,
+		VK_ERROR_OUT_OF_DEVICE_MEMORY,
+		VK_ERROR_INITIALIZATION_FAILED,
+		VK_ERROR_DEVICE_LOST,
+		VK_ERROR_MEMORY_MAP_FAILED,
+		VK_ERROR_TOO_MANY_OBJECTS,
+		VK_ERROR_UNKNOWN,
+		VK_ERROR_INVALID_EXTERNAL_HANDLE,
+		VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS,
+		VK_ERROR_FRAGMENTATION,
 		VK_ERROR_OUT_OF_POOL_MEMORY,
 	};
 
@@ -1005,15 +1016,14 @@ static void vulkan__result_sweep_stays_in_allowed_set(void **state)
 		/* The header's allowed-set agrees with the spec's lists here. */
 		for (size_t r = 0; r < sizeof(all_errors) / sizeof(all_errors[0]); r++) {
 			assert_int_equal(vgalloc_vk_result_allowed(spec[c].cmd, all_errors[r]),
-					 spec_allows(spec[c].cmd, all_errors[r]));
+			                 spec_allows(spec[c].cmd, all_errors[r]));
 		}
 		assert_true(vgalloc_vk_result_allowed(spec[c].cmd, VK_SUCCESS));
 	}
 	/* vkAllocateMemory may not return DEVICE_LOST, whatever the error. */
 	assert_false(vgalloc_vk_result_allowed(VGALLOC_VK_ALLOCATE_MEMORY, VK_ERROR_DEVICE_LOST));
 	/* An unknown command has no list: UNKNOWN for errors, SUCCESS for 0. */
-	assert_int_equal(vgalloc_vk_result((enum vgalloc_vk_command)99, -ENOMEM),
-			 VK_ERROR_UNKNOWN);
+	assert_int_equal(vgalloc_vk_result((enum vgalloc_vk_command)99, -ENOMEM), VK_ERROR_UNKNOWN);
 	assert_int_equal(vgalloc_vk_result((enum vgalloc_vk_command)99, 0), VK_SUCCESS);
 	assert_false(vgalloc_vk_result_allowed((enum vgalloc_vk_command)99, VK_ERROR_UNKNOWN));
 	assert_int_equal(vgalloc_vk_allocate_command(NULL), VGALLOC_VK_ALLOCATE_MEMORY);
@@ -1096,8 +1106,8 @@ static struct fx *fx_from_vulkan(uint32_t *guest_to_host, uint32_t *guest_count)
 	limits.bufferImageGranularity = 1024;
 	for (uint32_t i = 0; i < 4; i++) {
 		assert_int_equal(vgalloc_vk_memory_type_from_properties(&host, i, &limits, i == 1,
-									&types[i]),
-				 0);
+		                                                        &types[i]),
+		                 0);
 	}
 	*guest_count = vgalloc_vk_guest_memory_types(&host, &guest, guest_to_host);
 	assert_int_equal(*guest_count, 4); /* 3 is DL: kept, device-only */
@@ -1139,11 +1149,11 @@ static void vulkan__device_requests_plan_and_allocate(void **state)
 	assert_int_equal(vgalloc_plan_request(f->dev, &r, &plan), 0);
 	assert_int_equal(plan.suballocate, 1);
 	assert_int_equal(vgalloc_vk_result(vgalloc_vk_allocate_command(&r),
-					   vgalloc_mem_alloc(f->dev, &r, &mem)),
-			 VK_SUCCESS);
-	assert_int_equal(vgalloc_vk_result(VGALLOC_VK_MAP_MEMORY,
-					   vgalloc_mem_map(f->dev, mem, &ptr)),
-			 VK_SUCCESS);
+	                                   vgalloc_mem_alloc(f->dev, &r, &mem)),
+	                 VK_SUCCESS);
+	assert_int_equal(
+	        vgalloc_vk_result(VGALLOC_VK_MAP_MEMORY, vgalloc_mem_map(f->dev, mem, &ptr)),
+	        VK_SUCCESS);
 	memset(ptr, 1, 4096);
 	assert_int_equal(vgalloc_mem_unmap(f->dev, mem), 0);
 	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
@@ -1181,10 +1191,10 @@ static void vulkan__device_import_errors_become_vk_codes(void **state)
 	assert_int_equal(vgalloc_vk_request_from_allocate_info(&info, map, count, &r), 0);
 	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), -EINVAL);
 	assert_int_equal(vgalloc_vk_result(vgalloc_vk_allocate_command(&r), -EINVAL),
-			 VK_ERROR_INVALID_EXTERNAL_HANDLE);
+	                 VK_ERROR_INVALID_EXTERNAL_HANDLE);
 	/* The same errno on a plain allocation is not an external-handle error. */
 	assert_int_equal(vgalloc_vk_result(VGALLOC_VK_ALLOCATE_MEMORY, -EINVAL),
-			 VK_ERROR_OUT_OF_DEVICE_MEMORY);
+	                 VK_ERROR_OUT_OF_DEVICE_MEMORY);
 
 	/* Host-pointer and AHB imports: recognised, never suballocated, refused by this device
 	 * (no virtio-gpu path), and reported as an unusable external handle. */
@@ -1203,7 +1213,7 @@ static void vulkan__device_import_errors_become_vk_codes(void **state)
 
 			info = alloc_info(imports[i], 4096, 2);
 			assert_int_equal(
-				vgalloc_vk_request_from_allocate_info(&info, map, count, &r), 0);
+			        vgalloc_vk_request_from_allocate_info(&info, map, count, &r), 0);
 			memset(&plan, 0, sizeof(plan));
 			plan.struct_size = sizeof(plan);
 			assert_int_equal(vgalloc_plan_request(f->dev, &r, &plan), 0);
@@ -1211,7 +1221,7 @@ static void vulkan__device_import_errors_become_vk_codes(void **state)
 			ret = vgalloc_mem_alloc(f->dev, &r, &mem);
 			assert_int_not_equal(ret, 0);
 			assert_int_equal(vgalloc_vk_result(vgalloc_vk_allocate_command(&r), ret),
-					 VK_ERROR_INVALID_EXTERNAL_HANDLE);
+			                 VK_ERROR_INVALID_EXTERNAL_HANDLE);
 		}
 	}
 	fx_free(f);

@@ -59,7 +59,8 @@ static uint64_t window_used(struct wfx *w)
 static struct wfx *wfx_new(bool guest_first, uint64_t window, uint64_t free)
 {
 	struct fx_opts o = {
-		.profile = guest_first ? VGALLOC_MOCK_PROFILE_STATIC : VGALLOC_MOCK_PROFILE_INJECTING,
+		.profile =
+		        guest_first ? VGALLOC_MOCK_PROFILE_STATIC : VGALLOC_MOCK_PROFILE_INJECTING,
 		.window = window,
 	};
 	struct vgalloc_memory_type types[3];

@@ -13,15 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vgalloc/vgalloc.h"
 
 static int failures;
 
-static void result(const char *name, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void result(const char *name, int ok, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 static void result(const char *name, int ok, const char *fmt, ...)
 {
@@ -44,7 +45,7 @@ static uint64_t hook_new_blob_id(void *ctx)
 }
 
 static int hook_host_alloc(void *ctx, void *user, const struct vgalloc_host_alloc_args *args,
-			   uint64_t *handle, uint64_t *token)
+                           uint64_t *handle, uint64_t *token)
 {
 	(void)ctx;
 	(void)user;
@@ -72,7 +73,7 @@ static int hook_roundtrip(void *ctx)
 }
 
 static int hook_host_import(void *ctx, void *user, uint32_t res_id, uint64_t size, uint64_t blob_id,
-			    uint64_t *handle, uint64_t *token)
+                            uint64_t *handle, uint64_t *token)
 {
 	(void)ctx;
 	(void)user;
@@ -132,8 +133,8 @@ static int open_device_ret(uint32_t flags, uint32_t self_test_flags, struct vgal
 		.struct_size = sizeof(type),
 		.host_index = 0,
 		.property_flags = VGALLOC_MEMORY_PROPERTY_DEVICE_LOCAL |
-				  VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
-				  VGALLOC_MEMORY_PROPERTY_HOST_COHERENT,
+		                  VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE |
+		                  VGALLOC_MEMORY_PROPERTY_HOST_COHERENT,
 		.base_alignment = 4096,
 	};
 	struct vgalloc_device_create_info ci = {
@@ -174,9 +175,12 @@ static int pattern_round(struct vgalloc_device *dev, uint32_t n, uint64_t size)
 	int bad = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
-		struct vgalloc_request r = { .struct_size = sizeof(r), .memory_type = 0, .size = size };
+		struct vgalloc_request r = { .struct_size = sizeof(r),
+			                     .memory_type = 0,
+			                     .size = size };
 
-		if (vgalloc_mem_alloc(dev, &r, &mem[i]) || vgalloc_mem_map(dev, mem[i], (void **)&p[i])) {
+		if (vgalloc_mem_alloc(dev, &r, &mem[i]) ||
+		    vgalloc_mem_map(dev, mem[i], (void **)&p[i])) {
 			return -1;
 		}
 		memset(p[i], (int)(i + 1), size);
@@ -218,7 +222,8 @@ static void measure(struct vgalloc_device *dev, const char *name, uint32_t cycle
 /* The shmem cache on the real device: a reuse costs no kernel call, odd sizes are released. */
 static void shmem_flows(struct vgalloc_device *dev)
 {
-	struct vgalloc_stats st0 = { .struct_size = sizeof(st0) }, st = { .struct_size = sizeof(st) };
+	struct vgalloc_stats st0 = { .struct_size = sizeof(st0) },
+	                     st = { .struct_size = sizeof(st) };
 	struct vgalloc_blob *a = NULL, *b = NULL, *c = NULL;
 	unsigned char *pa = NULL, *pb = NULL, *pc = NULL;
 	double t_hit[50], t_miss[20];
@@ -294,7 +299,7 @@ static void self_test_refusal(void)
 
 	last_error[0] = 0;
 	ret = open_device_ret(VGALLOC_DEVICE_SELF_TEST,
-			      VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE, &dev);
+	                      VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE, &dev);
 	result("self_test_shareable_blob_id_0_fails_create",
 	       ret == -EIO && !dev && strstr(last_error, "self-test"), "ret=%d error=\"%s\"", ret,
 	       last_error);
@@ -359,9 +364,10 @@ int main(void)
 		return 1;
 	}
 	vgalloc_device_get_info(dev, &di);
-	result("device_info", di.blob_alignment >= 4096 && di.has_host_visible, "blob_alignment=%llu "
-	       "host_visible=%u mode_reason=%u", (unsigned long long)di.blob_alignment,
-	       di.has_host_visible, di.mode_reason);
+	result("device_info", di.blob_alignment >= 4096 && di.has_host_visible,
+	       "blob_alignment=%llu "
+	       "host_visible=%u mode_reason=%u",
+	       (unsigned long long)di.blob_alignment, di.has_host_visible, di.mode_reason);
 	ret = vgalloc_device_read_capset(dev, VGALLOC_CAPSET_VENUS, &caps);
 	result("capset_venus", ret == 0 && caps.u.venus.wire_format_version != 0,
 	       "ret=%d wire=%u blob_id_0=%u use_guest_vram=%u", ret,
@@ -378,8 +384,8 @@ int main(void)
 	       (unsigned long long)st.block_creations, (unsigned long long)st.blobs_created);
 	ret = vgalloc_device_trim(dev);
 	vgalloc_device_get_stats(dev, &st);
-	result("trim", ret == 1 && st.blocks == 0 && st.blobs_live == 0, "released=%d blobs_live=%llu",
-	       ret, (unsigned long long)st.blobs_live);
+	result("trim", ret == 1 && st.blocks == 0 && st.blobs_live == 0,
+	       "released=%d blobs_live=%llu", ret, (unsigned long long)st.blobs_live);
 
 	/* A dedicated allocation: its own blob. */
 	r.size = 65536;
@@ -403,10 +409,10 @@ int main(void)
 	/* Blob API: a GUEST blob, exported and imported back (dedup to the same blob). */
 	{
 		struct vgalloc_blob_create_info ci = { .struct_size = sizeof(ci),
-						       .blob_mem = VGALLOC_BLOB_MEM_GUEST,
-						       .blob_flags = VGALLOC_BLOB_FLAG_MAPPABLE |
-								     VGALLOC_BLOB_FLAG_SHAREABLE,
-						       .size = 65536 };
+			                               .blob_mem = VGALLOC_BLOB_MEM_GUEST,
+			                               .blob_flags = VGALLOC_BLOB_FLAG_MAPPABLE |
+			                                             VGALLOC_BLOB_FLAG_SHAREABLE,
+			                               .size = 65536 };
 		struct vgalloc_blob *b = NULL, *c = NULL;
 		int fd = -1;
 

@@ -22,8 +22,8 @@
 
 /* ---- UAPI, written from the facts in DESIGN.md §6 (no kernel or libdrm header) ---- */
 
-#define DRM_BASE 'd'
-#define DRM_CMD_BASE 0x40
+#define DRM_BASE               'd'
+#define DRM_CMD_BASE           0x40
 #define VIRTGPU_IOWR(nr, type) _IOWR(DRM_BASE, DRM_CMD_BASE + (nr), type)
 
 struct vp_map {
@@ -110,13 +110,13 @@ _Static_assert(offsetof(struct vp_context_init, ctx_set_params) == 8, "ctx_set_p
 _Static_assert(sizeof(struct vp_gem_close) == 8, "GEM_CLOSE is 8 bytes");
 _Static_assert(sizeof(struct vp_prime_handle) == 12, "PRIME handle is 12 bytes");
 
-#define VP_IOCTL_MAP VIRTGPU_IOWR(0x01, struct vp_map)
-#define VP_IOCTL_GETPARAM VIRTGPU_IOWR(0x03, struct vp_getparam)
-#define VP_IOCTL_RESOURCE_INFO VIRTGPU_IOWR(0x05, struct vp_resource_info)
-#define VP_IOCTL_GET_CAPS VIRTGPU_IOWR(0x09, struct vp_get_caps)
-#define VP_IOCTL_CREATE_BLOB VIRTGPU_IOWR(0x0a, struct vp_create_blob)
-#define VP_IOCTL_CONTEXT_INIT VIRTGPU_IOWR(0x0b, struct vp_context_init)
-#define VP_IOCTL_GEM_CLOSE _IOW(DRM_BASE, 0x09, struct vp_gem_close)
+#define VP_IOCTL_MAP                VIRTGPU_IOWR(0x01, struct vp_map)
+#define VP_IOCTL_GETPARAM           VIRTGPU_IOWR(0x03, struct vp_getparam)
+#define VP_IOCTL_RESOURCE_INFO      VIRTGPU_IOWR(0x05, struct vp_resource_info)
+#define VP_IOCTL_GET_CAPS           VIRTGPU_IOWR(0x09, struct vp_get_caps)
+#define VP_IOCTL_CREATE_BLOB        VIRTGPU_IOWR(0x0a, struct vp_create_blob)
+#define VP_IOCTL_CONTEXT_INIT       VIRTGPU_IOWR(0x0b, struct vp_context_init)
+#define VP_IOCTL_GEM_CLOSE          _IOW(DRM_BASE, 0x09, struct vp_gem_close)
 #define VP_IOCTL_PRIME_HANDLE_TO_FD _IOWR(DRM_BASE, 0x2d, struct vp_prime_handle)
 #define VP_IOCTL_PRIME_FD_TO_HANDLE _IOWR(DRM_BASE, 0x2e, struct vp_prime_handle)
 
@@ -143,16 +143,26 @@ enum {
 	PARAM_BLOB_ALIGNMENT = 9,
 };
 
-enum { BLOB_MEM_GUEST = 1, BLOB_MEM_HOST3D = 2 };
-enum { BLOB_FLAG_MAPPABLE = 1, BLOB_FLAG_SHAREABLE = 2 };
-enum { CTX_PARAM_CAPSET_ID = 1 };
-enum { CAPSET_VENUS = 4 };
+enum {
+	BLOB_MEM_GUEST = 1,
+	BLOB_MEM_HOST3D = 2
+};
+enum {
+	BLOB_FLAG_MAPPABLE = 1,
+	BLOB_FLAG_SHAREABLE = 2
+};
+enum {
+	CTX_PARAM_CAPSET_ID = 1
+};
+enum {
+	CAPSET_VENUS = 4
+};
 /* PRIME flags are the open(2) flags (DRM_CLOEXEC = O_CLOEXEC, DRM_RDWR = O_RDWR). */
 #define VP_PRIME_FLAGS ((uint32_t)(O_CLOEXEC | O_RDWR))
 
 #define VENUS_CAPSET_SIZE 160u
-#define CAPS_BUF_SIZE 200u
-#define BLOB_SIZE (64u * 1024u)
+#define CAPS_BUF_SIZE     200u
+#define BLOB_SIZE         (64u * 1024u)
 /* The brief keeps in-VM churn short: long mapped-blob loops hang TCG guests (VMRIG.md). A study
  * build may raise it with -DTIMING_CYCLES=N. */
 #ifndef TIMING_CYCLES
@@ -164,7 +174,7 @@ enum { CAPSET_VENUS = 4 };
 static int failures;
 
 static void result(const char *name, int pass, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void result(const char *name, int pass, const char *fmt, ...)
 {
@@ -196,19 +206,32 @@ static const char *err_name(int neg_errno)
 	static char buf[32];
 
 	switch (-neg_errno) {
-	case 0: return "0";
-	case EINVAL: return "-EINVAL";
-	case ENOENT: return "-ENOENT";
-	case EEXIST: return "-EEXIST";
-	case ENOMEM: return "-ENOMEM";
-	case ENOSPC: return "-ENOSPC";
-	case EBUSY: return "-EBUSY";
-	case EFAULT: return "-EFAULT";
-	case ENODEV: return "-ENODEV";
-	case EACCES: return "-EACCES";
-	case EPERM: return "-EPERM";
-	case ENOTTY: return "-ENOTTY";
-	case EIO: return "-EIO";
+	case 0:
+		return "0";
+	case EINVAL:
+		return "-EINVAL";
+	case ENOENT:
+		return "-ENOENT";
+	case EEXIST:
+		return "-EEXIST";
+	case ENOMEM:
+		return "-ENOMEM";
+	case ENOSPC:
+		return "-ENOSPC";
+	case EBUSY:
+		return "-EBUSY";
+	case EFAULT:
+		return "-EFAULT";
+	case ENODEV:
+		return "-ENODEV";
+	case EACCES:
+		return "-EACCES";
+	case EPERM:
+		return "-EPERM";
+	case ENOTTY:
+		return "-ENOTTY";
+	case EIO:
+		return "-EIO";
 	default:
 		snprintf(buf, sizeof(buf), "-%d", -neg_errno);
 		return buf;
@@ -234,7 +257,7 @@ static int getparam(int fd, uint64_t param, int *value)
 }
 
 static int create_blob(int fd, uint32_t mem, uint32_t flags, uint64_t size, uint32_t *bo,
-		       uint32_t *res)
+                       uint32_t *res)
 {
 	struct vp_create_blob cb = { .blob_mem = mem, .blob_flags = flags, .size = size };
 	int ret = xioctl(fd, VP_IOCTL_CREATE_BLOB, &cb);
@@ -314,8 +337,8 @@ static void check_getparams(int fd, int values[10])
 		snprintf(name, sizeof(name), "getparam_%d_%s", p, names[p]);
 		if (p == PARAM_BLOB_ALIGNMENT) {
 			/* Linux 7.2+ only, and -ENOENT unless negotiated; older kernels: unknown -> -EINVAL. */
-			result(name, ret == 0 || ret == -ENOENT || ret == -EINVAL, "ret=%s value=%d",
-			       err_name(ret), values[p]);
+			result(name, ret == 0 || ret == -ENOENT || ret == -EINVAL,
+			       "ret=%s value=%d", err_name(ret), values[p]);
 			if (ret) {
 				values[p] = 0;
 			}
@@ -326,8 +349,8 @@ static void check_getparams(int fd, int values[10])
 	}
 	result("getparam_requirements",
 	       values[PARAM_RESOURCE_BLOB] == 1 && values[PARAM_HOST_VISIBLE] == 1 &&
-		       values[PARAM_CONTEXT_INIT] == 1 &&
-		       (values[PARAM_SUPPORTED_CAPSET_IDS] & (1 << CAPSET_VENUS)),
+	               values[PARAM_CONTEXT_INIT] == 1 &&
+	               (values[PARAM_SUPPORTED_CAPSET_IDS] & (1 << CAPSET_VENUS)),
 	       "resource_blob=%d host_visible=%d context_init=%d capsets=0x%x (venus bit %d)",
 	       values[PARAM_RESOURCE_BLOB], values[PARAM_HOST_VISIBLE], values[PARAM_CONTEXT_INIT],
 	       (unsigned)values[PARAM_SUPPORTED_CAPSET_IDS], CAPSET_VENUS);
@@ -418,7 +441,7 @@ static void check_shareable_host_blob_fails_at_mmap(int fd)
 	int cret, mret = -1, vret = -1, close_ret = -1;
 
 	cret = create_blob(fd, BLOB_MEM_HOST3D, BLOB_FLAG_MAPPABLE | BLOB_FLAG_SHAREABLE, BLOB_SIZE,
-			   &bo, &res);
+	                   &bo, &res);
 	if (cret == 0) {
 		mret = map_offset(fd, bo, &off);
 	}
@@ -454,8 +477,8 @@ static void check_prime(int fd)
 
 	if (ret == 0 && exp.fd >= 0) {
 		int fdflags = fcntl(exp.fd, F_GETFD);
-		result("prime_export_cloexec", fdflags >= 0 && (fdflags & FD_CLOEXEC), "fd_flags=0x%x",
-		       (unsigned)fdflags);
+		result("prime_export_cloexec", fdflags >= 0 && (fdflags & FD_CLOEXEC),
+		       "fd_flags=0x%x", (unsigned)fdflags);
 
 		struct vp_prime_handle imp = { .fd = exp.fd };
 		ret = xioctl(fd, VP_IOCTL_PRIME_FD_TO_HANDLE, &imp);
@@ -489,7 +512,8 @@ static void check_prime(int fd)
 	struct vp_resource_info ri = { .bo_handle = bo };
 	ret = xioctl(fd, VP_IOCTL_RESOURCE_INFO, &ri);
 	result("resource_info",
-	       ret == 0 && ri.res_handle == res && ri.size == BLOB_SIZE && ri.blob_mem == BLOB_MEM_HOST3D,
+	       ret == 0 && ri.res_handle == res && ri.size == BLOB_SIZE &&
+	               ri.blob_mem == BLOB_MEM_HOST3D,
 	       "ret=%s res=%u (want %u) size=%u blob_mem=%u", err_name(ret), ri.res_handle, res,
 	       ri.size, ri.blob_mem);
 
@@ -521,7 +545,7 @@ static void measure(const char *name, double *samples, int n)
 static void timing_loop(int fd, int cycles)
 {
 	static double t_create[TIMING_CYCLES], t_map[TIMING_CYCLES], t_mmap[TIMING_CYCLES],
-		t_close[TIMING_CYCLES], t_cycle[TIMING_CYCLES];
+	        t_close[TIMING_CYCLES], t_cycle[TIMING_CYCLES];
 	int n = 0, ret = 0;
 	const char *step = "none";
 
@@ -550,7 +574,8 @@ static void timing_loop(int fd, int cycles)
 		if (ret == 0) {
 			ret = mmap_blob(fd, off, BLOB_SIZE, &p);
 			if (ret == 0) {
-				*(volatile uint32_t *)p = (uint32_t)i; /* first touch faults the host page in */
+				*(volatile uint32_t *)p =
+				        (uint32_t)i; /* first touch faults the host page in */
 				munmap(p, BLOB_SIZE);
 			} else {
 				step = "mmap";
@@ -575,8 +600,8 @@ static void timing_loop(int fd, int cycles)
 		t_cycle[n] = t4 - t0;
 		n++;
 	}
-	result("timing_loop_host3d_64k", n == cycles, "cycles=%d/%d failed_step=%s ret=%s", n, cycles,
-	       step, err_name(ret));
+	result("timing_loop_host3d_64k", n == cycles, "cycles=%d/%d failed_step=%s ret=%s", n,
+	       cycles, step, err_name(ret));
 	measure("create_blob", t_create, n);
 	measure("map_ioctl", t_map, n);
 	measure("first_mmap_touch", t_mmap, n);
@@ -595,7 +620,8 @@ int main(int argc, char **argv)
 	}
 
 	int fd = open("/dev/dri/renderD128", O_RDWR | O_CLOEXEC);
-	result("open_render_node", fd >= 0, "%s", fd >= 0 ? "/dev/dri/renderD128" : strerror(errno));
+	result("open_render_node", fd >= 0, "%s",
+	       fd >= 0 ? "/dev/dri/renderD128" : strerror(errno));
 	if (fd < 0) {
 		printf("SUMMARY failures=%d\n", failures);
 		return 1;
@@ -610,7 +636,8 @@ int main(int argc, char **argv)
 	result("context_init_twice_eexist", ret2 == -EEXIST, "ret=%s", err_name(ret2));
 	if (ret == 0) {
 		check_mappable_blob(fd, "guest_blob_mappable_64k", BLOB_MEM_GUEST, 0x6b1d0001u);
-		check_mappable_blob(fd, "host3d_blob_id0_mappable_64k", BLOB_MEM_HOST3D, 0x6b1d0002u);
+		check_mappable_blob(fd, "host3d_blob_id0_mappable_64k", BLOB_MEM_HOST3D,
+		                    0x6b1d0002u);
 		check_shareable_host_blob_fails_at_mmap(fd);
 		check_prime(fd);
 		/* The context must still work after the host refused a blob. */

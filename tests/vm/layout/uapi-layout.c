@@ -18,13 +18,13 @@
 
 #include "vgalloc_uapi.h"
 
-#define FIELD(ours, theirs, of, tf)                                                    \
-	_Static_assert(offsetof(struct ours, of) == offsetof(struct theirs, tf),       \
-	               #ours "." #of " offset");                                        \
+#define FIELD(ours, theirs, of, tf)                                                        \
+	_Static_assert(offsetof(struct ours, of) == offsetof(struct theirs, tf),           \
+	               #ours "." #of " offset");                                           \
 	_Static_assert(sizeof(((struct ours *)0)->of) == sizeof(((struct theirs *)0)->tf), \
 	               #ours "." #of " size")
 #define SIZE(ours, theirs) _Static_assert(sizeof(struct ours) == sizeof(struct theirs), #ours)
-#define SAME(a, b) _Static_assert((unsigned long)(a) == (unsigned long)(b), #a " == " #b)
+#define SAME(a, b)         _Static_assert((unsigned long)(a) == (unsigned long)(b), #a " == " #b)
 
 SIZE(vgalloc_uapi_map, drm_virtgpu_map);
 FIELD(vgalloc_uapi_map, drm_virtgpu_map, offset, offset);
@@ -54,11 +54,9 @@ FIELD(vgalloc_uapi_get_caps, drm_virtgpu_get_caps, pad, pad);
 
 SIZE(vgalloc_uapi_resource_create_blob, drm_virtgpu_resource_create_blob);
 FIELD(vgalloc_uapi_resource_create_blob, drm_virtgpu_resource_create_blob, blob_mem, blob_mem);
-FIELD(vgalloc_uapi_resource_create_blob, drm_virtgpu_resource_create_blob, blob_flags,
-      blob_flags);
+FIELD(vgalloc_uapi_resource_create_blob, drm_virtgpu_resource_create_blob, blob_flags, blob_flags);
 FIELD(vgalloc_uapi_resource_create_blob, drm_virtgpu_resource_create_blob, bo_handle, bo_handle);
-FIELD(vgalloc_uapi_resource_create_blob, drm_virtgpu_resource_create_blob, res_handle,
-      res_handle);
+FIELD(vgalloc_uapi_resource_create_blob, drm_virtgpu_resource_create_blob, res_handle, res_handle);
 FIELD(vgalloc_uapi_resource_create_blob, drm_virtgpu_resource_create_blob, size, size);
 FIELD(vgalloc_uapi_resource_create_blob, drm_virtgpu_resource_create_blob, pad, pad);
 FIELD(vgalloc_uapi_resource_create_blob, drm_virtgpu_resource_create_blob, cmd_size, cmd_size);
