@@ -649,6 +649,9 @@ void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_me
 	bool closed = false;
 
 	pthread_mutex_lock(&s->ms.lock);
+	while (b->busy) {
+		pthread_cond_wait(&s->ms.cond, &s->ms.lock);
+	}
 	/* Another thread may have mapped it since; then nothing is wrong with this block. */
 	if (!b->map && !b->closed) {
 		vgalloc__sa_close_block(&s->sa, b->sa);
