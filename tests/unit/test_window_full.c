@@ -16,7 +16,8 @@
 #define MiB (1ull << 20)
 
 struct wfx {
-	struct fx fx; /* first: fx_free() frees the whole struct */
+	struct fx fx;             /* first: fx_free() frees the whole struct */
+	pthread_mutex_t log_lock; /* the log callback runs on any allocating thread */
 	uint32_t warnings;
 	char last_warning[512];
 	struct vgalloc_mem *filler; /* holds window bytes so that only `free` are left */
@@ -27,8 +28,10 @@ static void on_log(void *user, enum vgalloc_log_level level, const char *msg)
 	struct wfx *w = user;
 
 	if (level == VGALLOC_LOG_WARN) {
+		pthread_mutex_lock(&w->log_lock);
 		w->warnings++;
 		snprintf(w->last_warning, sizeof(w->last_warning), "%s", msg);
+		pthread_mutex_unlock(&w->log_lock);
 	}
 }
 
@@ -71,6 +74,7 @@ static struct wfx *wfx_new(bool guest_first, uint64_t window, uint64_t free)
 	void *p;
 
 	assert_non_null(w);
+	pthread_mutex_init(&w->log_lock, NULL);
 	w->fx.fds_before = count_open_fds();
 	w->fx.mock = fx_mock_new(&o);
 	assert_int_equal(vgalloc_mock_get_hooks(w->fx.mock, 0, &w->fx.hooks), 0);
@@ -98,6 +102,7 @@ static void wfx_free(struct wfx *w)
 	if (w->filler) {
 		assert_int_equal(vgalloc_mem_free(w->fx.dev, w->filler), 0);
 	}
+	pthread_mutex_destroy(&w->log_lock);
 	fx_free(&w->fx); /* frees w: fx is its first member */
 }
 
