@@ -65,7 +65,9 @@ static int model_errno(const struct vgalloc__traits *t, const struct vgalloc_req
 			found = true;
 		}
 	}
+	/* One rule: unknown bits of every flags field and a non-zero reserved are -EINVAL. */
 	if (!r->size || (r->alignment && !fz_is_pow2(r->alignment)) || (r->flags & ~0x3ffu) ||
+	    (r->allocate_flags & ~0xfu) || (r->export_handle_types & ~0x201u) || r->reserved ||
 	    ((r->flags & VGALLOC_REQUEST_IMPORT_FD) && r->import_fd < 0) || !found ||
 	    r->size > UINT64_MAX - (t->blob_alignment - 1)) {
 		return -EINVAL;
@@ -101,6 +103,9 @@ static uint32_t model_no_suballoc(const struct vgalloc__traits *t, const struct 
 	why |= r->size > t->max_suballoc_size ? VGALLOC_NO_SUBALLOC_TOO_LARGE : 0;
 	why |= path == VGALLOC_PATH_GUEST_HANDLE ? VGALLOC_NO_SUBALLOC_GUEST_HANDLE : 0;
 	why |= t->gfxstream && t->deferred_mapping ? VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING : 0;
+	why |= t->max_suballoc_alignment && r->alignment > t->max_suballoc_alignment
+	               ? VGALLOC_NO_SUBALLOC_ALIGNMENT
+	               : 0;
 	return why;
 }
 
@@ -197,8 +202,9 @@ static void check_names(uint32_t v)
 {
 	FZ_CHECK(vgalloc_step_name(v) && vgalloc_no_suballoc_name(v) && vgalloc_path_name(v));
 	FZ_CHECK(vgalloc_step_name(v % 16)[0]);
+	/* Every reason up to the last one, VGALLOC_NO_SUBALLOC_ALIGNMENT, has a name. */
 	FZ_CHECK((strcmp(vgalloc_no_suballoc_name(1u << (v % 32)), "unknown") != 0) ==
-	         (v % 32 < 16));
+	         ((1u << (v % 32)) <= VGALLOC_NO_SUBALLOC_ALIGNMENT));
 	FZ_CHECK((strcmp(vgalloc_path_name(v % 10), "unknown") != 0) ==
 	         (v % 10 >= 1 && v % 10 <= 7));
 	FZ_CHECK(vgalloc_capset_name(v) && vgalloc_capset_name(v % 12)[0]);
@@ -246,6 +252,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t.deferred_mapping = (bits >> 10) & 1;
 	t.blob_alignment = 1ull << (12 + ((bits >> 11) & 7));
 	t.max_suballoc_size = (bits >> 14) & 1 ? 1ull << (10 + ((bits >> 15) & 31)) : 4u << 20;
+	/* As devices set it (min(max_block_size, 4 MiB)), or 0: no limit. */
+	t.max_suballoc_alignment = (bits >> 26) & 1 ? 0 : 1ull << (12 + ((bits >> 27) & 15));
 	t.mode_reason = (bits >> 20) & 7;
 	t.blob_alignment_source = (bits >> 23) & 7;
 	r.struct_size = sizeof(r);

@@ -310,6 +310,7 @@ static int request_errno(const struct ctx *c, const struct vgalloc_request *r)
 		type_ok |= r->memory_type == type_index[i];
 	}
 	if (!r->size || (r->alignment && !fz_is_pow2(r->alignment)) || (r->flags & ~0x3ffu) ||
+	    (r->allocate_flags & ~0xfu) || (r->export_handle_types & ~0x201u) || r->reserved ||
 	    ((r->flags & VGALLOC_REQUEST_IMPORT_FD) && r->import_fd < 0) || !type_ok ||
 	    r->size > UINT64_MAX - (c->blob_alignment - 1)) {
 		return -EINVAL;
@@ -505,7 +506,7 @@ static void op_blob_import(struct ctx *c)
 	v = lay_out(&c->f, &base, VGALLOC__V0_BLOB_IMPORT_INFO, sizeof(base), buf, &canon);
 	if (v != V_OK) {
 		exp = verdict_errno(v);
-	} else if ((canon.blob_flags & ~7u) ||
+	} else if ((canon.blob_flags & ~7u) || canon.reserved ||
 	           (canon.flags & ~(uint32_t)VGALLOC_IMPORT_QUERY_ONLY) ||
 	           (canon.flags & VGALLOC_IMPORT_QUERY_ONLY) || canon.size > bi.size ||
 	           (canon.blob_flags & ~bi.blob_flags)) {
