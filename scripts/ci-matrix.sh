@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# The CI legs after the README's test command (which already ran every test, the VM tier and the
-# fuzzers included): a clang -Werror build, ASan+UBSan, TSan on the threaded tests, valgrind
-# memcheck on every unit test (heavy tests sized down by VGALLOC_TEST_SCALE), and the fuzzers'
-# line coverage of the caps, params and policy code (>= 90% required). Each ctest leg runs
-# `ctest -LE vm` (and leaves the fuzzers, which build themselves with clang, to the first run);
-# each stage's time is printed.
+# The CI legs on the host, beside the README's test command (which .ci/run runs in a fresh Debian
+# 12 root, scripts/fresh-root.sh: every test there, the VM tier and the fuzzers included):
+#   format         clang-format --dry-run -Werror over every C/C++ source git tracks (*.c *.h
+#                  *.cpp), listing the files that differ from .clang-format
+#   debug          gcc, Debug (-O0, the debug self-checks on) with -Werror, `ctest -LE 'vm|fuzz'`
+#                  (the README's command builds RelWithDebInfo)
+#   clang          clang, RelWithDebInfo, -Werror
+#   asan-ubsan     gcc, Debug, ASan + UBSan (the self-checks on, exact stack traces)
+#   tsan           clang, RelWithDebInfo, TSan on the threaded tests (the optimised code that ships)
+#   valgrind       memcheck on every unit test of the debug leg's build (built here if missing)
+#   fuzz-coverage  the fuzzers' line coverage of the caps, params and policy code (>= 90%)
+# Every ctest leg leaves out the VM tier (label vm) and the fuzzers (label fuzz): both run once, in
+# the test command; the fuzzers build themselves with clang whatever the build type. Heavy tests are
+# sized down by VGALLOC_TEST_SCALE under TSan and valgrind. Each stage's time is printed.
+#
+# Usage: scripts/ci-matrix.sh [LEG...]     (default: every leg above, in that order; the build
+#                                           dependencies are installed first when missing, except
+#                                           for format alone; `deps` does only that)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,35 +26,70 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/common.sh
 trap print_stage_times EXIT
 
-stage deps vgalloc_install_deps
+LEGS=(format debug clang asan-ubsan tsan valgrind fuzz-coverage)
+
+# Each leg runs in `stage`'s `||` context, where set -e does not apply: every step returns itself.
+
+leg_format() {
+	if ! command -v clang-format >/dev/null; then
+		echo "format: installing clang-format"
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			--no-install-recommends clang-format || return
+	fi
+	local files=() bad=() f
+	mapfile -d '' files < <(git ls-files -z -- '*.c' '*.h' '*.cpp')
+	((${#files[@]})) || { echo "format: git lists no C/C++ sources" >&2; return 1; }
+	for f in "${files[@]}"; do
+		clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || bad+=("$f")
+	done
+	echo "format: $(clang-format --version | head -n1), ${#files[@]} files"
+	if ((${#bad[@]})); then
+		echo "format: ${#bad[@]} files differ from .clang-format" \
+			"(see one with: clang-format --dry-run FILE; fix: clang-format -i FILE...):"
+		printf '  %s\n' "${bad[@]}"
+		return 1
+	fi
+	echo "format: every file is formatted"
+}
+
+leg_debug() {
+	cmake -S . -B build-debug -DCMAKE_BUILD_TYPE=Debug -DVGALLOC_WERROR=ON || return
+	cmake --build build-debug -j2 || return
+	ctest --test-dir build-debug --output-on-failure -j2 -LE 'vm|fuzz'
+}
 
 leg_clang() {
-	CC=clang cmake -S . -B build-clang -DVGALLOC_WERROR=ON -DCMAKE_C_COMPILER=clang \
-		-DCMAKE_CXX_COMPILER=clang++
-	cmake --build build-clang -j2
+	cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGALLOC_WERROR=ON \
+		-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ || return
+	cmake --build build-clang -j2 || return
 	ctest --test-dir build-clang --output-on-failure -j2 -LE 'vm|fuzz'
 }
 
 leg_asan() {
-	cmake -S . -B build-asan -DVGALLOC_WERROR=ON -DVGALLOC_SANITIZE='address;undefined'
-	cmake --build build-asan -j2
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVGALLOC_WERROR=ON \
+		-DVGALLOC_SANITIZE='address;undefined' || return
+	cmake --build build-asan -j2 || return
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --test-dir build-asan --output-on-failure -j2 -LE 'vm|fuzz|install|bench'
 }
 
 leg_tsan() {
-	cmake -S . -B build-tsan -DVGALLOC_WERROR=ON -DVGALLOC_SANITIZE=thread \
-		-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
-	cmake --build build-tsan -j2
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGALLOC_WERROR=ON \
+		-DVGALLOC_SANITIZE=thread -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ ||
+		return
+	cmake --build build-tsan -j2 || return
 	VGALLOC_TEST_SCALE=50000 TSAN_OPTIONS=halt_on_error=1 \
 		ctest --test-dir build-tsan --output-on-failure -j2 -L unit
 }
 
+# The debug leg's tree (configured and built here when that leg did not run; a no-op otherwise).
 leg_valgrind() {
-	local build=${BUILD_DIR:-build} t failed=0
-	cmake --build "$build" -j2
+	local build=build-debug t failed=0
+	cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DVGALLOC_WERROR=ON || return
+	cmake --build "$build" -j2 || return
 	for t in "$build"/tests/unit/test_*; do
-		[[ -x $t ]] || continue
+		[[ -x $t && -f $t ]] || continue
 		if ! VGALLOC_TEST_SCALE=50000 valgrind -q --error-exitcode=9 --leak-check=full \
 			--errors-for-leak-kinds=definite,indirect "$t" >"$t.valgrind.log" 2>&1; then
 			echo "valgrind: $(basename "$t") FAILED (log: $t.valgrind.log)"
@@ -55,8 +102,28 @@ leg_valgrind() {
 	return "$failed"
 }
 
-stage clang leg_clang
-stage asan-ubsan leg_asan
-stage tsan leg_tsan
-stage valgrind leg_valgrind
-stage fuzz-coverage bash tests/fuzz/coverage.sh 20 build-fuzz-cov
+leg_fuzz_coverage() {
+	bash tests/fuzz/coverage.sh 20 build-fuzz-cov
+}
+
+legs=("$@")
+((${#legs[@]})) || legs=("${LEGS[@]}")
+for leg in "${legs[@]}"; do
+	[[ " deps ${LEGS[*]} " == *" $leg "* ]] ||
+		{ echo "ci-matrix: unknown leg '$leg' (legs: deps ${LEGS[*]})" >&2; exit 2; }
+done
+[[ ${legs[*]} == format ]] || stage deps vgalloc_install_deps
+
+# want <leg>: was it asked for (in LEGS order, whatever the order of the arguments)?
+want() {
+	[[ " ${legs[*]} " == *" $1 "* ]]
+}
+rc=0
+want format && { stage format leg_format || rc=1; }
+want debug && { stage debug leg_debug || rc=1; }
+want clang && { stage clang leg_clang || rc=1; }
+want asan-ubsan && { stage asan-ubsan leg_asan || rc=1; }
+want tsan && { stage tsan leg_tsan || rc=1; }
+want valgrind && { stage valgrind leg_valgrind || rc=1; }
+want fuzz-coverage && { stage fuzz-coverage leg_fuzz_coverage || rc=1; }
+((rc == 0)) # the exit status: 1 when any leg failed
