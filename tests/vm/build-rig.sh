@@ -17,10 +17,12 @@ source "$here/lib.sh"
 # What VMRIG.md found necessary: QEMU 10 with the OpenGL and SDL modules, virglrenderer with Venus,
 # virgl-server (holds virgl_render_server; without it every Venus blob fails on the host), Mesa's
 # lavapipe and EGL/GL for the offscreen SDL display, busybox-static for the guest, kmod for depmod;
-# gcc, libc6-dev and linux-libc-dev compile the struct-layout check against trixie's UAPI headers.
+# gcc, libc6-dev and linux-libc-dev compile the struct-layout check against trixie's UAPI headers;
+# vulkan-validationlayers lets virglrenderer's Venus renderer run VK_LAYER_KHRONOS_validation on
+# what guests send (VKR_DEBUG=validate in QEMU's environment, tests/venus/run-venus.sh).
 VM_PACKAGES=(qemu-system-x86 qemu-system-modules-opengl qemu-system-gui libvirglrenderer1
 	virgl-server mesa-vulkan-drivers libegl1 libegl-mesa0 libgl1-mesa-dri busybox-static kmod
-	gcc libc6-dev linux-libc-dev)
+	gcc libc6-dev linux-libc-dev vulkan-validationlayers)
 
 stamp_debootstrap=$VM_CACHE/stamp.debootstrap
 stamp_packages=$VM_CACHE/stamp.packages
