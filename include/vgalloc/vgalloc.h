@@ -730,8 +730,10 @@ struct vgalloc_blob_import_info {
  * reference of *out_blob.
  * Thread safety: any thread; serialised by the import-dedup lock.
  * Return: 0; -EINVAL (NULL, fd < 0 or not a dma-buf of this device, closed fd, size or flags
- *         mismatch, unknown flag bits, reserved not 0, non-blob resource); -E2BIG; -ENOMEM;
- *         -EIO (RESOURCE_INFO answered nonsense).
+ *         mismatch, unknown flag bits, reserved not 0, non-blob resource); -E2BIG; -ENOMEM
+ *         (also: a GEM handle above 2^24, which no real kernel hands out); -EIO
+ *         (RESOURCE_INFO answered nonsense); any other -errno the kernel returns for the PRIME
+ *         import or RESOURCE_INFO.
  */
 VGALLOC_API int vgalloc_blob_import_dmabuf(struct vgalloc_device *dev, int fd,
                                            const struct vgalloc_blob_import_info *info,
@@ -780,7 +782,8 @@ VGALLOC_API int vgalloc_blob_get_info(struct vgalloc_device *dev, const struct v
  * Describe the blob behind a dma-buf without keeping anything (vkGetMemoryFdPropertiesKHR). A
  * handle already in the dedup table stays; a new one is closed again.
  * Ownership: fd borrowed. Thread safety: any thread (import-dedup lock).
- * Return: 0; -EINVAL (NULL, bad fd, not a blob); -EIO.
+ * Return: 0; -EINVAL (NULL, bad fd, not a blob); -EIO; any other -errno the kernel returns for
+ *         the PRIME import or RESOURCE_INFO.
  */
 VGALLOC_API int vgalloc_blob_query_dmabuf(struct vgalloc_device *dev, int fd,
                                           struct vgalloc_blob_info *info);
@@ -880,7 +883,8 @@ struct vgalloc_request {
  *         reserved not 0, bad fd, fd blob too small or of another blob_mem); -E2BIG (unknown
  *         tail); -ENOSPC
  *         (host-visible window full); -ENOMEM; -EOPNOTSUPP (no hooks, or the device cannot do
- *         what the request needs); -EIO (invalid kernel/host answer); any -errno a hook returns.
+ *         what the request needs); -EIO (invalid kernel/host answer); any -errno a hook or
+ *         the kernel returns.
  */
 VGALLOC_API int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *req,
                                   struct vgalloc_mem **out_mem);
@@ -894,7 +898,9 @@ VGALLOC_API int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgall
  * retries only the mapping.
  * Thread safety: any thread; concurrent maps of one allocation are safe.
  * Return: 0; -EINVAL (NULL, not live, not host-visible, or the host refused the mapping);
- *         -ENOSPC; -ENOMEM; -EIO; -errno from host_wait or the kernel.
+ *         -ENOSPC (no window room even after a trim; a pool block is then closed to new
+ *         members, docs/window-full.md); -EOPNOTSUPP (the kernel has no host-visible window);
+ *         -ENOMEM; -EIO; -errno from host_wait or the kernel.
  */
 VGALLOC_API int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem,
                                 void **out_ptr);
@@ -910,7 +916,8 @@ VGALLOC_API int vgalloc_mem_unmap(struct vgalloc_device *dev, struct vgalloc_mem
  * the same kind of fd).
  * Ownership: *out_fd is the caller's. Thread safety: any thread.
  * Return: 0; -EINVAL (NULL, not live, handle_type not one the allocation was made for, or not a
- *         dedicated SHAREABLE blob); -errno from the kernel.
+ *         dedicated SHAREABLE blob); -EIO (the kernel returned no valid fd); -errno from the
+ *         kernel.
  */
 VGALLOC_API int vgalloc_mem_export(struct vgalloc_device *dev, struct vgalloc_mem *mem,
                                    uint32_t handle_type, int *out_fd);
