@@ -49,6 +49,7 @@ VARIANT=minbase
 CACHES=(
 	VGALLOC_VM_CACHE:/var/cache/vgalloc-vm
 	VGALLOC_FUZZ_CACHE:/var/cache/vgalloc-fuzz
+	VGALLOC_VENUS_CACHE:/var/cache/vgalloc-venus
 )
 # Where the tree lands in the root, and the environment the commands see (a root login's).
 TREE=/root/libvgalloc
