@@ -461,7 +461,8 @@ awk '
 #   patched 4 KiB / 64 KiB mapped cycle p50 <= stock's p50 / 5000 (slowest patched boot against the
 #   fastest stock boot); patched 50 live frees + vkDeviceWaitIdle <= 30 ms; the patched 1000-cycle
 #   phase <= 2 CREATE_BLOB and 0 GEM_CLOSE; host validation on patched <= stock's messages (the
-#   renderer's own forced-export binds are in both); patched-off: every blob count equal to stock's
+#   renderer's own forced-export binds are in both); VkFFT's output bit-identical to stock's;
+#   patched-off: every blob count equal to stock's
 #   in every phase (execbuffer and times are printed beside stock's range, not gated: they vary
 #   from boot to boot).
 echo "=== targets"
@@ -490,6 +491,13 @@ awk -v have_off="$([[ " ${run_drivers[*]} " == *" patched-off "* ]] && echo 1 ||
 	}
 	$3 == "MEASURE" && $4 ~ /^churn\.[^.]+\.(cycle|unmapped)\.cycle$/ { lo_hi(drv " time " $4, val($5)) }
 	$3 == "HOST-VALIDATION" { lo_hi(drv " host-validation", val($4)) }
+	$3 == "FFT-HASH" {
+		hk = drv " " $4
+		if (!(hk in hash)) hash[hk] = $5
+		else if (hash[hk] != $5) hash[hk] = "differs"
+		ffts[$4] = 1
+	}
+	$3 == "MEASURE" && $4 ~ /^fft\.[^.]+\.total$/ { lo_hi(drv " " $4, val($5)) }
 	END {
 		if (have_patched) {
 			for (s = 1; s <= 2; s++) {
@@ -512,6 +520,17 @@ awk -v have_off="$([[ " ${run_drivers[*]} " == *" patched-off "* ]] && echo 1 ||
 				      sprintf("%s: CREATE_BLOB %d, GEM_CLOSE %d (targets <= 2 and 0)", key, hi[key], hi[g]))
 			}
 			if (!found) check(0, "patched 1000-cycle phase: missing")
+			nf = 0
+			for (f in ffts) {
+				nf++
+				check(("stock " f) in hash && ("patched " f) in hash && hash["stock " f] != "differs" &&
+				      hash["patched " f] == hash["stock " f],
+				      sprintf("VkFFT %s: output hash patched %s, stock %s; wall %.2f-%.2f s, stock %.2f-%.2f s",
+				              f, hash["patched " f], hash["stock " f],
+				              lo["patched fft." f ".total"] / 1e6, hi["patched fft." f ".total"] / 1e6,
+				              lo["stock fft." f ".total"] / 1e6, hi["stock fft." f ".total"] / 1e6))
+			}
+			if (!nf) check(0, "VkFFT: no results")
 			check(("patched host-validation" in hi) && ("stock host-validation" in lo) &&
 			      hi["patched host-validation"] <= lo["stock host-validation"],
 			      sprintf("host validation messages: patched %d-%d, stock %d-%d",
