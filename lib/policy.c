@@ -92,7 +92,7 @@ static const char *blob_mem_name(uint32_t mem)
 /* The never-suballocate list of DESIGN §4 rule 6, in both modes. */
 static uint32_t no_suballoc_reasons(const struct vgalloc__traits *t,
                                     const struct vgalloc_request *r, bool host_visible,
-                                    uint32_t path)
+                                    uint32_t path, uint64_t pool_alignment)
 {
 	uint32_t why = 0;
 
@@ -145,8 +145,10 @@ static uint32_t no_suballoc_reasons(const struct vgalloc__traits *t,
 	if (t->gfxstream && t->deferred_mapping) {
 		why |= VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING;
 	}
-	/* A block aligned that far would exist for this one allocation. */
-	if (t->max_suballoc_alignment && r->alignment > t->max_suballoc_alignment) {
+	/* A block aligned that far would exist for this one allocation: the offset alignment in
+	 * force is the type's pool alignment or the hint, whichever is larger. */
+	if (t->max_suballoc_alignment &&
+	    VGALLOC__MAX(pool_alignment, r->alignment) > t->max_suballoc_alignment) {
 		why |= VGALLOC_NO_SUBALLOC_ALIGNMENT;
 	}
 	return why;
@@ -396,7 +398,8 @@ int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request 
 		             (unsigned long long)plan->size, (unsigned long long)t->blob_alignment);
 	}
 
-	plan->no_suballoc = no_suballoc_reasons(t, r, host_visible, plan->path);
+	plan->no_suballoc =
+	        no_suballoc_reasons(t, r, host_visible, plan->path, type->pool_alignment);
 	if (plan->path == VGALLOC_PATH_UNSUPPORTED || plan->no_suballoc) {
 		plan->suballocate = 0;
 		if (why) {

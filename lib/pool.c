@@ -30,6 +30,7 @@ struct vgalloc__block {
 	bool busy;     /* a thread is creating or mapping its blob without the lock */
 	bool retained; /* empty and kept for reuse */
 	bool closed;   /* its first map found the window full: no new members */
+	bool at_floor; /* made at its request's window-full floor: the ladder's last block size */
 };
 
 struct vgalloc__shard {
@@ -204,7 +205,7 @@ static int block_grow(struct vgalloc_device *dev, struct vgalloc__pool *pool, ui
 	uint64_t floor = window_floor(dev, pool, request, align);
 	uint64_t cap = atomic_load_explicit(&pool->window_cap, memory_order_relaxed);
 	uint64_t unit = block_unit(dev, pool), planned = size;
-	bool trimmed = false;
+	bool trimmed = false, degraded = false;
 	int ret;
 
 	if (atomic_load_explicit(&pool->window_dedicated, memory_order_relaxed)) {
@@ -228,6 +229,7 @@ static int block_grow(struct vgalloc_device *dev, struct vgalloc__pool *pool, ui
 		if (size <= floor) {
 			break;
 		}
+		degraded = true;
 		vgalloc__log(dev, VGALLOC_LOG_WARN,
 		             "pool 0x%llx: no window room for a %llu-byte block: trying %llu bytes",
 		             (unsigned long long)pool->key, (unsigned long long)size,
@@ -244,9 +246,15 @@ static int block_grow(struct vgalloc_device *dev, struct vgalloc__pool *pool, ui
 		vgalloc__stat_add(&dev->stats.window_dedicated, 1);
 		return -ENOBUFS;
 	}
+	if (!ret) {
+		(*out)->at_floor = size <= floor;
+	}
 	if (!ret && size < planned) {
-		/* Later blocks start where this one succeeded, not with failed creates. */
-		atomic_store_explicit(&pool->window_cap, size, memory_order_relaxed);
+		/* Later blocks start where this one succeeded, not with failed creates; a cap only
+		 * ever goes down here (a larger request's floor must not raise it). */
+		if (degraded && (!cap || size < cap)) {
+			atomic_store_explicit(&pool->window_cap, size, memory_order_relaxed);
+		}
 		vgalloc__stat_add(&dev->stats.window_small_blocks, 1);
 		vgalloc__log(dev, VGALLOC_LOG_WARN,
 		             "pool 0x%llx: window nearly full: a %llu-byte block instead of %llu",
@@ -663,7 +671,9 @@ void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_me
 		return;
 	}
 	vgalloc__stat_add(&dev->stats.window_closed_blocks, 1);
-	if (b->size > floor) {
+	/* A block already at its request's floor is the ladder's last size: next, blobs of their
+	 * own (a larger request's floor is above the general one). */
+	if (b->size > floor && !b->at_floor) {
 		atomic_store_explicit(&pool->window_cap, floor, memory_order_relaxed);
 		vgalloc__log(
 		        dev, VGALLOC_LOG_WARN,

@@ -77,7 +77,7 @@ static int model_errno(const struct vgalloc__traits *t, const struct vgalloc_req
 
 /* The never-suballocate list (vgalloc.h enum vgalloc_no_suballoc), bit by bit. */
 static uint32_t model_no_suballoc(const struct vgalloc__traits *t, const struct vgalloc_request *r,
-                                  bool hv, uint32_t path)
+                                  bool hv, uint32_t path, uint64_t pool_alignment)
 {
 	uint32_t f = r->flags, why = 0;
 
@@ -103,7 +103,9 @@ static uint32_t model_no_suballoc(const struct vgalloc__traits *t, const struct 
 	why |= r->size > t->max_suballoc_size ? VGALLOC_NO_SUBALLOC_TOO_LARGE : 0;
 	why |= path == VGALLOC_PATH_GUEST_HANDLE ? VGALLOC_NO_SUBALLOC_GUEST_HANDLE : 0;
 	why |= t->gfxstream && t->deferred_mapping ? VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING : 0;
-	why |= t->max_suballoc_alignment && r->alignment > t->max_suballoc_alignment
+	why |= t->max_suballoc_alignment &&
+	                       (r->alignment > pool_alignment ? r->alignment : pool_alignment) >
+	                               t->max_suballoc_alignment
 	               ? VGALLOC_NO_SUBALLOC_ALIGNMENT
 	               : 0;
 	return why;
@@ -168,7 +170,7 @@ static void check_model(const struct vgalloc__traits *t, const struct vgalloc_re
 	FZ_CHECK_EQ(p->alloc_mode, t->alloc_mode);
 	FZ_CHECK_EQ(p->memory_type, ty->host_index);
 	FZ_CHECK(p->size == fz_round_up(r->size, t->blob_alignment));
-	why = model_no_suballoc(t, r, hv, path);
+	why = model_no_suballoc(t, r, hv, path, ty->pool_alignment);
 	FZ_CHECK_EQ(p->no_suballoc, why);
 	FZ_CHECK_EQ(p->suballocate, path != VGALLOC_PATH_UNSUPPORTED && !why);
 	if (path == VGALLOC_PATH_GUEST_HANDLE) {

@@ -811,6 +811,27 @@ static void policy__table(void **state)
 	assert_int_equal(reasons_seen, 0x1ffff);
 }
 
+/* The alignment limit applies to the alignment in force: a type's pool alignment counts as much
+ * as a request's hint (a 128 KiB pool alignment under a 64 KiB limit is not suballocated). */
+static void policy__alignment_limit_counts_the_pool_alignment(void **state)
+{
+	struct vgalloc__traits t = make_traits(HOSTF);
+	struct vgalloc_request r = { .struct_size = sizeof(r),
+		                     .memory_type = T_BIGMAP,
+		                     .size = 4096 };
+	struct vgalloc_plan p;
+
+	(void)state;
+	t.max_suballoc_alignment = 65536;
+	assert_int_equal(vgalloc__plan(&t, &r, &p, NULL), 0);
+	assert_int_equal(p.suballocate, 0);
+	assert_int_equal(p.no_suballoc, VGALLOC_NO_SUBALLOC_ALIGNMENT);
+	t.max_suballoc_alignment = 131072;
+	assert_int_equal(vgalloc__plan(&t, &r, &p, NULL), 0);
+	assert_int_equal(p.suballocate, 1);
+	assert_int_equal(p.alignment, 131072);
+}
+
 static void policy__pure_and_names(void **state)
 {
 	struct vgalloc__traits t = make_traits(HOSTF);
@@ -1053,6 +1074,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(policy__table),
+		cmocka_unit_test(policy__alignment_limit_counts_the_pool_alignment),
 		cmocka_unit_test(policy__pure_and_names),
 		cmocka_unit_test(device_traits__param9_by_flavour),
 		cmocka_unit_test(device_traits__mock_blob_alignment_param),

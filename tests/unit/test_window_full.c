@@ -310,6 +310,62 @@ static void device_trim__lifts_the_ladder(void **state)
 	wfx_free(w);
 }
 
+static struct vgalloc_mem *alloc_size(struct wfx *w, uint64_t size)
+{
+	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, size);
+	struct vgalloc_mem *mem = NULL;
+
+	assert_int_equal(vgalloc_mem_alloc(w->fx.dev, &r, &mem), 0);
+	return mem;
+}
+
+/* A larger request's floor-sized block must not raise the pool's cap: after it, small blocks are
+ * still floor-sized and map (a 1 MiB request used to leave a ~1 MiB cap behind). */
+static void mem_alloc__a_larger_request_does_not_raise_the_cap(void **state)
+{
+	struct wfx *w = wfx_new(false, 64 * MiB, 600 * KiB);
+	struct vgalloc_mem *a, *big, *c;
+	void *p;
+
+	(void)state;
+	a = alloc64k(w);
+	assert_int_equal(vgalloc_mem_map(w->fx.dev, a, &p), -ENOSPC);
+	big = alloc_size(w, 1 * MiB); /* never mapped: no window */
+	c = alloc64k(w);
+	assert_int_equal(vgalloc_mem_map(w->fx.dev, c, &p), 0);
+	memset(p, 0x42, 64 * KiB);
+	assert_int_equal(stats(w).window_closed_blocks, 1);
+	assert_int_equal(vgalloc_mem_free(w->fx.dev, a), 0);
+	assert_int_equal(vgalloc_mem_free(w->fx.dev, big), 0);
+	assert_int_equal(vgalloc_mem_free(w->fx.dev, c), 0);
+	wfx_free(w);
+}
+
+/* A block made at its own request's floor is the ladder's last block size even when that floor
+ * is above the general 256 KiB: when its map fails, the pool goes to blobs of their own. */
+static void mem_map__a_failed_block_at_its_floor_goes_dedicated(void **state)
+{
+	struct wfx *w = wfx_new(false, 64 * MiB, 304 * KiB);
+	struct vgalloc_mem *a, *b, *c;
+	void *p;
+
+	(void)state;
+	a = alloc_size(w, 300 * KiB);
+	assert_int_equal(vgalloc_mem_map(w->fx.dev, a, &p), -ENOSPC); /* the 4 MiB block */
+	b = alloc_size(w, 300 * KiB);
+	assert_int_equal(vgalloc_mem_map(w->fx.dev, b, &p), -ENOSPC); /* its floor block */
+	c = alloc_size(w, 300 * KiB);
+	assert_false(suballocated(w, c));
+	assert_int_equal(vgalloc_mem_map(w->fx.dev, c, &p), 0);
+	memset(p, 0x24, 300 * KiB);
+	assert_int_equal(stats(w).window_closed_blocks, 2);
+	assert_int_equal(stats(w).window_dedicated, 1);
+	assert_int_equal(vgalloc_mem_free(w->fx.dev, a), 0);
+	assert_int_equal(vgalloc_mem_free(w->fx.dev, b), 0);
+	assert_int_equal(vgalloc_mem_free(w->fx.dev, c), 0);
+	wfx_free(w);
+}
+
 struct churn {
 	struct wfx *w;
 	uint32_t seed;
@@ -394,6 +450,8 @@ int main(void)
 		cmocka_unit_test(mem_map__host_first_window_below_floor_goes_dedicated),
 		cmocka_unit_test(mem_alloc__one_mib_window_suballocates_in_both_modes),
 		cmocka_unit_test(device_trim__lifts_the_ladder),
+		cmocka_unit_test(mem_alloc__a_larger_request_does_not_raise_the_cap),
+		cmocka_unit_test(mem_map__a_failed_block_at_its_floor_goes_dedicated),
 		cmocka_unit_test(mem_alloc__ladder_under_four_threads),
 	};
 
