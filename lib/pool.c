@@ -213,7 +213,8 @@ static int block_grow(struct vgalloc_device *dev, struct vgalloc__pool *pool, ui
 		return -ENOBUFS;
 	}
 	if (cap && size > cap) {
-		size = VGALLOC__MAX(cap, floor);
+		/* Never above the planned size: a pool with small planned blocks stays small. */
+		size = VGALLOC__MIN(size, VGALLOC__MAX(cap, floor));
 	}
 	for (;;) {
 		ret = block_create(dev, pool, size, out);
