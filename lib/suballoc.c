@@ -329,44 +329,30 @@ static int range_alloc(struct vgalloc__sa *sa, uint64_t size, uint64_t align,
 	return 0;
 }
 
-/* A closed block's freed range becomes (part of) a hole: merged, but never listed. */
-static void range_free_closed(struct vgalloc__sa *sa, struct vgalloc__sa_range *r)
+/* Whether a neighbour is free space to merge with: listed in an open block, a hole in a closed
+ * one. It leaves the free lists (if it was in one) for the merge. */
+static bool take_free_neighbour(struct vgalloc__sa *sa, struct vgalloc__sa_range *x, bool closed)
 {
-	struct vgalloc__sa_range *n = r->phys_next, *p = r->phys_prev;
-
-	if (n && n->hole) {
-		r->size += n->size;
-		r->phys_next = n->phys_next;
-		if (n->phys_next) {
-			n->phys_next->phys_prev = r;
-		}
-		n->hole = 0;
-		range_recycle(sa, n);
+	if (!x || !(closed ? x->hole : x->is_free)) {
+		return false;
 	}
-	if (p && p->hole) {
-		p->size += r->size;
-		p->phys_next = r->phys_next;
-		if (r->phys_next) {
-			r->phys_next->phys_prev = p;
-		}
-		range_recycle(sa, r);
-		r = p;
+	if (!closed) {
+		free_remove(sa, x);
 	}
-	r->hole = 1;
+	x->hole = 0;
+	return true;
 }
 
+/* A freed range merges with free neighbours; it is listed again, or in a closed block becomes
+ * (part of) a hole that nothing hands out. */
 static void range_free(struct vgalloc__sa *sa, struct vgalloc__sa_range *r)
 {
 	struct vgalloc__sa_range *n = r->phys_next, *p = r->phys_prev;
+	bool closed = r->block->closed;
 
 	r->block->used -= r->size;
 	r->slab = NULL;
-	if (r->block->closed) {
-		range_free_closed(sa, r);
-		return;
-	}
-	if (n && n->is_free) {
-		free_remove(sa, n);
+	if (take_free_neighbour(sa, n, closed)) {
 		r->size += n->size;
 		r->phys_next = n->phys_next;
 		if (n->phys_next) {
@@ -374,8 +360,7 @@ static void range_free(struct vgalloc__sa *sa, struct vgalloc__sa_range *r)
 		}
 		range_recycle(sa, n);
 	}
-	if (p && p->is_free) {
-		free_remove(sa, p);
+	if (take_free_neighbour(sa, p, closed)) {
 		p->size += r->size;
 		p->phys_next = r->phys_next;
 		if (r->phys_next) {
@@ -384,7 +369,11 @@ static void range_free(struct vgalloc__sa *sa, struct vgalloc__sa_range *r)
 		range_recycle(sa, r);
 		r = p;
 	}
-	free_insert(sa, r);
+	if (closed) {
+		r->hole = 1;
+	} else {
+		free_insert(sa, r);
+	}
 }
 
 /* --- slabs -------------------------------------------------------------------------------- */
