@@ -460,6 +460,22 @@ static int parse_capset(const struct options *o, const unsigned char *data, size
 	return 0;
 }
 
+/* --capset FILE: its bytes, the id they are taken as (and why), and the decoding. */
+static int read_capset_file(const struct options *o, unsigned char data[CAPSET_FILE_MAX + 1],
+                            size_t *size, struct id_choice *choice,
+                            struct vgalloc_capset_info *info)
+{
+	int ret = load_capset(o, data, size);
+
+	if (!ret) {
+		ret = choose_capset_id(o, data, *size, choice);
+	}
+	if (!ret) {
+		ret = parse_capset(o, data, *size, choice->id, info);
+	}
+	return ret;
+}
+
 static int decode_file(const struct options *o)
 {
 	struct vgalloc_capset_info info = { .struct_size = sizeof(info) };
@@ -468,13 +484,7 @@ static int decode_file(const struct options *o)
 	size_t size = 0;
 	int ret;
 
-	ret = load_capset(o, data, &size);
-	if (!ret) {
-		ret = choose_capset_id(o, data, size, &choice);
-	}
-	if (!ret) {
-		ret = parse_capset(o, data, size, choice.id, &info);
-	}
+	ret = read_capset_file(o, data, &size, &choice, &info);
 	if (ret) {
 		return ret;
 	}
@@ -737,13 +747,7 @@ static int what_if(const struct options *o)
 	size_t size = 0;
 	int ret;
 
-	ret = load_capset(o, data, &size);
-	if (!ret) {
-		ret = choose_capset_id(o, data, size, &choice);
-	}
-	if (!ret) {
-		ret = parse_capset(o, data, size, choice.id, &info);
-	}
+	ret = read_capset_file(o, data, &size, &choice, &info);
 	if (ret) {
 		return ret;
 	}
