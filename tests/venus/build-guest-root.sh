@@ -23,7 +23,10 @@ GUEST_ROOT=$VENUS_CACHE/guest-root
 # libvkfft-dev (header only) with glslang-dev and spirv-tools: vn-fft, which compiles its shaders
 # at run time through glslang (Debian ships static C++ archives: g++ links them); vulkan-tools:
 # vulkaninfo, printed once per run beside vn-info.
-GUEST_PACKAGES=(libvulkan-dev libvkfft-dev glslang-dev spirv-tools g++ vulkan-tools)
+# libvirglrenderer-dev: the header of the rig's virglrenderer, for host/static-host.c (built here,
+# run in the rig's QEMU).
+GUEST_PACKAGES=(libvulkan-dev libvkfft-dev glslang-dev spirv-tools g++ vulkan-tools
+	libvirglrenderer-dev)
 
 [[ $(id -u) -eq 0 ]] || vm_skip "the guest root needs root (chroot, mount)"
 

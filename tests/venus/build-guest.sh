@@ -5,8 +5,11 @@
 # libvkfft-dev, glslang), so they link against exactly the loader and libraries the guest runs.
 #
 # Usage: tests/venus/build-guest.sh OUT_DIR     (builds the guest root first if needed)
-# Output: OUT_DIR/bin/{vn-info,vn-churn,vn-check,vn-fft} and OUT_DIR/lib/libioctl-count.so;
-# vn-fft only when VkFFT builds (its absence is reported, not fatal).
+# Output: OUT_DIR/bin/{vn-info,vn-churn,vn-check,vn-capset,vn-fft} and
+# OUT_DIR/lib/libioctl-count.so; vn-fft only when VkFFT builds (its absence is reported, not fatal);
+# OUT_DIR/host/libvgalloc-static-host.so, the QEMU-side preload of the guest-first tier (the guest
+# root is a copy of the rig with libvirglrenderer-dev added, so it links against the rig's
+# virglrenderer).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,8 +36,8 @@ flock -s -w 1800 8 || vm_die "timed out waiting for the guest root lock"
 
 stage=$(mktemp -d /tmp/vgalloc-venus-build.XXXXXX)
 vm_on_exit rm -rf --one-file-system "'$stage'"
-mkdir -p "$stage/src" "$stage/out/bin" "$stage/out/lib"
-cp "$here"/guest/*.c "$here"/guest/*.h "$stage/src/"
+mkdir -p "$stage/src" "$stage/out/bin" "$stage/out/lib" "$stage/out/host"
+cp "$here"/guest/*.c "$here"/guest/*.h "$here"/host/*.c "$stage/src/"
 
 vm_safe_dir "$GUEST_ROOT/mnt/vgalloc-venus" || vm_die "$GUEST_ROOT/mnt/vgalloc-venus is missing"
 vm_mount_chroot "$GUEST_ROOT"
@@ -56,6 +59,12 @@ for prog in vn-info vn-churn vn-check; do
 	in_root "gcc $cflags -o ../out/bin/$prog $prog.c vn-common.c -lvulkan -ldl -lm -lpthread"
 	echo "built bin/$prog"
 done
+# No Vulkan: the capset comes straight from the kernel (the guest root's linux-libc-dev uapi).
+in_root "gcc $cflags -o ../out/bin/vn-capset vn-capset.c"
+echo "built bin/vn-capset"
+in_root "gcc $cflags -fPIC -shared -fvisibility=hidden -o ../out/host/libvgalloc-static-host.so \
+	static-host.c -ldl -lpthread"
+echo "built host/libvgalloc-static-host.so"
 
 # VkFFT is a header-only C99 library whose Vulkan backend compiles GLSL through glslang's C
 # interface; Debian ships glslang and SPIRV-Tools as static C++ archives, hence g++ to link.
@@ -73,7 +82,7 @@ else
 fi
 rm -f "$stage/out"/*.o
 
-rm -rf --one-file-system "${out:?}/bin" "${out:?}/lib"
-cp -a "$stage/out/bin" "$stage/out/lib" "$out/"
+rm -rf --one-file-system "${out:?}/bin" "${out:?}/lib" "${out:?}/host"
+cp -a "$stage/out/bin" "$stage/out/lib" "$stage/out/host" "$out/"
 [[ -f $stage/out/vn-fft.log ]] && cp "$stage/out/vn-fft.log" "$out/"
 echo "guest programs in $out"
