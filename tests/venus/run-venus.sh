@@ -6,8 +6,16 @@
 # driver, and judge them from the serial console. Stock Mesa's libvulkan_virtio.so always; a
 # patched one ("patched") when it exists, through its own ICD json.
 #
-# Usage: tests/venus/run-venus.sh [BUILD_DIR]      (default <repo>/build; logs in BUILD_DIR/venus)
+# Usage: tests/venus/run-venus.sh [BUILD_DIR]      (default <repo>/build; logs in BUILD_DIR/venus,
+#                                                   BUILD_DIR/venus-guest-first for that tier)
 # Environment:
+#   VGALLOC_VENUS_TIER            inject (default): QEMU as packaged, a host that injects host memory
+#                                 (host-first); guest-first: the emulated static-mapping host
+#                                 (host/static-host.c preloaded into QEMU), stock and patched each
+#                                 guest-first and, with the preload passing through, host-first
+#   VGALLOC_VENUS_HOSTS           hosts to boot, in order (inject; static = the preload making the
+#                                 host guest-first; static-pass = the preload passing through);
+#                                 default: the tier's
 #   VGALLOC_VENUS_DRIVERS         drivers to run, in order (default "stock patched patched-off"; a missing
 #                                 patched driver is skipped with a note)
 #   VGALLOC_VENUS_PATCHED_SO      host path of a patched libvulkan_virtio.so (copied into the
@@ -29,6 +37,8 @@
 #   VGALLOC_VENUS_PROG_TIMEOUT    seconds per step in the guest (default 150)
 #   VGALLOC_VENUS_APPEND          more words for the guest kernel's command line (after the
 #                                 default drm_kms_helper.fbdev_emulation=0; a later word wins)
+#   VGALLOC_VENUS_GF_FFT=1        also run vn-fft in the guest-first tier's check boots (it hangs
+#                                 there on both drivers: README)
 #   VGALLOC_VM_REQUIRED=1         a tier that cannot run fails (exit 1) instead of skipping (77)
 # Exit: 0 every boot finished (within its attempts) and every judged step printed SUMMARY
 # failures=0 and exited 0; 77 skipped; 1 otherwise.
@@ -42,7 +52,23 @@ source "$here/../vm/lib.sh"
 build=${1:-${VGALLOC_VM_BUILD:-$repo/build}}
 VENUS_CACHE=${VGALLOC_VENUS_CACHE:-/var/cache/vgalloc-venus}
 GUEST_ROOT=$VENUS_CACHE/guest-root
-drivers=${VGALLOC_VENUS_DRIVERS:-stock patched patched-off}
+tier=${VGALLOC_VENUS_TIER:-inject}
+case $tier in
+inject)
+	drivers=${VGALLOC_VENUS_DRIVERS:-stock patched patched-off}
+	hosts=${VGALLOC_VENUS_HOSTS:-inject}
+	outname=venus
+	;;
+guest-first)
+	drivers=${VGALLOC_VENUS_DRIVERS:-stock patched}
+	hosts=${VGALLOC_VENUS_HOSTS:-static static-pass}
+	outname=venus-guest-first
+	;;
+*)
+	echo "run-venus.sh: VGALLOC_VENUS_TIER must be inject or guest-first" >&2
+	exit 1
+	;;
+esac
 check_boots=${VGALLOC_VENUS_CHECK_BOOTS:-1}
 churn_boots=${VGALLOC_VENUS_CHURN_BOOTS:-2}
 host_validate=${VGALLOC_VENUS_HOST_VALIDATE:-check}
@@ -57,11 +83,20 @@ smp=${VGALLOC_VM_SMP:-2}
 # Stock Venus makes a blob per mapped allocation, and the rig's TCG hang grows with blob unmaps:
 # (12 cycles + 12 live + 1 settling cycle) x 3 sizes = 75 mapped blobs a boot. The patched driver
 # carries the 1000-cycle small-object phase.
-churn_stock=${VGALLOC_VENUS_CHURN_STOCK:---sizes 4k,64k,1m --cycles 12 --live 12 --unmapped 20}
+churn_stock_default="--sizes 4k,64k,1m --cycles 12 --live 12 --unmapped 20"
+# Guest-first stock Venus makes a blob for every host-visible allocation, mapped or not (the kernel
+# maps a mappable HOST3D blob when it creates it): 20 fresh + (8 + 8 + 1) x 2 + 50 mm = 104 blobs.
+[[ $tier == guest-first ]] && churn_stock_default="--sizes 4k,64k --cycles 8 --live 8 --unmapped 0"
+churn_stock=${VGALLOC_VENUS_CHURN_STOCK:-$churn_stock_default}
 churn_patched=${VGALLOC_VENUS_CHURN_PATCHED:---sizes 4k,64k,1m --cycles 50 --live 50 \
 --unmapped 50 --long 1000}
 check_stock=${VGALLOC_VENUS_CHECK_STOCK:---thread-iters 6 --thread-maps 2}
 check_patched=${VGALLOC_VENUS_CHECK_PATCHED:---thread-iters 40 --thread-maps 20}
+# The guest-first tier's churn boot also runs, each in a fresh process: 20 never-mapped 64 KiB
+# alloc+free (the first allocations of the process pay for everything a first allocation makes),
+# and 50 live 4 KiB objects with the host-visible window read from debugfs.
+fresh_args="--sizes 64k --cycles 0 --live 0 --unmapped 20 --tag fresh"
+mm_args="--sizes 4k --cycles 0 --live 0 --unmapped 0 --mm 50 --tag mm"
 
 skip_or_fail() {
 	if [[ ${VGALLOC_VM_REQUIRED:-0} == 1 ]]; then
@@ -72,8 +107,8 @@ skip_or_fail() {
 }
 
 [[ $(id -u) -eq 0 ]] || skip_or_fail "needs root (chroot, mount namespaces)"
-mkdir -p "$build/venus"
-out=$(cd "$build/venus" && pwd)
+mkdir -p "$build/$outname"
+out=$(cd "$build/$outname" && pwd)
 vm_enter_namespace "$@"
 vm_install_traps
 t_start=$(date +%s)
@@ -99,6 +134,19 @@ rm -rf --one-file-system "$share"
 mkdir -p "$share/bin" "$share/lib" "$share/icd" "$share/steps" "$share/driver"
 cp -a "$out/guest/bin/." "$share/bin/"
 cp -a "$out/guest/lib/." "$share/lib/"
+static_host_so=/mnt/vgalloc-venus/share/host/libvgalloc-static-host.so # inside the rig chroot
+if [[ " $hosts " == *" static"* ]]; then
+	[[ -f $out/guest/host/libvgalloc-static-host.so ]] ||
+		vm_die "the static host emulation did not build (build-guest.sh)"
+	mkdir -p "$share/host"
+	cp -a "$out/guest/host/." "$share/host/"
+fi
+for h in $hosts; do
+	case $h in
+	inject | static | static-pass) ;;
+	*) vm_die "unknown host '$h' (inject, static, static-pass)" ;;
+	esac
+done
 stock_json=/usr/share/vulkan/icd.d/virtio_icd.json
 [[ -f $GUEST_ROOT$stock_json ]] || vm_die "the guest root has no $stock_json"
 api=$(sed -n 's/.*"api_version": *"\([^"]*\)".*/\1/p' "$GUEST_ROOT$stock_json")
@@ -211,6 +259,7 @@ write_step() {
 	fi
 	local layer_env=
 	((layer)) && layer_env="VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation"
+	extra+=" $step_env"
 	local preload=LD_PRELOAD=/mnt/vgalloc-venus/lib/libioctl-count.so
 	[[ $prog == /* ]] && preload=
 	[[ $prog == /* ]] || prog=/mnt/vgalloc-venus/bin/$prog
@@ -226,14 +275,20 @@ write_step() {
 	} >"$share/steps/$(printf '%02d' "$n")-$name.sh"
 }
 
-# plan_boot <kind> <driver>: the steps of one boot.
+# plan_boot <kind> <driver> <host>: the steps of one boot.
+step_env=
 plan_boot() {
-	local kind=$1 d=$2 n=0 churn check
+	local kind=$1 d=$2 host=$3 n=0 churn check gv=0
 	rm -f "$share/steps"/*.sh
 	churn=$churn_stock check=$check_stock
 	if [[ $d == patched ]]; then
 		churn=$churn_patched check=$check_patched
 	fi
+	[[ $host == static ]] && gv=1
+	# On the emulated hosts, every boot first reads the capset back: use_guest_vram says which
+	# order the drivers take.
+	[[ $host != inject ]] && write_step $((++n)) "$d-vn-capset" "$d" 0 vn-capset \
+		--expect-guest-vram "$gv"
 	if [[ $kind == check ]]; then
 		write_step $((++n)) "$d-vn-info" "$d" 0 vn-info
 		[[ $d == stock ]] && write_step $((++n)) "$d-vulkaninfo" "$d" 0 /usr/bin/vulkaninfo \
@@ -242,13 +297,29 @@ plan_boot() {
 		write_step $((++n)) "$d-vn-check" "$d" 1 vn-check $check
 		write_step $((++n)) "$d-vn-churn-validated" "$d" 1 vn-churn --sizes 4k,64k \
 			--cycles 3 --live 3 --unmapped 3 --tag churnval
-		[[ -x $share/bin/vn-fft ]] && write_step $((++n)) "$d-vn-fft" "$d" 0 vn-fft
+		# VkFFT hangs on the emulated static host with stock Venus as with the patched one
+		# (README: "Guest-first tier"), so that tier runs it only when asked.
+		if [[ -x $share/bin/vn-fft && ($tier == inject || ${VGALLOC_VENUS_GF_FFT:-0} == 1) ]]; then
+			write_step $((++n)) "$d-vn-fft" "$d" 0 vn-fft
+		fi
 		if [[ $host_validate != none ]]; then
 			write_step $((++n)) "$d-canary" "$d" 0 vn-check --canary
 		fi
 	else
+		if [[ $tier == guest-first ]]; then
+			# shellcheck disable=SC2086
+			write_step $((++n)) "$d-vn-churn-fresh" "$d" 0 vn-churn $fresh_args
+		fi
 		# shellcheck disable=SC2086
 		write_step $((++n)) "$d-vn-churn" "$d" 0 vn-churn $churn
+		if [[ $tier == guest-first ]]; then
+			# VN_DEBUG=init: the patched driver logs the library's mode and, at vkDestroyDevice,
+			# its counters (blocks made in guest-first mode are guest-first blocks).
+			[[ $d == patched ]] && step_env="VN_DEBUG=init"
+			# shellcheck disable=SC2086
+			write_step $((++n)) "$d-vn-churn-mm" "$d" 0 vn-churn $mm_args
+			step_env=
+		fi
 	fi
 }
 
@@ -300,6 +371,13 @@ host_forced_export_messages() {
 	grep -c -E 'VUID-VkBindBufferMemoryInfo-memory-02726|VUID-VkBindImageMemoryInfo-memory-02728' \
 		"$1" 2>/dev/null || true
 }
+# On the emulated static host the renderer imports every guest-first blob as a dma-buf and binds
+# it to the guest's buffers and images, which were not created as external: the same class of
+# message, stock and patched alike.
+host_import_messages() {
+	grep -c -E 'VUID-VkBindBufferMemoryInfo-memory-02985|VUID-VkBindImageMemoryInfo-memory-02989' \
+		"$1" 2>/dev/null || true
+}
 host_canary_messages() {
 	grep -c -e 'VUID-VkBindBufferMemoryInfo-memoryOffset-01036' \
 		-e 'VUID-vkBindBufferMemory-memoryOffset-01036' "$1" 2>/dev/null || true
@@ -317,18 +395,27 @@ hangs=0
 failed=0
 boots=0
 
-# boot <kind> <driver> <index>: up to $attempts attempts while they hang.
+# boot <kind> <driver> <index> <host>: up to $attempts attempts while they hang. Results are
+# tagged with the driver, and with driver@host on the emulated hosts.
 boot() {
-	local kind=$1 d=$2 idx=$3 a serial qlog qrc secs hung validate=0 t0
+	local kind=$1 d=$2 idx=$3 host=$4 a serial qlog qrc secs hung validate=0 t0 label=$2
+	# The preload goes to QEMU alone (it takes LD_PRELOAD out of its own environment, so that
+	# QEMU's render server child does not load it).
+	local henv=()
+	case $host in
+	static) henv=(LD_PRELOAD=$static_host_so VGALLOC_STATIC_HOST=guest-first) ;;
+	static-pass) henv=(LD_PRELOAD=$static_host_so VGALLOC_STATIC_HOST=pass-through) ;;
+	esac
+	[[ $host == inject ]] || label=$d@$host
 	case $host_validate in
 	all) validate=1 ;;
 	check) [[ $kind == check ]] && validate=1 ;;
 	esac
-	plan_boot "$kind" "$d"
+	plan_boot "$kind" "$d" "$host"
 	for ((a = 1; a <= attempts; a++)); do
-		serial=$out/serial-$d-$kind$idx-$a.log
-		qlog=$out/qemu-$d-$kind$idx-$a.log
-		vm_log "boot $d $kind $idx attempt $a/$attempts (timeout ${boot_timeout}s," \
+		serial=$out/serial-$label-$kind$idx-$a.log
+		qlog=$out/qemu-$label-$kind$idx-$a.log
+		vm_log "boot $label $kind $idx attempt $a/$attempts (timeout ${boot_timeout}s," \
 			"host validation $( ((validate)) && echo on || echo off))"
 		t0=$(date +%s.%N)
 		local venv=() append
@@ -342,7 +429,8 @@ boot() {
 		setpriv --pdeathsig KILL \
 			chroot "$VM_ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 			LC_ALL=C.UTF-8 SDL_VIDEODRIVER=offscreen "${venv[@]}" \
-			timeout -k 5 "$boot_timeout" setpriv --pdeathsig KILL qemu-system-x86_64 \
+			timeout -k 5 "$boot_timeout" setpriv --pdeathsig KILL env "${henv[@]}" \
+			qemu-system-x86_64 \
 			-accel "$accel" -cpu max -smp "$smp" -m 1G -nodefaults -serial stdio -no-reboot \
 			-display sdl,gl=on -device virtio-gpu-gl-pci,venus=on,blob=on,hostmem=256M \
 			-fsdev local,id=vgroot,path=/mnt/vgalloc-venus/root,security_model=none,readonly=on \
@@ -361,23 +449,29 @@ boot() {
 		hung=0
 		if ! tr -d '\r' <"$serial" | grep -q '^VM-DONE'; then
 			hung=1
-			vm_log "boot $d $kind $idx: no VM-DONE after ${secs}s (qemu exit $qrc): a hang"
+			vm_log "boot $label $kind $idx: no VM-DONE after ${secs}s (qemu exit $qrc): a hang"
 		elif tr -d '\r' <"$serial" | grep -q '^PROGRAM-HANG'; then
 			hung=1
-			vm_log "boot $d $kind $idx: a step timed out in the guest after ${secs}s: a hang"
+			vm_log "boot $label $kind $idx: a step timed out in the guest after ${secs}s: a hang"
 		fi
-		local tag="$d $kind$idx.$a"
+		local tag="$label $kind$idx.$a"
 		tr -d '\r' <"$serial" |
 			grep -E -e '^(VM-|PROGRAM-|STEP |RESULT |MEASURE |COUNT |SUMMARY )' \
-				-e '^(VALIDATION|FFT-HASH |CANARY |INFO )' |
+				-e '^(VALIDATION|FFT-HASH |CANARY |INFO |CAPSET |MM )' |
 			sed "s/^/[$tag] /" | tee -a "$results" || true
+		# The patched driver's library lines (VN_DEBUG=init) and the emulation's counters.
+		tr -d '\r' <"$serial" | grep -o -E 'vgalloc: (stats|device ready).*' |
+			sed -e 's/^vgalloc: stats/VGALLOC-STATS/' -e 's/^vgalloc: device ready:/VGALLOC-READY/' \
+				-e "s/^/[$tag] /" | tee -a "$results" || true
+		grep -E '^STATIC-HOST ' "$qlog" | sed "s/^/[$tag] /" | tee -a "$results" || true
 		if ((validate)); then
-			local hm hc hf
+			local hm hc hf hi
 			hm=$(host_messages "$qlog")
 			hc=$(host_canary_messages "$qlog")
 			hf=$(host_forced_export_messages "$qlog")
+			hi=$(host_import_messages "$qlog")
 			echo "[$tag] HOST-VALIDATION messages=$hm canary=$hc renderer-forced-export=$hf" \
-				"rest=$((hm - hc - hf))" \
+				"rest=$((hm - hc - hf - hi)) renderer-import=$hi" \
 				"$(host_vuids "$qlog")" | tee -a "$results"
 		fi
 		if ((hung)); then
@@ -390,10 +484,10 @@ boot() {
 			continue
 		fi
 		if judge "$serial"; then
-			vm_log "boot $d $kind $idx finished in ${secs}s: every step passed"
+			vm_log "boot $label $kind $idx finished in ${secs}s: every step passed"
 			echo "[$tag] BOOT pass secs=$secs" >>"$results"
 		else
-			vm_log "boot $d $kind $idx finished in ${secs}s with failures ($serial)"
+			vm_log "boot $label $kind $idx finished in ${secs}s with failures ($serial)"
 			echo "[$tag] BOOT fail secs=$secs" >>"$results"
 			echo "--- guest kernel log"
 			tr -d '\r' <"$serial" | grep '^DMESG' | tail -n 30 || true
@@ -403,18 +497,23 @@ boot() {
 		fi
 		return 0
 	done
-	vm_log "boot $d $kind $idx: every attempt hung"
+	vm_log "boot $label $kind $idx: every attempt hung"
 	failed=$((failed + 1))
 }
 
+# Check boots on the first host only (the guest-first tier's: the emulated static host; its
+# pass-through host-first baseline is the inject tier's correctness run on the same QEMU).
+first_host=${hosts%% *}
 for ((i = 1; i <= check_boots; i++)); do
 	for d in "${run_drivers[@]}"; do
-		boot check "$d" "$i"
+		boot check "$d" "$i" "$first_host"
 	done
 done
 for ((i = 1; i <= churn_boots; i++)); do
-	for d in "${run_drivers[@]}"; do
-		boot churn "$d" "$i"
+	for h in $hosts; do
+		for d in "${run_drivers[@]}"; do
+			boot churn "$d" "$i" "$h"
+		done
 	done
 done
 
@@ -431,13 +530,13 @@ awk '
 	NR == FNR { if ($3 == "BOOT") { finished[$1 " " $2] = 1 } next }
 	!(($1 " " $2) in finished) { next }
 	{ drv = substr($1, 2) }
-	$3 == "MEASURE" && $4 ~ /^churn\.[^.]+\.(cycle|long|unmapped)\.cycle$/ {
+	$3 == "MEASURE" && $4 ~ /^(churn|fresh)\.[^.]+\.(cycle|long|unmapped)\.cycle$/ {
 		split($5, p, "="); add(drv " " $4 " p50", p[2])
 	}
 	$3 == "MEASURE" && $4 ~ /^churn\.[^.]+\.live\.free_all_/ {
 		split($5, p, "="); add(drv " " $4, p[2])
 	}
-	$3 == "COUNT" && $4 ~ /^churn\.[^.]+\.(cycle|long|live\.free|unmapped)$/ {
+	$3 == "COUNT" && $4 ~ /^(churn|fresh|mm)\.[^.]+\.(cycle|long|live\.free|unmapped|mm)$/ {
 		for (i = 5; i <= 9; i++) { split($i, p, "="); add(drv " " $4 " " p[1], p[2]) }
 	}
 	$3 == "VALIDATION-SUMMARY" && $6 == "layer=on" {
@@ -467,107 +566,16 @@ awk '
 #   from boot to boot).
 echo "=== targets"
 gate_failed=0
-awk -v have_off="$([[ " ${run_drivers[*]} " == *" patched-off "* ]] && echo 1 || echo 0)" \
-	-v have_patched="$([[ " ${run_drivers[*]} " == *" patched "* ]] && echo 1 || echo 0)" '
-	function lo_hi(key, v) {
-		if (!(key in lo) || v + 0 < lo[key] + 0) lo[key] = v
-		if (!(key in hi) || v + 0 > hi[key] + 0) hi[key] = v
-	}
-	function val(field, p) { split(field, p, "="); return p[2] }
-	function check(ok, text) {
-		printf "TARGET %s %s\n", ok ? "PASS" : "FAIL", text
-		if (!ok) bad = 1
-	}
-	NR == FNR { if ($3 == "BOOT") finished[$1 " " $2] = 1; next }
-	!(($1 " " $2) in finished) { next }
-	{ drv = substr($1, 2) }
-	$3 == "MEASURE" && $4 ~ /^churn\.(4k|64k)\.cycle\.cycle$/ { lo_hi(drv " " $4, val($5)) }
-	$3 == "MEASURE" && $4 ~ /^churn\.(4k|64k)\.live\.free_all_waitidle$/ { lo_hi(drv " " $4, val($5)) }
-	$3 == "COUNT" && $4 ~ /^churn\.[^.]+\.long$/ {
-		lo_hi(drv " " $4 " create_blob", val($5)); lo_hi(drv " " $4 " gem_close", val($8))
-	}
-	$3 == "COUNT" && $4 ~ /^churn\./ {
-		for (i = 5; i <= NF; i++) { split($i, p, "="); lo_hi(drv " " $4 " " p[1], p[2]); keys[$4 " " p[1]] = 1 }
-	}
-	$3 == "MEASURE" && $4 ~ /^churn\.[^.]+\.(cycle|unmapped)\.cycle$/ { lo_hi(drv " time " $4, val($5)) }
-	$3 == "HOST-VALIDATION" { lo_hi(drv " host-validation", val($4)) }
-	$3 == "FFT-HASH" {
-		hk = drv " " $4
-		if (!(hk in hash)) hash[hk] = $5
-		else if (hash[hk] != $5) hash[hk] = "differs"
-		ffts[$4] = 1
-	}
-	$3 == "MEASURE" && $4 ~ /^fft\.[^.]+\.total$/ { lo_hi(drv " " $4, val($5)) }
-	END {
-		if (have_patched) {
-			for (s = 1; s <= 2; s++) {
-				size = s == 1 ? "4k" : "64k"
-				k = "churn." size ".cycle.cycle"
-				if (!(("stock " k) in lo) || !(("patched " k) in hi)) { check(0, size " cycle p50: missing"); continue }
-				check(hi["patched " k] * 5000 <= lo["stock " k] + 0,
-				      sprintf("%s mapped cycle p50: patched %.1f-%.1f us, stock %.0f-%.0f us (ratio >= %.0f, target 5000)",
-				              size, lo["patched " k], hi["patched " k], lo["stock " k], hi["stock " k],
-				              lo["stock " k] / hi["patched " k]))
-				k = "churn." size ".live.free_all_waitidle"
-				check(("patched " k) in hi && hi["patched " k] <= 30000,
-				      sprintf("%s live frees + vkDeviceWaitIdle: patched %.1f-%.1f ms (target <= 30), stock %.1f-%.1f ms",
-				              size, lo["patched " k] / 1000, hi["patched " k] / 1000, lo["stock " k] / 1000, hi["stock " k] / 1000))
-			}
-			found = 0
-			for (key in hi) if (key ~ /^patched churn\.[^.]+\.long create_blob$/) {
-				found = 1; g = key; sub(/create_blob$/, "gem_close", g)
-				check(hi[key] <= 2 && hi[g] == 0,
-				      sprintf("%s: CREATE_BLOB %d, GEM_CLOSE %d (targets <= 2 and 0)", key, hi[key], hi[g]))
-			}
-			if (!found) check(0, "patched 1000-cycle phase: missing")
-			nf = 0
-			for (f in ffts) {
-				nf++
-				check(("stock " f) in hash && ("patched " f) in hash && hash["stock " f] != "differs" &&
-				      hash["patched " f] == hash["stock " f],
-				      sprintf("VkFFT %s: output hash patched %s, stock %s; wall %.2f-%.2f s, stock %.2f-%.2f s",
-				              f, hash["patched " f], hash["stock " f],
-				              lo["patched fft." f ".total"] / 1e6, hi["patched fft." f ".total"] / 1e6,
-				              lo["stock fft." f ".total"] / 1e6, hi["stock fft." f ".total"] / 1e6))
-			}
-			if (!nf) check(0, "VkFFT: no results")
-			check(("patched host-validation" in hi) && ("stock host-validation" in lo) &&
-			      hi["patched host-validation"] <= lo["stock host-validation"],
-			      sprintf("host validation messages: patched %d-%d, stock %d-%d",
-			              lo["patched host-validation"], hi["patched host-validation"],
-			              lo["stock host-validation"], hi["stock host-validation"]))
-		}
-		if (have_off) {
-			n = 0
-			for (kk in keys) {
-				split(kk, q, " "); phase = q[1]; what = q[2]
-				if (!(("stock " kk) in lo) || !(("patched-off " kk) in lo)) continue
-				inside = lo["patched-off " kk] >= lo["stock " kk] && hi["patched-off " kk] <= hi["stock " kk]
-				if (what ~ /^(create_blob|map|mmap|gem_close)$/) {
-					n++
-					if (!(inside && lo["stock " kk] == hi["stock " kk] && lo["patched-off " kk] == lo["stock " kk]))
-						check(0, sprintf("off switch %s %s: %s-%s, stock %s-%s", phase, what,
-						                 lo["patched-off " kk], hi["patched-off " kk], lo["stock " kk], hi["stock " kk]))
-				} else if (what == "execbuffer") {
-					printf "TARGET INFO off switch %s execbuffer: %s-%s, stock %s-%s (%s)\n", phase,
-					       lo["patched-off " kk], hi["patched-off " kk], lo["stock " kk], hi["stock " kk],
-					       inside ? "within stock range" : "outside stock range"
-				}
-			}
-			for (key in lo) if (key ~ /^patched-off time /) {
-				sk = key; sub(/^patched-off/, "stock", sk)
-				if (sk in lo)
-					printf "TARGET INFO off switch %s p50: %.1f-%.1f us, stock %.1f-%.1f us (%s)\n",
-					       substr(key, 18), lo[key], hi[key], lo[sk], hi[sk],
-					       ((lo[key] >= lo[sk] && hi[key] <= hi[sk]) ? "within stock range" : "outside stock range")
-			}
-			check(n > 0, sprintf("off switch: %d blob counts (CREATE_BLOB, MAP, mmap, GEM_CLOSE per phase) equal to stock", n))
-		}
-		exit bad
-	}' "$results" "$results" || gate_failed=1
+if [[ $tier == guest-first ]]; then
+	awk -f "$here/gates-guest-first.awk" "$results" "$results" || gate_failed=1
+else
+	awk -v have_off="$([[ " ${run_drivers[*]} " == *" patched-off "* ]] && echo 1 || echo 0)" \
+		-v have_patched="$([[ " ${run_drivers[*]} " == *" patched "* ]] && echo 1 || echo 0)" \
+		-f "$here/gates-inject.awk" "$results" "$results" || gate_failed=1
+fi
 
 verdict=pass
 ((failed == 0 && gate_failed == 0)) || verdict=fail
-echo "VENUS-TIER verdict=$verdict drivers=${run_drivers[*]} boots=$boots hangs=$hangs" \
+echo "VENUS-TIER tier=$tier verdict=$verdict drivers=${run_drivers[*]} hosts=$hosts boots=$boots hangs=$hangs" \
 	"failed=$failed wall=$(($(date +%s) - t_start))s results=$results"
 [[ $verdict == pass ]]

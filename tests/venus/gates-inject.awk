@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: MIT
+#
+# The inject tier's targets (tests/venus/README.md), read from run-venus.sh's results file:
+#   awk -v have_off=0|1 -v have_patched=0|1 -f gates-inject.awk results.txt results.txt
+# The first pass finds the boots that finished; the second reads their lines. Each target prints
+# "TARGET PASS|FAIL ..." (or "TARGET INFO ..." where only printed). Exit 1 when a target fails.
+
+function lo_hi(key, v) {
+	if (!(key in lo) || v + 0 < lo[key] + 0) lo[key] = v
+	if (!(key in hi) || v + 0 > hi[key] + 0) hi[key] = v
+}
+function val(field, p) { split(field, p, "="); return p[2] }
+function check(ok, text) {
+	printf "TARGET %s %s\n", ok ? "PASS" : "FAIL", text
+	if (!ok) bad = 1
+}
+NR == FNR { if ($3 == "BOOT") finished[$1 " " $2] = 1; next }
+!(($1 " " $2) in finished) { next }
+{ drv = substr($1, 2) }
+$3 == "MEASURE" && $4 ~ /^churn\.(4k|64k)\.cycle\.cycle$/ { lo_hi(drv " " $4, val($5)) }
+$3 == "MEASURE" && $4 ~ /^churn\.(4k|64k)\.live\.free_all_waitidle$/ { lo_hi(drv " " $4, val($5)) }
+$3 == "COUNT" && $4 ~ /^churn\.[^.]+\.long$/ {
+	lo_hi(drv " " $4 " create_blob", val($5)); lo_hi(drv " " $4 " gem_close", val($8))
+}
+$3 == "COUNT" && $4 ~ /^churn\./ {
+	for (i = 5; i <= NF; i++) { split($i, p, "="); lo_hi(drv " " $4 " " p[1], p[2]); keys[$4 " " p[1]] = 1 }
+}
+$3 == "MEASURE" && $4 ~ /^churn\.[^.]+\.(cycle|unmapped)\.cycle$/ { lo_hi(drv " time " $4, val($5)) }
+$3 == "HOST-VALIDATION" { lo_hi(drv " host-validation", val($4)) }
+$3 == "FFT-HASH" {
+	hk = drv " " $4
+	if (!(hk in hash)) hash[hk] = $5
+	else if (hash[hk] != $5) hash[hk] = "differs"
+	ffts[$4] = 1
+}
+$3 == "MEASURE" && $4 ~ /^fft\.[^.]+\.total$/ { lo_hi(drv " " $4, val($5)) }
+END {
+	if (have_patched) {
+		for (s = 1; s <= 2; s++) {
+			size = s == 1 ? "4k" : "64k"
+			k = "churn." size ".cycle.cycle"
+			if (!(("stock " k) in lo) || !(("patched " k) in hi)) { check(0, size " cycle p50: missing"); continue }
+			check(hi["patched " k] * 5000 <= lo["stock " k] + 0,
+			      sprintf("%s mapped cycle p50: patched %.1f-%.1f us, stock %.0f-%.0f us (ratio >= %.0f, target 5000)",
+			              size, lo["patched " k], hi["patched " k], lo["stock " k], hi["stock " k],
+			              lo["stock " k] / hi["patched " k]))
+			k = "churn." size ".live.free_all_waitidle"
+			check(("patched " k) in hi && hi["patched " k] <= 30000,
+			      sprintf("%s live frees + vkDeviceWaitIdle: patched %.1f-%.1f ms (target <= 30), stock %.1f-%.1f ms",
+			              size, lo["patched " k] / 1000, hi["patched " k] / 1000, lo["stock " k] / 1000, hi["stock " k] / 1000))
+		}
+		found = 0
+		for (key in hi) if (key ~ /^patched churn\.[^.]+\.long create_blob$/) {
+			found = 1; g = key; sub(/create_blob$/, "gem_close", g)
+			check(hi[key] <= 2 && hi[g] == 0,
+			      sprintf("%s: CREATE_BLOB %d, GEM_CLOSE %d (targets <= 2 and 0)", key, hi[key], hi[g]))
+		}
+		if (!found) check(0, "patched 1000-cycle phase: missing")
+		nf = 0
+		for (f in ffts) {
+			nf++
+			check(("stock " f) in hash && ("patched " f) in hash && hash["stock " f] != "differs" &&
+			      hash["patched " f] == hash["stock " f],
+			      sprintf("VkFFT %s: output hash patched %s, stock %s; wall %.2f-%.2f s, stock %.2f-%.2f s",
+			              f, hash["patched " f], hash["stock " f],
+			              lo["patched fft." f ".total"] / 1e6, hi["patched fft." f ".total"] / 1e6,
+			              lo["stock fft." f ".total"] / 1e6, hi["stock fft." f ".total"] / 1e6))
+		}
+		if (!nf) check(0, "VkFFT: no results")
+		check(("patched host-validation" in hi) && ("stock host-validation" in lo) &&
+		      hi["patched host-validation"] <= lo["stock host-validation"],
+		      sprintf("host validation messages: patched %d-%d, stock %d-%d",
+		              lo["patched host-validation"], hi["patched host-validation"],
+		              lo["stock host-validation"], hi["stock host-validation"]))
+	}
+	if (have_off) {
+		n = 0
+		for (kk in keys) {
+			split(kk, q, " "); phase = q[1]; what = q[2]
+			if (!(("stock " kk) in lo) || !(("patched-off " kk) in lo)) continue
+			inside = lo["patched-off " kk] >= lo["stock " kk] && hi["patched-off " kk] <= hi["stock " kk]
+			if (what ~ /^(create_blob|map|mmap|gem_close)$/) {
+				n++
+				if (!(inside && lo["stock " kk] == hi["stock " kk] && lo["patched-off " kk] == lo["stock " kk]))
+					check(0, sprintf("off switch %s %s: %s-%s, stock %s-%s", phase, what,
+					                 lo["patched-off " kk], hi["patched-off " kk], lo["stock " kk], hi["stock " kk]))
+			} else if (what == "execbuffer") {
+				printf "TARGET INFO off switch %s execbuffer: %s-%s, stock %s-%s (%s)\n", phase,
+				       lo["patched-off " kk], hi["patched-off " kk], lo["stock " kk], hi["stock " kk],
+				       inside ? "within stock range" : "outside stock range"
+			}
+		}
+		for (key in lo) if (key ~ /^patched-off time /) {
+			sk = key; sub(/^patched-off/, "stock", sk)
+			if (sk in lo)
+				printf "TARGET INFO off switch %s p50: %.1f-%.1f us, stock %.1f-%.1f us (%s)\n",
+				       substr(key, 18), lo[key], hi[key], lo[sk], hi[sk],
+				       ((lo[key] >= lo[sk] && hi[key] <= hi[sk]) ? "within stock range" : "outside stock range")
+		}
+		check(n > 0, sprintf("off switch: %d blob counts (CREATE_BLOB, MAP, mmap, GEM_CLOSE per phase) equal to stock", n))
+	}
+	exit bad
+}
