@@ -6,6 +6,7 @@
 # "TARGET PASS|FAIL ..." (or "TARGET INFO ..." where only printed). Exit 1 when a target fails.
 
 function lo_hi(key, v) {
+	if (v == "") return # a missing field or "unavailable" is no measurement
 	if (!(key in lo) || v + 0 < lo[key] + 0) lo[key] = v
 	if (!(key in hi) || v + 0 > hi[key] + 0) hi[key] = v
 }

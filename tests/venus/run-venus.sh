@@ -147,6 +147,12 @@ for h in $hosts; do
 	*) vm_die "unknown host '$h' (inject, static, static-pass)" ;;
 	esac
 done
+# Each tier's targets name its hosts: inject alone, or static (its check boots) and static-pass.
+if [[ $tier == inject && $hosts != inject ]] ||
+	[[ $tier == guest-first && $(awk '{ print $1 }' <<<"$hosts") != static ]]; then
+	vm_die "hosts '$hosts' do not fit the $tier tier (inject: inject; guest-first: static" \
+		"first, then static-pass)"
+fi
 stock_json=/usr/share/vulkan/icd.d/virtio_icd.json
 [[ -f $GUEST_ROOT$stock_json ]] || vm_die "the guest root has no $stock_json"
 api=$(sed -n 's/.*"api_version": *"\([^"]*\)".*/\1/p' "$GUEST_ROOT$stock_json")
@@ -503,7 +509,7 @@ boot() {
 
 # Check boots on the first host only (the guest-first tier's: the emulated static host; its
 # pass-through host-first baseline is the inject tier's correctness run on the same QEMU).
-first_host=${hosts%% *}
+read -r first_host _ <<<"$hosts"
 for ((i = 1; i <= check_boots; i++)); do
 	for d in "${run_drivers[@]}"; do
 		boot check "$d" "$i" "$first_host"
@@ -536,7 +542,8 @@ awk '
 	$3 == "MEASURE" && $4 ~ /^churn\.[^.]+\.live\.free_all_/ {
 		split($5, p, "="); add(drv " " $4, p[2])
 	}
-	$3 == "COUNT" && $4 ~ /^(churn|fresh|mm)\.[^.]+\.(cycle|long|live\.free|unmapped|mm)$/ {
+	$3 == "COUNT" && ($4 ~ /^[^.]+\.[^.]+\.(cycle|long|live\.free|unmapped)$/ ||
+	                  $4 ~ /^[^.]+\.mm\.(alloc|map|free)$/) {
 		for (i = 5; i <= 9; i++) { split($i, p, "="); add(drv " " $4 " " p[1], p[2]) }
 	}
 	$3 == "VALIDATION-SUMMARY" && $6 == "layer=on" {
@@ -544,7 +551,7 @@ awk '
 		split($5, p, "="); add(drv " guest-validation warnings", p[2])
 	}
 	$3 == "HOST-VALIDATION" {
-		for (i = 4; i <= 7; i++) { split($i, p, "="); add(drv " host-validation " p[1], p[2]) }
+		for (i = 4; i <= 8; i++) { split($i, p, "="); add(drv " host-validation " p[1], p[2]) }
 	}
 	$3 == "RESULT" && $5 == "FAIL" { add(drv " failed " $4, 1) }
 	$3 == "FFT-HASH" { add(drv " fft-hash " $4, $5) }

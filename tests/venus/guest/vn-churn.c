@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,6 +136,16 @@ struct phase_samples {
 	double *alloc, *map, *unmap, *free, *total;
 };
 
+static void samples_finish(struct phase_samples *s)
+{
+	free(s->alloc);
+	free(s->map);
+	free(s->unmap);
+	free(s->free);
+	free(s->total);
+	*s = (struct phase_samples){ 0 };
+}
+
 static int samples_init(struct phase_samples *s, int n)
 {
 	size_t len = (size_t)(n > 0 ? n : 1);
@@ -146,16 +155,11 @@ static int samples_init(struct phase_samples *s, int n)
 	s->unmap = calloc(len, sizeof(double));
 	s->free = calloc(len, sizeof(double));
 	s->total = calloc(len, sizeof(double));
-	return s->alloc && s->map && s->unmap && s->free && s->total ? 0 : -1;
-}
-
-static void samples_finish(struct phase_samples *s)
-{
-	free(s->alloc);
-	free(s->map);
-	free(s->unmap);
-	free(s->free);
-	free(s->total);
+	if (s->alloc && s->map && s->unmap && s->free && s->total) {
+		return 0;
+	}
+	samples_finish(s); /* nothing half-made stays behind */
+	return -1;
 }
 
 static void print_phase(const char *tag, const char *size, const char *phase,
@@ -414,19 +418,10 @@ static bool mm_find(char *path, size_t len)
 static const char *mm_path(void)
 {
 	static char path[128];
-	static bool tried_mount;
 
+	/* The tier's /init mounts debugfs in the root; without it the window is "unavailable". */
 	if (path[0] || mm_find(path, sizeof(path))) {
 		return path;
-	}
-	if (!tried_mount) {
-		/* The tier's /init mounts debugfs in the root; a root started otherwise may lack it.
-		 * Failure (not root, no debugfs) only means the window is reported unavailable. */
-		tried_mount = true;
-		(void)mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-		if (mm_find(path, sizeof(path))) {
-			return path;
-		}
 	}
 	return NULL;
 }
@@ -690,7 +685,7 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct vn_ctx_options co = { .app_name = "vn-churn" };
-	char sname[32];
+	char sname[32], name[160];
 	struct vn_ioctl_counts c0, c1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -715,7 +710,8 @@ int main(int argc, char **argv)
 		return vn_summary();
 	}
 	printf("MEASURE %s.device_create total=%.1f\n", o.tag, t1 - t0);
-	vn_print_counts("churn.device_create", &c0, &c1);
+	snprintf(name, sizeof(name), "%s.device_create", o.tag);
+	vn_print_counts(name, &c0, &c1);
 	int t = vn_find_memory_type(&ctx, ~0u,
 	                            VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
 	                                    VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
@@ -746,6 +742,7 @@ int main(int argc, char **argv)
 	vn_validation_summary(layer);
 	vn_counts_read(&c1);
 	printf("MEASURE %s.device_destroy total=%.1f\n", o.tag, t1 - t0);
-	vn_print_counts("churn.device_destroy", &c0, &c1);
+	snprintf(name, sizeof(name), "%s.device_destroy", o.tag);
+	vn_print_counts(name, &c0, &c1);
 	return vn_summary();
 }

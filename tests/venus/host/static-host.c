@@ -62,7 +62,9 @@ static bool resolved;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The resources this library backs: res_id → size. A few hundred at most in the tier; a
- * linear table keeps the code obvious. */
+ * linear table keeps the code obvious. Entries leave only through the interposed unref: a
+ * virglrenderer reset would leave stale ids behind, which the tier never does (QEMU runs with
+ * -no-reboot, one guest boot per process). */
 #define MAX_OWNED 8192
 static struct owned {
 	uint32_t res_id;
@@ -212,7 +214,11 @@ static int import_guest_blob(const struct virgl_renderer_resource_create_blob_ar
 		close(fd); /* not taken on failure */
 		return ret;
 	}
-	/* virglrenderer owns the fd now and closes it with the resource */
+	/* virglrenderer owns the fd now and closes it with the resource. Attach it to the creating
+	 * context at once: Venus's import looks the resource up in its context, and this way it
+	 * is there whatever the order of the guest's attach and its import. The guest's own
+	 * attach arrives as well; in the tier's runs the second attach changed nothing (0 failed
+	 * imports). A real static-mapping VMM would rely on the guest's attach alone. */
 	real.attach((int)args->ctx_id, (int)args->res_handle);
 	owned[n_owned++] = (struct owned){ .res_id = args->res_handle, .size = args->size };
 	count.bytes_live += args->size;
