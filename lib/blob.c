@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "private.h"
+#include "blob.h"
+#include "once.h"
+#include "state.h"
 
 _Static_assert(sizeof(struct vgalloc_blob_create_info) == VGALLOC__V0_BLOB_CREATE_INFO,
                "blob create-info version 0 size");
@@ -21,9 +23,8 @@ _Static_assert(VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE == VGALLOC_UAPI_BLOB_FLAG_C
 /* A cmd buffer larger than this is certainly a caller bug; the kernel copies it in one go. */
 #define MAX_CMD_SIZE (1u << 20)
 
-bool vgalloc__blob_window(const struct vgalloc_device *dev, uint32_t blob_mem, uint32_t flags)
+bool vgalloc__blob_window(uint32_t blob_mem, uint32_t flags)
 {
-	(void)dev;
 	/* HOST3D_GUEST is backed by guest pages and takes no window range. */
 	return (flags & VGALLOC_BLOB_FLAG_MAPPABLE) &&
 	       (blob_mem == VGALLOC_BLOB_MEM_HOST3D ||
@@ -34,9 +35,9 @@ static bool blob_live(struct vgalloc_device *dev, const struct vgalloc_blob *blo
 {
 	bool live;
 
-	pthread_mutex_lock(&dev->lock);
-	live = vgalloc__slab_live(&dev->blobs, blob);
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_lock(&dev->fd.lock);
+	live = vgalloc__slab_live(&dev->fd.blobs, blob);
+	pthread_mutex_unlock(&dev->fd.lock);
 	return live;
 }
 
@@ -44,17 +45,17 @@ static struct vgalloc_blob *blob_new(struct vgalloc_device *dev)
 {
 	struct vgalloc_blob *blob;
 
-	pthread_mutex_lock(&dev->lock);
-	blob = vgalloc__slab_get_locked(dev, &dev->blobs);
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_lock(&dev->fd.lock);
+	blob = vgalloc__slab_get_locked(&dev->allocator, &dev->fd.blobs);
+	pthread_mutex_unlock(&dev->fd.lock);
 	return blob;
 }
 
 static void blob_put(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 {
-	pthread_mutex_lock(&dev->lock);
-	vgalloc__slab_put_locked(&dev->blobs, blob);
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_lock(&dev->fd.lock);
+	vgalloc__slab_put_locked(&dev->fd.blobs, blob);
+	pthread_mutex_unlock(&dev->fd.lock);
 }
 
 /* import_lock held. Returns false when the table cannot grow. */
@@ -63,7 +64,7 @@ static bool table_reserve_locked(struct vgalloc_device *dev, uint32_t handle)
 	struct vgalloc_blob **t;
 	uint32_t cap;
 
-	if (handle < dev->by_handle_cap) {
+	if (handle < dev->fd.by_handle_cap) {
 		return true;
 	}
 	/* The kernel hands out the lowest free handle, so handles stay near the number of live
@@ -78,18 +79,18 @@ static bool table_reserve_locked(struct vgalloc_device *dev, uint32_t handle)
 		return false;
 	}
 	memset(t, 0, sizeof(*t) * cap);
-	if (dev->by_handle) {
-		memcpy(t, dev->by_handle, sizeof(*t) * dev->by_handle_cap);
+	if (dev->fd.by_handle) {
+		memcpy(t, dev->fd.by_handle, sizeof(*t) * dev->fd.by_handle_cap);
 	}
-	vgalloc__free(&dev->allocator, dev->by_handle);
-	dev->by_handle = t;
-	dev->by_handle_cap = cap;
+	vgalloc__free(&dev->allocator, dev->fd.by_handle);
+	dev->fd.by_handle = t;
+	dev->fd.by_handle_cap = cap;
 	return true;
 }
 
 static struct vgalloc_blob *table_get_locked(struct vgalloc_device *dev, uint32_t handle)
 {
-	return handle < dev->by_handle_cap ? dev->by_handle[handle] : NULL;
+	return handle < dev->fd.by_handle_cap ? dev->fd.by_handle[handle] : NULL;
 }
 
 /* import_lock held. Never logs: the log callback must not run under a library lock. */
@@ -106,8 +107,8 @@ static int gem_close_locked(struct vgalloc_device *dev, uint32_t handle)
 /* The blob_mem every blob this device imports must have. */
 static uint32_t device_blob_mem(const struct vgalloc_device *dev)
 {
-	return dev->traits.guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM
-	                              : VGALLOC_UAPI_BLOB_MEM_HOST3D;
+	return dev->ld.traits.guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM
+	                                 : VGALLOC_UAPI_BLOB_MEM_HOST3D;
 }
 
 static void account(struct vgalloc_device *dev, const struct vgalloc_blob *blob, bool add)
@@ -117,7 +118,7 @@ static void account(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
 	op(&dev->stats.blobs_live, 1);
 	op(&dev->stats.blob_bytes, blob->size);
 	if (blob->origin == VGALLOC_BLOB_CREATED &&
-	    vgalloc__blob_window(dev, blob->blob_mem, blob->blob_flags)) {
+	    vgalloc__blob_window(blob->blob_mem, blob->blob_flags)) {
 		op(&dev->stats.window_bytes, blob->size);
 	}
 }
@@ -127,13 +128,13 @@ static int validate_create(const struct vgalloc_device *dev,
 {
 	bool guest_handle = info->blob_flags & VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE;
 
-	if (!info->size || !vgalloc__align_up(info->size, dev->traits.blob_alignment, size)) {
+	if (!info->size || !vgalloc__align_up(info->size, dev->ld.traits.blob_alignment, size)) {
 		return -EINVAL;
 	}
 	/* Downstream GUEST_VRAM (4) is EINVAL on mainline: only when the device is configured so. */
 	if (info->blob_mem < VGALLOC_BLOB_MEM_GUEST ||
 	    (info->blob_mem > VGALLOC_BLOB_MEM_HOST3D_GUEST &&
-	     !(info->blob_mem == VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM && dev->traits.guest_vram)) ||
+	     !(info->blob_mem == VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM && dev->ld.traits.guest_vram)) ||
 	    (info->blob_flags & ~(uint32_t)(VGALLOC_UAPI_BLOB_FLAGS_MAINLINE |
 	                                    VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE))) {
 		return -EINVAL;
@@ -151,19 +152,19 @@ static int validate_create(const struct vgalloc_device *dev,
 	    ((info->blob_id && !guest_handle) || info->cmd_size)) {
 		return -EINVAL;
 	}
-	if (guest_handle && !dev->traits.create_guest_handle) {
+	if (guest_handle && !dev->ld.traits.create_guest_handle) {
 		return -EOPNOTSUPP;
 	}
 	if (info->blob_mem != VGALLOC_BLOB_MEM_GUEST &&
-	    dev->params[VGALLOC_UAPI_PARAM_3D_FEATURES] != 1) {
+	    dev->fd.params[VGALLOC_UAPI_PARAM_3D_FEATURES] != 1) {
 		return -EOPNOTSUPP;
 	}
 	if ((info->blob_flags & VGALLOC_BLOB_FLAG_CROSS_DEVICE) &&
-	    dev->params[VGALLOC_UAPI_PARAM_CROSS_DEVICE] != 1) {
+	    dev->fd.params[VGALLOC_UAPI_PARAM_CROSS_DEVICE] != 1) {
 		return -EOPNOTSUPP;
 	}
-	if (vgalloc__blob_window(dev, info->blob_mem, info->blob_flags) &&
-	    dev->params[VGALLOC_UAPI_PARAM_HOST_VISIBLE] != 1) {
+	if (vgalloc__blob_window(info->blob_mem, info->blob_flags) &&
+	    dev->fd.params[VGALLOC_UAPI_PARAM_HOST_VISIBLE] != 1) {
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -203,19 +204,19 @@ int vgalloc__blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_c
 		return ret;
 	}
 
-	pthread_mutex_lock(&dev->import_lock);
+	pthread_mutex_lock(&dev->fd.import_lock);
 	/* A handle we already track, or a zero id, is a kernel answer we cannot trust. */
 	if (!handle || !res_id || table_get_locked(dev, handle)) {
 		if (handle && !table_get_locked(dev, handle)) {
 			gem_close_locked(dev, handle);
 		}
-		pthread_mutex_unlock(&dev->import_lock);
+		pthread_mutex_unlock(&dev->fd.import_lock);
 		blob_put(dev, blob);
 		return -EIO;
 	}
 	if (!table_reserve_locked(dev, handle)) {
 		gem_close_locked(dev, handle);
-		pthread_mutex_unlock(&dev->import_lock);
+		pthread_mutex_unlock(&dev->fd.import_lock);
 		blob_put(dev, blob);
 		return -ENOMEM;
 	}
@@ -227,8 +228,8 @@ int vgalloc__blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_c
 	blob->size = size;
 	blob->origin = VGALLOC_BLOB_CREATED;
 	blob->refcount = 1;
-	dev->by_handle[handle] = blob;
-	pthread_mutex_unlock(&dev->import_lock);
+	dev->fd.by_handle[handle] = blob;
+	pthread_mutex_unlock(&dev->fd.import_lock);
 
 	account(dev, blob, true);
 	vgalloc__stat_add(&dev->stats.blobs_created, 1);
@@ -260,34 +261,31 @@ int vgalloc__blob_map(struct vgalloc_device *dev, struct vgalloc_blob *blob, voi
 	if (!(blob->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE)) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&dev->lock);
-	while (blob->map_busy) {
-		pthread_cond_wait(&dev->cond, &dev->lock);
-	}
+	pthread_mutex_lock(&dev->fd.lock);
+	vgalloc__once_wait(&dev->fd.lock, &dev->fd.cond, &blob->map_busy);
 	if (blob->map) {
 		blob->map_count++;
 		*out_ptr = blob->map;
-		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&dev->fd.lock);
 		return 0;
 	}
 	/* Once-guard: the first map can wait ~1 ms for the host, so it runs without the lock. */
 	blob->map_busy = true;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&dev->fd.lock);
 
 	ret = VGALLOC__BE(dev, blob_map, blob->gem_handle, blob->size, &ptr);
 	if (!ret && !ptr) {
 		ret = -EIO;
 	}
 
-	pthread_mutex_lock(&dev->lock);
-	blob->map_busy = false;
+	pthread_mutex_lock(&dev->fd.lock);
 	if (!ret) {
 		blob->map = ptr;
 		blob->map_count = 1;
 		*out_ptr = ptr;
 	}
-	pthread_cond_broadcast(&dev->cond);
-	pthread_mutex_unlock(&dev->lock);
+	vgalloc__once_leave(&dev->fd.cond, &blob->map_busy);
+	pthread_mutex_unlock(&dev->fd.lock);
 	if (!ret) {
 		vgalloc__stat_add(&dev->stats.blobs_mapped, 1);
 	}
@@ -312,31 +310,28 @@ static int unmap_ref(struct vgalloc_device *dev, struct vgalloc_blob *blob, bool
 	uint32_t floor;
 	void *ptr;
 
-	pthread_mutex_lock(&dev->lock);
-	while (blob->map_busy) {
-		pthread_cond_wait(&dev->cond, &dev->lock);
-	}
-	/* shmem.c writes blob->shmem under dev->lock too. */
+	pthread_mutex_lock(&dev->fd.lock);
+	vgalloc__once_wait(&dev->fd.lock, &dev->fd.cond, &blob->map_busy);
+	/* shmem.c writes blob->shmem under dev->fd.lock too. */
 	floor = user && blob->shmem != VGALLOC__SHMEM_NONE ? 1u : 0u;
 	if (!blob->map || blob->map_count <= floor) {
-		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&dev->fd.lock);
 		return -EINVAL;
 	}
 	if (--blob->map_count) {
-		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&dev->fd.lock);
 		return 0;
 	}
 	ptr = blob->map;
 	blob->map_busy = true;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&dev->fd.lock);
 
 	unmap_now(dev, blob, ptr);
 
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(&dev->fd.lock);
 	blob->map = NULL;
-	blob->map_busy = false;
-	pthread_cond_broadcast(&dev->cond);
-	pthread_mutex_unlock(&dev->lock);
+	vgalloc__once_leave(&dev->fd.cond, &blob->map_busy);
+	pthread_mutex_unlock(&dev->fd.lock);
 	return 0;
 }
 
@@ -372,7 +367,7 @@ static bool release_locked(struct vgalloc_device *dev, struct vgalloc_blob *blob
 	if (--blob->refcount) {
 		return false;
 	}
-	dev->by_handle[blob->gem_handle] = NULL;
+	dev->fd.by_handle[blob->gem_handle] = NULL;
 	if (blob->map) {
 		unmap_now(dev, blob, blob->map);
 		blob->map = NULL;
@@ -398,9 +393,9 @@ void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob
 	int close_err = 0;
 	bool last;
 
-	pthread_mutex_lock(&dev->import_lock);
+	pthread_mutex_lock(&dev->fd.import_lock);
 	last = release_locked(dev, blob, &close_err);
-	pthread_mutex_unlock(&dev->import_lock);
+	pthread_mutex_unlock(&dev->fd.import_lock);
 	if (last) {
 		finish_release(dev, blob, close_err);
 	}
@@ -408,9 +403,9 @@ void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob
 
 void vgalloc__blob_pin(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 {
-	pthread_mutex_lock(&dev->import_lock);
+	pthread_mutex_lock(&dev->fd.import_lock);
 	blob->mem_refs++;
-	pthread_mutex_unlock(&dev->import_lock);
+	pthread_mutex_unlock(&dev->fd.import_lock);
 }
 
 void vgalloc__blob_unpin_release(struct vgalloc_device *dev, struct vgalloc_blob *blob)
@@ -418,10 +413,10 @@ void vgalloc__blob_unpin_release(struct vgalloc_device *dev, struct vgalloc_blob
 	int close_err = 0;
 	bool last;
 
-	pthread_mutex_lock(&dev->import_lock);
+	pthread_mutex_lock(&dev->fd.import_lock);
 	blob->mem_refs--;
 	last = release_locked(dev, blob, &close_err);
-	pthread_mutex_unlock(&dev->import_lock);
+	pthread_mutex_unlock(&dev->fd.import_lock);
 	if (last) {
 		finish_release(dev, blob, close_err);
 	}
@@ -439,27 +434,27 @@ int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 		return 0;
 	}
 	/* Check and drop in one critical section, so two racing destroys cannot both pass. */
-	pthread_mutex_lock(&dev->import_lock);
-	pthread_mutex_lock(&dev->lock);
-	live = vgalloc__slab_live(&dev->blobs, blob);
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_lock(&dev->fd.import_lock);
+	pthread_mutex_lock(&dev->fd.lock);
+	live = vgalloc__slab_live(&dev->fd.blobs, blob);
+	pthread_mutex_unlock(&dev->fd.lock);
 	if (!live) {
-		pthread_mutex_unlock(&dev->import_lock);
+		pthread_mutex_unlock(&dev->fd.import_lock);
 		return -EINVAL;
 	}
 	/* References held by memory objects are not the caller's to drop. */
 	if (blob->refcount <= blob->mem_refs) {
-		pthread_mutex_unlock(&dev->import_lock);
+		pthread_mutex_unlock(&dev->fd.import_lock);
 		return -EBUSY;
 	}
 	last = release_locked(dev, blob, &close_err);
 	if (last) {
 		/* Dead to every other caller from now on, before the slot is recycled. */
-		pthread_mutex_lock(&dev->lock);
+		pthread_mutex_lock(&dev->fd.lock);
 		blob->slot.magic = VGALLOC__MAGIC_DYING;
-		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&dev->fd.lock);
 	}
-	pthread_mutex_unlock(&dev->import_lock);
+	pthread_mutex_unlock(&dev->fd.import_lock);
 	if (last) {
 		finish_release(dev, blob, close_err);
 	}
@@ -493,7 +488,7 @@ int vgalloc_blob_export_dmabuf(struct vgalloc_device *dev, struct vgalloc_blob *
 	return 0;
 }
 
-/* Fill a public info struct from a blob; import_lock held (refcount), takes dev->lock. */
+/* Fill a public info struct from a blob; import_lock held (refcount), takes dev->fd.lock. */
 static void fill_info(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
                       struct vgalloc_blob_info *info)
 {
@@ -507,10 +502,10 @@ static void fill_info(struct vgalloc_device *dev, const struct vgalloc_blob *blo
 	info->refcount = blob->refcount;
 	info->size = blob->size;
 	info->blob_id = blob->blob_id;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(&dev->fd.lock);
 	info->map = blob->map;
 	info->map_count = blob->map_count;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&dev->fd.lock);
 }
 
 /* import_lock held. Check a RESOURCE_INFO answer against what the device and caller need. */
@@ -560,15 +555,15 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 	    (query_only && !query)) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&dev->import_lock);
+	pthread_mutex_lock(&dev->fd.import_lock);
 	ret = VGALLOC__BE(dev, blob_import, fd, &handle);
 	if (ret) {
-		pthread_mutex_unlock(&dev->import_lock);
+		pthread_mutex_unlock(&dev->fd.import_lock);
 		/* The fd is the application's: a closed or foreign one is a bad argument. */
 		return ret == -EBADF ? -EINVAL : ret;
 	}
 	if (!handle) {
-		pthread_mutex_unlock(&dev->import_lock);
+		pthread_mutex_unlock(&dev->fd.import_lock);
 		return -EIO;
 	}
 	blob = table_get_locked(dev, handle);
@@ -583,7 +578,7 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 			vgalloc__stat_add(&dev->stats.import_dedups, 1);
 			*out = blob;
 		}
-		pthread_mutex_unlock(&dev->import_lock);
+		pthread_mutex_unlock(&dev->fd.import_lock);
 		return ret;
 	}
 	ret = check_resource_locked(dev, handle, info->size, &bi);
@@ -605,7 +600,7 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 	if (ret || query_only) {
 		/* Not tracked before this call, so nobody else holds this handle: close it. */
 		gem_close_locked(dev, handle);
-		pthread_mutex_unlock(&dev->import_lock);
+		pthread_mutex_unlock(&dev->fd.import_lock);
 		return ret;
 	}
 	blob->gem_handle = handle;
@@ -616,8 +611,8 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 	blob->size = bi.size;
 	blob->origin = VGALLOC_BLOB_IMPORTED;
 	blob->refcount = 1;
-	dev->by_handle[handle] = blob;
-	pthread_mutex_unlock(&dev->import_lock);
+	dev->fd.by_handle[handle] = blob;
+	pthread_mutex_unlock(&dev->fd.import_lock);
 	account(dev, blob, true);
 	vgalloc__stat_add(&dev->stats.blobs_imported, 1);
 	*out = blob;
@@ -681,16 +676,16 @@ int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, ui
 	    (blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE)) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&dev->import_lock);
+	pthread_mutex_lock(&dev->fd.import_lock);
 	blob = table_get_locked(dev, gem_handle);
 	if (blob) {
 		if (!covers(dev, blob, 0, blob_flags)) {
-			pthread_mutex_unlock(&dev->import_lock);
+			pthread_mutex_unlock(&dev->fd.import_lock);
 			return -EINVAL;
 		}
 		blob->refcount++;
 		vgalloc__stat_add(&dev->stats.import_dedups, 1);
-		pthread_mutex_unlock(&dev->import_lock);
+		pthread_mutex_unlock(&dev->fd.import_lock);
 		*out_blob = blob;
 		return 0;
 	}
@@ -706,7 +701,7 @@ int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, ui
 		ret = -ENOMEM;
 	}
 	if (ret) {
-		pthread_mutex_unlock(&dev->import_lock);
+		pthread_mutex_unlock(&dev->fd.import_lock);
 		return ret;
 	}
 	blob->gem_handle = gem_handle;
@@ -716,8 +711,8 @@ int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, ui
 	blob->size = bi.size;
 	blob->origin = VGALLOC_BLOB_WRAPPED;
 	blob->refcount = 1;
-	dev->by_handle[gem_handle] = blob;
-	pthread_mutex_unlock(&dev->import_lock);
+	dev->fd.by_handle[gem_handle] = blob;
+	pthread_mutex_unlock(&dev->fd.import_lock);
 	account(dev, blob, true);
 	*out_blob = blob;
 	return 0;
@@ -733,14 +728,14 @@ int vgalloc_blob_get_info(struct vgalloc_device *dev, const struct vgalloc_blob 
 		return -EINVAL;
 	}
 	/* Checked and read under the import lock: a concurrent last destroy cannot interleave. */
-	pthread_mutex_lock(&dev->import_lock);
-	pthread_mutex_lock(&dev->lock);
-	live = vgalloc__slab_live(&dev->blobs, blob);
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_lock(&dev->fd.import_lock);
+	pthread_mutex_lock(&dev->fd.lock);
+	live = vgalloc__slab_live(&dev->fd.blobs, blob);
+	pthread_mutex_unlock(&dev->fd.lock);
 	if (live) {
 		fill_info(dev, blob, &info);
 	}
-	pthread_mutex_unlock(&dev->import_lock);
+	pthread_mutex_unlock(&dev->fd.import_lock);
 	if (!live) {
 		return -EINVAL;
 	}
@@ -761,5 +756,5 @@ static void release_all(void *obj, void *arg)
 void vgalloc__blob_destroy_all(struct vgalloc_device *dev)
 {
 	/* Device destroy: no other thread may use the device, so no lock is needed to walk. */
-	vgalloc__slab_each_live(&dev->blobs, release_all, dev);
+	vgalloc__slab_each_live(&dev->fd.blobs, release_all, dev);
 }

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "private.h"
+#include "caps.h"
 
 _Static_assert(sizeof(struct vgalloc_capset_venus) == VGALLOC_UAPI_VENUS_CAPSET_SIZE,
                "venus capset layout");

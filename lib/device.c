@@ -10,7 +10,11 @@
 #include <unistd.h>
 
 #include "../backends/virtgpu/virtgpu.h"
-#include "private.h"
+#include "blob.h"
+#include "caps.h"
+#include "mem.h"
+#include "pool.h"
+#include "state.h"
 
 _Static_assert(offsetof(struct vgalloc_device_create_info, flavour) ==
                        VGALLOC__V0_DEVICE_CREATE_INFO,
@@ -23,6 +27,11 @@ _Static_assert(offsetof(struct vgalloc_device_info, flavour) == VGALLOC__V0_DEVI
 _Static_assert(offsetof(struct vgalloc_stats, shmem_live) == 184, "stats v1 size");
 _Static_assert(offsetof(struct vgalloc_stats, pools) == VGALLOC__V0_STATS,
                "stats version 0 ends where the appended fields start");
+
+/* Empty pool blocks a pool keeps by default. */
+#define DEFAULT_RETAIN_BYTES (32ull << 20)
+/* Shards of memory objects and of each pool by default. */
+#define DEFAULT_SHARDS 4u
 
 /* Largest capset the library keeps; GET_CAPS reports no length, so we read up to this. */
 #define CAPSET_MAX 4096u
@@ -37,12 +46,12 @@ static uint32_t capset_read_size(uint32_t id)
 
 static bool param_known(const struct vgalloc_device *dev, uint32_t param)
 {
-	return dev->params_present & (1u << param);
+	return dev->fd.params_present & (1u << param);
 }
 
 static uint64_t param_or_zero(const struct vgalloc_device *dev, uint32_t param)
 {
-	return param_known(dev, param) ? dev->params[param] : 0;
+	return param_known(dev, param) ? dev->fd.params[param] : 0;
 }
 
 /* The highest param number each flavour's kernel knows. */
@@ -67,8 +76,8 @@ static int read_params(struct vgalloc_device *dev, const struct vgalloc_device_c
 		int ret;
 
 		if (info->params_present & (1u << p)) {
-			dev->params[p] = info->params[p];
-			dev->params_present |= 1u << p;
+			dev->fd.params[p] = info->params[p];
+			dev->fd.params_present |= 1u << p;
 			continue;
 		}
 		ret = VGALLOC__BE(dev, get_param, p, &value);
@@ -79,14 +88,14 @@ static int read_params(struct vgalloc_device *dev, const struct vgalloc_device_c
 			vgalloc__log(dev, VGALLOC_LOG_ERROR, "GETPARAM %u failed: %d", p, ret);
 			return ret;
 		}
-		dev->params[p] = value;
-		dev->params_present |= 1u << p;
+		dev->fd.params[p] = value;
+		dev->fd.params_present |= 1u << p;
 	}
 	/* Params beyond the flavour's numbering are only taken from the caller. */
 	for (uint32_t p = last + 1; p <= VGALLOC_PARAM_MAX; p++) {
 		if (info->params_present & (1u << p)) {
-			dev->params[p] = info->params[p];
-			dev->params_present |= 1u << p;
+			dev->fd.params[p] = info->params[p];
+			dev->fd.params_present |= 1u << p;
 		}
 	}
 	return 0;
@@ -108,10 +117,11 @@ static int probe_own(struct vgalloc_device *dev)
 			return -EOPNOTSUPP;
 		}
 	}
-	if (dev->capset_id >= 64 || !(param_or_zero(dev, VGALLOC_UAPI_PARAM_SUPPORTED_CAPSET_IDS) &
-	                              (1ull << dev->capset_id))) {
+	if (dev->fd.capset_id >= 64 ||
+	    !(param_or_zero(dev, VGALLOC_UAPI_PARAM_SUPPORTED_CAPSET_IDS) &
+	      (1ull << dev->fd.capset_id))) {
 		vgalloc__log(dev, VGALLOC_LOG_ERROR, "host does not offer capset %u",
-		             dev->capset_id);
+		             dev->fd.capset_id);
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -123,7 +133,7 @@ static int context_init(struct vgalloc_device *dev, const struct vgalloc_device_
 	uint32_t n = 0;
 
 	params[n++] = (struct vgalloc_context_param_value){ VGALLOC_UAPI_CONTEXT_PARAM_CAPSET_ID,
-		                                            dev->capset_id };
+		                                            dev->fd.capset_id };
 	if (info->num_rings) {
 		params[n++] =
 		        (struct vgalloc_context_param_value){ VGALLOC_UAPI_CONTEXT_PARAM_NUM_RINGS,
@@ -150,20 +160,20 @@ static int read_capset(struct vgalloc_device *dev, const struct vgalloc_device_c
 		}
 		size = info->capset_size;
 	} else {
-		size = capset_read_size(dev->capset_id);
+		size = capset_read_size(dev->fd.capset_id);
 	}
-	dev->capset = vgalloc__alloc(&dev->allocator, size, 8);
-	if (!dev->capset) {
+	dev->fd.capset = vgalloc__alloc(&dev->allocator, size, 8);
+	if (!dev->fd.capset) {
 		return -ENOMEM;
 	}
-	dev->capset_size = size;
+	dev->fd.capset_size = size;
 	if (info->capset_data) {
-		memcpy(dev->capset, info->capset_data, size);
+		memcpy(dev->fd.capset, info->capset_data, size);
 		return 0;
 	}
 	/* GET_CAPS copies min(size, host size) and says nothing: a missing field must read 0. */
-	memset(dev->capset, 0, size);
-	ret = VGALLOC__BE(dev, get_capset, dev->capset_id, 0, dev->capset, size);
+	memset(dev->fd.capset, 0, size);
+	ret = VGALLOC__BE(dev, get_capset, dev->fd.capset_id, 0, dev->fd.capset, size);
 	if (ret == -EINVAL) {
 		return -EOPNOTSUPP;
 	}
@@ -176,7 +186,7 @@ static int read_capset(struct vgalloc_device *dev, const struct vgalloc_device_c
  */
 static int check_capset(struct vgalloc_device *dev, struct vgalloc_capset_info *caps)
 {
-	int ret = vgalloc__capset_parse(dev->capset_id, dev->capset, dev->capset_size,
+	int ret = vgalloc__capset_parse(dev->fd.capset_id, dev->fd.capset, dev->fd.capset_size,
 	                                VGALLOC_CAPSET_FROM_DEVICE, caps);
 
 	if (ret == -EOPNOTSUPP) {
@@ -185,128 +195,37 @@ static int check_capset(struct vgalloc_device *dev, struct vgalloc_capset_info *
 	}
 	if (ret) {
 		vgalloc__log(dev, VGALLOC_LOG_ERROR, "%s capset: a value no valid host sends",
-		             vgalloc_capset_name(dev->capset_id));
+		             vgalloc_capset_name(dev->fd.capset_id));
 		return -EIO;
 	}
 	return 0;
 }
 
-static uint32_t capset_blob_alignment(const struct vgalloc_capset_info *caps)
-{
-	switch (caps->id) {
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_VULKAN:
-		return caps->u.gfxstream_vulkan.blob_alignment;
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_GLES:
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_COMPOSER:
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_MAGMA:
-		return caps->u.gfxstream.blob_alignment;
-	default:
-		return 0;
-	}
-}
-
-static void raise_alignment(struct vgalloc__traits *t, uint64_t align, uint32_t source)
-{
-	if (align > t->blob_alignment) {
-		t->blob_alignment = align;
-		t->blob_alignment_source = source;
-	}
-}
-
-/* blob alignment = max(4 KiB, guest page, BLOB_ALIGNMENT, capset blobAlignment, host page). */
-static void derive_alignment(struct vgalloc_device *dev, const struct vgalloc_capset_info *caps,
-                             uint32_t host_page)
-{
-	struct vgalloc__traits *t = &dev->traits;
-	long page = sysconf(_SC_PAGESIZE);
-	uint64_t param = param_or_zero(dev, VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT);
-
-	t->blob_alignment = 4096;
-	t->blob_alignment_source = VGALLOC__ALIGN_MIN;
-	if (page > 0) {
-		raise_alignment(t, (uint64_t)page, VGALLOC__ALIGN_PAGE);
-	}
-	/* Only upstream's param 9 is BLOB_ALIGNMENT (elsewhere 9 means something else), and only
-	 * a sane alignment is one: a downstream "guest vram = 1" must never become 1 byte. */
-	if (t->flavour == VGALLOC_FLAVOUR_UPSTREAM &&
-	    param_known(dev, VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT)) {
-		if (vgalloc__is_pow2(param) && param >= 4096 && param <= (1ull << 30)) {
-			raise_alignment(t, param, VGALLOC__ALIGN_PARAM);
-		} else {
-			vgalloc__log(dev, VGALLOC_LOG_WARN,
-			             "ignoring BLOB_ALIGNMENT %llu: not a power of two of at least "
-			             "4096 (a downstream kernel's param 9?)",
-			             (unsigned long long)param);
-			dev->params_present &= ~(1u << VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT);
-		}
-	}
-	raise_alignment(t, capset_blob_alignment(caps), VGALLOC__ALIGN_CAPSET);
-	raise_alignment(t, host_page, VGALLOC__ALIGN_HOST_PAGE);
-}
-
+/* Gather what the traits are derived from; log what the derivation ignored. */
 static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info,
                           const struct vgalloc_capset_info *caps, const struct vgalloc__env *env)
 {
-	struct vgalloc__traits *t = &dev->traits;
-	bool venus = caps->id == VGALLOC_UAPI_CAPSET_VENUS;
+	long page = sysconf(_SC_PAGESIZE);
+	struct vgalloc__trait_inputs in = {
+		.info = info,
+		.caps = caps,
+		.params = dev->fd.params,
+		.params_present = dev->fd.params_present,
+		.device_flags = dev->flags,
+		.env_alloc_mode = env->alloc_mode,
+		.guest_page = page > 0 ? (uint64_t)page : 0,
+		.types = dev->ld.types,
+		.type_count = dev->ld.type_count,
+	};
 
-	t->flavour = info->flavour;
-	t->capset_id = dev->capset_id;
-	t->hypervisor_hint = info->hypervisor_hint;
-	t->host_visible = param_or_zero(dev, VGALLOC_UAPI_PARAM_HOST_VISIBLE) == 1;
-	t->cross_device = param_or_zero(dev, VGALLOC_UAPI_PARAM_CROSS_DEVICE) == 1;
-	t->has_3d = param_or_zero(dev, VGALLOC_UAPI_PARAM_3D_FEATURES) == 1;
-	t->placed_maps = dev->flags & VGALLOC_DEVICE_PLACED_MAPS;
-	t->no_suballoc = dev->flags & VGALLOC_DEVICE_NO_SUBALLOC;
-	t->use_guest_vram = venus ? caps->u.venus.use_guest_vram : 0;
-	t->gfxstream = caps->id == VGALLOC_UAPI_CAPSET_GFXSTREAM_VULKAN;
-	t->deferred_mapping = t->gfxstream && caps->u.gfxstream_vulkan.deferred_mapping;
-	t->blob_id_0 = venus && caps->u.venus.supports_blob_id_0;
-	t->max_suballoc_size = info->max_suballoc_size ? info->max_suballoc_size : 4ull << 20;
-	/* The largest alignment a pool block honours without existing for one allocation. */
-	t->max_suballoc_alignment =
-	        VGALLOC__MIN(info->max_block_size ? info->max_block_size : 32ull << 20, 4ull << 20);
-	switch (info->flavour) {
-	case VGALLOC_FLAVOUR_CHROMEOS:
-		t->create_guest_handle =
-		        param_or_zero(dev, VGALLOC_UAPI_CROS_PARAM_CREATE_GUEST_HANDLE) == 1;
-		t->guest_vram = param_or_zero(dev, VGALLOC_UAPI_CROS_PARAM_GUEST_VRAM) == 1;
-		break;
-	case VGALLOC_FLAVOUR_GFXSTREAM:
-		t->create_guest_handle =
-		        param_or_zero(dev, VGALLOC_UAPI_GFXSTREAM_PARAM_CREATE_GUEST_HANDLE) == 1;
-		break;
-	default:
-		break;
+	vgalloc__traits_derive(&in, &dev->ld.traits);
+	if (dev->ld.traits.blob_alignment_param_bad) {
+		vgalloc__log(dev, VGALLOC_LOG_WARN,
+		             "ignoring BLOB_ALIGNMENT %llu: not a power of two of at least 4096 (a "
+		             "downstream kernel's param 9?)",
+		             (unsigned long long)dev->fd.params[VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT]);
+		dev->fd.params_present &= ~(1u << VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT);
 	}
-	if (dev->flags & VGALLOC_DEVICE_GUEST_VRAM) {
-		t->guest_vram = true;
-	}
-	derive_alignment(dev, caps, info->host_page_size);
-
-	/* Order of precedence (DESIGN §4 rule 2): override, configured guest vram, the capset's
-	 * use_guest_vram, the hypervisor hint, host-first. */
-	if (env->alloc_mode) {
-		t->alloc_mode = env->alloc_mode;
-		t->mode_reason = VGALLOC_MODE_REASON_ENV;
-	} else if (info->alloc_mode) {
-		t->alloc_mode = info->alloc_mode;
-		t->mode_reason = VGALLOC_MODE_REASON_OVERRIDE;
-	} else if (t->guest_vram) {
-		t->alloc_mode = VGALLOC_ALLOC_MODE_GUEST_FIRST;
-		t->mode_reason = VGALLOC_MODE_REASON_GUEST_VRAM;
-	} else if (t->use_guest_vram == 1) {
-		t->alloc_mode = VGALLOC_ALLOC_MODE_GUEST_FIRST;
-		t->mode_reason = VGALLOC_MODE_REASON_CAPSET;
-	} else if (t->hypervisor_hint == VGALLOC_HYPERVISOR_STATIC) {
-		t->alloc_mode = VGALLOC_ALLOC_MODE_GUEST_FIRST;
-		t->mode_reason = VGALLOC_MODE_REASON_HINT;
-	} else {
-		t->alloc_mode = VGALLOC_ALLOC_MODE_HOST_FIRST;
-		t->mode_reason = VGALLOC_MODE_REASON_DEFAULT;
-	}
-	t->types = dev->types;
-	t->type_count = dev->type_count;
 }
 
 /*
@@ -314,15 +233,13 @@ static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_devic
  * mapped and freed. Host failures only show at mmap, so without it a host that cannot map our
  * blobs (say a 16 KiB host page with 4 KiB blobs) would fail every later allocation instead.
  */
-static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info,
-                     const struct vgalloc_capset_info *caps)
+static int self_test(struct vgalloc_device *dev, const struct vgalloc_capset_info *caps)
 {
 	struct vgalloc_blob_create_info ci = {
 		.struct_size = sizeof(ci),
 		.blob_mem = VGALLOC_BLOB_MEM_HOST3D,
-		.blob_flags = info->self_test_blob_flags ? info->self_test_blob_flags
-		                                         : VGALLOC_BLOB_FLAG_MAPPABLE,
-		.size = dev->traits.blob_alignment,
+		.blob_flags = VGALLOC_BLOB_FLAG_MAPPABLE,
+		.size = dev->ld.traits.blob_alignment,
 	};
 	struct vgalloc_blob *blob = NULL;
 	const char *stage = "created";
@@ -351,11 +268,9 @@ static int self_test(struct vgalloc_device *dev, const struct vgalloc_device_cre
 		        dev, VGALLOC_LOG_ERROR,
 		        "self-test: a %llu-byte HOST3D blob_id-0 blob (flags 0x%x) could not be "
 		        "%s (%d)%s%s; device creation fails with -EIO",
-		        (unsigned long long)dev->traits.blob_alignment, ci.blob_flags, stage, ret,
-		        refused ? ": the host refuses this kind of blob" : "",
-		        refused && ci.blob_flags == VGALLOC_BLOB_FLAG_MAPPABLE
-		                ? " (is its page larger than the blob alignment?)"
-		                : "");
+		        (unsigned long long)dev->ld.traits.blob_alignment, ci.blob_flags, stage,
+		        ret, refused ? ": the host refuses this kind of blob" : "",
+		        refused ? " (is its page larger than the blob alignment?)" : "");
 		return -EIO;
 	}
 	return 0;
@@ -377,14 +292,14 @@ static int copy_memory_types(struct vgalloc_device *dev,
 	if (stride < VGALLOC__V0_MEMORY_TYPE) {
 		return -EINVAL;
 	}
-	dev->types =
-	        vgalloc__alloc(&dev->allocator, sizeof(*dev->types) * info->memory_type_count, 8);
-	if (!dev->types) {
+	dev->ld.types = vgalloc__alloc(&dev->allocator,
+	                               sizeof(*dev->ld.types) * info->memory_type_count, 8);
+	if (!dev->ld.types) {
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < info->memory_type_count; i++) {
 		struct vgalloc_memory_type t;
-		struct vgalloc__mem_type *d = &dev->types[i];
+		struct vgalloc__mem_type *d = &dev->ld.types[i];
 		const unsigned char *elem = p + (size_t)i * stride;
 		uint32_t elem_size;
 		int ret;
@@ -409,7 +324,7 @@ static int copy_memory_types(struct vgalloc_device *dev,
 			return -EINVAL;
 		}
 		for (uint32_t j = 0; j < i; j++) {
-			if (dev->types[j].host_index == t.host_index) {
+			if (dev->ld.types[j].host_index == t.host_index) {
 				return -EINVAL;
 			}
 		}
@@ -420,17 +335,9 @@ static int copy_memory_types(struct vgalloc_device *dev,
 		d->non_coherent_atom_size = t.non_coherent_atom_size;
 		d->buffer_image_granularity = t.buffer_image_granularity;
 		d->base_alignment = t.base_alignment;
-		/* DESIGN §4 rule 5: the consumer's base alignment, else 64 KiB for types that can
-		 * back optimal images and 4 KiB otherwise; never below the map alignment, the atom
-		 * or the buffer-image granularity. */
-		d->pool_alignment = t.base_alignment ? t.base_alignment
-		                    : (t.flags & VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES) ? 65536
-		                                                                     : 4096;
-		d->pool_alignment = VGALLOC__MAX(d->pool_alignment, t.min_map_alignment);
-		d->pool_alignment = VGALLOC__MAX(d->pool_alignment, t.non_coherent_atom_size);
-		d->pool_alignment = VGALLOC__MAX(d->pool_alignment, t.buffer_image_granularity);
+		d->pool_alignment = vgalloc__pool_alignment(d);
 	}
-	dev->type_count = info->memory_type_count;
+	dev->ld.type_count = info->memory_type_count;
 	return 0;
 }
 
@@ -441,16 +348,17 @@ static int copy_hooks(struct vgalloc_device *dev, const struct vgalloc_host_hook
 	if (!hooks) {
 		return 0;
 	}
-	ret = vgalloc__struct_in(hooks, VGALLOC__V0_HOST_HOOKS, sizeof(dev->hooks), &dev->hooks);
+	ret = vgalloc__struct_in(hooks, VGALLOC__V0_HOST_HOOKS, sizeof(dev->ld.hooks),
+	                         &dev->ld.hooks);
 	if (ret) {
 		return ret;
 	}
-	if (dev->hooks.reserved || !dev->hooks.new_blob_id || !dev->hooks.host_alloc ||
-	    !dev->hooks.host_wait || !dev->hooks.host_roundtrip || !dev->hooks.host_import ||
-	    !dev->hooks.host_free) {
+	if (dev->ld.hooks.reserved || !dev->ld.hooks.new_blob_id || !dev->ld.hooks.host_alloc ||
+	    !dev->ld.hooks.host_wait || !dev->ld.hooks.host_roundtrip ||
+	    !dev->ld.hooks.host_import || !dev->ld.hooks.host_free) {
 		return -EINVAL;
 	}
-	dev->has_hooks = true;
+	dev->ld.has_hooks = true;
 	return 0;
 }
 
@@ -470,7 +378,6 @@ static int select_backend(struct vgalloc_device *dev, const struct vgalloc_devic
 		}
 		break;
 	case VGALLOC_BACKEND_VIRTGPU: {
-		struct vgalloc__virtgpu *vg = NULL;
 		int ret;
 
 		/* Adopt mode borrows the caller's fd; own mode finds and opens a render node. */
@@ -479,12 +386,11 @@ static int select_backend(struct vgalloc_device *dev, const struct vgalloc_devic
 		}
 		ret = vgalloc__virtgpu_create(info->mode == VGALLOC_DEVICE_MODE_ADOPT ? info->fd
 		                                                                      : -1,
-		                              info->capset_id, &dev->allocator, NULL, &vg);
+		                              info->capset_id, &dev->allocator, NULL, &be);
 		if (ret) {
 			return ret == -ENODEV ? -EOPNOTSUPP : ret;
 		}
-		be = &vg->base;
-		dev->owns_backend = true;
+		dev->fd.owns_backend = true;
 		break;
 	}
 	default:
@@ -494,11 +400,11 @@ static int select_backend(struct vgalloc_device *dev, const struct vgalloc_devic
 	if (!be->ops->get_param || !be->ops->get_capset || !be->ops->context_init ||
 	    !be->ops->blob_create || !be->ops->blob_map || !be->ops->blob_unmap ||
 	    !be->ops->blob_export || !be->ops->blob_import || !be->ops->blob_info ||
-	    !be->ops->blob_destroy || !be->ops->wait || !be->ops->get_fd) {
+	    !be->ops->blob_destroy || !be->ops->get_fd) {
 		return -EINVAL;
 	}
-	dev->be = be;
-	dev->ops = be->ops;
+	dev->fd.be = be;
+	dev->fd.ops = be->ops;
 	return 0;
 }
 
@@ -508,21 +414,22 @@ static void device_free(struct vgalloc_device *dev)
 
 	/* Own-mode virtgpu backends are the device's (closing the fd it opened); the mock and
 	 * custom ones are borrowed. */
-	if (dev->owns_backend && dev->be && dev->ops->destroy) {
-		dev->ops->destroy(dev->be);
+	if (dev->fd.owns_backend && dev->fd.be && dev->fd.ops->destroy) {
+		dev->fd.ops->destroy(dev->fd.be);
 	}
-	for (uint32_t i = 0; i < dev->shard_count; i++) {
-		vgalloc__mshard_finish(dev, &dev->dshards[i]);
+	for (uint32_t i = 0; i < dev->ld.shard_count; i++) {
+		vgalloc__mshard_finish(dev, &dev->ld.dshards[i]);
 	}
 	vgalloc__registry_free(dev);
-	vgalloc__slab_finish(dev, &dev->blobs);
-	vgalloc__free(&a, dev->by_handle);
-	vgalloc__free(&a, dev->capset);
-	vgalloc__free(&a, dev->types);
-	pthread_cond_destroy(&dev->cond);
-	pthread_mutex_destroy(&dev->shmem.lock);
-	pthread_mutex_destroy(&dev->import_lock);
-	pthread_mutex_destroy(&dev->lock);
+	vgalloc__slab_finish(&a, &dev->fd.blobs);
+	vgalloc__free(&a, dev->fd.by_handle);
+	vgalloc__free(&a, dev->fd.capset);
+	vgalloc__free(&a, dev->ld.types);
+	pthread_cond_destroy(&dev->fd.cond);
+	vgalloc__shmem_finish(&dev->fd.shmem);
+	pthread_mutex_destroy(&dev->fd.import_lock);
+	pthread_mutex_destroy(&dev->fd.lock);
+	pthread_mutex_destroy(&dev->ld.lock);
 	dev->magic = VGALLOC__MAGIC_FREE;
 	vgalloc__free(&a, dev);
 }
@@ -565,7 +472,7 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	    (info.host_page_size &&
 	     (!vgalloc__is_pow2(info.host_page_size) || info.host_page_size < 4096 ||
 	      info.host_page_size > (1u << 20))) ||
-	    (info.self_test_blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE)) {
+	    info.reserved1) {
 		return -EINVAL;
 	}
 	if (info.alloc_mode > VGALLOC_ALLOC_MODE_GUEST_FIRST ||
@@ -593,25 +500,24 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	memset(dev, 0, sizeof(*dev));
 	dev->magic = VGALLOC__MAGIC_DEVICE;
 	dev->allocator = allocator;
-	dev->backend_type = info.backend;
-	dev->mode = info.mode;
+	dev->fd.backend_type = info.backend;
+	dev->fd.mode = info.mode;
 	dev->flags = info.flags;
-	dev->capset_id = info.capset_id;
+	dev->fd.capset_id = info.capset_id;
 	dev->log_fn = info.log_fn;
 	dev->log_user = info.log_user;
 	dev->log_level = info.log_level;
-	pthread_mutex_init(&dev->lock, NULL);
-	pthread_mutex_init(&dev->import_lock, NULL);
-	pthread_cond_init(&dev->cond, NULL);
-	vgalloc__shmem_init(dev);
-	vgalloc__slab_init(&dev->blobs, sizeof(struct vgalloc_blob), VGALLOC__MAGIC_BLOB);
-	dev->shard_count = info.pool_shards ? info.pool_shards : 4;
-	for (uint32_t i = 0; i < dev->shard_count; i++) {
-		vgalloc__mshard_init(dev, &dev->dshards[i]);
+	pthread_mutex_init(&dev->fd.lock, NULL);
+	pthread_mutex_init(&dev->fd.import_lock, NULL);
+	pthread_cond_init(&dev->fd.cond, NULL);
+	pthread_mutex_init(&dev->ld.lock, NULL);
+	vgalloc__shmem_init(&dev->fd.shmem);
+	vgalloc__slab_init(&dev->fd.blobs, sizeof(struct vgalloc_blob), VGALLOC__MAGIC_BLOB);
+	dev->ld.shard_count = info.pool_shards ? info.pool_shards : DEFAULT_SHARDS;
+	for (uint32_t i = 0; i < dev->ld.shard_count; i++) {
+		vgalloc__mshard_init(dev, &dev->ld.dshards[i]);
 	}
-	dev->retain_bytes = info.retain_bytes ? info.retain_bytes : 32ull << 20;
-	dev->min_block_size = info.min_block_size;
-	dev->max_block_size = info.max_block_size ? info.max_block_size : 32ull << 20;
+	dev->ld.retain_bytes = info.retain_bytes ? info.retain_bytes : DEFAULT_RETAIN_BYTES;
 
 	if (info.flags & VGALLOC_DEVICE_ALLOW_ENV) {
 		vgalloc__env_read(&env);
@@ -661,7 +567,7 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	}
 	if (!ret && info.mode == VGALLOC_DEVICE_MODE_OWN &&
 	    (info.flags & VGALLOC_DEVICE_SELF_TEST)) {
-		ret = self_test(dev, &info, &caps);
+		ret = self_test(dev, &caps);
 	}
 	if (ret) {
 		if (ret > 0 || ret < -4095) {
@@ -671,11 +577,11 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 		return ret;
 	}
 	vgalloc__log(dev, VGALLOC_LOG_INFO,
-	             "device ready: backend %s, %s mode, %s, blob alignment %llu", dev->ops->name,
-	             dev->mode == VGALLOC_DEVICE_MODE_OWN ? "own" : "adopt",
-	             dev->traits.alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first"
-	                                                                      : "host-first",
-	             (unsigned long long)dev->traits.blob_alignment);
+	             "device ready: backend %s, %s mode, %s, blob alignment %llu",
+	             dev->fd.ops->name, dev->fd.mode == VGALLOC_DEVICE_MODE_OWN ? "own" : "adopt",
+	             dev->ld.traits.alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first"
+	                                                                         : "host-first",
+	             (unsigned long long)dev->ld.traits.blob_alignment);
 	*out_dev = dev;
 	return 0;
 }
@@ -699,7 +605,7 @@ int vgalloc_device_get_fd(const struct vgalloc_device *dev)
 	if (!dev) {
 		return -EINVAL;
 	}
-	fd = dev->ops->get_fd(dev->be);
+	fd = dev->fd.ops->get_fd(dev->fd.be);
 	return fd < 0 ? -ENODEV : fd;
 }
 
@@ -711,7 +617,7 @@ int vgalloc_device_get_param(const struct vgalloc_device *dev, uint32_t param, u
 	if (!param_known(dev, param)) {
 		return -ENOENT;
 	}
-	*value = dev->params[param];
+	*value = dev->fd.params[param];
 	return 0;
 }
 
@@ -730,8 +636,8 @@ int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
 	if (out_size < sizeof(info)) {
 		return -EINVAL;
 	}
-	if (capset_id == dev->capset_id) {
-		ret = vgalloc__capset_parse(capset_id, dev->capset, dev->capset_size,
+	if (capset_id == dev->fd.capset_id) {
+		ret = vgalloc__capset_parse(capset_id, dev->fd.capset, dev->fd.capset_size,
 		                            VGALLOC_CAPSET_FROM_DEVICE, &info);
 		return ret ? ret : vgalloc__struct_out(out, &info, sizeof(info), sizeof(info));
 	}
@@ -769,95 +675,39 @@ int vgalloc_device_get_info(const struct vgalloc_device *dev, struct vgalloc_dev
 		return -EINVAL;
 	}
 	memset(&info, 0, sizeof(info));
-	info.backend = dev->backend_type;
-	info.mode = dev->mode;
-	info.alloc_mode = dev->traits.alloc_mode;
-	info.capset_id = dev->capset_id;
-	info.capset_size = dev->capset_size;
-	info.blob_alignment = dev->traits.blob_alignment;
+	info.backend = dev->fd.backend_type;
+	info.mode = dev->fd.mode;
+	info.alloc_mode = dev->ld.traits.alloc_mode;
+	info.capset_id = dev->fd.capset_id;
+	info.capset_size = dev->fd.capset_size;
+	info.blob_alignment = dev->ld.traits.blob_alignment;
 	info.flags = dev->flags;
-	info.memory_type_count = dev->type_count;
-	info.has_host_visible = dev->traits.host_visible;
-	info.has_cross_device = dev->traits.cross_device;
-	info.flavour = dev->traits.flavour;
-	info.mode_reason = dev->traits.mode_reason;
-	info.guest_vram = dev->traits.guest_vram;
-	info.create_guest_handle = dev->traits.create_guest_handle;
-	info.max_suballoc_size = dev->traits.max_suballoc_size;
-	info.retain_bytes = dev->retain_bytes;
-	/* 0 in the create-info means the plan's default: 16 MiB for gfxstream, else 4 MiB. */
-	info.min_block_size = dev->min_block_size     ? dev->min_block_size
-	                      : dev->traits.gfxstream ? 16ull << 20
-	                                              : 4ull << 20;
-	info.max_block_size = dev->max_block_size;
-	info.pool_shards = dev->shard_count;
+	info.memory_type_count = dev->ld.type_count;
+	info.has_host_visible = dev->ld.traits.host_visible;
+	info.has_cross_device = dev->ld.traits.cross_device;
+	info.flavour = dev->ld.traits.flavour;
+	info.mode_reason = dev->ld.traits.mode_reason;
+	info.guest_vram = dev->ld.traits.guest_vram;
+	info.create_guest_handle = dev->ld.traits.create_guest_handle;
+	info.max_suballoc_size = dev->ld.traits.max_suballoc_size;
+	info.retain_bytes = dev->ld.retain_bytes;
+	info.min_block_size = dev->ld.traits.min_block_size;
+	info.max_block_size = dev->ld.traits.max_block_size;
+	info.pool_shards = dev->ld.shard_count;
 	return vgalloc__struct_out(out, &info, VGALLOC__V0_DEVICE_INFO, sizeof(info));
 }
 
-#define LOAD(c) atomic_load_explicit(&d->stats.c, memory_order_relaxed)
-
-int vgalloc_device_get_stats(const struct vgalloc_device *dev, struct vgalloc_stats *out)
+int vgalloc__trim(struct vgalloc_device *dev)
 {
-	struct vgalloc_stats s;
-	/* atomic_load takes a non-const pointer in some C libraries' stdatomic. */
-	struct vgalloc_device *d = (struct vgalloc_device *)dev;
+	return vgalloc__pools_trim(dev) + vgalloc__shmem_trim(dev);
+}
 
+int vgalloc_device_trim(struct vgalloc_device *dev)
+{
 	if (!dev) {
 		return -EINVAL;
 	}
-	memset(&s, 0, sizeof(s));
-	s.blobs_live = LOAD(blobs_live);
-	s.blob_bytes = LOAD(blob_bytes);
-	s.window_bytes = LOAD(window_bytes);
-	s.blobs_mapped = LOAD(blobs_mapped);
-	s.blobs_created = LOAD(blobs_created);
-	s.blobs_imported = LOAD(blobs_imported);
-	s.import_dedups = LOAD(import_dedups);
-	s.mems_live = LOAD(mems_live);
-	s.mem_bytes_requested = LOAD(mem_bytes_requested);
-	s.mem_bytes_committed = LOAD(mem_bytes_committed);
-	s.backend_calls = LOAD(backend_calls);
-	s.hook_calls = LOAD(hook_calls);
-	s.enospc_events = LOAD(enospc_events);
-	s.teardown_errors = LOAD(teardown_errors);
-	s.pools = atomic_load_explicit(&d->pool_count, memory_order_acquire);
-	s.blocks = LOAD(blocks);
-	s.block_bytes = LOAD(block_bytes);
-	s.retained_bytes = LOAD(retained_bytes);
-	vgalloc__pools_counts(d, &s.suballocs_live, &s.suballoc_bytes);
-	s.block_creations = LOAD(block_creations);
-	s.block_releases = LOAD(block_releases);
-	pthread_mutex_lock(&d->shmem.lock);
-	s.shmem_live = d->shmem.live;
-	s.shmem_cached = d->shmem.cached;
-	s.shmem_cached_bytes = d->shmem.cached_bytes;
-	s.shmem_hits = d->shmem.hits;
-	s.shmem_misses = d->shmem.misses;
-	pthread_mutex_unlock(&d->shmem.lock);
-	s.window_small_blocks = LOAD(window_small_blocks);
-	s.window_dedicated = LOAD(window_dedicated);
-	s.window_closed_blocks = LOAD(window_closed_blocks);
-	return vgalloc__struct_out(out, &s, VGALLOC__V0_STATS, sizeof(s));
-}
-
-const char *vgalloc_path_name(uint32_t path)
-{
-	switch (path) {
-	case VGALLOC_PATH_HOST_ONLY:
-		return "host-only";
-	case VGALLOC_PATH_HOST_FIRST_LAZY:
-		return "host-first-lazy";
-	case VGALLOC_PATH_HOST_FIRST_EAGER:
-		return "host-first-eager";
-	case VGALLOC_PATH_GUEST_FIRST:
-		return "guest-first";
-	case VGALLOC_PATH_IMPORT:
-		return "import";
-	case VGALLOC_PATH_GUEST_HANDLE:
-		return "guest-handle";
-	case VGALLOC_PATH_UNSUPPORTED:
-		return "unsupported";
-	default:
-		return "unknown";
-	}
+	/* The consumer says memory was given back: degraded pools may try full blocks again. */
+	vgalloc__pools_lift(dev);
+	return vgalloc__trim(dev);
 }

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "private.h"
+#include "handle.h"
 
 void vgalloc__slab_init(struct vgalloc__slab *slab, size_t slot_size, uint32_t magic)
 {
@@ -15,16 +15,16 @@ void vgalloc__slab_init(struct vgalloc__slab *slab, size_t slot_size, uint32_t m
 	slab->magic = magic;
 }
 
-void vgalloc__slab_finish(struct vgalloc_device *dev, struct vgalloc__slab *slab)
+void vgalloc__slab_finish(const struct vgalloc_allocator *a, struct vgalloc__slab *slab)
 {
 	for (uint32_t i = 0; i < slab->nchunks; i++) {
-		vgalloc__free(&dev->allocator, slab->chunks[i].base);
+		vgalloc__free(a, slab->chunks[i].base);
 	}
 	slab->nchunks = 0;
 	slab->free_head = slab->free_tail = NULL;
 }
 
-static bool slab_grow(struct vgalloc_device *dev, struct vgalloc__slab *slab)
+static bool slab_grow(const struct vgalloc_allocator *a, struct vgalloc__slab *slab)
 {
 	size_t count;
 	unsigned char *base;
@@ -33,13 +33,13 @@ static bool slab_grow(struct vgalloc_device *dev, struct vgalloc__slab *slab)
 		return false;
 	}
 	count = (size_t)64 << slab->nchunks;
-	base = vgalloc__alloc(&dev->allocator, count * slab->slot_size, 16);
+	base = vgalloc__alloc(a, count * slab->slot_size, 16);
 	if (!base) {
 		return false;
 	}
 	memset(base, 0, count * slab->slot_size);
 	if (slab->on_grow && !slab->on_grow(slab->on_grow_ctx, base, count * slab->slot_size)) {
-		vgalloc__free(&dev->allocator, base);
+		vgalloc__free(a, base);
 		return false;
 	}
 	for (size_t i = 0; i < count; i++) {
@@ -59,12 +59,12 @@ static bool slab_grow(struct vgalloc_device *dev, struct vgalloc__slab *slab)
 	return true;
 }
 
-void *vgalloc__slab_get_locked(struct vgalloc_device *dev, struct vgalloc__slab *slab)
+void *vgalloc__slab_get_locked(const struct vgalloc_allocator *a, struct vgalloc__slab *slab)
 {
 	struct vgalloc__slot *s;
 	uint32_t gen;
 
-	if (!slab->free_head && !slab_grow(dev, slab)) {
+	if (!slab->free_head && !slab_grow(a, slab)) {
 		return NULL;
 	}
 	s = slab->free_head;

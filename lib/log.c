@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "private.h"
+#include "state.h"
 
 static void *default_alloc(void *user, size_t size, size_t align)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "private.h"
+#include "state.h"
 
 static uint32_t parse_level(const char *s)
 {

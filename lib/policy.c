@@ -8,30 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "private.h"
+#include "policy.h"
 
 _Static_assert(sizeof(struct vgalloc_plan) == VGALLOC__V0_PLAN, "plan version 0 size");
-
-/* gfxstream's guest suballocates host-visible memory in blocks of at least this size. */
-#define GFXSTREAM_BLOCK_SIZE (16ull << 20)
-#define DEFAULT_BLOCK_SIZE   (4ull << 20)
-
-void vgalloc__why(struct vgalloc__why *w, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!w) {
-		return;
-	}
-	va_start(ap, fmt);
-	n = vsnprintf(w->len < w->size ? w->buf + w->len : NULL,
-	              w->len < w->size ? w->size - w->len : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0) {
-		w->len += (size_t)n;
-	}
-}
 
 int vgalloc__find_type(const struct vgalloc__traits *t, uint32_t host_index, uint32_t *out)
 {
@@ -44,15 +23,83 @@ int vgalloc__find_type(const struct vgalloc__traits *t, uint32_t host_index, uin
 	return -EINVAL;
 }
 
-static void add_step(uint32_t *steps, uint32_t *count, uint32_t step)
+#define S(x) VGALLOC_STEP_##x
+
+/* Each path's steps (backing.c's top comment says what each one is). */
+static const struct vgalloc__path_steps path_steps[] = {
+	[VGALLOC_PATH_HOST_ONLY] = {
+		.alloc = { S(NEW_BLOB_ID), S(HOST_ALLOC) },
+		.alloc_count = 2,
+	},
+	[VGALLOC_PATH_HOST_FIRST_LAZY] = {
+		.alloc = { S(NEW_BLOB_ID), S(HOST_ALLOC) },
+		.alloc_count = 2,
+		.map = { S(HOST_WAIT), S(CREATE_BLOB), S(MAP) },
+		.map_count = 3,
+	},
+	[VGALLOC_PATH_HOST_FIRST_EAGER] = {
+		.alloc = { S(NEW_BLOB_ID), S(HOST_ALLOC), S(HOST_WAIT), S(CREATE_BLOB) },
+		.alloc_count = 4,
+		.map = { S(MAP) },
+		.map_count = 1,
+	},
+	[VGALLOC_PATH_GUEST_FIRST] = {
+		.alloc = { S(NEW_BLOB_ID), S(CREATE_BLOB), S(ROUNDTRIP), S(HOST_IMPORT) },
+		.alloc_count = 4,
+		.map = { S(MAP) },
+		.map_count = 1,
+	},
+	[VGALLOC_PATH_IMPORT] = {
+		.alloc = { S(NEW_BLOB_ID), S(PRIME_IMPORT), S(RESOURCE_INFO), S(ROUNDTRIP),
+		           S(HOST_IMPORT) },
+		.alloc_count = 5,
+		.map = { S(MAP) },
+		.map_count = 1,
+	},
+	[VGALLOC_PATH_GUEST_HANDLE] = {
+		.alloc = { S(NEW_BLOB_ID), S(CREATE_BLOB), S(PLACEHOLDER_SUBMIT), S(HOST_IMPORT) },
+		.alloc_count = 4,
+		.map = { S(MAP) },
+		.map_count = 1,
+	},
+};
+
+#undef S
+
+const struct vgalloc__path_steps *vgalloc__path_steps(uint32_t path)
 {
-	if (*count < VGALLOC_PLAN_MAX_STEPS) {
-		steps[(*count)++] = step;
+	if (path >= VGALLOC__ARRAY_SIZE(path_steps) || !path_steps[path].alloc_count) {
+		return NULL;
 	}
+	return &path_steps[path];
 }
 
-#define ALLOC(s) add_step(plan->alloc_steps, &plan->alloc_step_count, VGALLOC_STEP_##s)
-#define MAP(s)   add_step(plan->map_steps, &plan->map_step_count, VGALLOC_STEP_##s)
+/* The plan's steps are the table's: at alloc (after SUBALLOCATE when the plan suballocates),
+ * and at the first map when the memory maps at all. */
+static void copy_steps(struct vgalloc_plan *plan, bool host_visible)
+{
+	const struct vgalloc__path_steps *ps = vgalloc__path_steps(plan->path);
+	uint32_t n = 0;
+
+	if (!ps) {
+		return;
+	}
+	if (plan->suballocate) {
+		plan->alloc_steps[n++] = VGALLOC_STEP_SUBALLOCATE;
+	}
+	for (uint32_t i = 0; i < ps->alloc_count; i++) {
+		plan->alloc_steps[n++] = ps->alloc[i];
+	}
+	plan->alloc_step_count = n;
+	if (host_visible || plan->path == VGALLOC_PATH_GUEST_FIRST ||
+	    plan->path == VGALLOC_PATH_HOST_FIRST_EAGER ||
+	    plan->path == VGALLOC_PATH_HOST_FIRST_LAZY) {
+		for (uint32_t i = 0; i < ps->map_count; i++) {
+			plan->map_steps[i] = ps->map[i];
+		}
+		plan->map_step_count = ps->map_count;
+	}
+}
 
 static const char *flag_names(uint32_t flags, char *buf, size_t size)
 {
@@ -283,14 +330,6 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 		        why,
 		        "path: import — PRIME import (dedup'd by GEM handle), RESOURCE_INFO "
 		        "checks, a round trip so the renderer sees the resource, host import\n");
-		ALLOC(NEW_BLOB_ID);
-		ALLOC(PRIME_IMPORT);
-		ALLOC(RESOURCE_INFO);
-		ALLOC(ROUNDTRIP);
-		ALLOC(HOST_IMPORT);
-		if (host_visible) {
-			MAP(MAP);
-		}
 		return;
 	}
 	if (t->create_guest_handle && exported && (r->flags & VGALLOC_REQUEST_DEDICATED_IMAGE)) {
@@ -304,21 +343,12 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 		        "exported image gets a GUEST blob with a host handle, then a "
 		        "placeholder submit and wait (the host_roundtrip hook) so the renderer "
 		        "has filed the handle, then the host import by blob id\n");
-		ALLOC(NEW_BLOB_ID);
-		ALLOC(CREATE_BLOB);
-		ALLOC(PLACEHOLDER_SUBMIT);
-		ALLOC(HOST_IMPORT);
-		if (host_visible) {
-			MAP(MAP);
-		}
 		return;
 	}
 	if (!host_visible && !exported) {
 		plan->path = VGALLOC_PATH_HOST_ONLY;
 		vgalloc__why(why, "path: host-only — not host-visible and not exported: no blob is "
 		                  "ever needed\n");
-		ALLOC(NEW_BLOB_ID);
-		ALLOC(HOST_ALLOC);
 		return;
 	}
 	plan->blob_mem = main_mem;
@@ -327,11 +357,6 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 		plan->path = VGALLOC_PATH_GUEST_FIRST;
 		vgalloc__why(why, "path: guest-first — the guest creates the blob in the window, a "
 		                  "round trip lets the renderer see it, the host imports it\n");
-		ALLOC(NEW_BLOB_ID);
-		ALLOC(CREATE_BLOB);
-		ALLOC(ROUNDTRIP);
-		ALLOC(HOST_IMPORT);
-		MAP(MAP);
 	} else if (exported || (t->gfxstream && !t->deferred_mapping)) {
 		plan->path = VGALLOC_PATH_HOST_FIRST_EAGER;
 		vgalloc__why(why,
@@ -339,22 +364,12 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 		                        "now: host alloc, wait, blob by id\n"
 		                      : "path: host-first eager — gfxstream without "
 		                        "deferredMapping creates blobs with their memory\n");
-		ALLOC(NEW_BLOB_ID);
-		ALLOC(HOST_ALLOC);
-		ALLOC(HOST_WAIT);
-		ALLOC(CREATE_BLOB);
-		MAP(MAP);
 	} else {
 		plan->path = VGALLOC_PATH_HOST_FIRST_LAZY;
 		vgalloc__why(why,
 		             "path: host-first lazy — the host allocates now; the blob is created "
 		             "at the first map, so memory never mapped costs no blob%s\n",
 		             t->gfxstream ? " (gfxstream deferredMapping)" : "");
-		ALLOC(NEW_BLOB_ID);
-		ALLOC(HOST_ALLOC);
-		MAP(HOST_WAIT);
-		MAP(CREATE_BLOB);
-		MAP(MAP);
 	}
 	if (why) {
 		char names[64];
@@ -402,6 +417,7 @@ int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request 
 	        no_suballoc_reasons(t, r, host_visible, plan->path, type->pool_alignment);
 	if (plan->path == VGALLOC_PATH_UNSUPPORTED || plan->no_suballoc) {
 		plan->suballocate = 0;
+		copy_steps(plan, host_visible);
 		if (why) {
 			vgalloc__why(why, "suballocate: no —");
 			for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(no_suballoc_text); i++) {
@@ -420,16 +436,14 @@ int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request 
 	plan->pool_key = (uint64_t)type->host_index << 32 |
 	                 (uint64_t)(r->allocate_flags & 0xffff) << 16 |
 	                 (uint64_t)(plan->blob_flags & 0xff) << 8 | plan->alloc_mode;
-	plan->min_block_size = t->gfxstream ? GFXSTREAM_BLOCK_SIZE : DEFAULT_BLOCK_SIZE;
-	memmove(plan->alloc_steps + 1, plan->alloc_steps,
-	        sizeof(plan->alloc_steps[0]) * (VGALLOC_PLAN_MAX_STEPS - 1));
-	plan->alloc_steps[0] = VGALLOC_STEP_SUBALLOCATE;
-	plan->alloc_step_count = VGALLOC__MIN(plan->alloc_step_count + 1, VGALLOC_PLAN_MAX_STEPS);
+	plan->min_block_size = t->min_block_size;
+	copy_steps(plan, host_visible);
 	vgalloc__why(why,
 	             "suballocate: yes — host-visible, not exported, imported, dedicated or "
 	             "special; pool key 0x%llx, offsets aligned to %llu (pool base alignment of "
 	             "type %u%s), blocks of at least %llu MiB; the steps after 'suballocate' run "
-	             "only when the pool needs a new block\n",
+	             "only when the pool needs a new block, or for this allocation alone when the "
+	             "window has no room even for the pool's smallest block\n",
 	             (unsigned long long)plan->pool_key, (unsigned long long)plan->alignment,
 	             type->host_index,
 	             r->alignment > type->pool_alignment ? ", raised by the hint" : "",
@@ -437,8 +451,8 @@ int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request 
 	return 0;
 }
 
-static void explain_steps(struct vgalloc__why *w, const char *when, const uint32_t *steps,
-                          uint32_t n)
+static void explain_step_list(struct vgalloc__why *w, const char *when, const uint32_t *steps,
+                              uint32_t n)
 {
 	if (!n) {
 		return;
@@ -450,7 +464,7 @@ static void explain_steps(struct vgalloc__why *w, const char *when, const uint32
 	vgalloc__why(w, "\n");
 }
 
-static void explain_device(const struct vgalloc__traits *t, struct vgalloc__why *w)
+void vgalloc__explain_device(const struct vgalloc__traits *t, struct vgalloc__why *w)
 {
 	static const char *const reasons[] = {
 		"",
@@ -475,63 +489,31 @@ static void explain_device(const struct vgalloc__traits *t, struct vgalloc__why 
 	                     : "?");
 }
 
-int vgalloc_plan_request(const struct vgalloc_device *dev, const struct vgalloc_request *ureq,
-                         struct vgalloc_plan *out)
+void vgalloc__explain_steps(const struct vgalloc_plan *plan, struct vgalloc__why *w)
 {
-	struct vgalloc_request req;
-	struct vgalloc_plan plan;
-	uint32_t size;
-	int ret;
-
-	if (!dev || !out) {
-		return -EINVAL;
-	}
-	memcpy(&size, out, sizeof(size));
-	if (size < VGALLOC__V0_PLAN) {
-		return -EINVAL;
-	}
-	ret = vgalloc__struct_in(ureq, VGALLOC__V0_REQUEST, sizeof(req), &req);
-	if (ret) {
-		return ret;
-	}
-	ret = vgalloc__plan(&dev->traits, &req, &plan, NULL);
-	if (ret) {
-		return ret;
-	}
-	return vgalloc__struct_out(out, &plan, VGALLOC__V0_PLAN, sizeof(plan));
+	explain_step_list(w, "at alloc", plan->alloc_steps, plan->alloc_step_count);
+	explain_step_list(w, "at first map", plan->map_steps, plan->map_step_count);
 }
 
-int vgalloc_plan_explain(const struct vgalloc_device *dev, const struct vgalloc_request *ureq,
-                         char *buf, size_t size)
+const char *vgalloc_path_name(uint32_t path)
 {
-	struct vgalloc__why w = { buf, size, 0 };
-	struct vgalloc_request req;
-	struct vgalloc_plan plan;
-	int ret;
+	static const char *const names[] = {
+		[VGALLOC_PATH_HOST_ONLY] = "host-only",
+		[VGALLOC_PATH_HOST_FIRST_LAZY] = "host-first-lazy",
+		[VGALLOC_PATH_HOST_FIRST_EAGER] = "host-first-eager",
+		[VGALLOC_PATH_GUEST_FIRST] = "guest-first",
+		[VGALLOC_PATH_IMPORT] = "import",
+		[VGALLOC_PATH_GUEST_HANDLE] = "guest-handle",
+		[VGALLOC_PATH_UNSUPPORTED] = "unsupported",
+	};
 
-	if (!dev || (!buf && size)) {
-		return -EINVAL;
-	}
-	if (size) {
-		buf[0] = 0;
-	}
-	explain_device(&dev->traits, &w);
-	if (ureq) {
-		ret = vgalloc__struct_in(ureq, VGALLOC__V0_REQUEST, sizeof(req), &req);
-		if (!ret) {
-			ret = vgalloc__plan(&dev->traits, &req, &plan, &w);
-		}
-		if (ret) {
-			if (size && w.len >= size) {
-				buf[size - 1] = 0;
-			}
-			return ret;
-		}
-		explain_steps(&w, "at alloc", plan.alloc_steps, plan.alloc_step_count);
-		explain_steps(&w, "at first map", plan.map_steps, plan.map_step_count);
-	}
-	if (size && w.len >= size) {
-		buf[size - 1] = 0;
-	}
-	return w.len > (size_t)INT32_MAX ? -EOVERFLOW : (int)w.len;
+	return path < VGALLOC__ARRAY_SIZE(names) && names[path] ? names[path] : "unknown";
+}
+
+int vgalloc__plan_in(const struct vgalloc__traits *t, const struct vgalloc_request *ureq,
+                     struct vgalloc_request *req, struct vgalloc_plan *plan)
+{
+	int ret = vgalloc__struct_in(ureq, VGALLOC__V0_REQUEST, sizeof(*req), req);
+
+	return ret ? ret : vgalloc__plan(t, req, plan, NULL);
 }

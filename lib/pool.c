@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Pools: one per pool key, each split into lock shards; a shard owns blocks (one blob or host
- * allocation each) and suballocates them with the pure allocator. Blocks are created with the
- * same host protocol as dedicated memory (host-first: host memory now, blob at the first map of
- * any member; guest-first: blob, round trip, import), kept mapped once mapped, retained empty up
- * to a byte cap, and released on trim, on ENOSPC and at device destroy. A full host-visible
+ * Pools: one per pool key, each split into lock shards; a shard owns blocks and suballocates them
+ * with the pure allocator. A block is a backing (backing.c): made by the pool's path, the same
+ * steps as a dedicated allocation of that path, mapped once at the first map of any member and
+ * kept mapped, retained empty up to a byte cap, and released on trim, on ENOSPC and at device
+ * destroy. A full host-visible
  * window degrades a pool (smaller blocks, then blobs of their own) instead of failing it: the
  * ladder is written out in docs/window-full.md.
  */
@@ -12,22 +12,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "private.h"
+#include "backing.h"
+#include "blob.h"
+#include "mem.h"
+#include "once.h"
+#include "pool.h"
+#include "state.h"
 #include "suballoc.h"
 
+/* A pool block is a backing (its lock is its shard's) with a range of the allocator. */
 struct vgalloc__block {
+	struct vgalloc__backing bk;
 	struct vgalloc__sa_block *sa;
 	struct vgalloc__shard *shard;
 	struct vgalloc__block *ret_prev, *ret_next; /* the shard's retained list */
 	uint64_t size;
-	uint64_t blob_id;
-	uint64_t host_handle;
-	uint64_t token;
-	struct vgalloc_blob *blob;
-	void *map;
-	bool has_host;
-	bool token_pending;
-	bool busy;     /* a thread is creating or mapping its blob without the lock */
 	bool retained; /* empty and kept for reuse */
 	bool closed;   /* its first map found the window full: no new members */
 	bool at_floor; /* made at its request's window-full floor: the ladder's last block size */
@@ -45,7 +44,7 @@ struct vgalloc__shard {
 
 struct vgalloc__pool {
 	uint64_t key;
-	uint32_t type; /* index into dev->types */
+	uint32_t type; /* index into dev->ld.types */
 	uint32_t path; /* how blocks are made: host-first lazy or eager, or guest-first */
 	uint32_t blob_mem;
 	uint32_t blob_flags;
@@ -72,16 +71,7 @@ struct vgalloc__pool {
 
 static void block_teardown(struct vgalloc_device *dev, struct vgalloc__block *b)
 {
-	struct vgalloc__backing backing = {
-		.blob = b->blob,
-		.maps = b->map ? 1 : 0,
-		.token_pending = b->token_pending,
-		.has_host = b->has_host,
-		.token = b->token,
-		.host_handle = b->host_handle,
-	};
-
-	vgalloc__backing_release(dev, &backing);
+	vgalloc__backing_release(dev, &b->bk);
 	vgalloc__free(&dev->allocator, b);
 }
 
@@ -103,7 +93,7 @@ static void block_release(struct vgalloc_device *dev, struct vgalloc__block *b)
 	uint64_t size = b->size;
 
 	/* A block's blob gives its window range back: a degraded pool may try full blocks. */
-	if (b->blob && b->shard) {
+	if (b->bk.blob) {
 		window_lift(dev, b->shard->pool, "a block gave its window range back");
 	}
 	block_teardown(dev, b);
@@ -112,60 +102,31 @@ static void block_release(struct vgalloc_device *dev, struct vgalloc__block *b)
 	vgalloc__stat_add(&dev->stats.block_releases, 1);
 }
 
-/* No lock held: the host protocol of the pool's path, for a whole block. */
-static int block_create(struct vgalloc_device *dev, struct vgalloc__pool *pool, uint64_t size,
+/* No lock held: a whole block, made by the pool's path (backing.c runs its steps). */
+static int block_create(struct vgalloc_device *dev, struct vgalloc__shard *s, uint64_t size,
                         struct vgalloc__block **out)
 {
-	struct vgalloc_blob_create_info ci = {
-		.struct_size = sizeof(ci),
-		.blob_mem = pool->blob_mem,
-		.blob_flags = pool->blob_flags,
-		.size = size,
-	};
-	struct vgalloc_host_alloc_args args = {
-		.memory_type = dev->types[pool->type].host_index,
-		.allocate_flags = pool->allocate_flags,
-		.blob_flags = pool->blob_flags,
-		.size = size,
-	};
+	struct vgalloc__pool *pool = s->pool;
 	struct vgalloc__block *b = vgalloc__alloc(&dev->allocator, sizeof(*b), 16);
-	bool token_done = false;
 	int ret;
 
 	if (!b) {
 		return -ENOMEM;
 	}
 	memset(b, 0, sizeof(*b));
+	b->shard = s;
 	b->size = size;
-	b->blob_id = VGALLOC__HOOK0_RAW(dev, new_blob_id);
-	ci.blob_id = args.blob_id = b->blob_id;
-	if (pool->path == VGALLOC_PATH_GUEST_FIRST) {
-		ret = vgalloc__blob_create(dev, &ci, &b->blob);
-		if (!ret) {
-			vgalloc__blob_pin(dev, b->blob);
-			ret = VGALLOC__HOOK0(dev, host_roundtrip);
-		}
-		if (!ret) {
-			ret = VGALLOC__HOOK(dev, host_import, NULL, b->blob->res_id, size,
-			                    b->blob_id, &b->host_handle, &b->token);
-			b->has_host = !ret;
-			b->token_pending = !ret && b->token;
-		}
-	} else {
-		ret = VGALLOC__HOOK(dev, host_alloc, NULL, &args, &b->host_handle, &b->token);
-		b->has_host = !ret;
-		b->token_pending = !ret && b->token;
-		if (!ret && pool->path == VGALLOC_PATH_HOST_FIRST_EAGER) {
-			ret = vgalloc__host_blob(dev, &ci, b->token_pending, b->token, &token_done,
-			                         &b->blob);
-			if (token_done) {
-				b->token_pending = false;
-			}
-			if (!ret) {
-				vgalloc__blob_pin(dev, b->blob);
-			}
-		}
-	}
+	b->bk = (struct vgalloc__backing){
+		.ms = &s->ms,
+		.path = pool->path,
+		.memory_type = dev->ld.types[pool->type].host_index,
+		.blob_mem = pool->blob_mem,
+		.blob_flags = pool->blob_flags,
+		.allocate_flags = pool->allocate_flags,
+		.size = size,
+		.keep_mapped = true,
+	};
+	ret = vgalloc__backing_make(dev, &b->bk, -1);
 	if (ret) {
 		block_teardown(dev, b);
 		return ret;
@@ -179,7 +140,7 @@ static int block_create(struct vgalloc_device *dev, struct vgalloc__pool *pool, 
 
 static uint64_t block_unit(const struct vgalloc_device *dev, const struct vgalloc__pool *pool)
 {
-	return VGALLOC__MAX(pool->granularity, dev->traits.blob_alignment);
+	return VGALLOC__MAX(pool->granularity, dev->ld.traits.blob_alignment);
 }
 
 /* The smallest block the ladder tries for a request: the floor, or what the request needs. */
@@ -188,7 +149,7 @@ static uint64_t window_floor(const struct vgalloc_device *dev, const struct vgal
 {
 	uint64_t unit = block_unit(dev, pool);
 	uint64_t fit = vgalloc__sa_block_size(request, align, 0, pool->granularity,
-	                                      dev->max_block_size, pool->granularity);
+	                                      dev->ld.traits.max_block_size, pool->granularity);
 
 	return VGALLOC__ALIGN_UP_POW2(VGALLOC__MAX(fit, WINDOW_FLOOR_BLOCK), unit);
 }
@@ -199,9 +160,10 @@ static uint64_t window_floor(const struct vgalloc_device *dev, const struct vgal
  * then halve the block down to the floor. Return: 0; -ENOBUFS when even the floor finds no room
  * (or the pool already knows it will not): the caller gives the request a blob of its own.
  */
-static int block_grow(struct vgalloc_device *dev, struct vgalloc__pool *pool, uint64_t request,
+static int block_grow(struct vgalloc_device *dev, struct vgalloc__shard *s, uint64_t request,
                       uint64_t align, uint64_t size, struct vgalloc__block **out)
 {
+	struct vgalloc__pool *pool = s->pool;
 	uint64_t floor = window_floor(dev, pool, request, align);
 	uint64_t cap = atomic_load_explicit(&pool->window_cap, memory_order_relaxed);
 	uint64_t unit = block_unit(dev, pool), planned = size;
@@ -217,7 +179,7 @@ static int block_grow(struct vgalloc_device *dev, struct vgalloc__pool *pool, ui
 		size = VGALLOC__MIN(size, VGALLOC__MAX(cap, floor));
 	}
 	for (;;) {
-		ret = block_create(dev, pool, size, out);
+		ret = block_create(dev, s, size, out);
 		if (ret != -ENOSPC) {
 			break;
 		}
@@ -284,11 +246,11 @@ static void retained_remove(struct vgalloc__shard *s, struct vgalloc__block *b)
 
 static struct vgalloc__pool *pool_find(struct vgalloc_device *dev, uint64_t key)
 {
-	uint32_t n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
+	uint32_t n = atomic_load_explicit(&dev->ld.pool_count, memory_order_acquire);
 
 	for (uint32_t i = 0; i < n; i++) {
-		if (dev->pools[i]->key == key) {
-			return dev->pools[i];
+		if (dev->ld.pools[i]->key == key) {
+			return dev->ld.pools[i];
 		}
 	}
 	return NULL;
@@ -315,11 +277,11 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 		*out = pool;
 		return 0;
 	}
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(&dev->ld.lock);
 	pool = pool_find(dev, plan->pool_key);
-	n = atomic_load_explicit(&dev->pool_count, memory_order_relaxed);
+	n = atomic_load_explicit(&dev->ld.pool_count, memory_order_relaxed);
 	if (pool || n == VGALLOC__MAX_POOLS) {
-		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&dev->ld.lock);
 		*out = pool;
 		return pool ? 0 : -ENOBUFS; /* the caller falls back to a dedicated allocation */
 	}
@@ -327,23 +289,23 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 	if (pool) {
 		memset(pool, 0, sizeof(*pool));
 		pool->shards = vgalloc__alloc(&dev->allocator,
-		                              sizeof(*pool->shards) * dev->shard_count, 64);
+		                              sizeof(*pool->shards) * dev->ld.shard_count, 64);
 	}
 	if (!pool || !pool->shards) {
 		vgalloc__free(&dev->allocator, pool);
-		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&dev->ld.lock);
 		return -ENOMEM;
 	}
-	memset(pool->shards, 0, sizeof(*pool->shards) * dev->shard_count);
+	memset(pool->shards, 0, sizeof(*pool->shards) * dev->ld.shard_count);
 	pool->key = plan->pool_key;
 	pool->type = type;
 	pool->path = plan->path;
 	pool->blob_mem = plan->blob_mem;
 	pool->blob_flags = plan->blob_flags;
 	pool->allocate_flags = (uint32_t)(plan->pool_key >> 16) & 0xffff;
-	pool->granularity = VGALLOC__MAX(dev->types[type].pool_alignment, 16);
-	pool->min_block = dev->min_block_size ? dev->min_block_size : plan->min_block_size;
-	pool->shard_count = dev->shard_count;
+	pool->granularity = VGALLOC__MAX(dev->ld.types[type].pool_alignment, 16);
+	pool->min_block = plan->min_block_size;
+	pool->shard_count = dev->ld.shard_count;
 	for (uint32_t i = 0; i < pool->shard_count; i++) {
 		struct vgalloc__sa_config cfg = {
 			.granularity = pool->granularity,
@@ -360,11 +322,11 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 		}
 	}
 	if (!ret) {
-		dev->pools[n] = pool;
-		atomic_store_explicit(&dev->pool_count, n + 1, memory_order_release);
+		dev->ld.pools[n] = pool;
+		atomic_store_explicit(&dev->ld.pool_count, n + 1, memory_order_release);
 		*out = pool;
 	}
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&dev->ld.lock);
 	return ret;
 }
 
@@ -441,14 +403,12 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 
 	for (; (ret = vgalloc__sa_alloc(&s->sa, req->size, plan->alignment, &a)) == -ENOSPC;
 	     grown++) {
-		uint64_t size = vgalloc__sa_block_size(req->size, plan->alignment, s->committed,
-		                                       pool->min_block, dev->max_block_size,
-		                                       pool->granularity);
-		uint64_t unit = VGALLOC__MAX(pool->granularity, dev->traits.blob_alignment);
-
+		uint64_t size = vgalloc__sa_block_size(
+		        req->size, plan->alignment, s->committed, pool->min_block,
+		        dev->ld.traits.max_block_size, pool->granularity);
 		/* The host allocation and its blob must be the same size: the blob is rounded to
 		 * the blob alignment, so the block is too. */
-		size = (size + unit - 1) & ~(unit - 1);
+		size = VGALLOC__ALIGN_UP_POW2(size, block_unit(dev, pool));
 		struct vgalloc__block *nb = NULL;
 
 		/* A new block always fits its request; only other threads racing for it make a
@@ -458,12 +418,11 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 		}
 		/* Growing talks to the kernel and the host: never with the shard lock held. */
 		pthread_mutex_unlock(&s->ms.lock);
-		ret = block_grow(dev, pool, req->size, plan->alignment, size, &nb);
+		ret = block_grow(dev, s, req->size, plan->alignment, size, &nb);
 		pthread_mutex_lock(&s->ms.lock);
 		if (ret) {
 			break;
 		}
-		nb->shard = s;
 		/* The ladder may have made it smaller than asked. */
 		ret = vgalloc__sa_add_block(&s->sa, nb->size, nb, &nb->sa);
 		if (ret) {
@@ -497,18 +456,15 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 		vgalloc__stat_sub(&dev->stats.retained_bytes, b->size);
 	}
 	mem->block = b;
+	mem->bk = &b->bk;
 	mem->sa_node = a.node;
 	mem->sa_index = a.index;
 	mem->offset = a.offset;
 	mem->committed = a.size;
 	mem->size = req->size;
 	mem->path = pool->path;
-	mem->memory_type = type;
-	mem->blob_mem = pool->blob_mem;
-	mem->blob_flags = pool->blob_flags;
-	mem->allocate_flags = req->allocate_flags;
-	mem->user_data = req->user_data;
-	mem->blob_id = b->blob_id;
+	mem->type = type;
+	mem->export_types = 0;
 	/* Per-shard counters: a shared atomic here would make two threads fight over one line. */
 	s->requested += req->size;
 	s->live++;
@@ -531,7 +487,7 @@ block_emptied_locked(struct vgalloc_device *dev, struct vgalloc__shard *s, struc
 
 	do {
 		/* A closed block can never take a new member: keeping it would only hold memory. */
-		if (b->closed || kept + b->size > dev->retain_bytes) {
+		if (b->closed || kept + b->size > dev->ld.retain_bytes) {
 			vgalloc__sa_remove_block(&s->sa, b->sa);
 			s->committed -= b->size;
 			return b;
@@ -585,68 +541,10 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	return 0;
 }
 
-/* The block's mapping, made once: blob first on the host-first path, then MAP + mmap. */
+/* The block's mapping, made once (its map steps: the blob first on the host-first path). */
 int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr)
 {
-	struct vgalloc__shard *s = shard_of(mem);
-	struct vgalloc__block *b = mem->block;
-	struct vgalloc__pool *pool = s->pool;
-	struct vgalloc_blob *blob;
-	bool pending, token_done = false;
-	uint64_t token;
-	void *ptr = NULL;
-	int ret = 0;
-
-	pthread_mutex_lock(&s->ms.lock);
-	while (b->busy) {
-		pthread_cond_wait(&s->ms.cond, &s->ms.lock);
-	}
-	if (b->map) {
-		mem->map_count++;
-		*out_ptr = (unsigned char *)b->map + mem->offset;
-		pthread_mutex_unlock(&s->ms.lock);
-		return 0;
-	}
-	b->busy = true;
-	blob = b->blob;
-	pending = b->token_pending;
-	token = b->token;
-	pthread_mutex_unlock(&s->ms.lock);
-
-	if (!blob) {
-		struct vgalloc_blob_create_info ci = {
-			.struct_size = sizeof(ci),
-			.blob_mem = pool->blob_mem,
-			.blob_flags = pool->blob_flags,
-			.size = b->size,
-			.blob_id = b->blob_id,
-		};
-
-		ret = vgalloc__host_blob(dev, &ci, pending, token, &token_done, &blob);
-		if (!ret) {
-			vgalloc__blob_pin(dev, blob);
-		}
-	}
-	if (!ret) {
-		ret = vgalloc__blob_map(dev, blob, &ptr);
-	}
-
-	pthread_mutex_lock(&s->ms.lock);
-	if (token_done) {
-		b->token_pending = false;
-	}
-	if (blob && !b->blob) {
-		b->blob = blob;
-	}
-	if (!ret) {
-		b->map = ptr;
-		mem->map_count++;
-		*out_ptr = (unsigned char *)ptr + mem->offset;
-	}
-	b->busy = false;
-	pthread_cond_broadcast(&s->ms.cond);
-	pthread_mutex_unlock(&s->ms.lock);
-	return ret;
+	return vgalloc__backing_map(dev, mem->bk, out_ptr);
 }
 
 void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_mem *mem)
@@ -658,11 +556,9 @@ void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_me
 	bool closed = false;
 
 	pthread_mutex_lock(&s->ms.lock);
-	while (b->busy) {
-		pthread_cond_wait(&s->ms.cond, &s->ms.lock);
-	}
+	vgalloc__once_wait(&s->ms.lock, &s->ms.cond, &b->bk.busy);
 	/* Another thread may have mapped it since; then nothing is wrong with this block. */
-	if (!b->map && !b->closed) {
+	if (!b->bk.ptr && !b->closed) {
 		vgalloc__sa_close_block(&s->sa, b->sa);
 		b->closed = true;
 		closed = true;
@@ -693,27 +589,13 @@ void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_me
 	}
 }
 
-struct vgalloc_blob *vgalloc__pool_blob(struct vgalloc_device *dev, struct vgalloc_mem *mem,
-                                        uint64_t *host_handle)
-{
-	struct vgalloc__shard *s = shard_of(mem);
-	struct vgalloc_blob *blob;
-
-	(void)dev;
-	pthread_mutex_lock(&s->ms.lock);
-	blob = mem->block->blob;
-	*host_handle = mem->block->has_host ? mem->block->host_handle : 0;
-	pthread_mutex_unlock(&s->ms.lock);
-	return blob;
-}
-
 int vgalloc__pools_trim(struct vgalloc_device *dev)
 {
-	uint32_t n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
+	uint32_t n = atomic_load_explicit(&dev->ld.pool_count, memory_order_acquire);
 	int released = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
-		struct vgalloc__pool *pool = dev->pools[i];
+		struct vgalloc__pool *pool = dev->ld.pools[i];
 
 		for (uint32_t j = 0; j < pool->shard_count; j++) {
 			struct vgalloc__shard *s = &pool->shards[j];
@@ -743,32 +625,21 @@ int vgalloc__pools_trim(struct vgalloc_device *dev)
 	return released;
 }
 
-int vgalloc__trim(struct vgalloc_device *dev)
+void vgalloc__pools_lift(struct vgalloc_device *dev)
 {
-	return vgalloc__pools_trim(dev) + vgalloc__shmem_trim(dev);
-}
+	uint32_t n = atomic_load_explicit(&dev->ld.pool_count, memory_order_acquire);
 
-int vgalloc_device_trim(struct vgalloc_device *dev)
-{
-	uint32_t n;
-
-	if (!dev) {
-		return -EINVAL;
-	}
-	/* The consumer says memory was given back: degraded pools may try full blocks again. */
-	n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
 	for (uint32_t i = 0; i < n; i++) {
-		window_lift(dev, dev->pools[i], "the device was trimmed");
+		window_lift(dev, dev->ld.pools[i], "the device was trimmed");
 	}
-	return vgalloc__trim(dev);
 }
 
 void vgalloc__pools_destroy(struct vgalloc_device *dev)
 {
-	uint32_t n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
+	uint32_t n = atomic_load_explicit(&dev->ld.pool_count, memory_order_acquire);
 
 	for (uint32_t i = 0; i < n; i++) {
-		struct vgalloc__pool *pool = dev->pools[i];
+		struct vgalloc__pool *pool = dev->ld.pools[i];
 
 		for (uint32_t j = 0; j < pool->shard_count; j++) {
 			struct vgalloc__shard *s = &pool->shards[j];
@@ -787,32 +658,32 @@ void vgalloc__pools_destroy(struct vgalloc_device *dev)
 			}
 		}
 		pool_free_struct(dev, pool, pool->shard_count);
-		dev->pools[i] = NULL;
+		dev->ld.pools[i] = NULL;
 	}
-	atomic_store_explicit(&dev->pool_count, 0, memory_order_release);
+	atomic_store_explicit(&dev->ld.pool_count, 0, memory_order_release);
 }
 
 /* Every pool shard's memory objects, for device destroy and lookups. */
 void vgalloc__pools_each_mshard(struct vgalloc_device *dev,
                                 void (*fn)(struct vgalloc__mshard *ms, void *arg), void *arg)
 {
-	uint32_t n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
+	uint32_t n = atomic_load_explicit(&dev->ld.pool_count, memory_order_acquire);
 
 	for (uint32_t i = 0; i < n; i++) {
-		for (uint32_t j = 0; j < dev->pools[i]->shard_count; j++) {
-			fn(&dev->pools[i]->shards[j].ms, arg);
+		for (uint32_t j = 0; j < dev->ld.pools[i]->shard_count; j++) {
+			fn(&dev->ld.pools[i]->shards[j].ms, arg);
 		}
 	}
 }
 
 void vgalloc__pools_counts(struct vgalloc_device *dev, uint64_t *live, uint64_t *requested)
 {
-	uint32_t n = atomic_load_explicit(&dev->pool_count, memory_order_acquire);
+	uint32_t n = atomic_load_explicit(&dev->ld.pool_count, memory_order_acquire);
 
 	*live = *requested = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		for (uint32_t j = 0; j < dev->pools[i]->shard_count; j++) {
-			struct vgalloc__shard *s = &dev->pools[i]->shards[j];
+		for (uint32_t j = 0; j < dev->ld.pools[i]->shard_count; j++) {
+			struct vgalloc__shard *s = &dev->ld.pools[i]->shards[j];
 
 			pthread_mutex_lock(&s->ms.lock);
 			*live += s->live;
@@ -822,26 +693,17 @@ void vgalloc__pools_counts(struct vgalloc_device *dev, uint64_t *live, uint64_t 
 	}
 }
 
-int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
-                                  struct vgalloc_pool_stats *out)
+int vgalloc__pool_stats(struct vgalloc_device *dev, uint32_t index, struct vgalloc_pool_stats *out)
 {
 	struct vgalloc_pool_stats ps;
 	struct vgalloc__pool *pool;
-	uint32_t size;
 
-	if (!dev || !out) {
-		return -EINVAL;
-	}
-	memcpy(&size, out, sizeof(size));
-	if (size < sizeof(ps)) {
-		return -EINVAL;
-	}
-	if (index >= atomic_load_explicit(&dev->pool_count, memory_order_acquire)) {
+	if (index >= atomic_load_explicit(&dev->ld.pool_count, memory_order_acquire)) {
 		return -ENOENT;
 	}
-	pool = dev->pools[index];
+	pool = dev->ld.pools[index];
 	memset(&ps, 0, sizeof(ps));
-	ps.memory_type = dev->types[pool->type].host_index;
+	ps.memory_type = dev->ld.types[pool->type].host_index;
 	ps.pool_key = pool->key;
 	ps.retained_bytes = atomic_load_explicit(&pool->retained, memory_order_relaxed);
 	for (uint32_t j = 0; j < pool->shard_count; j++) {
@@ -857,8 +719,7 @@ int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
 		for (const struct vgalloc__sa_block *sb = s->sa.blocks; sb; sb = sb->next) {
 			const struct vgalloc__block *b = sb->owner;
 
-			if (b->blob &&
-			    vgalloc__blob_window(dev, pool->blob_mem, pool->blob_flags)) {
+			if (b->bk.blob && vgalloc__blob_window(pool->blob_mem, pool->blob_flags)) {
 				ps.window_bytes += b->size;
 			}
 		}
@@ -876,80 +737,6 @@ int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
 		}
 	}
 	ps.struct_size = sizeof(ps);
-	return vgalloc__struct_out(out, &ps, sizeof(ps), sizeof(ps));
-}
-
-int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size)
-{
-	struct vgalloc_stats st = { .struct_size = sizeof(st) };
-	struct vgalloc__why w = { buf, size, 0 };
-	int ret;
-
-	if (!dev || (!buf && size)) {
-		return -EINVAL;
-	}
-	ret = vgalloc_device_get_stats(dev, &st);
-	if (ret) {
-		return ret;
-	}
-#define J(f) vgalloc__why(&w, "\"%s\":%llu,", #f, (unsigned long long)st.f)
-	vgalloc__why(&w, "{");
-	J(blobs_live);
-	J(blob_bytes);
-	J(window_bytes);
-	J(blobs_mapped);
-	J(blobs_created);
-	J(blobs_imported);
-	J(import_dedups);
-	J(mems_live);
-	J(mem_bytes_requested);
-	J(mem_bytes_committed);
-	J(backend_calls);
-	J(hook_calls);
-	J(enospc_events);
-	J(teardown_errors);
-	J(pools);
-	J(blocks);
-	J(block_bytes);
-	J(retained_bytes);
-	J(suballocs_live);
-	J(suballoc_bytes);
-	J(block_creations);
-	J(block_releases);
-	J(shmem_live);
-	J(shmem_cached);
-	J(shmem_cached_bytes);
-	J(shmem_hits);
-	J(shmem_misses);
-	J(window_small_blocks);
-	J(window_dedicated);
-	J(window_closed_blocks);
-#undef J
-	vgalloc__why(&w, "\"pool_detail\":[");
-	for (uint32_t i = 0;; i++) {
-		struct vgalloc_pool_stats ps = { .struct_size = sizeof(ps) };
-
-		if (vgalloc_device_get_pool_stats(dev, i, &ps)) {
-			break;
-		}
-		vgalloc__why(
-		        &w,
-		        "%s{\"memory_type\":%u,\"pool_key\":%llu,\"blocks\":%llu,"
-		        "\"block_bytes\":%llu,\"retained_bytes\":%llu,\"used_bytes\":%llu,"
-		        "\"requested_bytes\":%llu,\"free_bytes\":%llu,\"largest_free\":%llu,"
-		        "\"slabs\":%llu,\"slab_bytes\":%llu,\"live\":%llu,"
-		        "\"metadata_bytes\":%llu,\"window_bytes\":%llu}",
-		        i ? "," : "", ps.memory_type, (unsigned long long)ps.pool_key,
-		        (unsigned long long)ps.blocks, (unsigned long long)ps.block_bytes,
-		        (unsigned long long)ps.retained_bytes, (unsigned long long)ps.used_bytes,
-		        (unsigned long long)ps.requested_bytes, (unsigned long long)ps.free_bytes,
-		        (unsigned long long)ps.largest_free, (unsigned long long)ps.slabs,
-		        (unsigned long long)ps.slab_bytes, (unsigned long long)ps.live,
-		        (unsigned long long)ps.metadata_bytes, (unsigned long long)ps.window_bytes);
-	}
-	vgalloc__why(&w, "]}");
-	if (size && w.len >= size) {
-		buf[size - 1] = 0;
-	}
-	return w.len > (size_t)INT32_MAX ? -EOVERFLOW : (int)w.len;
+	*out = ps;
+	return 0;
 }

@@ -9,9 +9,11 @@
 #include <sched.h>
 #include <string.h>
 
-#include "private.h"
+#include "mem.h"
+#include "registry.h"
+#include "state.h"
 
-/* ms->lock held (slab growth); takes dev->lock: the order is always shard → device. */
+/* ms->lock held (slab growth); takes dev->ld.lock: the order is always shard → device. */
 static bool register_chunk(void *ctx, unsigned char *base, size_t bytes)
 {
 	struct vgalloc__mshard *ms = ctx;
@@ -19,12 +21,12 @@ static bool register_chunk(void *ctx, unsigned char *base, size_t bytes)
 	struct vgalloc__registry *old, *reg;
 	uint32_t n, i, at;
 
-	pthread_mutex_lock(&dev->lock);
-	old = atomic_load_explicit(&dev->registry, memory_order_relaxed);
+	pthread_mutex_lock(&dev->ld.lock);
+	old = atomic_load_explicit(&dev->ld.registry, memory_order_relaxed);
 	n = old ? old->count : 0;
 	reg = vgalloc__alloc(&dev->allocator, sizeof(*reg) + sizeof(reg->e[0]) * (n + 1), 16);
 	if (!reg) {
-		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&dev->ld.lock);
 		return false;
 	}
 	reg->count = n + 1;
@@ -42,12 +44,12 @@ static bool register_chunk(void *ctx, unsigned char *base, size_t bytes)
 		reg->e[i + 1] = old->e[i];
 	}
 	/* Readers may still hold the old table: it is kept (chained) until device destroy. */
-	atomic_store_explicit(&dev->registry, reg, memory_order_release);
-	pthread_mutex_unlock(&dev->lock);
+	atomic_store_explicit(&dev->ld.registry, reg, memory_order_release);
+	pthread_mutex_unlock(&dev->ld.lock);
 	return true;
 }
 
-int vgalloc__mshard_init(struct vgalloc_device *dev, struct vgalloc__mshard *ms)
+void vgalloc__mshard_init(struct vgalloc_device *dev, struct vgalloc__mshard *ms)
 {
 	ms->dev = dev;
 	pthread_mutex_init(&ms->lock, NULL);
@@ -55,19 +57,18 @@ int vgalloc__mshard_init(struct vgalloc_device *dev, struct vgalloc__mshard *ms)
 	vgalloc__slab_init(&ms->mems, sizeof(struct vgalloc_mem), VGALLOC__MAGIC_MEM);
 	ms->mems.on_grow = register_chunk;
 	ms->mems.on_grow_ctx = ms;
-	return 0;
 }
 
 void vgalloc__mshard_finish(struct vgalloc_device *dev, struct vgalloc__mshard *ms)
 {
-	vgalloc__slab_finish(dev, &ms->mems);
+	vgalloc__slab_finish(&dev->allocator, &ms->mems);
 	pthread_cond_destroy(&ms->cond);
 	pthread_mutex_destroy(&ms->lock);
 }
 
 struct vgalloc_mem *vgalloc__mem_get_locked(struct vgalloc_device *dev, struct vgalloc__mshard *ms)
 {
-	struct vgalloc_mem *mem = vgalloc__slab_get_locked(dev, &ms->mems);
+	struct vgalloc_mem *mem = vgalloc__slab_get_locked(&dev->allocator, &ms->mems);
 
 	if (mem) {
 		mem->ms = ms;
@@ -78,7 +79,7 @@ struct vgalloc_mem *vgalloc__mem_get_locked(struct vgalloc_device *dev, struct v
 struct vgalloc__mshard *vgalloc__mem_owner(struct vgalloc_device *dev, const void *p)
 {
 	const struct vgalloc__registry *reg =
-	        atomic_load_explicit(&dev->registry, memory_order_acquire);
+	        atomic_load_explicit(&dev->ld.registry, memory_order_acquire);
 	uintptr_t a = (uintptr_t)p;
 	uint32_t lo = 0, hi;
 
@@ -103,7 +104,7 @@ struct vgalloc__mshard *vgalloc__mem_owner(struct vgalloc_device *dev, const voi
 
 void vgalloc__registry_free(struct vgalloc_device *dev)
 {
-	struct vgalloc__registry *r = atomic_load_explicit(&dev->registry, memory_order_relaxed);
+	struct vgalloc__registry *r = atomic_load_explicit(&dev->ld.registry, memory_order_relaxed);
 
 	while (r) {
 		struct vgalloc__registry *older = r->older;
@@ -111,7 +112,7 @@ void vgalloc__registry_free(struct vgalloc_device *dev)
 		vgalloc__free(&dev->allocator, r);
 		r = older;
 	}
-	atomic_store_explicit(&dev->registry, NULL, memory_order_relaxed);
+	atomic_store_explicit(&dev->ld.registry, NULL, memory_order_relaxed);
 }
 
 uint32_t vgalloc__thread_shard(uint32_t n)

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "private.h"
+#include "core.h"
 #include "suballoc.h"
 
 struct vgalloc__sa_range {

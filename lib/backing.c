@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Backings: the executor of the plan. A backing is made by running its path's alloc steps and
+ * mapped by running its map steps, both read from policy.c's one table (the steps the plan
+ * reports), in that order, each one hook or kernel call:
+ *
+ *   NEW_BLOB_ID     new_blob_id hook (unless the request chose the id)
+ *   HOST_ALLOC      host_alloc hook: the host's memory, tagged with the blob id
+ *   HOST_WAIT       host_wait hook, when a token is pending: it waits, or gives wait bytes that
+ *                   the next CREATE_BLOB carries as its cmd (the host runs them first)
+ *   CREATE_BLOB     RESOURCE_CREATE_BLOB (pinned: the blob API cannot drop it)
+ *   ROUNDTRIP       host_roundtrip hook: the renderer sees the new resource
+ *   PLACEHOLDER_SUBMIT  the same hook: for guest-handle, gfxstream's placeholder submit and wait
+ *   PRIME_IMPORT    PRIME fd → handle, dedup'd by GEM handle; RESOURCE_INFO checks what it is
+ *   HOST_IMPORT     host_import hook: the host imports the blob's resource
+ *   MAP             MAP + mmap of the whole blob
+ *
+ * and torn down in one fixed order: pending token → munmap → GEM close → host_free.
+ */
+#include <string.h>
+
+#include "backing.h"
+#include "blob.h"
+#include "once.h"
+#include "policy.h"
+#include "state.h"
+
+/* What the steps of one run pass to each other. */
+struct run {
+	int import_fd;
+	bool token_done; /* a HOST_WAIT's bytes rode on the CREATE_BLOB that succeeded */
+	bool waited;     /* HOST_WAIT waited itself (no bytes) */
+	uint32_t cmd_size;
+	unsigned char cmd[VGALLOC_MAX_WAIT_CMD_SIZE];
+	struct vgalloc_blob *blob; /* made or imported by this run */
+	void *ptr;                 /* mapped by this run */
+};
+
+/* The backing's fields written by a step are the caller's alone until it is published. */
+static int host_wait(struct vgalloc_device *dev, struct vgalloc__backing *bk, struct run *r)
+{
+	int ret;
+
+	if (!bk->token_pending) {
+		return 0;
+	}
+	r->cmd_size = sizeof(r->cmd);
+	ret = VGALLOC__HOOK(dev, host_wait, bk->token, r->cmd, &r->cmd_size);
+	if (ret) {
+		return ret;
+	}
+	if (r->cmd_size > sizeof(r->cmd) || r->cmd_size % 4) {
+		return -EIO;
+	}
+	r->waited = r->cmd_size == 0;
+	return 0;
+}
+
+static int create_blob(struct vgalloc_device *dev, struct vgalloc__backing *bk, struct run *r)
+{
+	struct vgalloc_blob_create_info info = {
+		.struct_size = sizeof(info),
+		.blob_mem = bk->blob_mem,
+		.blob_flags = bk->blob_flags,
+		.size = bk->size,
+		.blob_id = bk->blob_id,
+		.cmd = r->cmd_size ? r->cmd : NULL,
+		.cmd_size = r->cmd_size,
+	};
+	int ret = vgalloc__blob_create(dev, &info, &r->blob);
+
+	/* With wait bytes the host processed the token only if the blob was created. */
+	r->token_done = r->waited || (r->cmd_size && !ret);
+	r->cmd_size = 0;
+	if (!ret) {
+		vgalloc__blob_pin(dev, r->blob);
+	}
+	return ret;
+}
+
+static int prime_import(struct vgalloc_device *dev, struct vgalloc__backing *bk, struct run *r)
+{
+	struct vgalloc_blob_import_info info = {
+		.struct_size = sizeof(info),
+		.blob_flags = bk->blob_flags,
+		.size = bk->import_size,
+	};
+	int ret = vgalloc__blob_import(dev, r->import_fd, &info, &r->blob, NULL);
+
+	if (!ret) {
+		vgalloc__blob_pin(dev, r->blob);
+	}
+	return ret;
+}
+
+/* Record what a run made in the backing, under the owner's lock. */
+static void publish(struct vgalloc__backing *bk, struct run *r)
+{
+	if (r->token_done) {
+		bk->token_pending = false;
+		r->token_done = false;
+	}
+	if (r->blob && !bk->blob) {
+		bk->blob = r->blob;
+		bk->blob_mem = r->blob->blob_mem;
+		bk->blob_flags = r->blob->blob_flags;
+	}
+}
+
+static int run_step(struct vgalloc_device *dev, struct vgalloc__backing *bk, struct run *r,
+                    uint32_t step)
+{
+	uint64_t handle = 0, token = 0;
+	int ret;
+
+	switch (step) {
+	case VGALLOC_STEP_NEW_BLOB_ID:
+		if (!bk->blob_id_given) {
+			bk->blob_id = VGALLOC__HOOK0_RAW(dev, new_blob_id);
+		}
+		return 0;
+	case VGALLOC_STEP_HOST_ALLOC: {
+		struct vgalloc_host_alloc_args args = {
+			.memory_type = bk->memory_type,
+			.allocate_flags = bk->allocate_flags,
+			.blob_flags = bk->blob_flags,
+			.size = bk->size,
+			.blob_id = bk->blob_id,
+		};
+
+		ret = VGALLOC__HOOK(dev, host_alloc, bk->user_data, &args, &handle, &token);
+		break;
+	}
+	case VGALLOC_STEP_HOST_IMPORT: {
+		struct vgalloc_blob *blob = r->blob ? r->blob : bk->blob;
+
+		ret = VGALLOC__HOOK(dev, host_import, bk->user_data, blob->res_id,
+		                    bk->import_size ? bk->import_size : bk->size, bk->blob_id,
+		                    &handle, &token);
+		break;
+	}
+	case VGALLOC_STEP_HOST_WAIT:
+		return host_wait(dev, bk, r);
+	case VGALLOC_STEP_CREATE_BLOB:
+		return create_blob(dev, bk, r);
+	case VGALLOC_STEP_ROUNDTRIP:
+	case VGALLOC_STEP_PLACEHOLDER_SUBMIT:
+		return VGALLOC__HOOK0(dev, host_roundtrip);
+	case VGALLOC_STEP_PRIME_IMPORT:
+		return prime_import(dev, bk, r);
+	case VGALLOC_STEP_RESOURCE_INFO:
+		return 0; /* run by PRIME_IMPORT, under the import lock that makes the dedup safe */
+	case VGALLOC_STEP_MAP:
+		return vgalloc__blob_map(dev, r->blob ? r->blob : bk->blob, &r->ptr);
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (!ret) {
+		bk->host_handle = handle;
+		bk->has_host = true;
+		bk->token = token;
+		bk->token_pending = token != 0;
+	}
+	return ret;
+}
+
+static int run_steps(struct vgalloc_device *dev, struct vgalloc__backing *bk, struct run *r,
+                     const uint8_t *steps, uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		int ret = run_step(dev, bk, r, steps[i]);
+
+		if (ret) {
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int vgalloc__backing_make(struct vgalloc_device *dev, struct vgalloc__backing *bk, int import_fd)
+{
+	const struct vgalloc__path_steps *ps = vgalloc__path_steps(bk->path);
+	struct run r = { .import_fd = import_fd };
+	int ret;
+
+	if (!ps) {
+		return -EOPNOTSUPP;
+	}
+	ret = run_steps(dev, bk, &r, ps->alloc, ps->alloc_count);
+	/* Nobody else sees the backing yet, but its lock orders these writes before the
+	 * publication of the object that holds it. */
+	pthread_mutex_lock(&bk->ms->lock);
+	publish(bk, &r);
+	pthread_mutex_unlock(&bk->ms->lock);
+	return ret;
+}
+
+int vgalloc__backing_map(struct vgalloc_device *dev, struct vgalloc__backing *bk, void **out_ptr)
+{
+	const struct vgalloc__path_steps *ps = vgalloc__path_steps(bk->path);
+	struct vgalloc__mshard *ms = bk->ms;
+	struct run r = { .import_fd = -1 };
+	int ret;
+
+	if (!ps || !ps->map_count) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&ms->lock);
+	vgalloc__once_wait(&ms->lock, &ms->cond, &bk->busy);
+	if (bk->keep_mapped && bk->ptr) {
+		*out_ptr = bk->ptr;
+		pthread_mutex_unlock(&ms->lock);
+		return 0;
+	}
+	bk->busy = true;
+	pthread_mutex_unlock(&ms->lock);
+
+	/* The steps before MAP make the blob (host-first lazy); once made, only MAP runs again. */
+	ret = run_steps(dev, bk, &r, bk->blob ? &ps->map[ps->map_count - 1] : ps->map,
+	                bk->blob ? 1 : ps->map_count);
+
+	pthread_mutex_lock(&ms->lock);
+	publish(bk, &r);
+	if (!ret) {
+		bk->maps++;
+		if (bk->keep_mapped) {
+			bk->ptr = r.ptr;
+		}
+		*out_ptr = r.ptr;
+	}
+	vgalloc__once_leave(&ms->cond, &bk->busy);
+	pthread_mutex_unlock(&ms->lock);
+	return ret;
+}
+
+void vgalloc__backing_unmap(struct vgalloc_device *dev, struct vgalloc__backing *bk)
+{
+	struct vgalloc_blob *blob;
+
+	pthread_mutex_lock(&bk->ms->lock);
+	blob = bk->blob;
+	bk->maps--;
+	pthread_mutex_unlock(&bk->ms->lock);
+	vgalloc__blob_unmap(dev, blob);
+}
+
+void vgalloc__backing_release(struct vgalloc_device *dev, struct vgalloc__backing *bk)
+{
+	/* The host allocation may still be in flight: wait for it. Release cannot report an
+	 * error, so a failed wait gets one more try before the host memory is freed regardless. */
+	if (bk->token_pending && VGALLOC__HOOK(dev, host_wait, bk->token, NULL, NULL) &&
+	    VGALLOC__HOOK(dev, host_wait, bk->token, NULL, NULL)) {
+		vgalloc__stat_add(&dev->stats.teardown_errors, 1);
+	}
+	/* The guest mapping goes before the resource, and the host memory goes last, when no
+	 * guest resource of ours refers to it any more. */
+	if (bk->blob) {
+		while (bk->maps) {
+			vgalloc__blob_unmap(dev, bk->blob);
+			bk->maps--;
+		}
+		vgalloc__blob_unpin_release(dev, bk->blob);
+	}
+	if (bk->has_host) {
+		VGALLOC__HOOK_RAW(dev, host_free, bk->user_data, bk->host_handle);
+	}
+	bk->blob = NULL;
+	bk->ptr = NULL;
+	bk->token_pending = false;
+	bk->has_host = false;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pools: suballocation of pool blocks (each a backing) for the plans that say so. Per logical
+ * device. Nothing here is installed.
+ */
+#ifndef VGALLOC_POOL_H
+#define VGALLOC_POOL_H
+
+#include "core.h"
+
+struct vgalloc_device;
+struct vgalloc_mem;
+struct vgalloc__pool;
+struct vgalloc__mshard;
+
+/*
+ * A suballocation for `plan` (plan->suballocate) of memory-type table index `type`. Return: 0;
+ * -ENOBUFS (no room in the window even for the smallest block, or no pool slot: the plan's
+ * fallback applies); -ENOMEM; a backing's error.
+ */
+int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
+                        const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out);
+/* Called with the shard lock held and the memory object checked; unlocks. */
+int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem);
+/* A suballocation's pointer: its block mapped once (the block's map steps), plus its offset. */
+int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr);
+/*
+ * A suballocation's first map found no window room even after a trim: close its block to new
+ * members and degrade its pool (docs/window-full.md). Takes the shard lock.
+ */
+void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_mem *mem);
+/* Release every retained empty block; the number released (≥ 0). */
+int vgalloc__pools_trim(struct vgalloc_device *dev);
+/* The consumer gave memory back: degraded pools may try full blocks again. */
+void vgalloc__pools_lift(struct vgalloc_device *dev);
+void vgalloc__pools_each_mshard(struct vgalloc_device *dev,
+                                void (*fn)(struct vgalloc__mshard *ms, void *arg), void *arg);
+void vgalloc__pools_destroy(struct vgalloc_device *dev);
+/* Live suballocations and their requested bytes, summed over every shard (takes each lock). */
+void vgalloc__pools_counts(struct vgalloc_device *dev, uint64_t *live, uint64_t *requested);
+/* One pool's figures (vgalloc_device_get_pool_stats). Return: 0; -ENOENT past the last pool. */
+int vgalloc__pool_stats(struct vgalloc_device *dev, uint32_t index, struct vgalloc_pool_stats *ps);
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory-object shards: a lock with its own slab of memory objects (every vgalloc_mem belongs to
+ * exactly one), and the registry that maps a pointer to its shard without reading memory that is
+ * not ours. Nothing here is installed.
+ */
+#ifndef VGALLOC_REGISTRY_H
+#define VGALLOC_REGISTRY_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "handle.h"
+
+struct vgalloc_device;
+struct vgalloc_mem;
+
+struct vgalloc__mshard {
+	struct vgalloc_device *dev;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct vgalloc__slab mems;
+};
+
+struct vgalloc__registry {
+	struct vgalloc__registry *older;
+	uint32_t count;
+	uint32_t reserved;
+	struct vgalloc__registry_entry {
+		uintptr_t base, end;
+		size_t slot_size;
+		struct vgalloc__mshard *ms;
+	} e[];
+};
+
+void vgalloc__mshard_init(struct vgalloc_device *dev, struct vgalloc__mshard *ms);
+void vgalloc__mshard_finish(struct vgalloc_device *dev, struct vgalloc__mshard *ms);
+/* ms->lock held: a fresh memory object, registering a new slab chunk when one is added. */
+struct vgalloc_mem *vgalloc__mem_get_locked(struct vgalloc_device *dev, struct vgalloc__mshard *ms);
+/* The shard owning p when p points at a memory-object slot of this device, else NULL. */
+struct vgalloc__mshard *vgalloc__mem_owner(struct vgalloc_device *dev, const void *p);
+void vgalloc__registry_free(struct vgalloc_device *dev);
+/* This thread's shard index in [0, n). */
+uint32_t vgalloc__thread_shard(uint32_t n);
+
+#endif

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device's state, composed of what belongs to the fd and what belongs to the logical device (the
+ * line API v2 splits along), the backend and hook dispatch, logging and the lock order. Nothing
+ * here is installed.
+ *
+ * Lock order (a thread holding one may take those below it, never one above):
+ *   mshard.lock (a memory-object shard or pool shard) → ldev.lock (registry, pool list)
+ *   fd.import_lock (GEM-handle table, blob refcounts) → fd.lock (blob slab, blob map state)
+ *   fd.shmem.lock → fd.lock
+ * Backend calls and hooks run with no library lock held, except PRIME import, RESOURCE_INFO and
+ * GEM close, which run under fd.import_lock (a handle being closed must not be handed to an
+ * import); the log callback never runs under a library lock.
+ */
+#ifndef VGALLOC_STATE_H
+#define VGALLOC_STATE_H
+
+#define VGALLOC_UNSTABLE_BACKEND_API
+#include "vgalloc/vgalloc_backend.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+
+#include "core.h"
+#include "handle.h"
+#include "policy.h"
+#include "registry.h"
+#include "shmem.h"
+#include "stats.h"
+
+#define VGALLOC__MAX_SHARDS 16
+#define VGALLOC__MAX_POOLS  64
+
+struct vgalloc__pool;
+struct vgalloc_blob;
+
+/* Per fd: one DRM fd (one virtio-gpu context), whichever logical device allocates through it. */
+struct vgalloc__fd {
+	uint32_t backend_type;
+	uint32_t mode;
+	uint32_t capset_id;
+	struct vgalloc_backend *be;
+	const struct vgalloc_backend_ops *ops;
+	bool owns_backend; /* created by the device (virtgpu); mock and custom ones are borrowed */
+
+	uint32_t params_present; /* bit N: params[N] known */
+	uint64_t params[VGALLOC_PARAM_MAX + 1];
+	unsigned char *capset;
+	uint32_t capset_size;
+
+	pthread_mutex_t lock; /* the blob slab, each blob's map state */
+	pthread_cond_t cond;  /* blob map once-guard waiters */
+	struct vgalloc__slab blobs;
+
+	/*
+	 * The import-dedup table: GEM handle → blob. Held across PRIME import, RESOURCE_INFO and GEM
+	 * close, because the kernel hands the same handle to a second import of a buffer that is
+	 * still open: without it an import could receive a handle that is being closed.
+	 */
+	pthread_mutex_t import_lock;
+	struct vgalloc_blob **by_handle;
+	uint32_t by_handle_cap;
+
+	struct vgalloc__shmem_cache shmem;
+};
+
+/* Per logical device: its hooks, memory types, options, policy traits and pools. */
+struct vgalloc__ldev {
+	struct vgalloc_host_hooks hooks;
+	bool has_hooks;
+	struct vgalloc__mem_type *types;
+	uint32_t type_count;
+	struct vgalloc__traits traits;
+	uint64_t retain_bytes; /* empty pool blocks kept, per pool */
+
+	pthread_mutex_t lock; /* the registry's replacement, the pool list's growth */
+	/* Memory objects: dedicated ones in these shards, suballocations in their pool shard. */
+	uint32_t shard_count;
+	struct vgalloc__mshard dshards[VGALLOC__MAX_SHARDS];
+	/* Every memory-object slab chunk, sorted, published for lock-free lookups. */
+	struct vgalloc__registry *_Atomic registry;
+	struct vgalloc__registry *old_registries; /* freed at destroy */
+
+	struct vgalloc__pool *pools[VGALLOC__MAX_POOLS];
+	_Atomic uint32_t pool_count;
+};
+
+struct vgalloc_device {
+	uint32_t magic;
+	uint32_t flags;
+	uint32_t log_level;
+	struct vgalloc_allocator allocator;
+	vgalloc_log_fn log_fn;
+	void *log_user;
+
+	struct vgalloc__fd fd;
+	struct vgalloc__ldev ld;
+	struct vgalloc__stats stats;
+};
+
+/* Logging, through the per-device callback only. */
+void vgalloc__log(const struct vgalloc_device *dev, enum vgalloc_log_level level, const char *fmt,
+                  ...) __attribute__((format(printf, 3, 4)));
+
+/* Environment overrides, read with secure_getenv only when the consumer opted in. */
+struct vgalloc__env {
+	uint32_t alloc_mode; /* 0 = not set */
+	bool no_suballoc;
+	uint32_t log_level; /* 0 = not set */
+};
+void vgalloc__env_read(struct vgalloc__env *env);
+
+/*
+ * Give back what the device keeps (retained pool blocks, cached shmem blobs): the ENOSPC retry of
+ * DESIGN §4 rule 8. Returns how many were released (≥ 0). Called from below (pool.c, shmem.c,
+ * mem.c) when the window is full: the one call that goes back up.
+ */
+int vgalloc__trim(struct vgalloc_device *dev);
+
+/* Backend dispatch: every kernel call goes through here so it is counted in one place. */
+#define VGALLOC__BE(dev, op, ...)                           \
+	(vgalloc__stat_add(&(dev)->stats.backend_calls, 1), \
+	 vgalloc__errno((dev)->fd.ops->op((dev)->fd.be, __VA_ARGS__)))
+/* Hooks returning int are sanitised the same way; void and id hooks use the _RAW forms. */
+#define VGALLOC__HOOK(dev, hook, ...)                    \
+	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), \
+	 vgalloc__errno((dev)->ld.hooks.hook((dev)->ld.hooks.ctx, __VA_ARGS__)))
+#define VGALLOC__HOOK_RAW(dev, hook, ...)                \
+	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), \
+	 (dev)->ld.hooks.hook((dev)->ld.hooks.ctx, __VA_ARGS__))
+#define VGALLOC__HOOK0(dev, hook)                        \
+	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), \
+	 vgalloc__errno((dev)->ld.hooks.hook((dev)->ld.hooks.ctx)))
+#define VGALLOC__HOOK0_RAW(dev, hook) \
+	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), (dev)->ld.hooks.hook((dev)->ld.hooks.ctx))
+
+static inline bool vgalloc__param_is(const struct vgalloc_device *dev, uint32_t param,
+                                     uint64_t value)
+{
+	return (dev->fd.params_present & (1u << param)) && dev->fd.params[param] == value;
+}
+
+#endif

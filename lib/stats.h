@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device's counters, listed once. VGALLOC__STATS names every field of the public struct
+ * vgalloc_stats in its order: C() for a counter the library keeps (an atomic, added to where the
+ * event happens), D() for one derived when the stats are read (stats.c). The private struct, the
+ * copy into the public one and the JSON writer all expand the same list.
+ */
+#ifndef VGALLOC_STATS_H
+#define VGALLOC_STATS_H
+
+#include <stdatomic.h>
+
+#include "core.h"
+
+#define VGALLOC__STATS(C, D)   \
+	C(blobs_live)          \
+	C(blob_bytes)          \
+	C(window_bytes)        \
+	C(blobs_mapped)        \
+	C(blobs_created)       \
+	C(blobs_imported)      \
+	C(import_dedups)       \
+	C(mems_live)           \
+	C(mem_bytes_requested) \
+	C(mem_bytes_committed) \
+	C(backend_calls)       \
+	C(hook_calls)          \
+	C(enospc_events)       \
+	C(teardown_errors)     \
+	D(pools)               \
+	C(blocks)              \
+	C(block_bytes)         \
+	C(retained_bytes)      \
+	D(suballocs_live)      \
+	D(suballoc_bytes)      \
+	C(block_creations)     \
+	C(block_releases)      \
+	D(shmem_live)          \
+	D(shmem_cached)        \
+	D(shmem_cached_bytes)  \
+	D(shmem_hits)          \
+	D(shmem_misses)        \
+	C(window_small_blocks) \
+	C(window_dedicated)    \
+	C(window_closed_blocks)
+
+#define VGALLOC__STAT_FIELD(name) atomic_uint_fast64_t name;
+#define VGALLOC__STAT_NONE(name)
+
+struct vgalloc__stats {
+	VGALLOC__STATS(VGALLOC__STAT_FIELD, VGALLOC__STAT_NONE)
+};
+
+static inline void vgalloc__stat_add(atomic_uint_fast64_t *c, uint64_t v)
+{
+	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+}
+static inline void vgalloc__stat_sub(atomic_uint_fast64_t *c, uint64_t v)
+{
+	atomic_fetch_sub_explicit(c, v, memory_order_relaxed);
+}
+
+#endif
