@@ -196,111 +196,6 @@ enum vgalloc_path {
 	VGALLOC_PATH_UNSUPPORTED = 7, /* the device cannot allocate this (plan only) */
 };
 
-/* ---------------------------------------------------------------------------------------------
- * Capsets: pure, bounds-checked parsers. GET_CAPS reports no length, so bytes read from a device
- * are "present or zero" (the reader zero-fills its buffer first); only bytes from a file have a
- * known length, and there a field past the end is absent. Fields are only ever appended, so a
- * longer capset than this library knows parses fine.
- */
-
-/** Where capset bytes came from. */
-enum vgalloc_capset_source {
-	VGALLOC_CAPSET_FROM_DEVICE = 1, /* zero-filled buffer: every field present or zero */
-	VGALLOC_CAPSET_FROM_FILE = 2,   /* exact length: fields past it are absent */
-};
-
-/** Venus (id 4, version 0). */
-struct vgalloc_capset_venus {
-	uint32_t wire_format_version;
-	uint32_t vk_xml_version;
-	uint32_t ext_command_serialization_spec_version;
-	uint32_t mesa_venus_protocol_spec_version;
-	uint32_t supports_blob_id_0;
-	uint32_t vk_extension_mask1[32];
-	uint32_t allow_vk_wait_syncs;
-	uint32_t supports_multiple_timelines;
-	uint32_t use_guest_vram;
-};
-
-/** gfxstream Vulkan (id 3; no size or version field). */
-struct vgalloc_capset_gfxstream_vulkan {
-	uint32_t protocol_version;
-	uint32_t ring_size;
-	uint32_t buffer_size;
-	uint32_t color_buffer_memory_index;
-	uint32_t deferred_mapping;
-	uint32_t blob_alignment;
-	uint32_t no_render_control_enc;
-	uint32_t always_blob;
-	uint32_t external_sync;
-	uint32_t virgl_supported_formats[16];
-	uint32_t batched_descriptor_set_update;
-};
-
-/** gfxstream GLES (8), composer (9) and magma (7). */
-struct vgalloc_capset_gfxstream {
-	uint32_t protocol_version;
-	uint32_t ring_size;
-	uint32_t buffer_size;
-	uint32_t blob_alignment;
-};
-
-/** Cross-domain (id 5). */
-struct vgalloc_capset_cross_domain {
-	uint32_t version;
-	uint32_t supported_channels;
-	uint32_t supports_dmabuf;
-	uint32_t supports_external_gpu_memory;
-};
-
-/** DRM native context (id 6): the common head. */
-struct vgalloc_capset_drm {
-	uint32_t wire_format_version;
-	uint32_t version_major;
-	uint32_t version_minor;
-	uint32_t version_patchlevel;
-	uint32_t context_type; /* 1 msm, 2 amdgpu, ... */
-};
-
-/** virgl (1) and virgl2 (2): the version head of the caps. */
-struct vgalloc_capset_virgl {
-	uint32_t max_version;
-};
-
-/** A parsed capset. Output struct, version 0. */
-struct vgalloc_capset_info {
-	uint32_t struct_size;
-	uint32_t id;             /* enum vgalloc_capset_id */
-	uint32_t source;         /* enum vgalloc_capset_source */
-	uint32_t size;           /* bytes given */
-	uint32_t layout_size;    /* bytes of the newest layout this library knows for id */
-	uint32_t present_fields; /* u32 fields present (all known ones for device bytes), at most
-				  * the 64 words of u.raw (virgl caps are longer) */
-	union {
-		struct vgalloc_capset_venus venus;
-		struct vgalloc_capset_gfxstream_vulkan gfxstream_vulkan;
-		struct vgalloc_capset_gfxstream gfxstream;
-		struct vgalloc_capset_cross_domain cross_domain;
-		struct vgalloc_capset_drm drm;
-		struct vgalloc_capset_virgl virgl;
-		uint32_t raw[64];
-	} u;
-};
-
-/**
- * Parse capset bytes. Pure: reads only data[0, size).
- * Ownership: data is borrowed. Thread safety: any thread.
- * Return: 0; -EINVAL (NULL, size 0, unknown source, bad struct_size, or file bytes shorter than
- *         the id's first field set); -EOPNOTSUPP (unknown id); -EIO (a value no valid host sends:
- *         wire_format_version 0, use_guest_vram not 0/1, a blob alignment that is not a power of
- *         two ≥ 4 KiB, a boolean that is not 0/1, ...).
- */
-VGALLOC_API int vgalloc_capset_parse(uint32_t id, const void *data, uint32_t size, uint32_t source,
-                                     struct vgalloc_capset_info *info);
-
-/** "venus", "gfxstream-vulkan", ... or "unknown". */
-VGALLOC_API const char *vgalloc_capset_name(uint32_t id);
-
 /** Param numbering, a create-info setting: it cannot be detected at run time. */
 enum vgalloc_flavour {
 	VGALLOC_FLAVOUR_UPSTREAM = 0, /* mainline Linux: 9 = BLOB_ALIGNMENT */
@@ -308,9 +203,6 @@ enum vgalloc_flavour {
 	        1, /* 8 CREATE_GUEST_HANDLE, 9 RESOURCE_SYNC, 10 GUEST_VRAM, 11 QUERY_DEV */
 	VGALLOC_FLAVOUR_GFXSTREAM = 2, /* 9 CREATE_FENCE_PASSING, 10 CREATE_GUEST_HANDLE */
 };
-
-/** Name of param `param` under `flavour` ("blob-alignment", ...), or NULL when it has none. */
-VGALLOC_API const char *vgalloc_param_name(uint32_t flavour, uint32_t param);
 
 /* ---------------------------------------------------------------------------------------------
  * Create-info pieces.
@@ -446,14 +338,14 @@ struct vgalloc_device_create_info {
 	vgalloc_log_fn log_fn;
 	void *log_user;
 	/* --- appended after version 0 (248 bytes) --- */
-	uint32_t flavour;              /* enum vgalloc_flavour */
-	uint32_t host_page_size;       /* the host's page size when known; 0 = unknown */
-	uint64_t max_suballoc_size;    /* larger requests get their own blob; 0 = 4 MiB */
-	uint32_t self_test_blob_flags; /* test only: flags of the self-test blob; 0 = MAPPABLE */
-	uint32_t pool_shards;          /* lock shards per pool; 0 = 4 */
-	uint64_t retain_bytes;   /* empty blocks kept per pool; 0 = 32 MiB, UINT64_MAX = all */
-	uint64_t min_block_size; /* smallest block; 0 = 4 MiB (gfxstream: 16 MiB) */
-	uint64_t max_block_size; /* largest block; 0 = 32 MiB */
+	uint32_t flavour;           /* enum vgalloc_flavour */
+	uint32_t host_page_size;    /* the host's page size when known; 0 = unknown */
+	uint64_t max_suballoc_size; /* larger requests get their own blob; 0 = 4 MiB */
+	uint32_t reserved1;         /* must be 0 */
+	uint32_t pool_shards;       /* lock shards per pool; 0 = 4 */
+	uint64_t retain_bytes;      /* empty blocks kept per pool; 0 = 32 MiB, UINT64_MAX = all */
+	uint64_t min_block_size;    /* smallest block; 0 = 4 MiB (gfxstream: 16 MiB) */
+	uint64_t max_block_size;    /* largest block; 0 = 32 MiB */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -505,16 +397,6 @@ VGALLOC_API int vgalloc_device_get_fd(const struct vgalloc_device *dev);
 VGALLOC_API int vgalloc_device_get_param(const struct vgalloc_device *dev, uint32_t param,
                                          uint64_t *value);
 
-/**
- * Read and parse one capset the host offers (GET_CAPS into a zero-filled buffer; no context is
- * created). The context's own capset is answered from the bytes read at create.
- * Thread safety: any thread.
- * Return: 0; -EINVAL (NULL, bad struct_size); -EOPNOTSUPP (the host does not offer it, or this
- *         library has no layout for it); -EIO (invalid values); -ENOMEM; -errno from the kernel.
- */
-VGALLOC_API int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
-                                           struct vgalloc_capset_info *info);
-
 /** Device facts after create. Output struct, version 1 (version 0: 48 bytes). */
 struct vgalloc_device_info {
 	uint32_t struct_size;
@@ -558,78 +440,6 @@ enum vgalloc_mode_reason {
 VGALLOC_API int vgalloc_device_get_info(const struct vgalloc_device *dev,
                                         struct vgalloc_device_info *info);
 
-/** Cheap counters, read atomically (each counter is exact; the set is not a snapshot; the shmem
- *  counters are read together). Output struct, version 2 (version 0: 120 bytes, 1: 184). */
-struct vgalloc_stats {
-	uint32_t struct_size;
-	uint32_t reserved;
-	uint64_t blobs_live;
-	uint64_t blob_bytes;   /* rounded sizes of live blobs */
-	uint64_t window_bytes; /* bytes of the host-visible window held (mappable HOST3D) */
-	uint64_t blobs_mapped;
-	uint64_t blobs_created;  /* total RESOURCE_CREATE_BLOB successes */
-	uint64_t blobs_imported; /* total PRIME imports that made a new blob */
-	uint64_t import_dedups;  /* imports answered from the dedup table */
-	uint64_t mems_live;
-	uint64_t mem_bytes_requested;
-	uint64_t mem_bytes_committed;
-	uint64_t backend_calls;
-	uint64_t hook_calls;
-	uint64_t enospc_events;
-	uint64_t teardown_errors; /* backend errors during teardown (logged, not returned) */
-	/* --- appended after version 0 (120 bytes) --- */
-	uint64_t pools;
-	uint64_t blocks; /* blobs (or host allocations) backing pools */
-	uint64_t block_bytes;
-	uint64_t retained_bytes; /* in empty blocks kept for reuse */
-	uint64_t suballocs_live;
-	uint64_t suballoc_bytes;  /* requested bytes of live suballocations */
-	uint64_t block_creations; /* total */
-	uint64_t block_releases;  /* total */
-	/* --- appended after version 1 (184 bytes) --- */
-	uint64_t shmem_live;   /* handed out by vgalloc_shmem_create() */
-	uint64_t shmem_cached; /* idle in the shmem cache */
-	uint64_t shmem_cached_bytes;
-	uint64_t shmem_hits;   /* total creates answered from the cache */
-	uint64_t shmem_misses; /* total creates that made a blob */
-	/* --- appended after version 2 (224 bytes): the window-full ladder, totals --- */
-	uint64_t window_small_blocks;  /* blocks made below their planned size */
-	uint64_t window_dedicated;     /* suballocations given a blob of their own instead */
-	uint64_t window_closed_blocks; /* host-first blocks whose first map found no room */
-};
-
-/** One pool's detailed state (a walk under its locks). Output struct, version 0. */
-struct vgalloc_pool_stats {
-	uint32_t struct_size;
-	uint32_t memory_type; /* host index */
-	uint64_t pool_key;
-	uint64_t blocks;
-	uint64_t block_bytes;
-	uint64_t retained_bytes;
-	uint64_t used_bytes;      /* reserved for live suballocations, rounding included */
-	uint64_t requested_bytes; /* what the live suballocations asked for */
-	uint64_t free_bytes;
-	uint64_t largest_free; /* fragmentation = 1 - largest_free / free_bytes */
-	uint64_t slabs;
-	uint64_t slab_bytes;
-	uint64_t live;
-	uint64_t metadata_bytes;
-	uint64_t window_bytes; /* of mapped or guest-first blocks */
-};
-
-/**
- * Walk pool `index` (0, 1, ... until -ENOENT). Takes each of its shard locks in turn.
- * Return: 0; -EINVAL (NULL, bad struct_size); -ENOENT (no such pool).
- */
-VGALLOC_API int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
-                                              struct vgalloc_pool_stats *stats);
-
-/**
- * Write every counter and every pool's detailed state as one JSON object.
- * Return: the full length (as snprintf; truncated output is NUL-terminated); -EINVAL.
- */
-VGALLOC_API int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size);
-
 /**
  * Release every retained empty block of every pool and every cached shared-memory blob (the
  * backend calls of their teardown). The library does this by itself once on -ENOSPC before
@@ -639,13 +449,6 @@ VGALLOC_API int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf,
  * Return: the number of blocks and cached blobs released (≥ 0); -EINVAL.
  */
 VGALLOC_API int vgalloc_device_trim(struct vgalloc_device *dev);
-
-/**
- * Read the counters. Output struct: writes min(stats->struct_size, own size).
- * Thread safety: any thread. Return: 0; -EINVAL (NULL, struct_size < version-0 size).
- */
-VGALLOC_API int vgalloc_device_get_stats(const struct vgalloc_device *dev,
-                                         struct vgalloc_stats *stats);
 
 /* ---------------------------------------------------------------------------------------------
  * Blobs: one virtio-gpu resource each (res_id, GEM handle, real size, at most one mapping).
@@ -963,104 +766,6 @@ VGALLOC_API int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vg
  *         nothing changed).
  */
 VGALLOC_API int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem);
-
-/* ---------------------------------------------------------------------------------------------
- * Policy: (device traits, request) → plan. Pure: no kernel or host call is made.
- */
-
-/** One step of a path, in the order the library performs them. */
-enum vgalloc_step {
-	VGALLOC_STEP_NEW_BLOB_ID = 1,
-	VGALLOC_STEP_HOST_ALLOC = 2,
-	VGALLOC_STEP_HOST_WAIT = 3, /* or wait bytes in CREATE_BLOB's cmd */
-	VGALLOC_STEP_CREATE_BLOB = 4,
-	VGALLOC_STEP_ROUNDTRIP = 5,
-	VGALLOC_STEP_HOST_IMPORT = 6,
-	VGALLOC_STEP_PRIME_IMPORT = 7, /* dedup'd by GEM handle */
-	VGALLOC_STEP_RESOURCE_INFO = 8,
-	VGALLOC_STEP_MAP = 9,          /* MAP + mmap of the whole blob */
-	VGALLOC_STEP_SUBALLOCATE = 10, /* a range of a pool block */
-	VGALLOC_STEP_PLACEHOLDER_SUBMIT =
-	        11, /* guest-handle: a submit + wait so the host sees it */
-};
-
-/** The never-suballocate list (DESIGN §4 rule 6): why an allocation gets its own blob. */
-enum vgalloc_no_suballoc {
-	VGALLOC_NO_SUBALLOC_NOT_HOST_VISIBLE = 1u << 0,
-	VGALLOC_NO_SUBALLOC_EXPORT = 1u << 1,
-	VGALLOC_NO_SUBALLOC_IMPORT_FD = 1u << 2,
-	VGALLOC_NO_SUBALLOC_HOST_POINTER = 1u << 3,
-	VGALLOC_NO_SUBALLOC_AHB = 1u << 4,
-	VGALLOC_NO_SUBALLOC_DEDICATED_REQUIRED = 1u << 5,
-	VGALLOC_NO_SUBALLOC_DEDICATED_IMAGE = 1u << 6,
-	VGALLOC_NO_SUBALLOC_CAPTURE_REPLAY = 1u << 7,
-	VGALLOC_NO_SUBALLOC_ZERO_INITIALIZE = 1u << 8,
-	VGALLOC_NO_SUBALLOC_PRIORITY = 1u << 9,
-	VGALLOC_NO_SUBALLOC_WSI = 1u << 10,
-	VGALLOC_NO_SUBALLOC_PLACED_MAP = 1u << 11, /* the request's, or the device's placed_maps */
-	VGALLOC_NO_SUBALLOC_DISABLED = 1u << 12,   /* VGALLOC_DEVICE_NO_SUBALLOC or the env */
-	VGALLOC_NO_SUBALLOC_TOO_LARGE = 1u << 13,  /* above max_suballoc_size */
-	VGALLOC_NO_SUBALLOC_GUEST_HANDLE = 1u << 14,
-	VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING = 1u
-	                                       << 15, /* gfxstream deferredMapping: blob per id */
-	/* The alignment hint is above what a pool block honours: min(max_block_size, 4 MiB). */
-	VGALLOC_NO_SUBALLOC_ALIGNMENT = 1u << 16,
-};
-
-#define VGALLOC_PLAN_MAX_STEPS 8
-
-/**
- * A plan. Output struct, version 0. pool_key packs (host memory type << 32 | allocate flags << 16
- * | blob flags << 8 | alloc mode); it is 0 when the allocation is not suballocated.
- */
-struct vgalloc_plan {
-	uint32_t struct_size;
-	uint32_t path;        /* enum vgalloc_path */
-	uint32_t blob_mem;    /* 0 when the path makes no blob */
-	uint32_t blob_flags;  /* exact RESOURCE_CREATE_BLOB flags */
-	uint32_t alloc_mode;  /* enum vgalloc_alloc_mode */
-	uint32_t memory_type; /* host index */
-	uint32_t suballocate; /* 1: a range of a pool block */
-	uint32_t no_suballoc; /* enum vgalloc_no_suballoc bits (0 when suballocated) */
-	uint64_t size;        /* bytes of host memory / blob (rounded) */
-	uint64_t alignment;   /* offset alignment: pool base alignment, or the blob alignment */
-	uint64_t pool_key;
-	uint64_t min_block_size; /* suballocated: smallest block the pool may create */
-	uint32_t alloc_step_count;
-	uint32_t map_step_count;
-	uint32_t alloc_steps[VGALLOC_PLAN_MAX_STEPS]; /* enum vgalloc_step, at vgalloc_mem_alloc */
-	uint32_t map_steps[VGALLOC_PLAN_MAX_STEPS];   /* at the first vgalloc_mem_map */
-};
-
-/**
- * Decide how `req` would be allocated. Nothing is allocated and no call is made.
- * Thread safety: any thread. Ownership: nothing is kept.
- * Return: 0; -EINVAL (NULL, bad struct_size, size 0, overflow, alignment not a power of two,
- *         unknown memory type, an unknown bit in flags, allocate_flags or export_handle_types,
- *         reserved not 0, import fd < 0); -E2BIG (unknown tail).
- */
-VGALLOC_API int vgalloc_plan_request(const struct vgalloc_device *dev,
-                                     const struct vgalloc_request *req, struct vgalloc_plan *plan);
-
-/**
- * Explain, in text lines, how the device decided its allocation order and how `req` would be
- * allocated, with the reason for every decision. req may be NULL (device decisions only). Reasons
- * are only computed here, so vgalloc_mem_alloc() pays nothing for them.
- * Return: the length of the full text (as snprintf; the output is truncated to size - 1 and
- *         NUL-terminated when size > 0); -EINVAL and the errors of vgalloc_plan_request(). On
- *         those errors buf (when size > 0) holds the explanation up to the refusal, which says
- *         why the request is invalid, NUL-terminated.
- */
-VGALLOC_API int vgalloc_plan_explain(const struct vgalloc_device *dev,
-                                     const struct vgalloc_request *req, char *buf, size_t size);
-
-/** "new_blob_id", "create_blob", ... or "unknown". */
-VGALLOC_API const char *vgalloc_step_name(uint32_t step);
-/** "export", "dedicated-image", ... for one bit, or "unknown". */
-VGALLOC_API const char *vgalloc_no_suballoc_name(uint32_t bit);
-
-/** Name of an enum vgalloc_path value, or "unknown". */
-VGALLOC_API const char *vgalloc_path_name(uint32_t path);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,8 @@
 // headers that include vgalloc.h is compiled on its own once.
 #include <vgalloc/vgalloc.h>
 #include <vgalloc/vgalloc_backend.h>
+#include <vgalloc/vgalloc_capset.h>
+#include <vgalloc/vgalloc_diag.h>
 #include <vgalloc/vgalloc_mock.h>
 #include <vgalloc/vgalloc_version.h>
 #include <vgalloc/vgalloc_vulkan.h>
