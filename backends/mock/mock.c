@@ -567,9 +567,9 @@ VGALLOC_API int vgalloc_mock_get_fd(struct vgalloc_mock *mock)
 	return mock ? mock->drm_fd : -EINVAL;
 }
 
-int vgalloc__mock_op_get_fd(void *be)
+int vgalloc__mock_op_get_fd(struct vgalloc_backend *be)
 {
-	return vgalloc_mock_get_fd(be);
+	return vgalloc_mock_get_fd(vgalloc__mock_of(be));
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -625,9 +625,9 @@ static int get_param_locked(struct vgalloc_mock *m, uint64_t param, uint64_t *ou
 	}
 }
 
-int vgalloc__mock_op_get_param(void *be, uint64_t param, uint64_t *value)
+int vgalloc__mock_op_get_param(struct vgalloc_backend *be, uint64_t param, uint64_t *value)
 {
-	struct vgalloc_mock *m = be;
+	struct vgalloc_mock *m = vgalloc__mock_of(be);
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_GET_PARAM,
 		                              .blob_id = param };
 	uint64_t v = 0;
@@ -673,9 +673,10 @@ static int get_capset_locked(struct vgalloc_mock *m, uint32_t id, uint32_t versi
 	return 0;
 }
 
-int vgalloc__mock_op_get_capset(void *be, uint32_t id, uint32_t version, void *buf, uint32_t size)
+int vgalloc__mock_op_get_capset(struct vgalloc_backend *be, uint32_t id, uint32_t version,
+                                void *buf, uint32_t size)
 {
-	struct vgalloc_mock *m = be;
+	struct vgalloc_mock *m = vgalloc__mock_of(be);
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_GET_CAPSET,
 		                              .blob_id = id,
 		                              .blob_flags = version,
@@ -765,10 +766,10 @@ static int context_init_locked(struct vgalloc_mock *m,
 	return 0;
 }
 
-int vgalloc__mock_op_context_init(void *be, const struct vgalloc_context_param_value *params,
-                                  uint32_t count)
+int vgalloc__mock_op_context_init(struct vgalloc_backend *be,
+                                  const struct vgalloc_context_param_value *params, uint32_t count)
 {
-	struct vgalloc_mock *m = be;
+	struct vgalloc_mock *m = vgalloc__mock_of(be);
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_CONTEXT_INIT,
 		                              .size = count };
 	int ret;
@@ -793,7 +794,7 @@ VGALLOC_API int vgalloc_mock_context_init(struct vgalloc_mock *mock, uint32_t ca
 	if (!mock) {
 		return -EINVAL;
 	}
-	return vgalloc__mock_op_context_init(mock, &param, 1);
+	return vgalloc__mock_op_context_init(&mock->base, &param, 1);
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The mock kernel's blob resources: RESOURCE_CREATE_BLOB, MAP + mmap, PRIME export and import,
- * RESOURCE_INFO, GEM close and WAIT, with the host-visible window's range allocator. Resources
+ * RESOURCE_INFO and GEM close, with the host-visible window's range allocator. Resources
  * are backed by real memfds so exported fds, mmaps and imports behave as dma-bufs do.
  */
 #define _GNU_SOURCE
@@ -596,10 +596,10 @@ static int blob_create_locked(struct vgalloc_mock *m, const struct vgalloc_backe
 	return 0;
 }
 
-static int op_blob_create(void *be, const struct vgalloc_backend_blob_args *args,
+static int op_blob_create(struct vgalloc_backend *be, const struct vgalloc_backend_blob_args *args,
                           uint32_t *out_handle, uint32_t *out_res_id)
 {
-	struct vgalloc_mock *m = be;
+	struct vgalloc_mock *m = vgalloc__mock_of(be);
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_CREATE };
 	uint64_t cost = vgalloc__mock_base_cost(m, e.call);
 	int ret;
@@ -697,9 +697,9 @@ static int blob_map_locked(struct vgalloc_mock *m, uint32_t handle, uint64_t siz
 	return 0;
 }
 
-static int op_blob_map(void *be, uint32_t handle, uint64_t size, void **out_ptr)
+static int op_blob_map(struct vgalloc_backend *be, uint32_t handle, uint64_t size, void **out_ptr)
 {
-	struct vgalloc_mock *m = be;
+	struct vgalloc_mock *m = vgalloc__mock_of(be);
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_MAP,
 		                              .handle = handle,
 		                              .size = size };
@@ -741,9 +741,9 @@ static int blob_unmap_locked(struct vgalloc_mock *m, uint32_t handle, void *ptr,
 	return -EINVAL;
 }
 
-static int op_blob_unmap(void *be, uint32_t handle, void *ptr, uint64_t size)
+static int op_blob_unmap(struct vgalloc_backend *be, uint32_t handle, void *ptr, uint64_t size)
 {
-	struct vgalloc_mock *m = be;
+	struct vgalloc_mock *m = vgalloc__mock_of(be);
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_UNMAP,
 		                              .handle = handle,
 		                              .size = size };
@@ -821,9 +821,9 @@ static int blob_export_locked(struct vgalloc_mock *m, uint32_t handle, uint32_t 
 	return 0;
 }
 
-static int op_blob_export(void *be, uint32_t handle, uint32_t flags, int *out_fd)
+static int op_blob_export(struct vgalloc_backend *be, uint32_t handle, uint32_t flags, int *out_fd)
 {
-	struct vgalloc_mock *m = be;
+	struct vgalloc_mock *m = vgalloc__mock_of(be);
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_EXPORT,
 		                              .handle = handle };
 	int ret;
@@ -882,9 +882,9 @@ static int blob_import_locked(struct vgalloc_mock *m, int fd, uint32_t *out_hand
 	return 0;
 }
 
-static int op_blob_import(void *be, int fd, uint32_t *out_handle)
+static int op_blob_import(struct vgalloc_backend *be, int fd, uint32_t *out_handle)
 {
-	struct vgalloc_mock *m = be;
+	struct vgalloc_mock *m = vgalloc__mock_of(be);
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_IMPORT };
 	int ret;
 
@@ -899,12 +899,13 @@ static int op_blob_import(void *be, int fd, uint32_t *out_handle)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * RESOURCE_INFO, GEM close and WAIT.
+ * RESOURCE_INFO and GEM close.
  */
 
-static int op_blob_info(void *be, uint32_t handle, struct vgalloc_backend_blob_info *out)
+static int op_blob_info(struct vgalloc_backend *be, uint32_t handle,
+                        struct vgalloc_backend_blob_info *out)
 {
-	struct vgalloc_mock *m = be;
+	struct vgalloc_mock *m = vgalloc__mock_of(be);
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_INFO,
 		                              .handle = handle };
 	struct mock_resource *res;
@@ -962,9 +963,9 @@ static int blob_destroy_locked(struct vgalloc_mock *m, uint32_t handle,
 	return 0;
 }
 
-static int op_blob_destroy(void *be, uint32_t handle)
+static int op_blob_destroy(struct vgalloc_backend *be, uint32_t handle)
 {
-	struct vgalloc_mock *m = be;
+	struct vgalloc_mock *m = vgalloc__mock_of(be);
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_BLOB_DESTROY,
 		                              .handle = handle };
 	uint64_t cost = vgalloc__mock_base_cost(m, e.call);
@@ -974,31 +975,6 @@ static int op_blob_destroy(void *be, uint32_t handle)
 	vgalloc__mock_call_begin_locked(m, e.call);
 	ret = blob_destroy_locked(m, handle, &e, &cost);
 	vgalloc__mock_call_end_locked(m, &e, ret, cost);
-	pthread_mutex_unlock(&m->lock);
-	return ret;
-}
-
-static int op_wait(void *be, uint32_t handle, bool nowait)
-{
-	struct vgalloc_mock *m = be;
-	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_WAIT,
-		                              .handle = handle,
-		                              .blob_flags = nowait };
-	struct mock_resource *res;
-	int ret;
-
-	pthread_mutex_lock(&m->lock);
-	ret = vgalloc__mock_call_begin_locked(m, e.call);
-	if (ret == 0) {
-		/* Nothing the mock does is ever in flight, so a known handle is always idle. */
-		res = handle_get(m, handle);
-		if (!res) {
-			ret = -ENOENT;
-		} else {
-			trace_res(&e, res);
-		}
-	}
-	vgalloc__mock_call_end_locked(m, &e, ret, vgalloc__mock_base_cost(m, e.call));
 	pthread_mutex_unlock(&m->lock);
 	return ret;
 }
@@ -1017,7 +993,6 @@ const struct vgalloc_backend_ops vgalloc__mock_ops = {
 	.blob_import = op_blob_import,
 	.blob_info = op_blob_info,
 	.blob_destroy = op_blob_destroy,
-	.wait = op_wait,
 	.destroy = NULL, /* the caller owns the mock */
 };
 
@@ -1039,7 +1014,7 @@ VGALLOC_API int vgalloc_mock_blob_create(struct vgalloc_mock *mock, uint32_t blo
 	if (!mock) {
 		return -EINVAL;
 	}
-	return op_blob_create(mock, &args, out_handle, out_res_id);
+	return op_blob_create(&mock->base, &args, out_handle, out_res_id);
 }
 
 VGALLOC_API int vgalloc_mock_gem_close(struct vgalloc_mock *mock, uint32_t handle)
@@ -1047,5 +1022,5 @@ VGALLOC_API int vgalloc_mock_gem_close(struct vgalloc_mock *mock, uint32_t handl
 	if (!mock) {
 		return -EINVAL;
 	}
-	return op_blob_destroy(mock, handle);
+	return op_blob_destroy(&mock->base, handle);
 }

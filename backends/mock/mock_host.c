@@ -103,9 +103,12 @@ void vgalloc__mock_host_exec_cmd_locked(struct vgalloc_mock *m, const void *cmd,
 	}
 }
 
-static int host_queue_locked(struct vgalloc_mock *m, struct mock_host_alloc *ha, bool by_blob_id,
-                             struct vgalloc_mock_trace_entry *e, uint64_t *out_token)
+/* A new host allocation like `tmpl`, queued: it gets its handle and token now. */
+static int host_queue_locked(struct vgalloc_mock *m, const struct mock_host_alloc *tmpl,
+                             bool by_blob_id, struct vgalloc_mock_trace_entry *e,
+                             uint64_t *out_token)
 {
+	struct mock_host_alloc *ha;
 	int ret = vgalloc__mock_map_reserve(&m->host_by_handle, 1);
 
 	if (ret == 0 && by_blob_id) {
@@ -114,6 +117,11 @@ static int host_queue_locked(struct vgalloc_mock *m, struct mock_host_alloc *ha,
 	if (ret) {
 		return ret;
 	}
+	ha = calloc(1, sizeof(*ha));
+	if (!ha) {
+		return -ENOMEM;
+	}
+	*ha = *tmpl;
 	ha->handle = m->next_host_handle++;
 	ha->token = m->next_token++;
 	vgalloc__mock_map_put(&m->host_by_handle, ha->handle, ha);
@@ -128,26 +136,68 @@ static int host_queue_locked(struct vgalloc_mock *m, struct mock_host_alloc *ha,
 	return 0;
 }
 
+static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t size,
+                              uint64_t blob_id, struct vgalloc_mock_trace_entry *e,
+                              uint64_t *out_token);
+static int host_alloc_locked(struct vgalloc_mock *m, uint64_t blob_id, uint64_t size,
+                             struct vgalloc_mock_trace_entry *e, uint64_t *out_token);
+
+static int host_wait_check_locked(struct vgalloc_mock *m, uint64_t token);
+
+/* The host calls (vgalloc_mock_host_alloc, _import, _wait, _roundtrip) from their trace entry:
+ * counted, faults injected, traced and costed alike; a host allocation's outputs on success.
+ * `token` is what _wait waits for. */
+static int host_call(struct vgalloc_mock *mock, struct vgalloc_mock_trace_entry *e, uint64_t token,
+                     uint64_t *out_host_handle, uint64_t *out_token)
+{
+	uint64_t new_token = 0;
+	int ret;
+
+	if (!mock) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&mock->lock);
+	ret = vgalloc__mock_call_begin_locked(mock, e->call);
+	if (ret == 0) {
+		switch (e->call) {
+		case VGALLOC_MOCK_CALL_HOST_ALLOC:
+			ret = host_alloc_locked(mock, e->blob_id, e->size, e, &new_token);
+			break;
+		case VGALLOC_MOCK_CALL_HOST_IMPORT:
+			ret = host_import_locked(mock, e->res_id, e->size, e->blob_id, e,
+			                         &new_token);
+			break;
+		case VGALLOC_MOCK_CALL_HOST_WAIT:
+			ret = host_wait_check_locked(mock, token);
+			if (ret == 0) {
+				process_upto_locked(mock, token);
+			}
+			break;
+		default: /* HOST_ROUNDTRIP: the renderer sees every resource made so far */
+			mock->seen_res_id = mock->next_res_id - 1;
+			e->res_id = mock->seen_res_id;
+			break;
+		}
+	}
+	if (ret == 0 && out_host_handle) {
+		*out_host_handle = e->host_handle;
+	}
+	if (ret == 0 && out_token) {
+		*out_token = new_token;
+	}
+	vgalloc__mock_call_end_locked(mock, e, ret, vgalloc__mock_base_cost(mock, e->call));
+	pthread_mutex_unlock(&mock->lock);
+	return ret;
+}
+
 static int host_alloc_locked(struct vgalloc_mock *m, uint64_t blob_id, uint64_t size,
                              struct vgalloc_mock_trace_entry *e, uint64_t *out_token)
 {
-	struct mock_host_alloc *ha;
-	int ret;
-
 	if (blob_id == 0 || size == 0 || vgalloc__mock_host_by_blob_id_locked(m, blob_id)) {
 		return -EINVAL;
 	}
-	ha = calloc(1, sizeof(*ha));
-	if (!ha) {
-		return -ENOMEM;
-	}
-	ha->blob_id = blob_id;
-	ha->size = size;
-	ret = host_queue_locked(m, ha, true, e, out_token);
-	if (ret) {
-		free(ha);
-	}
-	return ret;
+	return host_queue_locked(m, &(struct mock_host_alloc){ .blob_id = blob_id, .size = size },
+	                         true, e, out_token);
 }
 
 VGALLOC_API int vgalloc_mock_host_alloc(struct vgalloc_mock *mock, uint64_t blob_id, uint64_t size,
@@ -156,28 +206,8 @@ VGALLOC_API int vgalloc_mock_host_alloc(struct vgalloc_mock *mock, uint64_t blob
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_ALLOC,
 		                              .blob_id = blob_id,
 		                              .size = size };
-	uint64_t token = 0;
-	int ret;
 
-	if (!mock) {
-		return -EINVAL;
-	}
-	pthread_mutex_lock(&mock->lock);
-	ret = vgalloc__mock_call_begin_locked(mock, e.call);
-	if (ret == 0) {
-		ret = host_alloc_locked(mock, blob_id, size, &e, &token);
-	}
-	if (ret == 0) {
-		if (out_host_handle) {
-			*out_host_handle = e.host_handle;
-		}
-		if (out_token) {
-			*out_token = token;
-		}
-	}
-	vgalloc__mock_call_end_locked(mock, &e, ret, vgalloc__mock_base_cost(mock, e.call));
-	pthread_mutex_unlock(&mock->lock);
-	return ret;
+	return host_call(mock, &e, 0, out_host_handle, out_token);
 }
 
 /* Token 0 means "already complete" in the hooks contract, so waiting on it is a no-op. */
@@ -193,22 +223,8 @@ VGALLOC_API int vgalloc_mock_host_wait(struct vgalloc_mock *mock, uint64_t token
 {
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_WAIT,
 		                              .handle = (uint32_t)token };
-	int ret;
 
-	if (!mock) {
-		return -EINVAL;
-	}
-	pthread_mutex_lock(&mock->lock);
-	ret = vgalloc__mock_call_begin_locked(mock, e.call);
-	if (ret == 0) {
-		ret = host_wait_check_locked(mock, token);
-	}
-	if (ret == 0) {
-		process_upto_locked(mock, token);
-	}
-	vgalloc__mock_call_end_locked(mock, &e, ret, vgalloc__mock_base_cost(mock, e.call));
-	pthread_mutex_unlock(&mock->lock);
-	return ret;
+	return host_call(mock, &e, token, NULL, NULL);
 }
 
 VGALLOC_API int vgalloc_mock_host_wait_cmd(struct vgalloc_mock *mock, uint64_t token, void *cmd,
@@ -228,20 +244,8 @@ VGALLOC_API int vgalloc_mock_host_wait_cmd(struct vgalloc_mock *mock, uint64_t t
 VGALLOC_API int vgalloc_mock_host_roundtrip(struct vgalloc_mock *mock)
 {
 	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_ROUNDTRIP };
-	int ret;
 
-	if (!mock) {
-		return -EINVAL;
-	}
-	pthread_mutex_lock(&mock->lock);
-	ret = vgalloc__mock_call_begin_locked(mock, e.call);
-	if (ret == 0) {
-		mock->seen_res_id = mock->next_res_id - 1;
-		e.res_id = mock->seen_res_id;
-	}
-	vgalloc__mock_call_end_locked(mock, &e, ret, vgalloc__mock_base_cost(mock, e.call));
-	pthread_mutex_unlock(&mock->lock);
-	return ret;
+	return host_call(mock, &e, 0, NULL, NULL);
 }
 
 static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t size,
@@ -249,7 +253,6 @@ static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t 
                               uint64_t *out_token)
 {
 	struct mock_resource *res;
-	struct mock_host_alloc *ha;
 	int ret;
 
 	vgalloc__mock_reap_locked(m);
@@ -263,17 +266,12 @@ static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t 
 		m->lost = true;
 		return -EIO;
 	}
-	ha = calloc(1, sizeof(*ha));
-	if (!ha) {
-		return -ENOMEM;
-	}
-	ha->imported = true;
-	ha->res_id = res_id;
-	ha->blob_id = blob_id;
-	ha->size = size;
-	ret = host_queue_locked(m, ha, false, e, out_token);
+	ret = host_queue_locked(
+	        m,
+	        &(struct mock_host_alloc){
+	                .imported = true, .res_id = res_id, .blob_id = blob_id, .size = size },
+	        false, e, out_token);
 	if (ret) {
-		free(ha);
 		return ret;
 	}
 	/* Importing more than the resource holds fails on the host, after the fact. */
@@ -291,28 +289,8 @@ VGALLOC_API int vgalloc_mock_host_import(struct vgalloc_mock *mock, uint32_t res
 		                              .res_id = res_id,
 		                              .size = size,
 		                              .blob_id = blob_id };
-	uint64_t token = 0;
-	int ret;
 
-	if (!mock) {
-		return -EINVAL;
-	}
-	pthread_mutex_lock(&mock->lock);
-	ret = vgalloc__mock_call_begin_locked(mock, e.call);
-	if (ret == 0) {
-		ret = host_import_locked(mock, res_id, size, blob_id, &e, &token);
-	}
-	if (ret == 0) {
-		if (out_host_handle) {
-			*out_host_handle = e.host_handle;
-		}
-		if (out_token) {
-			*out_token = token;
-		}
-	}
-	vgalloc__mock_call_end_locked(mock, &e, ret, vgalloc__mock_base_cost(mock, e.call));
-	pthread_mutex_unlock(&mock->lock);
-	return ret;
+	return host_call(mock, &e, 0, out_host_handle, out_token);
 }
 
 static int host_free_locked(struct vgalloc_mock *m, uint64_t host_handle,

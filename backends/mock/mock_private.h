@@ -207,11 +207,18 @@ void vgalloc__mock_host_exec_cmd_locked(struct vgalloc_mock *m, const void *cmd,
 struct mock_host_alloc *vgalloc__mock_host_by_blob_id_locked(struct vgalloc_mock *m,
                                                              uint64_t blob_id);
 
+/* The mock behind a backend op's object (its head is the mock's first member). */
+static inline struct vgalloc_mock *vgalloc__mock_of(struct vgalloc_backend *be)
+{
+	return (struct vgalloc_mock *)be;
+}
+
 /* Kernel queries and CONTEXT_INIT ops (mock.c). */
-int vgalloc__mock_op_get_fd(void *be);
-int vgalloc__mock_op_get_param(void *be, uint64_t param, uint64_t *value);
-int vgalloc__mock_op_get_capset(void *be, uint32_t id, uint32_t version, void *buf, uint32_t size);
-int vgalloc__mock_op_context_init(void *be, const struct vgalloc_context_param_value *params,
-                                  uint32_t count);
+int vgalloc__mock_op_get_fd(struct vgalloc_backend *be);
+int vgalloc__mock_op_get_param(struct vgalloc_backend *be, uint64_t param, uint64_t *value);
+int vgalloc__mock_op_get_capset(struct vgalloc_backend *be, uint32_t id, uint32_t version,
+                                void *buf, uint32_t size);
+int vgalloc__mock_op_context_init(struct vgalloc_backend *be,
+                                  const struct vgalloc_context_param_value *params, uint32_t count);
 
 #endif

@@ -1,22 +1,47 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The virtgpu backend: the Linux virtio-gpu driver through its ioctls, with render-node discovery
- * through libdrm. Every kernel call goes through one helper, the one place the tests replace, and
- * every answer is checked by the library above, never trusted.
+ * listing nodes through libdrm. Every system call goes through the sys table, the one place the
+ * tests replace, and every answer is checked by the library above, never trusted. It builds
+ * against vgalloc_backend.h and the kernel UAPI vocabulary (lib/vgalloc_uapi.h) only.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
 
+#include "../../lib/vgalloc_uapi.h"
 #include "virtgpu.h"
 
 #define VIRTIO_PCI_VENDOR     0x1af4
 #define VIRTIO_GPU_PCI_DEVICE 0x1050
+
+/* The VERSION vocabulary of virtgpu.h is libdrm's. */
+_Static_assert(sizeof(struct vgalloc__virtgpu_drm_version) == sizeof(struct drm_version),
+               "VERSION size");
+_Static_assert(offsetof(struct vgalloc__virtgpu_drm_version, name) ==
+                       offsetof(struct drm_version, name),
+               "VERSION name");
+_Static_assert(VGALLOC__VIRTGPU_IOCTL_VERSION == DRM_IOCTL_VERSION, "VERSION number");
+
+struct vgalloc__virtgpu {
+	struct vgalloc_backend base; /* first: the ops get the object through it */
+	int fd;
+	bool owns_fd;
+	struct vgalloc_allocator allocator;
+	struct vgalloc__virtgpu_sys sys;
+};
+
+static struct vgalloc__virtgpu *vg_of(struct vgalloc_backend *be)
+{
+	return (struct vgalloc__virtgpu *)be;
+}
+
+/* --- the real system calls ------------------------------------------------------------------ */
 
 static int real_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 {
@@ -36,19 +61,74 @@ static int real_munmap(void *ctx, void *ptr, size_t size)
 	return munmap(ptr, size);
 }
 
+/* A render node of a virtio PCI function of the GPU type, or of a device on another bus
+ * (virtio-mmio); the driver name is checked once it is open. */
+static int real_render_nodes(void *ctx, char (*paths)[VGALLOC__VIRTGPU_PATH_MAX], int max)
+{
+	drmDevicePtr devs[VGALLOC__VIRTGPU_MAX_NODES];
+	int n, count = 0;
+
+	(void)ctx;
+	if (max <= 0) {
+		return 0;
+	}
+	n = drmGetDevices2(0, devs,
+	                   max < VGALLOC__VIRTGPU_MAX_NODES ? max : VGALLOC__VIRTGPU_MAX_NODES);
+	if (n < 0) {
+		return n;
+	}
+	for (int i = 0; i < n; i++) {
+		drmDevicePtr d = devs[i];
+		size_t len;
+
+		if (!(d->available_nodes & (1 << DRM_NODE_RENDER))) {
+			continue;
+		}
+		if (d->bustype == DRM_BUS_PCI &&
+		    (d->deviceinfo.pci->vendor_id != VIRTIO_PCI_VENDOR ||
+		     d->deviceinfo.pci->device_id != VIRTIO_GPU_PCI_DEVICE)) {
+			continue;
+		}
+		len = strlen(d->nodes[DRM_NODE_RENDER]);
+		if (len >= VGALLOC__VIRTGPU_PATH_MAX) {
+			continue;
+		}
+		memcpy(paths[count++], d->nodes[DRM_NODE_RENDER], len + 1);
+	}
+	drmFreeDevices(devs, n);
+	return count;
+}
+
+static int real_open(void *ctx, const char *path)
+{
+	(void)ctx;
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static int real_close(void *ctx, int fd)
+{
+	(void)ctx;
+	return close(fd);
+}
+
 const struct vgalloc__virtgpu_sys vgalloc__virtgpu_real_sys = {
 	.ioctl = real_ioctl,
 	.mmap = real_mmap,
 	.munmap = real_munmap,
+	.render_nodes = real_render_nodes,
+	.open = real_open,
+	.close = real_close,
 };
 
-int vgalloc__virtgpu_ioctl(struct vgalloc__virtgpu *vg, unsigned long request, void *arg)
+/* The one ioctl helper: retries EINTR and EAGAIN, turns -1/errno into -errno. */
+static int sys_ioctl(const struct vgalloc__virtgpu_sys *sys, int fd, unsigned long request,
+                     void *arg)
 {
 	int ret;
 
 	/* Signals interrupt long waits; DRM asks for a plain retry on both. */
 	do {
-		ret = vg->sys.ioctl(vg->sys.ctx, vg->fd, request, arg);
+		ret = sys->ioctl(sys->ctx, fd, request, arg);
 	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
 	if (ret == -1) {
 		return errno > 0 ? -errno : -EIO;
@@ -56,18 +136,20 @@ int vgalloc__virtgpu_ioctl(struct vgalloc__virtgpu *vg, unsigned long request, v
 	return 0;
 }
 
-static int op_get_fd(void *be)
+static int vg_ioctl(struct vgalloc_backend *be, unsigned long request, void *arg)
 {
-	return ((struct vgalloc__virtgpu *)be)->fd;
+	struct vgalloc__virtgpu *vg = vg_of(be);
+
+	return sys_ioctl(&vg->sys, vg->fd, request, arg);
 }
 
-static int op_get_param(void *be, uint64_t param, uint64_t *value)
+static int getparam(const struct vgalloc__virtgpu_sys *sys, int fd, uint64_t param, uint64_t *value)
 {
 	/* The kernel writes an int through the pointer: start from zero so that nothing stale
 	 * survives in the upper bytes or on a kernel that writes less. */
 	int v = 0;
 	struct vgalloc_uapi_getparam gp = { .param = param, .value = (uint64_t)(uintptr_t)&v };
-	int ret = vgalloc__virtgpu_ioctl(be, VGALLOC_UAPI_IOCTL_GETPARAM, &gp);
+	int ret = sys_ioctl(sys, fd, VGALLOC_UAPI_IOCTL_GETPARAM, &gp);
 
 	if (!ret) {
 		*value = (uint32_t)v;
@@ -75,7 +157,22 @@ static int op_get_param(void *be, uint64_t param, uint64_t *value)
 	return ret;
 }
 
-static int op_get_capset(void *be, uint32_t id, uint32_t version, void *buf, uint32_t size)
+/* --- the ops --------------------------------------------------------------------------------- */
+
+static int op_get_fd(struct vgalloc_backend *be)
+{
+	return vg_of(be)->fd;
+}
+
+static int op_get_param(struct vgalloc_backend *be, uint64_t param, uint64_t *value)
+{
+	struct vgalloc__virtgpu *vg = vg_of(be);
+
+	return getparam(&vg->sys, vg->fd, param, value);
+}
+
+static int op_get_capset(struct vgalloc_backend *be, uint32_t id, uint32_t version, void *buf,
+                         uint32_t size)
 {
 	struct vgalloc_uapi_get_caps gc = {
 		.cap_set_id = id,
@@ -84,11 +181,11 @@ static int op_get_capset(void *be, uint32_t id, uint32_t version, void *buf, uin
 		.size = size,
 	};
 
-	return vgalloc__virtgpu_ioctl(be, VGALLOC_UAPI_IOCTL_GET_CAPS, &gc);
+	return vg_ioctl(be, VGALLOC_UAPI_IOCTL_GET_CAPS, &gc);
 }
 
-static int op_context_init(void *be, const struct vgalloc_context_param_value *params,
-                           uint32_t count)
+static int op_context_init(struct vgalloc_backend *be,
+                           const struct vgalloc_context_param_value *params, uint32_t count)
 {
 	struct vgalloc_uapi_context_set_param p[4];
 	struct vgalloc_uapi_context_init ci = {
@@ -103,10 +200,10 @@ static int op_context_init(void *be, const struct vgalloc_context_param_value *p
 		p[i].param = params[i].param;
 		p[i].value = params[i].value;
 	}
-	return vgalloc__virtgpu_ioctl(be, VGALLOC_UAPI_IOCTL_CONTEXT_INIT, &ci);
+	return vg_ioctl(be, VGALLOC_UAPI_IOCTL_CONTEXT_INIT, &ci);
 }
 
-static int op_blob_create(void *be, const struct vgalloc_backend_blob_args *args,
+static int op_blob_create(struct vgalloc_backend *be, const struct vgalloc_backend_blob_args *args,
                           uint32_t *out_handle, uint32_t *out_res_id)
 {
 	struct vgalloc_uapi_resource_create_blob cb = {
@@ -117,7 +214,7 @@ static int op_blob_create(void *be, const struct vgalloc_backend_blob_args *args
 		.cmd = (uint64_t)(uintptr_t)args->cmd,
 		.blob_id = args->blob_id,
 	};
-	int ret = vgalloc__virtgpu_ioctl(be, VGALLOC_UAPI_IOCTL_RESOURCE_CREATE_BLOB, &cb);
+	int ret = vg_ioctl(be, VGALLOC_UAPI_IOCTL_RESOURCE_CREATE_BLOB, &cb);
 
 	if (!ret) {
 		*out_handle = cb.bo_handle;
@@ -126,9 +223,9 @@ static int op_blob_create(void *be, const struct vgalloc_backend_blob_args *args
 	return ret;
 }
 
-static int op_blob_map(void *be, uint32_t handle, uint64_t size, void **out_ptr)
+static int op_blob_map(struct vgalloc_backend *be, uint32_t handle, uint64_t size, void **out_ptr)
 {
-	struct vgalloc__virtgpu *vg = be;
+	struct vgalloc__virtgpu *vg = vg_of(be);
 	struct vgalloc_uapi_map m = { .handle = handle };
 	void *ptr;
 	int ret;
@@ -136,7 +233,7 @@ static int op_blob_map(void *be, uint32_t handle, uint64_t size, void **out_ptr)
 	if (size > SIZE_MAX) {
 		return -ENOMEM;
 	}
-	ret = vgalloc__virtgpu_ioctl(vg, VGALLOC_UAPI_IOCTL_MAP, &m);
+	ret = vg_ioctl(be, VGALLOC_UAPI_IOCTL_MAP, &m);
 	if (ret) {
 		return ret;
 	}
@@ -149,18 +246,18 @@ static int op_blob_map(void *be, uint32_t handle, uint64_t size, void **out_ptr)
 	return 0;
 }
 
-static int op_blob_unmap(void *be, uint32_t handle, void *ptr, uint64_t size)
+static int op_blob_unmap(struct vgalloc_backend *be, uint32_t handle, void *ptr, uint64_t size)
 {
-	struct vgalloc__virtgpu *vg = be;
+	struct vgalloc__virtgpu *vg = vg_of(be);
 
 	(void)handle;
 	return vg->sys.munmap(vg->sys.ctx, ptr, (size_t)size) ? -errno : 0;
 }
 
-static int op_blob_export(void *be, uint32_t handle, uint32_t flags, int *out_fd)
+static int op_blob_export(struct vgalloc_backend *be, uint32_t handle, uint32_t flags, int *out_fd)
 {
 	struct vgalloc_uapi_prime_handle ph = { .handle = handle, .flags = flags, .fd = -1 };
-	int ret = vgalloc__virtgpu_ioctl(be, VGALLOC_UAPI_IOCTL_PRIME_HANDLE_TO_FD, &ph);
+	int ret = vg_ioctl(be, VGALLOC_UAPI_IOCTL_PRIME_HANDLE_TO_FD, &ph);
 
 	if (!ret) {
 		*out_fd = ph.fd;
@@ -168,10 +265,10 @@ static int op_blob_export(void *be, uint32_t handle, uint32_t flags, int *out_fd
 	return ret;
 }
 
-static int op_blob_import(void *be, int fd, uint32_t *out_handle)
+static int op_blob_import(struct vgalloc_backend *be, int fd, uint32_t *out_handle)
 {
 	struct vgalloc_uapi_prime_handle ph = { .fd = fd };
-	int ret = vgalloc__virtgpu_ioctl(be, VGALLOC_UAPI_IOCTL_PRIME_FD_TO_HANDLE, &ph);
+	int ret = vg_ioctl(be, VGALLOC_UAPI_IOCTL_PRIME_FD_TO_HANDLE, &ph);
 
 	if (!ret) {
 		*out_handle = ph.handle;
@@ -179,10 +276,11 @@ static int op_blob_import(void *be, int fd, uint32_t *out_handle)
 	return ret;
 }
 
-static int op_blob_info(void *be, uint32_t handle, struct vgalloc_backend_blob_info *out)
+static int op_blob_info(struct vgalloc_backend *be, uint32_t handle,
+                        struct vgalloc_backend_blob_info *out)
 {
 	struct vgalloc_uapi_resource_info ri = { .bo_handle = handle };
-	int ret = vgalloc__virtgpu_ioctl(be, VGALLOC_UAPI_IOCTL_RESOURCE_INFO, &ri);
+	int ret = vg_ioctl(be, VGALLOC_UAPI_IOCTL_RESOURCE_INFO, &ri);
 
 	if (!ret) {
 		out->res_id = ri.res_handle;
@@ -192,30 +290,23 @@ static int op_blob_info(void *be, uint32_t handle, struct vgalloc_backend_blob_i
 	return ret;
 }
 
-static int op_blob_destroy(void *be, uint32_t handle)
+static int op_blob_destroy(struct vgalloc_backend *be, uint32_t handle)
 {
 	struct vgalloc_uapi_gem_close gc = { .handle = handle };
 
-	return vgalloc__virtgpu_ioctl(be, VGALLOC_UAPI_IOCTL_GEM_CLOSE, &gc);
+	return vg_ioctl(be, VGALLOC_UAPI_IOCTL_GEM_CLOSE, &gc);
 }
 
-static int op_wait(void *be, uint32_t handle, bool nowait)
+static void op_destroy(struct vgalloc_backend *be)
 {
-	struct vgalloc_uapi_wait w = { .handle = handle,
-		                       .flags = nowait ? VGALLOC_UAPI_WAIT_NOWAIT : 0 };
-
-	return vgalloc__virtgpu_ioctl(be, VGALLOC_UAPI_IOCTL_WAIT, &w);
-}
-
-static void op_destroy(void *be)
-{
-	struct vgalloc__virtgpu *vg = be;
+	struct vgalloc__virtgpu *vg = vg_of(be);
+	struct vgalloc_allocator a = vg->allocator;
 
 	if (vg->owns_fd && vg->fd >= 0) {
-		close(vg->fd);
+		vg->sys.close(vg->sys.ctx, vg->fd);
 	}
 	vg->base.magic = 0;
-	vgalloc__free(vg->allocator, vg);
+	a.free(a.user, vg);
 }
 
 static const struct vgalloc_backend_ops virtgpu_ops = {
@@ -232,84 +323,82 @@ static const struct vgalloc_backend_ops virtgpu_ops = {
 	.blob_import = op_blob_import,
 	.blob_info = op_blob_info,
 	.blob_destroy = op_blob_destroy,
-	.wait = op_wait,
 	.destroy = op_destroy,
 };
 
-/* A render node of the virtio_gpu driver on a virtio PCI function or a platform bus. */
-static bool is_virtio_gpu(drmDevicePtr d, int fd)
-{
-	drmVersionPtr v;
-	bool ok;
+/* --- own mode's discovery -------------------------------------------------------------------- */
 
-	if (d->bustype == DRM_BUS_PCI && (d->deviceinfo.pci->vendor_id != VIRTIO_PCI_VENDOR ||
-	                                  d->deviceinfo.pci->device_id != VIRTIO_GPU_PCI_DEVICE)) {
+/* Whether fd's driver is virtio_gpu: VERSION with room for the name only (no date, no
+ * description). The kernel reports the name's full length, so a longer name cannot pass. */
+static bool driver_is_virtio_gpu(const struct vgalloc__virtgpu_sys *sys, int fd)
+{
+	static const char want[] = "virtio_gpu";
+	char name[sizeof(want)] = { 0 };
+	struct vgalloc__virtgpu_drm_version v = { .name_len = sizeof(name), .name = name };
+
+	if (sys_ioctl(sys, fd, VGALLOC__VIRTGPU_IOCTL_VERSION, &v)) {
 		return false;
 	}
-	v = drmGetVersion(fd);
-	ok = v && v->name && !strcmp(v->name, "virtio_gpu");
-	drmFreeVersion(v);
-	return ok;
+	return v.name_len == sizeof(want) - 1 && !memcmp(name, want, sizeof(want) - 1);
 }
 
-static int open_render_node(struct vgalloc__virtgpu *vg, uint32_t capset_id)
+/* The fd of the first candidate that is virtio_gpu and offers capset_id, or -ENODEV. */
+static int open_render_node(const struct vgalloc__virtgpu_sys *sys, uint32_t capset_id)
 {
-	drmDevicePtr devs[16];
-	int n = drmGetDevices2(0, devs, 16);
-	int found = -ENODEV;
+	char paths[VGALLOC__VIRTGPU_MAX_NODES][VGALLOC__VIRTGPU_PATH_MAX];
+	int n = sys->render_nodes(sys->ctx, paths, VGALLOC__VIRTGPU_MAX_NODES);
 
 	if (n < 0) {
 		return -ENODEV;
 	}
-	for (int i = 0; i < n && found < 0; i++) {
+	for (int i = 0; i < n && i < VGALLOC__VIRTGPU_MAX_NODES; i++) {
 		uint64_t ids = 0;
 		int fd;
 
-		if (!(devs[i]->available_nodes & (1 << DRM_NODE_RENDER))) {
-			continue;
-		}
-		fd = open(devs[i]->nodes[DRM_NODE_RENDER], O_RDWR | O_CLOEXEC);
+		paths[i][VGALLOC__VIRTGPU_PATH_MAX - 1] = '\0';
+		fd = sys->open(sys->ctx, paths[i]);
 		if (fd < 0) {
 			continue;
 		}
-		vg->fd = fd;
-		/* Only GETPARAM here: anything else would create an implicit context. */
-		if (is_virtio_gpu(devs[i], fd) &&
-		    !op_get_param(vg, VGALLOC_UAPI_PARAM_SUPPORTED_CAPSET_IDS, &ids) &&
+		/* Only VERSION and GETPARAM here: anything else would create an implicit context. */
+		if (driver_is_virtio_gpu(sys, fd) &&
+		    !getparam(sys, fd, VGALLOC_UAPI_PARAM_SUPPORTED_CAPSET_IDS, &ids) &&
 		    capset_id < 64 && (ids & (1ull << capset_id))) {
-			found = fd;
-		} else {
-			close(fd);
-			vg->fd = -1;
+			return fd;
 		}
+		sys->close(sys->ctx, fd);
 	}
-	drmFreeDevices(devs, n);
-	return found;
+	return -ENODEV;
 }
 
 int vgalloc__virtgpu_create(int fd, uint32_t capset_id, const struct vgalloc_allocator *allocator,
-                            const struct vgalloc__virtgpu_sys *sys, struct vgalloc__virtgpu **out)
+                            const struct vgalloc__virtgpu_sys *sys, struct vgalloc_backend **out)
 {
-	struct vgalloc__virtgpu *vg = vgalloc__alloc(allocator, sizeof(*vg), 16);
-	int ret;
+	struct vgalloc__virtgpu *vg;
 
+	if (!allocator || !allocator->alloc || !allocator->free) {
+		return -EINVAL;
+	}
+	vg = allocator->alloc(allocator->user, sizeof(*vg), _Alignof(struct vgalloc__virtgpu));
 	if (!vg) {
 		return -ENOMEM;
 	}
 	memset(vg, 0, sizeof(*vg));
 	vg->base.magic = VGALLOC_BACKEND_MAGIC;
 	vg->base.ops = &virtgpu_ops;
-	vg->allocator = allocator;
+	vg->allocator = *allocator;
 	vg->sys = sys ? *sys : vgalloc__virtgpu_real_sys;
 	vg->fd = fd;
 	if (fd < 0) {
-		ret = open_render_node(vg, capset_id);
-		if (ret < 0) {
-			vgalloc__free(allocator, vg);
+		vg->fd = open_render_node(&vg->sys, capset_id);
+		if (vg->fd < 0) {
+			int ret = vg->fd;
+
+			allocator->free(allocator->user, vg);
 			return ret;
 		}
 		vg->owns_fd = true;
 	}
-	*out = vg;
+	*out = &vg->base;
 	return 0;
 }
