@@ -17,9 +17,9 @@ stage deps vgalloc_install_deps
 stage configure cmake -S . -B "$build" -DVGALLOC_WERROR=ON -DVGALLOC_BUILD_EXAMPLES=ON
 stage build cmake --build "$build" -j2 --target vgalloc-info vgalloc-demo
 if [[ $# -gt 0 ]]; then
-	stage info "$build/examples/vgalloc-info" "$@"
+	stage info "$build/tools/vgalloc-info" "$@"
 else
-	stage info-injecting "$build/examples/vgalloc-info" --profile injecting
-	stage info-static "$build/examples/vgalloc-info" --profile static
+	stage info-injecting "$build/tools/vgalloc-info" --profile injecting
+	stage info-static "$build/tools/vgalloc-info" --profile static
 	stage demo "$build/examples/vgalloc-demo"
 fi

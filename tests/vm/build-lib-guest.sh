@@ -23,6 +23,6 @@ for src in "$here"/guest-lib/*.c; do
 done
 mkdir -p "$out/bin"
 gcc -std=c11 -D_GNU_SOURCE -O1 -static -Wall -Wextra -Werror -I"$root/include" \
-	"$root/examples/vgalloc-info.c" "$build/libvgalloc-mock.a" "$build/libvgalloc.a" "$libdrm" \
+	"$root/tools/vgalloc-info.c" "$build/libvgalloc-mock.a" "$build/libvgalloc.a" "$libdrm" \
 	-lpthread -o "$out/bin/vgalloc-info"
 echo "built $out/bin/vgalloc-info"

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "vgalloc/vgalloc.h"
+#include "vgalloc/vgalloc_capset.h"
+#include "vgalloc/vgalloc_diag.h"
 #include "vgalloc/vgalloc_mock.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
