@@ -9,13 +9,15 @@
 #                  (the README's command builds RelWithDebInfo)
 #   clang          clang, RelWithDebInfo, -Werror
 #   asan-ubsan     gcc, Debug, ASan + UBSan (the self-checks on, exact stack traces)
-#   tsan           clang, RelWithDebInfo, TSan on the threaded tests (the optimised code that ships)
-#   valgrind       memcheck on every unit test of the debug leg's build (built here if missing)
+#   tsan           clang, RelWithDebInfo, TSan on the cmocka tests (the optimised code that ships)
+#   valgrind       memcheck on every cmocka test of the debug leg's build (built here if missing)
 #   fuzz-coverage  the fuzzers' line coverage: caps + params + policy >= 90%, lib/shmem.c and
 #                  backends/virtgpu/virtgpu.c >= 95% each
 # Every ctest leg leaves out the VM tier (label vm) and the fuzzers (label fuzz): both run once, in
-# the test command; the fuzzers build themselves with clang whatever the build type. Heavy tests are
-# sized down by VGALLOC_TEST_SCALE under TSan and valgrind. Each stage's time is printed.
+# the test command; the fuzzers build themselves with clang whatever the build type. The cmocka
+# tests are selected by their tier labels (tests/tests.cmake), never by path. Heavy tests are sized
+# down by VGALLOC_TEST_SCALE under TSan and valgrind. Each stage's time is printed, and each leg
+# that runs tests prints "<leg>: ran N tests (labels ...)".
 #
 # Usage: scripts/ci-matrix.sh [LEG...]     (default: every leg above, in that order; the build
 #                                           dependencies are installed first when missing, except
@@ -29,7 +31,27 @@ trap print_stage_times EXIT
 
 LEGS=(format debug clang asan-ubsan tsan valgrind fuzz-coverage)
 
+# The labels of the cmocka tiers (tests/tests.cmake), as a ctest label expression.
+TIERS='unit|api|backend|mock|errors|stress'
+TIER_LABELS="^($TIERS)\$"
+
 # Each leg runs in `stage`'s `||` context, where set -e does not apply: every step returns itself.
+
+# ctest_leg LEG DIR LABELS ARG...: ctest over the build DIR with the selection ARG..., then the line
+# "LEG: ran N tests (labels LABELS)", N from ctest's summary (or `ctest -N` when it printed none).
+# Returns ctest's status.
+ctest_leg() {
+	local leg=$1 dir=$2 labels=$3 log n rc
+	shift 3
+	log=$(mktemp) || return
+	ctest --test-dir "$dir" --output-on-failure -j2 "$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	n=$(sed -n 's/.* tests failed out of \([0-9][0-9]*\)$/\1/p' "$log" | tail -n1)
+	[[ -n $n ]] || n=$(ctest --test-dir "$dir" -N "$@" | sed -n 's/^Total Tests: //p')
+	rm -f "$log"
+	echo "$leg: ran ${n:-0} tests (labels $labels)"
+	return "$rc"
+}
 
 leg_format() {
 	if ! command -v clang-format >/dev/null; then
@@ -56,23 +78,24 @@ leg_format() {
 leg_debug() {
 	cmake -S . -B build-debug -DCMAKE_BUILD_TYPE=Debug -DVGALLOC_WERROR=ON || return
 	cmake --build build-debug -j2 || return
-	ctest --test-dir build-debug --output-on-failure -j2 -LE 'vm|fuzz'
+	ctest_leg debug build-debug "all but vm|fuzz" -LE 'vm|fuzz'
 }
 
 leg_clang() {
 	cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGALLOC_WERROR=ON \
 		-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ || return
 	cmake --build build-clang -j2 || return
-	ctest --test-dir build-clang --output-on-failure -j2 -LE 'vm|fuzz'
+	ctest_leg clang build-clang "all but vm|fuzz" -LE 'vm|fuzz'
 }
 
 leg_asan() {
+	local skip='vm|fuzz|install|bench'
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVGALLOC_WERROR=ON \
 		-DVGALLOC_SANITIZE='address;undefined' || return
 	cmake --build build-asan -j2 || return
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		ctest --test-dir build-asan --output-on-failure -j2 -LE 'vm|fuzz|install|bench'
+		ctest_leg asan-ubsan build-asan "all but $skip" -LE "$skip"
 }
 
 leg_tsan() {
@@ -81,16 +104,20 @@ leg_tsan() {
 		return
 	cmake --build build-tsan -j2 || return
 	VGALLOC_TEST_SCALE=50000 TSAN_OPTIONS=halt_on_error=1 \
-		ctest --test-dir build-tsan --output-on-failure -j2 -L unit
+		ctest_leg tsan build-tsan "$TIERS" -L "$TIER_LABELS"
 }
 
 # The debug leg's tree (configured and built here when that leg did not run; a no-op otherwise).
+# The tests are the ones ctest selects by the tier labels, each run directly under memcheck.
 leg_valgrind() {
-	local build=build-debug t failed=0
+	local build=build-debug t failed=0 tests=()
 	cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DVGALLOC_WERROR=ON || return
 	cmake --build "$build" -j2 || return
-	for t in "$build"/tests/unit/test_*; do
-		[[ -x $t && -f $t ]] || continue
+	mapfile -t tests < <(ctest --test-dir "$build" -N -V -L "$TIER_LABELS" -LE 'vm|fuzz' |
+		sed -n 's/^[0-9][0-9]*: Test command: //p')
+	((${#tests[@]})) || { echo "valgrind: ctest lists no test labelled $TIERS" >&2; return 1; }
+	for t in "${tests[@]}"; do
+		[[ -x $t && -f $t ]] || { echo "valgrind: $t is no executable" >&2; failed=1; continue; }
 		if ! VGALLOC_TEST_SCALE=50000 valgrind -q --error-exitcode=9 --leak-check=full \
 			--errors-for-leak-kinds=definite,indirect "$t" >"$t.valgrind.log" 2>&1; then
 			echo "valgrind: $(basename "$t") FAILED (log: $t.valgrind.log)"
@@ -100,6 +127,7 @@ leg_valgrind() {
 			echo "valgrind: $(basename "$t") clean"
 		fi
 	done
+	echo "valgrind: ran ${#tests[@]} tests (labels $TIERS)"
 	return "$failed"
 }
 

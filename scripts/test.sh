@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# Build with -Werror and run every test (unit, header, install consumer): what CI runs.
+# Build with -Werror and run every test (cmocka tiers, header, install consumer): what CI runs.
 # Usage: scripts/test.sh [extra cmake configure args...]
 #   BUILD_DIR=build-asan scripts/test.sh -DVGALLOC_SANITIZE='address;undefined'
 set -euo pipefail

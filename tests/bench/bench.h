@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "vgalloc/vgalloc.h"
+#include "vgalloc/vgalloc_capset.h"
+#include "vgalloc/vgalloc_diag.h"
 
 #define KiB (1024ull)
 #define MiB (1024ull * 1024ull)

@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include "vgalloc/vgalloc.h"
+#include "vgalloc/vgalloc_capset.h"
+#include "vgalloc/vgalloc_diag.h"
 #include "vgalloc/vgalloc_mock.h"
 
 #include "bench.h"

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "vgalloc/vgalloc.h"
+#include "vgalloc/vgalloc_capset.h"
+#include "vgalloc/vgalloc_diag.h"
 
 #include "bench.h"
 

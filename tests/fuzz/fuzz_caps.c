@@ -12,7 +12,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "private.h"
+#include "blob.h"
+#include "caps.h"
+#include "mem.h"
+#include "state.h"
 
 #include "fuzz_input.h"
 

@@ -20,6 +20,8 @@
 
 #include "vgalloc/vgalloc.h"
 #include "vgalloc/vgalloc_backend.h"
+#include "vgalloc/vgalloc_capset.h"
+#include "vgalloc/vgalloc_diag.h"
 #include "vgalloc/vgalloc_mock.h"
 
 #include "fuzz_input.h"
@@ -71,15 +73,15 @@ static void note_call(struct fake *f)
 	}
 }
 
-static int fake_get_fd(void *be)
+static int fake_get_fd(struct vgalloc_backend *be)
 {
 	(void)be;
 	return -ENODEV;
 }
 
-static int fake_get_param(void *be, uint64_t param, uint64_t *value)
+static int fake_get_param(struct vgalloc_backend *be, uint64_t param, uint64_t *value)
 {
-	struct fake *f = be;
+	struct fake *f = (struct fake *)be;
 
 	if (f->nparams < 64) {
 		f->params_asked[f->nparams] = (uint32_t)param;
@@ -94,9 +96,10 @@ static int fake_get_param(void *be, uint64_t param, uint64_t *value)
 	return f->param_ret[param];
 }
 
-static int fake_get_capset(void *be, uint32_t id, uint32_t version, void *buf, uint32_t size)
+static int fake_get_capset(struct vgalloc_backend *be, uint32_t id, uint32_t version, void *buf,
+                           uint32_t size)
 {
-	struct fake *f = be;
+	struct fake *f = (struct fake *)be;
 
 	f->capset_calls++;
 	f->capset_id = id;
@@ -109,10 +112,10 @@ static int fake_get_capset(void *be, uint32_t id, uint32_t version, void *buf, u
 	return 0;
 }
 
-static int fake_context_init(void *be, const struct vgalloc_context_param_value *params,
-                             uint32_t count)
+static int fake_context_init(struct vgalloc_backend *be,
+                             const struct vgalloc_context_param_value *params, uint32_t count)
 {
-	struct fake *f = be;
+	struct fake *f = (struct fake *)be;
 
 	f->ctx_calls++;
 	f->ctx_count = count;
@@ -128,10 +131,11 @@ static int fake_context_init(void *be, const struct vgalloc_context_param_value 
 	return f->ctx_ret;
 }
 
-static int fake_blob_create(void *be, const struct vgalloc_backend_blob_args *args,
-                            uint32_t *out_handle, uint32_t *out_res_id)
+static int fake_blob_create(struct vgalloc_backend *be,
+                            const struct vgalloc_backend_blob_args *args, uint32_t *out_handle,
+                            uint32_t *out_res_id)
 {
-	struct fake *f = be;
+	struct fake *f = (struct fake *)be;
 
 	note_call(f);
 	f->creates++;
@@ -147,9 +151,9 @@ static int fake_blob_create(void *be, const struct vgalloc_backend_blob_args *ar
 	return 0;
 }
 
-static int fake_blob_map(void *be, uint32_t handle, uint64_t size, void **out_ptr)
+static int fake_blob_map(struct vgalloc_backend *be, uint32_t handle, uint64_t size, void **out_ptr)
 {
-	struct fake *f = be;
+	struct fake *f = (struct fake *)be;
 
 	(void)handle;
 	(void)size;
@@ -163,9 +167,9 @@ static int fake_blob_map(void *be, uint32_t handle, uint64_t size, void **out_pt
 	return 0;
 }
 
-static int fake_blob_unmap(void *be, uint32_t handle, void *ptr, uint64_t size)
+static int fake_blob_unmap(struct vgalloc_backend *be, uint32_t handle, void *ptr, uint64_t size)
 {
-	struct fake *f = be;
+	struct fake *f = (struct fake *)be;
 
 	(void)handle;
 	(void)size;
@@ -175,46 +179,40 @@ static int fake_blob_unmap(void *be, uint32_t handle, void *ptr, uint64_t size)
 	return 0;
 }
 
-static int fake_blob_export(void *be, uint32_t handle, uint32_t flags, int *out_fd)
+static int fake_blob_export(struct vgalloc_backend *be, uint32_t handle, uint32_t flags,
+                            int *out_fd)
 {
 	(void)handle;
 	(void)flags;
 	(void)out_fd;
-	note_call(be);
+	note_call((struct fake *)be);
 	return -EINVAL;
 }
 
-static int fake_blob_import(void *be, int fd, uint32_t *out_handle)
+static int fake_blob_import(struct vgalloc_backend *be, int fd, uint32_t *out_handle)
 {
 	(void)fd;
 	(void)out_handle;
-	note_call(be);
+	note_call((struct fake *)be);
 	return -EINVAL;
 }
 
-static int fake_blob_info(void *be, uint32_t handle, struct vgalloc_backend_blob_info *out)
+static int fake_blob_info(struct vgalloc_backend *be, uint32_t handle,
+                          struct vgalloc_backend_blob_info *out)
 {
 	(void)handle;
 	(void)out;
-	note_call(be);
+	note_call((struct fake *)be);
 	return -EINVAL;
 }
 
-static int fake_blob_destroy(void *be, uint32_t handle)
+static int fake_blob_destroy(struct vgalloc_backend *be, uint32_t handle)
 {
-	struct fake *f = be;
+	struct fake *f = (struct fake *)be;
 
 	(void)handle;
 	note_call(f);
 	f->destroys++;
-	return 0;
-}
-
-static int fake_wait(void *be, uint32_t handle, bool nowait)
-{
-	(void)handle;
-	(void)nowait;
-	note_call(be);
 	return 0;
 }
 
@@ -232,7 +230,6 @@ static const struct vgalloc_backend_ops fake_ops = {
 	.blob_import = fake_blob_import,
 	.blob_info = fake_blob_info,
 	.blob_destroy = fake_blob_destroy,
-	.wait = fake_wait,
 };
 
 /* --- the bookkeeping allocator: struct vgalloc_allocator's contract, and one failure ---------- */
@@ -435,8 +432,7 @@ static bool bad_create_info(const struct vgalloc_device_create_info *ci)
 	       (ci->mode == VGALLOC_DEVICE_MODE_ADOPT &&
 	        !(ci->flags & VGALLOC_DEVICE_CONTEXT_READY)) ||
 	       (ci->flags & ~known_flags) || ci->flavour > VGALLOC_FLAVOUR_GFXSTREAM ||
-	       (hp && (!fz_is_pow2(hp) || hp < 4096 || hp > (1u << 20))) ||
-	       (ci->self_test_blob_flags & ~7u) ||
+	       (hp && (!fz_is_pow2(hp) || hp < 4096 || hp > (1u << 20))) || ci->reserved1 ||
 	       ci->alloc_mode > VGALLOC_ALLOC_MODE_GUEST_FIRST ||
 	       ci->hypervisor_hint > VGALLOC_HYPERVISOR_STATIC ||
 	       ci->log_level > VGALLOC_LOG_DEBUG || !ci->capset_id || ci->num_rings > 64 ||
@@ -613,16 +609,13 @@ static void model(struct world *w, struct expect *e)
 	/* The self-test: one HOST3D blob of the blob alignment, mapped and freed, else -EIO. */
 	if (own && (ci->flags & VGALLOC_DEVICE_SELF_TEST) && e->caps.id == VGALLOC_CAPSET_VENUS &&
 	    e->caps.u.venus.supports_blob_id_0) {
-		uint32_t fl = ci->self_test_blob_flags ? ci->self_test_blob_flags
-		                                       : VGALLOC_BLOB_FLAG_MAPPABLE;
-
-		if (((fl & VGALLOC_BLOB_FLAG_CROSS_DEVICE) && !e->cross_device) ||
-		    ((fl & VGALLOC_BLOB_FLAG_MAPPABLE) && !e->host_visible)) {
+		/* A MAPPABLE blob needs the host-visible window. */
+		if (!e->host_visible) {
 			e->ret = -EIO;
 			return;
 		}
 		e->self_test = true;
-		if (w->create_ret || !(fl & VGALLOC_BLOB_FLAG_MAPPABLE) || w->map_ret) {
+		if (w->create_ret || w->map_ret) {
 			e->ret = -EIO;
 			return;
 		}
@@ -777,16 +770,17 @@ static void set_env(const struct env_setting *env)
 /* Read what the mock answers before the device asks, so the model can use the same answers. */
 static void query_mock(struct vgalloc_mock *mock, struct world *w, unsigned char *capset)
 {
-	const struct vgalloc_backend_ops *ops = ((const struct vgalloc_backend *)mock)->ops;
+	struct vgalloc_backend *be = (struct vgalloc_backend *)(void *)mock;
+	const struct vgalloc_backend_ops *ops = be->ops;
 	uint32_t id = w->ci.capset_id;
 	uint32_t n = layout_size(id) ? layout_size(id) : 256;
 
 	for (uint32_t p = 1; p < NPARAMS; p++) {
 		w->param_val[p] = 0;
-		w->param_ret[p] = ops->get_param(mock, p, &w->param_val[p]);
+		w->param_ret[p] = ops->get_param(be, p, &w->param_val[p]);
 	}
 	memset(capset, 0, CAPSET_MAX);
-	w->capset_ret = ops->get_capset(mock, id, 0, capset, n);
+	w->capset_ret = ops->get_capset(be, id, 0, capset, n);
 	w->capset = capset;
 	w->capset_len = n;
 }
@@ -868,7 +862,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b = fz_u8(&f);
 	w.ci.host_page_size = b == 0 ? 0 : b < 12 ? 4096u << (b - 1) : b < 14 ? 3u << 12 : 0;
 	b = fz_u8(&f);
-	w.ci.self_test_blob_flags = b < 9 ? b : 0;
+	w.ci.reserved1 = b == 255; /* rarely set: the create must then fail */
 	w.ctx_ret = fz_bool(&f) ? pick_err(&f) : 0;
 	w.create_ret = fz_bool(&f) ? pick_err(&f) : 0;
 	w.map_ret = fz_bool(&f) ? pick_err(&f) : 0;
@@ -1044,9 +1038,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (e.self_test) {
 			FZ_CHECK_EQ(fake.create_size, e.blob_alignment);
 			FZ_CHECK_EQ(fake.create_mem, VGALLOC_BLOB_MEM_HOST3D);
-			FZ_CHECK_EQ(fake.create_flags, w.ci.self_test_blob_flags
-			                                       ? w.ci.self_test_blob_flags
-			                                       : VGALLOC_BLOB_FLAG_MAPPABLE);
+			FZ_CHECK_EQ(fake.create_flags, VGALLOC_BLOB_FLAG_MAPPABLE);
 		}
 		/* Every blob made is closed, every mapping unmapped, on success and on failure. */
 		FZ_CHECK_EQ(fake.destroys, fake.created);

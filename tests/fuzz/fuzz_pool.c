@@ -11,8 +11,12 @@
  */
 #include <errno.h>
 
-#include "private.h"
+#include "blob.h"
+#include "caps.h"
+#include "mem.h"
+#include "state.h"
 #include "suballoc.h"
+#include "vgalloc/vgalloc_diag.h"
 #include "vgalloc/vgalloc_mock.h"
 
 #include "fuzz_input.h"

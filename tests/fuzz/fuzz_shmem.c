@@ -18,7 +18,11 @@
 #include <errno.h>
 #include <time.h>
 
-#include "private.h"
+#include "blob.h"
+#include "caps.h"
+#include "mem.h"
+#include "state.h"
+#include "vgalloc/vgalloc_diag.h"
 #include "vgalloc/vgalloc_mock.h"
 
 #include "fuzz_input.h"
@@ -589,8 +593,8 @@ static void set_knobs(struct model *m, struct fz *f)
 	m->cap = caps[fz_pick(f, FZ_ARRAY_SIZE(caps))];
 	/* The cache's knobs are constants in the library; its own tests set them directly. A
 	 * lower cap keeps what is cached and only stops more from coming in. */
-	m->dev->shmem.expiry_ns = expiry[m->expiry];
-	m->dev->shmem.max_cached_bytes = m->cap;
+	m->dev->fd.shmem.expiry_ns = expiry[m->expiry];
+	m->dev->fd.shmem.max_cached_bytes = m->cap;
 }
 
 static void trim(struct model *m)

@@ -13,7 +13,11 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "private.h"
+#include "blob.h"
+#include "caps.h"
+#include "mem.h"
+#include "state.h"
+#include "vgalloc/vgalloc_diag.h"
 #include "vgalloc/vgalloc_mock.h"
 
 #include "fuzz_input.h"

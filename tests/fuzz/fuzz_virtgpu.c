@@ -9,8 +9,8 @@
  * RESOURCE_INFO sizes and blob_mem, MAP offsets, mmap failures, negative dma-buf fds. The DRM
  * fd is /dev/null (mmap answered with anonymous memory) or a memfd that the backend's real mmap
  * maps at MAP's offset. Render-node discovery runs on fake libdrm devices (the link wraps
- * drmGetDevices2 and drmGetVersion); the public backend also runs once on the real system calls
- * (/dev/null answers ENOTTY).
+ * drmGetDevices2) whose driver name the fake kernel answers (VERSION); the public backend also
+ * runs once on the real system calls (/dev/null answers ENOTTY).
  *
  * The fake kernel keeps the truth of what it answered and checks what it is asked: only
  * GETPARAM and GET_CAPS before CONTEXT_INIT; only open handles are mapped, exported, waited on
@@ -38,7 +38,10 @@
 
 #include <xf86drm.h>
 
-#include "private.h"
+#include "blob.h"
+#include "caps.h"
+#include "mem.h"
+#include "state.h"
 
 #include "../../backends/virtgpu/virtgpu.h"
 #include "fuzz_input.h"
@@ -48,8 +51,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The link replaces libdrm's device discovery with these (-Wl,--wrap, see run.sh). */
 int __wrap_drmGetDevices2(uint32_t flags, drmDevicePtr devices[], int max_devices);
 void __wrap_drmFreeDevices(drmDevicePtr devices[], int count);
-drmVersionPtr __wrap_drmGetVersion(int fd);
-void __wrap_drmFreeVersion(drmVersionPtr v);
 
 #define MAX_OPS     96
 #define MAX_HANDLES 128
@@ -482,6 +483,28 @@ static int k_prime_to_handle(struct kernel *k, struct vgalloc_uapi_prime_handle 
 	return 0;
 }
 
+/* Discovery's driver-name check, on a node it opened: virtio_gpu (twice as likely), another
+ * driver, no name, or a failure. */
+static int k_version(struct kernel *k, int fd, struct vgalloc__virtgpu_drm_version *v)
+{
+	static const char *const names[] = { "virtio_gpu", "virtio_gpu", "i915", "" };
+	const char *name;
+	size_t len;
+
+	FZ_CHECK(k->fd < 0 && fcntl(fd, F_GETFD) >= 0);
+	if (fz_u8(k->f) >= 240) {
+		errno = ENOTTY;
+		return -1;
+	}
+	name = names[fz_pick(k->f, FZ_ARRAY_SIZE(names))];
+	len = strlen(name);
+	/* As the kernel: at most name_len bytes, no NUL, and the full length back. */
+	FZ_CHECK(v->name || !v->name_len);
+	memcpy(v->name, name, len < v->name_len ? len : v->name_len);
+	v->name_len = len;
+	return 0;
+}
+
 static struct kobj *k_gem_close_check(struct kernel *k, struct vgalloc_uapi_gem_close *gc)
 {
 	struct kobj *o = find(k, gc->handle);
@@ -509,8 +532,11 @@ static int fake_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 	FZ_CHECK(k->fd < 0 || fd == k->fd);
 	FZ_CHECK(arg != NULL);
 	k->ioctls++;
-	/* Before the context exists only GETPARAM and GET_CAPS may run, or the kernel makes an
-	 * implicit one and CONTEXT_INIT fails. */
+	if (request == VGALLOC__VIRTGPU_IOCTL_VERSION) {
+		return k_version(k, fd, arg);
+	}
+	/* Before the context exists only GETPARAM and GET_CAPS may run (and discovery's VERSION),
+	 * or the kernel makes an implicit one and CONTEXT_INIT fails. */
 	if (request != VGALLOC_UAPI_IOCTL_GETPARAM && request != VGALLOC_UAPI_IOCTL_GET_CAPS &&
 	    request != VGALLOC_UAPI_IOCTL_CONTEXT_INIT) {
 		FZ_CHECK(k->context);
@@ -666,14 +692,11 @@ static struct {
 	drmDevice dev[MAX_DEVS];
 	drmPciDeviceInfo pci[MAX_DEVS];
 	char *nodes[MAX_DEVS][DRM_NODE_MAX];
-	int versions; /* drmGetVersion results not yet freed */
-	bool listed;  /* drmGetDevices2 results not yet freed */
+	bool listed; /* drmGetDevices2 results not yet freed */
 } drm;
 
 static char node_null[] = "/dev/null";
 static char node_missing[] = "/nonexistent/renderD128";
-static char name_virtio[] = "virtio_gpu";
-static char name_other[] = "i915";
 
 int __wrap_drmGetDevices2(uint32_t flags, drmDevicePtr devices[], int max_devices)
 {
@@ -696,31 +719,6 @@ void __wrap_drmFreeDevices(drmDevicePtr devices[], int count)
 		FZ_CHECK(devices[i] == &drm.dev[i]);
 	}
 	drm.listed = false;
-}
-
-drmVersionPtr __wrap_drmGetVersion(int fd)
-{
-	static char *const names[] = { name_virtio, name_virtio, name_other, NULL };
-	drmVersionPtr v;
-
-	FZ_CHECK(fcntl(fd, F_GETFD) >= 0);
-	if (fz_u8(drm.f) >= 240) {
-		return NULL;
-	}
-	v = calloc(1, sizeof(*v));
-	FZ_CHECK(v != NULL);
-	v->name = names[fz_pick(drm.f, FZ_ARRAY_SIZE(names))];
-	v->name_len = v->name ? (int)strlen(v->name) : 0;
-	drm.versions++;
-	return v;
-}
-
-void __wrap_drmFreeVersion(drmVersionPtr v)
-{
-	if (v) {
-		drm.versions--;
-		free(v);
-	}
 }
 
 /* Up to MAX_DEVS devices: virtio-gpu or not, PCI or platform, with a render node that opens
@@ -921,7 +919,7 @@ struct ctx {
 	struct kernel k;
 	struct host h;
 	struct counting_allocator alloc;
-	struct vgalloc__virtgpu *vg;
+	struct vgalloc_backend *vg;
 	struct vgalloc_device *dev;
 	uint8_t capset[CAPSET_MAX];
 	uint64_t align;
@@ -1555,28 +1553,17 @@ static void op_mem_export(struct ctx *c)
 	}
 }
 
-/* The backend's ops as a caller may use them beyond what the library asks today: WAIT (busy or
- * not, never blocking with nowait) and a CONTEXT_INIT with more params than the UAPI takes. */
+/* The backend's ops as a caller may use them beyond what the library asks today: a CONTEXT_INIT
+ * with more params than the UAPI takes. */
 static void op_backend(struct ctx *c)
 {
-	const struct vgalloc_backend_ops *ops = c->vg->base.ops;
+	const struct vgalloc_backend_ops *ops = c->vg->ops;
 	struct vgalloc_context_param_value params[5] = { { 1, c->k.capset_id } };
-	struct vgalloc_blob_info info;
 	uint32_t ioctls = c->k.ioctls;
-	int ret;
 
 	begin(c);
-	if (fz_bool(c->f) || !c->nblobs) {
-		FZ_CHECK_EQ(ops->context_init(c->vg, params, 5), -EINVAL);
-		FZ_CHECK_EQ(c->k.ioctls, ioctls);
-		return;
-	}
-	blob_info(c, c->blobs[fz_pick(c->f, c->nblobs)].blob, &info);
-	ret = ops->wait(c->vg, info.gem_handle, fz_bool(c->f));
-	/* The backend passes errno on as it is; the library's dispatch makes a value that is no
-	 * errno (only a fake kernel sets one) -EIO. */
-	FZ_CHECK(ret <= 0);
-	expect(c, "wait", vgalloc__errno(ret), DOC(EIO), FROM_KERNEL, NULL);
+	FZ_CHECK_EQ(ops->context_init(c->vg, params, 5), -EINVAL);
+	FZ_CHECK_EQ(c->k.ioctls, ioctls);
 }
 
 static void op_misc(struct ctx *c)
@@ -1741,7 +1728,7 @@ static void run_real(struct ctx *c, bool own)
 	FZ_CHECK_EQ(ret, own ? -EOPNOTSUPP : ci.fd < 0 ? -EINVAL : -ENOTTY);
 	FZ_CHECK(dev == NULL);
 	FZ_CHECK(fcntl(devnull, F_GETFD) >= 0);
-	FZ_CHECK(!drm.listed && drm.versions == 0);
+	FZ_CHECK(!drm.listed);
 }
 
 static void run(struct fz *f)
@@ -1784,6 +1771,11 @@ static void run(struct fz *f)
 	c.alloc.a = (struct vgalloc_allocator){ &c.alloc, counting_alloc, counting_free };
 	hooks.ctx = &c.h;
 	sys.ctx = &c.k;
+	/* Discovery lists the fake libdrm devices (the link wraps drmGetDevices2) and opens their
+	 * nodes for real. */
+	sys.render_nodes = vgalloc__virtgpu_real_sys.render_nodes;
+	sys.open = vgalloc__virtgpu_real_sys.open;
+	sys.close = vgalloc__virtgpu_real_sys.close;
 	memset(&drm, 0, sizeof(drm));
 	drm.f = f;
 
@@ -1814,14 +1806,14 @@ static void run(struct fz *f)
 		c.alloc.fail_in = fail_backend;
 		ret = vgalloc__virtgpu_create(-1, c.k.capset_id, &c.alloc.a, &sys, &c.vg);
 		fz_trace("discovery: %d", ret);
-		FZ_CHECK(!drm.listed && drm.versions == 0);
+		FZ_CHECK(!drm.listed);
 		if (ret) {
 			FZ_CHECK(ret == -ENODEV || (ret == -ENOMEM && fail_backend));
 			FZ_CHECK_EQ(c.alloc.live, 0);
 			return;
 		}
-		FZ_CHECK(c.vg->fd >= 0 && c.vg->owns_fd);
-		own_fd = c.vg->fd;
+		own_fd = c.vg->ops->get_fd(c.vg);
+		FZ_CHECK(own_fd >= 0);
 	} else {
 		/* The DRM fd: /dev/null, or (device byte bit 7) a sparse memfd that the backend's
 		 * real mmap maps at the offsets MAP answers. */
@@ -1840,13 +1832,13 @@ static void run(struct fz *f)
 		}
 	}
 	c.alloc.fail_in = 0;
-	c.k.fd = c.vg->fd;
+	c.k.fd = c.vg->ops->get_fd(c.vg);
 
 	if (mode == 5) {
 		b = fz_u8(f);
 	}
 	ci.backend = VGALLOC_BACKEND_CUSTOM;
-	ci.backend_object = &c.vg->base;
+	ci.backend_object = c.vg;
 	ci.capset_id = c.k.capset_id;
 	ci.memory_types = types;
 	ci.memory_type_count = NTYPES;
@@ -1969,7 +1961,7 @@ static void run(struct fz *f)
 		vgalloc_device_destroy(c.dev);
 	}
 	/* A custom backend is the consumer's: the device never destroys it. */
-	c.vg->base.ops->destroy(c.vg);
+	c.vg->ops->destroy(c.vg);
 	if (own_fd >= 0) {
 		/* The render node discovery opened is the backend's, closed with it. */
 		FZ_CHECK(fcntl(own_fd, F_GETFD) < 0);

@@ -78,8 +78,7 @@ libs=($(pkg-config --libs libdrm) -lpthread)
 link_flags() {
 	case $1 in
 	fuzz_virtgpu)
-		echo -Wl,--wrap=drmGetDevices2 -Wl,--wrap=drmFreeDevices \
-			-Wl,--wrap=drmGetVersion -Wl,--wrap=drmFreeVersion
+		echo -Wl,--wrap=drmGetDevices2 -Wl,--wrap=drmFreeDevices
 		;;
 	esac
 }

@@ -6,7 +6,7 @@
  * Covers: vgalloc_capset_parse, vgalloc_capset_name, vgalloc_param_name, vgalloc_device_create
  * and vgalloc_device_get_info (Venus capset bytes only).
  */
-#include "harness.h"
+#include "../harness.h"
 
 #ifndef VGALLOC_FIXTURES_DIR
 #define VGALLOC_FIXTURES_DIR "tests/fixtures/capsets"

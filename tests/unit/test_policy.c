@@ -7,8 +7,8 @@
  * Covers: vgalloc__plan (pure), vgalloc_plan_request, vgalloc_plan_explain, vgalloc_step_name,
  * vgalloc_no_suballoc_name, vgalloc_device_create (traits, self-test), vgalloc_device_get_info.
  */
-#include "harness.h"
-#include "private.h"
+#include "../harness.h"
+#include "policy.h"
 
 /* The case table leaves trailing fields zero on purpose: "not checked". */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -87,6 +87,8 @@ static struct vgalloc__traits make_traits(enum traits_id id)
 		.blob_alignment = 4096,
 		.max_suballoc_size = 4u << 20,
 		.max_suballoc_alignment = 4u << 20,
+		.min_block_size = 4u << 20,
+		.max_block_size = 32u << 20,
 		.types = types,
 		.type_count = sizeof(types) / sizeof(types[0]),
 	};
@@ -117,10 +119,12 @@ static struct vgalloc__traits make_traits(enum traits_id id)
 		t.gfxstream = true;
 		t.deferred_mapping = true;
 		t.blob_alignment = 16384;
+		t.min_block_size = 16u << 20;
 		break;
 	case GFX_BLK:
 		t.capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN;
 		t.gfxstream = true;
+		t.min_block_size = 16u << 20;
 		break;
 	case CROS_GH:
 		t.flavour = VGALLOC_FLAVOUR_CHROMEOS;
@@ -985,9 +989,10 @@ static void device_traits__self_test(void **state)
 			ci.host_page_size = 16384; /* the consumer knows the host page */
 		}
 		if (c == 2) {
-			/* A 4 KiB host, but the test forces flags the Venus host refuses to map. */
-			ci.self_test_blob_flags =
-			        VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE;
+			/* A 4 KiB host that refuses the mapping anyway (injected). */
+			assert_int_equal(
+			        vgalloc_mock_fail_nth(mock, VGALLOC_MOCK_CALL_BLOB_MAP, 1, EINVAL),
+			        0);
 		}
 		ret = vgalloc_device_create(&ci, &dev);
 		if (c == 1) {

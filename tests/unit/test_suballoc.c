@@ -7,9 +7,9 @@
  * vgalloc__sa_alloc, vgalloc__sa_free, vgalloc__sa_close_block, vgalloc__sa_block_size,
  * vgalloc__sa_get_stats, vgalloc__sa_check, vgalloc__sa_check_block.
  */
-#include "harness.h"
+#include "../harness.h"
 
-#include "private.h"
+#include "core.h"
 #include "suballoc.h"
 
 #define KiB (1ull << 10)

@@ -10,7 +10,7 @@
  * vgalloc_vk_request_from_allocate_info, vgalloc_mem_get_info, vgalloc_device_get_info,
  * vgalloc_device_get_stats.
  */
-#include "harness.h"
+#include "../harness.h"
 
 #define VGALLOC_UNSTABLE_BACKEND_API
 #include "vgalloc/vgalloc_backend.h"

@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "../harness.h"
 
 #define MAPPABLE     VGALLOC_BLOB_FLAG_MAPPABLE
 #define SHAREABLE    VGALLOC_BLOB_FLAG_SHAREABLE

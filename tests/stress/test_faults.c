@@ -8,7 +8,7 @@
  */
 #include <unistd.h>
 
-#include "harness.h"
+#include "../harness.h"
 
 #define MAPPABLE  VGALLOC_BLOB_FLAG_MAPPABLE
 #define SHAREABLE VGALLOC_BLOB_FLAG_SHAREABLE

@@ -10,8 +10,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "private.h"
+#include "../harness.h"
+#include "blob.h"
+#include "caps.h"
+#include "mem.h"
+#include "state.h"
 
 #define MAPPABLE  VGALLOC_BLOB_FLAG_MAPPABLE
 #define SHAREABLE VGALLOC_BLOB_FLAG_SHAREABLE
@@ -472,15 +475,15 @@ static void probe_locks(void *user, enum vgalloc_log_level level, const char *ms
 	(void)msg;
 	p->lines++;
 	/* The callback may call back into the library: no library lock may be held here. */
-	if (pthread_mutex_trylock(&p->dev->import_lock)) {
+	if (pthread_mutex_trylock(&p->dev->fd.import_lock)) {
 		p->locked++;
 	} else {
-		pthread_mutex_unlock(&p->dev->import_lock);
+		pthread_mutex_unlock(&p->dev->fd.import_lock);
 	}
-	if (pthread_mutex_trylock(&p->dev->lock)) {
+	if (pthread_mutex_trylock(&p->dev->fd.lock)) {
 		p->locked++;
 	} else {
-		pthread_mutex_unlock(&p->dev->lock);
+		pthread_mutex_unlock(&p->dev->fd.lock);
 	}
 }
 

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "../harness.h"
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)

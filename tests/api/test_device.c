@@ -8,7 +8,7 @@
  */
 #include <unistd.h>
 
-#include "harness.h"
+#include "../harness.h"
 
 static int create_on(struct vgalloc_mock *mock, const struct fx_opts *o,
                      struct vgalloc_device_create_info *override, struct vgalloc_device **dev)

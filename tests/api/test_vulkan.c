@@ -9,7 +9,7 @@
  * vgalloc_vk_guest_memory_types, vgalloc_vk_guest_memory_type_bits, vgalloc_vk_allocate_command,
  * vgalloc_vk_result, vgalloc_vk_result_allowed, the #ifndef values for 1.3.239 headers.
  */
-#include "harness.h"
+#include "../harness.h"
 
 #include <limits.h>
 

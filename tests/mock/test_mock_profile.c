@@ -6,7 +6,7 @@
  * Covers vgalloc_mock_create (profile 0) and vgalloc_mock_set_capset, through
  * vgalloc_device_create, vgalloc_mem_alloc, vgalloc_mem_map and vgalloc_mem_free.
  */
-#include "harness.h"
+#include "../harness.h"
 
 #define VENUS_160_GUEST_VRAM_1 "venus-160-guestvram1.bin"
 #define VENUS_160_GUEST_VRAM_0 "venus-160-guestvram0.bin"

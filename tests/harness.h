@@ -23,6 +23,8 @@
 #include <cmocka.h>
 
 #include "vgalloc/vgalloc.h"
+#include "vgalloc/vgalloc_capset.h"
+#include "vgalloc/vgalloc_diag.h"
 #include "vgalloc/vgalloc_mock.h"
 
 /* Host memory type indices every fixture offers. */

@@ -4,7 +4,7 @@
  * a full window at a first map, and block sizes on a host with large pages.
  * Covers: vgalloc_mem_alloc, vgalloc_mem_map, vgalloc_device_get_stats.
  */
-#include "harness.h"
+#include "../harness.h"
 
 static struct vgalloc_stats stats_of(struct vgalloc_device *dev)
 {

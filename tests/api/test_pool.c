@@ -10,7 +10,7 @@
  */
 #include <pthread.h>
 
-#include "harness.h"
+#include "../harness.h"
 
 #define KiB      (1ull << 10)
 #define MiB      (1ull << 20)

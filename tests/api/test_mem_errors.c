@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "../harness.h"
 
 static void assert_untouched(struct fx *f)
 {
