@@ -21,7 +21,6 @@
 
 #include "backing.h"
 #include "blob.h"
-#include "once.h"
 #include "policy.h"
 #include "state.h"
 

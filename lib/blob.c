@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "blob.h"
-#include "once.h"
 #include "state.h"
 
 _Static_assert(sizeof(struct vgalloc_blob_create_info) == VGALLOC__V0_BLOB_CREATE_INFO,
@@ -532,6 +531,24 @@ static int check_resource_locked(struct vgalloc_device *dev, uint32_t handle, ui
 	return 0;
 }
 
+/*
+ * import_lock held: a handle the kernel gave us for someone else's resource becomes a tracked
+ * blob. RESOURCE_INFO does not report flags: the importer's word is all there is.
+ */
+static void track_locked(struct vgalloc_device *dev, struct vgalloc_blob *blob, uint32_t handle,
+                         const struct vgalloc_backend_blob_info *bi, uint32_t flags,
+                         uint32_t origin)
+{
+	blob->gem_handle = handle;
+	blob->res_id = bi->res_id;
+	blob->blob_mem = bi->blob_mem;
+	blob->blob_flags = flags;
+	blob->size = bi->size;
+	blob->origin = origin;
+	blob->refcount = 1;
+	dev->fd.by_handle[handle] = blob;
+}
+
 /* A tracked blob answers a re-import only if it is what the importer needs. */
 static bool covers(const struct vgalloc_device *dev, const struct vgalloc_blob *blob, uint64_t size,
                    uint32_t flags)
@@ -603,15 +620,7 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 		pthread_mutex_unlock(&dev->fd.import_lock);
 		return ret;
 	}
-	blob->gem_handle = handle;
-	blob->res_id = bi.res_id;
-	blob->blob_mem = bi.blob_mem;
-	/* RESOURCE_INFO does not report flags: the importer's word is all there is. */
-	blob->blob_flags = info->blob_flags;
-	blob->size = bi.size;
-	blob->origin = VGALLOC_BLOB_IMPORTED;
-	blob->refcount = 1;
-	dev->fd.by_handle[handle] = blob;
+	track_locked(dev, blob, handle, &bi, info->blob_flags, VGALLOC_BLOB_IMPORTED);
 	pthread_mutex_unlock(&dev->fd.import_lock);
 	account(dev, blob, true);
 	vgalloc__stat_add(&dev->stats.blobs_imported, 1);
@@ -704,14 +713,7 @@ int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, ui
 		pthread_mutex_unlock(&dev->fd.import_lock);
 		return ret;
 	}
-	blob->gem_handle = gem_handle;
-	blob->res_id = bi.res_id;
-	blob->blob_mem = bi.blob_mem;
-	blob->blob_flags = blob_flags;
-	blob->size = bi.size;
-	blob->origin = VGALLOC_BLOB_WRAPPED;
-	blob->refcount = 1;
-	dev->fd.by_handle[gem_handle] = blob;
+	track_locked(dev, blob, gem_handle, &bi, blob_flags, VGALLOC_BLOB_WRAPPED);
 	pthread_mutex_unlock(&dev->fd.import_lock);
 	account(dev, blob, true);
 	*out_blob = blob;

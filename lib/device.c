@@ -149,10 +149,20 @@ static int context_init(struct vgalloc_device *dev, const struct vgalloc_device_
 	return VGALLOC__BE(dev, context_init, params, n);
 }
 
+/* GET_CAPS into a zero-filled buffer: the kernel copies min(size, host size) and says nothing,
+ * so a field it did not write must read 0. A capset the host does not have is -EOPNOTSUPP. */
+static int get_caps(struct vgalloc_device *dev, uint32_t id, void *buf, uint32_t size)
+{
+	int ret;
+
+	memset(buf, 0, size);
+	ret = VGALLOC__BE(dev, get_capset, id, 0, buf, size);
+	return ret == -EINVAL ? -EOPNOTSUPP : ret;
+}
+
 static int read_capset(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info)
 {
 	uint32_t size;
-	int ret;
 
 	if (info->capset_data) {
 		if (!info->capset_size || info->capset_size > CAPSET_MAX) {
@@ -171,13 +181,7 @@ static int read_capset(struct vgalloc_device *dev, const struct vgalloc_device_c
 		memcpy(dev->fd.capset, info->capset_data, size);
 		return 0;
 	}
-	/* GET_CAPS copies min(size, host size) and says nothing: a missing field must read 0. */
-	memset(dev->fd.capset, 0, size);
-	ret = VGALLOC__BE(dev, get_capset, dev->fd.capset_id, 0, dev->fd.capset, size);
-	if (ret == -EINVAL) {
-		return -EOPNOTSUPP;
-	}
-	return ret;
+	return get_caps(dev, dev->fd.capset_id, dev->fd.capset, size);
 }
 
 /*
@@ -317,10 +321,12 @@ static int copy_memory_types(struct vgalloc_device *dev,
 		    (t.property_flags & ~VGALLOC__MEMORY_PROPERTIES_ALL)) {
 			return -EINVAL;
 		}
-		if ((t.min_map_alignment && !vgalloc__is_pow2(t.min_map_alignment)) ||
-		    (t.non_coherent_atom_size && !vgalloc__is_pow2(t.non_coherent_atom_size)) ||
-		    (t.buffer_image_granularity && !vgalloc__is_pow2(t.buffer_image_granularity)) ||
-		    (t.base_alignment && !vgalloc__is_pow2(t.base_alignment))) {
+		if ((t.min_map_alignment && !vgalloc__sane_alignment(t.min_map_alignment, 1)) ||
+		    (t.non_coherent_atom_size &&
+		     !vgalloc__sane_alignment(t.non_coherent_atom_size, 1)) ||
+		    (t.buffer_image_granularity &&
+		     !vgalloc__sane_alignment(t.buffer_image_granularity, 1)) ||
+		    (t.base_alignment && !vgalloc__sane_alignment(t.base_alignment, 1))) {
 			return -EINVAL;
 		}
 		for (uint32_t j = 0; j < i; j++) {
@@ -462,16 +468,14 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	if ((info.flags & ~VGALLOC__DEVICE_FLAGS_ALL) || info.reserved) {
 		return -EINVAL;
 	}
+	/* Block sizes and the host page are alignments: one sanity bound (core.h) for all. */
 	if (info.pool_shards > VGALLOC__MAX_SHARDS ||
-	    (info.min_block_size &&
-	     (!vgalloc__is_pow2(info.min_block_size) || info.min_block_size < 4096)) ||
-	    (info.max_block_size &&
-	     (!vgalloc__is_pow2(info.max_block_size) || info.max_block_size < 4096 ||
-	      info.max_block_size < info.min_block_size)) ||
+	    (info.min_block_size && !vgalloc__sane_alignment(info.min_block_size, 4096)) ||
+	    (info.max_block_size && (!vgalloc__sane_alignment(info.max_block_size, 4096) ||
+	                             info.max_block_size < info.min_block_size)) ||
 	    info.flavour > VGALLOC_FLAVOUR_GFXSTREAM ||
-	    (info.host_page_size &&
-	     (!vgalloc__is_pow2(info.host_page_size) || info.host_page_size < 4096 ||
-	      info.host_page_size > (1u << 20))) ||
+	    (info.host_page_size && (!vgalloc__sane_alignment(info.host_page_size, 4096) ||
+	                             info.host_page_size > (1u << 20))) ||
 	    info.reserved1) {
 		return -EINVAL;
 	}
@@ -653,12 +657,7 @@ int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
 	if (!buf) {
 		return -ENOMEM;
 	}
-	/* GET_CAPS says nothing about how much it copied: what it did not write must read 0. */
-	memset(buf, 0, size);
-	ret = VGALLOC__BE(dev, get_capset, capset_id, 0, buf, size);
-	if (ret == -EINVAL) {
-		ret = -EOPNOTSUPP;
-	}
+	ret = get_caps(dev, capset_id, buf, size);
 	if (!ret) {
 		ret = vgalloc__capset_parse(capset_id, buf, size, VGALLOC_CAPSET_FROM_DEVICE,
 		                            &info);

@@ -64,14 +64,16 @@ int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
 	return ret ? ret : vgalloc__struct_out(out, &ps, sizeof(ps), sizeof(ps));
 }
 
-#define POOL_FIELDS(X)                                                                        \
-	X(memory_type)                                                                        \
-	X(pool_key)                                                                           \
-	X(blocks)                                                                             \
-	X(block_bytes)                                                                        \
-	X(retained_bytes)                                                                     \
-	X(used_bytes) X(requested_bytes) X(free_bytes) X(largest_free) X(slabs) X(slab_bytes) \
-	        X(live) X(metadata_bytes) X(window_bytes)
+#define POOL_FIELDS(X)                                                                 \
+	X(memory_type)                                                                 \
+	X(pool_key)                                                                    \
+	X(blocks)                                                                      \
+	X(block_bytes)                                                                 \
+	X(retained_bytes)                                                              \
+	X(used_bytes)                                                                  \
+	X(requested_bytes)                                                             \
+	X(free_bytes) X(largest_free) X(slabs) X(slab_bytes) X(live) X(metadata_bytes) \
+	        X(window_bytes)
 
 int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size)
 {

@@ -201,51 +201,36 @@ static uint32_t no_suballoc_reasons(const struct vgalloc__traits *t,
 	return why;
 }
 
-static const char *const no_suballoc_text[] = {
-	"not host-visible: nothing to map, so nothing to share a blob for",
-	"exported: an exported allocation must own its whole blob",
-	"imported from a dma-buf: the blob is someone else's",
-	"host-pointer import: the memory is the application's",
-	"Android hardware buffer import: the buffer owns its memory",
-	"the resource requires a dedicated allocation",
-	"dedicated to an image",
-	"capture/replay address: the address must be reproducible per allocation",
-	"zero-initialise: the host zeroes whole allocations",
-	"explicit priority: priority is per host allocation",
-	"WSI or prime-blit memory",
-	"placed maps: a placed map of part of a blob needs a partial mmap the kernel refuses",
-	"suballocation disabled by the device option or VGALLOC_NO_SUBALLOC",
-	"larger than the largest suballocation",
-	"guest-handle blob",
-	"gfxstream deferredMapping: one host allocation per blob id",
-	"alignment hint larger than a pool block honours",
+/* Each enum vgalloc_no_suballoc bit, in bit order: its name and the reason in words. */
+static const struct {
+	const char *name, *why;
+} no_suballoc[] = {
+	{ "not-host-visible", "not host-visible: nothing to map, so nothing to share a blob for" },
+	{ "export", "exported: an exported allocation must own its whole blob" },
+	{ "import-fd", "imported from a dma-buf: the blob is someone else's" },
+	{ "host-pointer", "host-pointer import: the memory is the application's" },
+	{ "ahb", "Android hardware buffer import: the buffer owns its memory" },
+	{ "dedicated-required", "the resource requires a dedicated allocation" },
+	{ "dedicated-image", "dedicated to an image" },
+	{ "capture-replay",
+	  "capture/replay address: the address must be reproducible per allocation" },
+	{ "zero-initialize", "zero-initialise: the host zeroes whole allocations" },
+	{ "priority", "explicit priority: priority is per host allocation" },
+	{ "wsi", "WSI or prime-blit memory" },
+	{ "placed-map",
+	  "placed maps: a placed map of part of a blob needs a partial mmap the kernel refuses" },
+	{ "disabled", "suballocation disabled by the device option or VGALLOC_NO_SUBALLOC" },
+	{ "too-large", "larger than the largest suballocation" },
+	{ "guest-handle", "guest-handle blob" },
+	{ "deferred-mapping", "gfxstream deferredMapping: one host allocation per blob id" },
+	{ "alignment", "alignment hint larger than a pool block honours" },
 };
 
 const char *vgalloc_no_suballoc_name(uint32_t bit)
 {
-	static const char *const names[] = {
-		"not-host-visible",
-		"export",
-		"import-fd",
-		"host-pointer",
-		"ahb",
-		"dedicated-required",
-		"dedicated-image",
-		"capture-replay",
-		"zero-initialize",
-		"priority",
-		"wsi",
-		"placed-map",
-		"disabled",
-		"too-large",
-		"guest-handle",
-		"deferred-mapping",
-		"alignment",
-	};
-
-	for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(names); i++) {
+	for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(no_suballoc); i++) {
 		if (bit == 1u << i) {
-			return names[i];
+			return no_suballoc[i].name;
 		}
 	}
 	return "unknown";
@@ -420,9 +405,9 @@ int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request 
 		copy_steps(plan, host_visible);
 		if (why) {
 			vgalloc__why(why, "suballocate: no —");
-			for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(no_suballoc_text); i++) {
+			for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(no_suballoc); i++) {
 				if (plan->no_suballoc & (1u << i)) {
-					vgalloc__why(why, " %s;", no_suballoc_text[i]);
+					vgalloc__why(why, " %s;", no_suballoc[i].why);
 				}
 			}
 			vgalloc__why(why, "\n");

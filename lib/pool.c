@@ -15,7 +15,6 @@
 #include "backing.h"
 #include "blob.h"
 #include "mem.h"
-#include "once.h"
 #include "pool.h"
 #include "state.h"
 #include "suballoc.h"
@@ -539,12 +538,6 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 		block_release(dev, release);
 	}
 	return 0;
-}
-
-/* The block's mapping, made once (its map steps: the blob first on the host-first path). */
-int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr)
-{
-	return vgalloc__backing_map(dev, mem->bk, out_ptr);
 }
 
 void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_mem *mem)

@@ -22,8 +22,6 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
                         const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out);
 /* Called with the shard lock held and the memory object checked; unlocks. */
 int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem);
-/* A suballocation's pointer: its block mapped once (the block's map steps), plus its offset. */
-int vgalloc__pool_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr);
 /*
  * A suballocation's first map found no window room even after a trim: close its block to new
  * members and degrade its pool (docs/window-full.md). Takes the shard lock.

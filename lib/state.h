@@ -135,10 +135,24 @@ int vgalloc__trim(struct vgalloc_device *dev);
 #define VGALLOC__HOOK0_RAW(dev, hook) \
 	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), (dev)->ld.hooks.hook((dev)->ld.hooks.ctx))
 
-static inline bool vgalloc__param_is(const struct vgalloc_device *dev, uint32_t param,
-                                     uint64_t value)
+/*
+ * The once-guard, written once: a first map or a lazy blob creation can wait ~1 ms for the host,
+ * so it runs without the object's lock, with a busy flag that makes every other thread wait on
+ * the lock's condvar until it is done (then they find the result). Blobs (on fd.lock) and
+ * backings (on their owner's shard lock) use it.
+ */
+static inline void vgalloc__once_wait(pthread_mutex_t *lock, pthread_cond_t *cond, const bool *busy)
 {
-	return (dev->fd.params_present & (1u << param)) && dev->fd.params[param] == value;
+	while (*busy) {
+		pthread_cond_wait(cond, lock);
+	}
+}
+
+/* Lock held: leave the guarded section and wake the waiters. */
+static inline void vgalloc__once_leave(pthread_cond_t *cond, bool *busy)
+{
+	*busy = false;
+	pthread_cond_broadcast(cond);
 }
 
 #endif

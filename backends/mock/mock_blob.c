@@ -222,13 +222,6 @@ struct mock_resource *vgalloc__mock_res_get_locked(struct vgalloc_mock *m, uint3
 	return vgalloc__mock_map_get(&m->res_by_id, res_id);
 }
 
-bool vgalloc__mock_res_has_handle_locked(struct vgalloc_mock *m, uint32_t res_id)
-{
-	struct mock_resource *res = vgalloc__mock_res_get_locked(m, res_id);
-
-	return res && res->handle != 0;
-}
-
 bool vgalloc__mock_res_pinned_locked(struct vgalloc_mock *m, uint32_t res_id)
 {
 	struct mock_resource *res = vgalloc__mock_res_get_locked(m, res_id);

@@ -195,7 +195,6 @@ int vgalloc__mock_window_init(struct mock_window *w, uint64_t size, uint64_t ali
 void vgalloc__mock_blob_fini(struct vgalloc_mock *m);
 void vgalloc__mock_reap_locked(struct vgalloc_mock *m);
 uint64_t vgalloc__mock_open_fds_locked(struct vgalloc_mock *m);
-bool vgalloc__mock_res_has_handle_locked(struct vgalloc_mock *m, uint32_t res_id);
 /* A live handle pins the host memory unless the resource was exported (then it is shared). */
 bool vgalloc__mock_res_pinned_locked(struct vgalloc_mock *m, uint32_t res_id);
 struct mock_resource *vgalloc__mock_res_get_locked(struct vgalloc_mock *m, uint32_t res_id);

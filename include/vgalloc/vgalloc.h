@@ -362,7 +362,8 @@ struct vgalloc_device_create_info {
  * outlive the device.
  * Thread safety: any thread; the create-info is only read during the call.
  * Return: 0; -EINVAL (NULL pointers, bad struct_size, bad enum, adopt without CONTEXT_READY,
- *         a memory type with a non-power-of-two alignment, an unknown bit in flags or in a
+ *         an alignment, block size or host page that is no power of two of at most 1 GiB
+ *         (block sizes and the host page at least 4 KiB), an unknown bit in flags or in a
  *         memory type's flags or property_flags, a non-zero reserved field in the create-info,
  *         the hooks or the backend object); -E2BIG (unknown non-zero tail);
  *         -EOPNOTSUPP (no virtio-gpu render node, or the kernel lacks a required feature or
