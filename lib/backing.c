@@ -27,15 +27,19 @@
 /* What the steps of one run pass to each other. */
 struct run {
 	int import_fd;
-	bool token_done; /* a HOST_WAIT's bytes rode on the CREATE_BLOB that succeeded */
-	bool waited;     /* HOST_WAIT waited itself (no bytes) */
+	bool waited; /* HOST_WAIT waited itself (no bytes) */
 	uint32_t cmd_size;
 	unsigned char cmd[VGALLOC_MAX_WAIT_CMD_SIZE];
 	struct vgalloc_blob *blob; /* made or imported by this run */
 	void *ptr;                 /* mapped by this run */
 };
 
-/* The backing's fields written by a step are the caller's alone until it is published. */
+/*
+ * The steps write the backing's host and token fields without its lock: while it is made the
+ * backing is its maker's alone, and while its map steps run the once-guard keeps everyone else
+ * out (release, the only other reader, owns it exclusively). publish() puts the blob in place
+ * under the lock, where other threads read it.
+ */
 static int host_wait(struct vgalloc_device *dev, struct vgalloc__backing *bk, struct run *r)
 {
 	int ret;
@@ -69,7 +73,10 @@ static int create_blob(struct vgalloc_device *dev, struct vgalloc__backing *bk, 
 	int ret = vgalloc__blob_create(dev, &info, &r->blob);
 
 	/* With wait bytes the host processed the token only if the blob was created. */
-	r->token_done = r->waited || (r->cmd_size && !ret);
+	if (r->waited || (r->cmd_size && !ret)) {
+		bk->token_pending = false;
+	}
+	r->waited = false;
 	r->cmd_size = 0;
 	if (!ret) {
 		vgalloc__blob_pin(dev, r->blob);
@@ -95,10 +102,6 @@ static int prime_import(struct vgalloc_device *dev, struct vgalloc__backing *bk,
 /* Record what a run made in the backing, under the owner's lock. */
 static void publish(struct vgalloc__backing *bk, struct run *r)
 {
-	if (r->token_done) {
-		bk->token_pending = false;
-		r->token_done = false;
-	}
 	if (r->blob && !bk->blob) {
 		bk->blob = r->blob;
 		bk->blob_mem = r->blob->blob_mem;
@@ -214,7 +217,8 @@ int vgalloc__backing_map(struct vgalloc_device *dev, struct vgalloc__backing *bk
 	bk->busy = true;
 	pthread_mutex_unlock(&ms->lock);
 
-	/* The steps before MAP make the blob (host-first lazy); once made, only MAP runs again. */
+	/* The steps before MAP make the blob (host-first lazy); once made, only MAP runs again
+	 * (MAP is every path's last map step: policy.c's table). */
 	ret = run_steps(dev, bk, &r, bk->blob ? &ps->map[ps->map_count - 1] : ps->map,
 	                bk->blob ? 1 : ps->map_count);
 
@@ -232,15 +236,10 @@ int vgalloc__backing_map(struct vgalloc_device *dev, struct vgalloc__backing *bk
 	return ret;
 }
 
-void vgalloc__backing_unmap(struct vgalloc_device *dev, struct vgalloc__backing *bk)
+struct vgalloc_blob *vgalloc__backing_unmap_locked(struct vgalloc__backing *bk)
 {
-	struct vgalloc_blob *blob;
-
-	pthread_mutex_lock(&bk->ms->lock);
-	blob = bk->blob;
 	bk->maps--;
-	pthread_mutex_unlock(&bk->ms->lock);
-	vgalloc__blob_unmap(dev, blob);
+	return bk->blob;
 }
 
 void vgalloc__backing_release(struct vgalloc_device *dev, struct vgalloc__backing *bk)

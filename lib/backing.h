@@ -50,7 +50,12 @@ int vgalloc__backing_make(struct vgalloc_device *dev, struct vgalloc__backing *b
  * reference per call, given back by vgalloc__backing_unmap().
  */
 int vgalloc__backing_map(struct vgalloc_device *dev, struct vgalloc__backing *bk, void **out_ptr);
-void vgalloc__backing_unmap(struct vgalloc_device *dev, struct vgalloc__backing *bk);
+/*
+ * bk->ms->lock held, in the critical section that checked the caller's own map count: give back
+ * one map reference of a backing that is not keep_mapped. Returns the blob the caller unmaps
+ * (vgalloc__blob_unmap) once the lock is dropped.
+ */
+struct vgalloc_blob *vgalloc__backing_unmap_locked(struct vgalloc__backing *bk);
 /* The caller owns it exclusively: teardown in the fixed order; the backing is empty after. */
 void vgalloc__backing_release(struct vgalloc_device *dev, struct vgalloc__backing *bk);
 

@@ -64,16 +64,16 @@ int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
 	return ret ? ret : vgalloc__struct_out(out, &ps, sizeof(ps), sizeof(ps));
 }
 
-#define POOL_FIELDS(X)                                                                 \
-	X(memory_type)                                                                 \
-	X(pool_key)                                                                    \
-	X(blocks)                                                                      \
-	X(block_bytes)                                                                 \
-	X(retained_bytes)                                                              \
-	X(used_bytes)                                                                  \
-	X(requested_bytes)                                                             \
-	X(free_bytes) X(largest_free) X(slabs) X(slab_bytes) X(live) X(metadata_bytes) \
-	        X(window_bytes)
+#define POOL_FIELDS(X)     \
+	X(memory_type)     \
+	X(pool_key)        \
+	X(blocks)          \
+	X(block_bytes)     \
+	X(retained_bytes)  \
+	X(used_bytes)      \
+	X(requested_bytes) \
+	X(free_bytes)      \
+	X(largest_free) X(slabs) X(slab_bytes) X(live) X(metadata_bytes) X(window_bytes)
 
 int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size)
 {
@@ -117,14 +117,10 @@ int vgalloc_plan_request(const struct vgalloc_device *dev, const struct vgalloc_
 {
 	struct vgalloc_request req;
 	struct vgalloc_plan plan;
-	uint32_t size;
 	int ret;
 
-	if (!dev || !out) {
-		return -EINVAL;
-	}
-	memcpy(&size, out, sizeof(size));
-	if (size < VGALLOC__V0_PLAN) {
+	/* Checked before the request: a plan nobody can receive is not worth making. */
+	if (!dev || !out || !vgalloc__struct_room(out, VGALLOC__V0_PLAN)) {
 		return -EINVAL;
 	}
 	ret = vgalloc__plan_in(&dev->ld.traits, ureq, &req, &plan);

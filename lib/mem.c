@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Memory allocations: the plan decides, then either a pool suballocates (pool.c) or the
- * allocation takes its path with a blob of its own: each path's exact sequence of host hooks and
- * kernel calls, the lazy blob of the host-first path, and the fixed teardown order (token wait →
- * munmap → GEM close → host_free). The sequences are the contract with the consumer's protocol.
+ * Memory allocations: the plan decides and this file carries it out. A suballocation is a range of
+ * a pool block (pool.c); any other allocation owns a backing (backing.c), which runs the plan's
+ * steps: the hook and kernel sequences that are the contract with the consumer's protocol.
+ * Here: handles, map counts, export, info, and the one degradation the plan states (a pool with
+ * no window room even for its smallest block: the same path for this allocation alone).
  */
 #include <errno.h>
 #include <string.h>
@@ -37,19 +38,20 @@ static struct vgalloc__mshard *lock_mem(struct vgalloc_device *dev, const struct
 	return ms;
 }
 
-/* A dedicated allocation's own backing, from its plan and request. */
-static int own_backing(struct vgalloc_device *dev, struct vgalloc_mem *mem,
-                       const struct vgalloc_plan *plan, const struct vgalloc_request *req)
+/* A dedicated allocation's own backing, from its plan and request, on the shard ms. */
+static struct vgalloc__backing *new_backing(struct vgalloc_device *dev, struct vgalloc__mshard *ms,
+                                            uint32_t type, const struct vgalloc_plan *plan,
+                                            const struct vgalloc_request *req)
 {
 	struct vgalloc__backing *bk = vgalloc__alloc(&dev->allocator, sizeof(*bk), 8);
 
 	if (!bk) {
-		return -ENOMEM;
+		return NULL;
 	}
 	memset(bk, 0, sizeof(*bk));
-	bk->ms = mem->ms;
+	bk->ms = ms;
 	bk->path = plan->path;
-	bk->memory_type = dev->ld.types[mem->type].host_index;
+	bk->memory_type = dev->ld.types[type].host_index;
 	bk->blob_mem = plan->blob_mem;
 	bk->blob_flags = plan->blob_flags;
 	bk->allocate_flags = req->allocate_flags;
@@ -58,8 +60,7 @@ static int own_backing(struct vgalloc_device *dev, struct vgalloc_mem *mem,
 	bk->blob_id_given = req->flags & VGALLOC_REQUEST_BLOB_ID;
 	bk->blob_id = bk->blob_id_given ? req->blob_id : 0;
 	bk->user_data = req->user_data;
-	mem->bk = bk;
-	return 0;
+	return bk;
 }
 
 /* The caller owns a dedicated allocation exclusively: its backing torn down and freed. */
@@ -85,25 +86,30 @@ static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan
                            struct vgalloc_mem **out)
 {
 	struct vgalloc__mshard *ms = &dev->ld.dshards[vgalloc__thread_shard(dev->ld.shard_count)];
-	struct vgalloc_mem *mem;
+	struct vgalloc__backing *bk = new_backing(dev, ms, type, plan, req);
+	struct vgalloc_mem *mem = NULL;
 	int ret;
 
-	pthread_mutex_lock(&ms->lock);
-	mem = vgalloc__mem_get_locked(dev, ms);
-	pthread_mutex_unlock(&ms->lock);
-	if (!mem) {
+	if (!bk) {
 		return -ENOMEM;
 	}
-	mem->path = plan->path;
-	mem->type = type;
-	mem->export_types = req->export_handle_types;
-	mem->size = req->size;
-	mem->committed = plan->path == VGALLOC_PATH_IMPORT ? 0 : plan->size;
-	mem->offset = 0;
-	ret = own_backing(dev, mem, plan, req);
-	if (ret) {
-		put_mem(mem);
-		return ret;
+	/* Filled in the critical section that makes the slot live: no reader of a live handle
+	 * ever finds it without its backing. */
+	pthread_mutex_lock(&ms->lock);
+	mem = vgalloc__mem_get_locked(dev, ms);
+	if (mem) {
+		mem->bk = bk;
+		mem->path = plan->path;
+		mem->type = type;
+		mem->export_types = req->export_handle_types;
+		mem->size = req->size;
+		mem->committed = plan->path == VGALLOC_PATH_IMPORT ? 0 : plan->size;
+		mem->offset = 0;
+	}
+	pthread_mutex_unlock(&ms->lock);
+	if (!mem) {
+		vgalloc__free(&dev->allocator, bk);
+		return -ENOMEM;
 	}
 	ret = vgalloc__backing_make(dev, mem->bk, req->import_fd);
 	if (ret) {
@@ -118,30 +124,13 @@ static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan
 	return 0;
 }
 
-/*
- * Carry out a plan. A suballocation whose pool finds no window room even for its smallest block
- * (or no pool slot) runs the same path for itself alone: vgalloc.h's `suballocate` says so, and
- * vgalloc_plan_explain() prints it.
- */
-static int run_plan(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
-                    const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out)
-{
-	if (plan->suballocate) {
-		int ret = vgalloc__pool_alloc(dev, plan, req, type, out);
-
-		if (ret != -ENOBUFS) {
-			return ret;
-		}
-	}
-	return dedicated_alloc(dev, plan, req, type, out);
-}
-
 int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *ureq,
                       struct vgalloc_mem **out_mem)
 {
 	struct vgalloc_request req;
 	struct vgalloc_plan plan;
 	uint32_t type;
+	bool pool;
 	int ret;
 
 	if (!dev || !out_mem) {
@@ -155,11 +144,21 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 		return -EOPNOTSUPP;
 	}
 	vgalloc__find_type(&dev->ld.traits, plan.memory_type, &type);
-	ret = run_plan(dev, &plan, &req, type, out_mem);
-	/* DESIGN §4 rule 8: the window is the whole guest's; give back what we keep and try once
-	 * more before reporting it full. */
-	if (ret == -ENOSPC && vgalloc__trim(dev) > 0) {
-		ret = run_plan(dev, &plan, &req, type, out_mem);
+	pool = plan.suballocate;
+	for (int attempt = 0;; attempt++) {
+		ret = pool ? vgalloc__pool_alloc(dev, &plan, &req, type, out_mem) : -ENOBUFS;
+		/* The plan's one degradation (vgalloc.h, `suballocate`): a pool with no window room
+		 * even for its smallest block, or no pool slot left, and this allocation runs the
+		 * same path alone, now and on the retry. */
+		if (ret == -ENOBUFS) {
+			pool = false;
+			ret = dedicated_alloc(dev, &plan, &req, type, out_mem);
+		}
+		/* DESIGN §4 rule 8: the window is the whole guest's; give back what we keep and
+		 * try once more before reporting it full. */
+		if (ret != -ENOSPC || attempt || vgalloc__trim(dev) <= 0) {
+			break;
+		}
 	}
 	if (ret) {
 		vgalloc__log(dev, VGALLOC_LOG_DEBUG, "%s allocation of %llu bytes failed: %d",
@@ -239,7 +238,7 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 int vgalloc_mem_unmap(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 {
 	struct vgalloc__mshard *ms;
-	bool own;
+	struct vgalloc_blob *blob = NULL;
 
 	if (!dev || !(ms = lock_mem(dev, mem))) {
 		return -EINVAL;
@@ -249,11 +248,15 @@ int vgalloc_mem_unmap(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 		return -EINVAL;
 	}
 	mem->map_count--;
-	own = !mem->block;
+	/* A suballocation's block stays mapped for as long as the block lives. A dedicated
+	 * allocation's backing shares its lock: its reference goes in this same critical section,
+	 * so a racing free tears down with the count that is left. */
+	if (!mem->block) {
+		blob = vgalloc__backing_unmap_locked(mem->bk);
+	}
 	pthread_mutex_unlock(&ms->lock);
-	/* A suballocation's block stays mapped for as long as the block lives. */
-	if (own) {
-		vgalloc__backing_unmap(dev, mem->bk);
+	if (blob) {
+		vgalloc__blob_unmap(dev, blob);
 	}
 	return 0;
 }
@@ -327,10 +330,6 @@ int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	ms = lock_mem(dev, mem);
 	if (!ms) {
 		return -EINVAL;
-	}
-	if (mem->bk->busy && !mem->block) {
-		pthread_mutex_unlock(&ms->lock);
-		return -EBUSY; /* another thread is making its blob or mapping it right now */
 	}
 	if (mem->map_busy) {
 		pthread_mutex_unlock(&ms->lock);

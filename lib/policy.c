@@ -76,6 +76,9 @@ const struct vgalloc__path_steps *vgalloc__path_steps(uint32_t path)
 
 /* The plan's steps are the table's: at alloc (after SUBALLOCATE when the plan suballocates),
  * and at the first map when the memory maps at all. */
+_Static_assert(1 + VGALLOC__PATH_MAX_ALLOC_STEPS <= VGALLOC_PLAN_MAX_STEPS &&
+                       VGALLOC__PATH_MAX_MAP_STEPS <= VGALLOC_PLAN_MAX_STEPS,
+               "a plan holds SUBALLOCATE and every step of the table");
 static void copy_steps(struct vgalloc_plan *plan, bool host_visible)
 {
 	const struct vgalloc__path_steps *ps = vgalloc__path_steps(plan->path);
@@ -91,9 +94,8 @@ static void copy_steps(struct vgalloc_plan *plan, bool host_visible)
 		plan->alloc_steps[n++] = ps->alloc[i];
 	}
 	plan->alloc_step_count = n;
-	if (host_visible || plan->path == VGALLOC_PATH_GUEST_FIRST ||
-	    plan->path == VGALLOC_PATH_HOST_FIRST_EAGER ||
-	    plan->path == VGALLOC_PATH_HOST_FIRST_LAZY) {
+	/* Only host-visible memory maps (vgalloc_mem_map), whatever blob backs it. */
+	if (host_visible) {
 		for (uint32_t i = 0; i < ps->map_count; i++) {
 			plan->map_steps[i] = ps->map[i];
 		}

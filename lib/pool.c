@@ -4,9 +4,8 @@
  * with the pure allocator. A block is a backing (backing.c): made by the pool's path, the same
  * steps as a dedicated allocation of that path, mapped once at the first map of any member and
  * kept mapped, retained empty up to a byte cap, and released on trim, on ENOSPC and at device
- * destroy. A full host-visible
- * window degrades a pool (smaller blocks, then blobs of their own) instead of failing it: the
- * ladder is written out in docs/window-full.md.
+ * destroy. A full host-visible window degrades a pool (smaller blocks, then blobs of their own)
+ * instead of failing it: the ladder is written out in docs/window-full.md.
  */
 #include <errno.h>
 #include <stdio.h>

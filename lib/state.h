@@ -8,9 +8,10 @@
  *   mshard.lock (a memory-object shard or pool shard) → ldev.lock (registry, pool list)
  *   fd.import_lock (GEM-handle table, blob refcounts) → fd.lock (blob slab, blob map state)
  *   fd.shmem.lock → fd.lock
- * Backend calls and hooks run with no library lock held, except PRIME import, RESOURCE_INFO and
- * GEM close, which run under fd.import_lock (a handle being closed must not be handed to an
- * import); the log callback never runs under a library lock.
+ * Backend calls and hooks run with no library lock held, except PRIME import, RESOURCE_INFO, GEM
+ * close and the munmap of a blob whose last reference goes while it is mapped, which run under
+ * fd.import_lock (a handle being closed must not be handed to an import); the log callback never
+ * runs under a library lock.
  */
 #ifndef VGALLOC_STATE_H
 #define VGALLOC_STATE_H

@@ -2,7 +2,7 @@
 /*
  * The device's counters, listed once. VGALLOC__STATS names every field of the public struct
  * vgalloc_stats in its order: C() for a counter the library keeps (an atomic, added to where the
- * event happens), D() for one derived when the stats are read (stats.c). The private struct, the
+ * event happens), D() for one derived when the stats are read (diag.c). The private struct, the
  * copy into the public one and the JSON writer all expand the same list.
  */
 #ifndef VGALLOC_STATS_H

@@ -77,8 +77,9 @@ struct vgalloc_backend_blob_info {
  *    library, which releases it through blob_destroy or blob_unmap, or to its caller (exports).
  *  - Thread safety: the library may call any op from any thread, concurrently (the same op
  *    included), except destroy, which runs once, alone, after every other call has returned.
- *    Ops run with no library lock held, except blob_import, blob_info and blob_destroy, which
- *    run under the device's import-dedup lock: an op must not call back into the library.
+ *    Ops run with no library lock held, except blob_import, blob_info, blob_destroy and the
+ *    blob_unmap of a blob whose last reference goes while it is mapped, which run under the
+ *    device's import-dedup lock: an op must not call back into the library.
  *  - Own mode: until context_init, the library calls no op but get_fd, get_param and get_capset
  *    (anything else would make the kernel create an implicit context). Adopt mode never calls
  *    context_init.

@@ -148,7 +148,8 @@ struct vgalloc_plan {
 	uint32_t blob_flags;  /* exact RESOURCE_CREATE_BLOB flags */
 	uint32_t alloc_mode;  /* enum vgalloc_alloc_mode */
 	uint32_t memory_type; /* host index */
-	uint32_t suballocate; /* 1: a range of a pool block */
+	uint32_t suballocate; /* 1: a range of a pool block (when the window has no room even
+	                       * for the pool's smallest block: this path for it alone) */
 	uint32_t no_suballoc; /* enum vgalloc_no_suballoc bits (0 when suballocated) */
 	uint64_t size;        /* bytes of host memory / blob (rounded) */
 	uint64_t alignment;   /* offset alignment: pool base alignment, or the blob alignment */

@@ -156,6 +156,14 @@ static void run_mode(uint32_t profile, bool guest_first)
 	          true, true);
 	assert_int_equal(vgalloc_mem_free(f->dev, a), 0);
 
+	/* Exported but not host-visible: its blob at allocation, and no map step (a map is
+	 * refused whatever blob backs it). */
+	r = fx_req(TYPE_DEVICE_LOCAL, 65536);
+	r.export_handle_types = VGALLOC_HANDLE_TYPE_OPAQUE_FD;
+	a = check(f, &r, guest_first ? VGALLOC_PATH_GUEST_FIRST : VGALLOC_PATH_HOST_FIRST_EAGER,
+	          true, true);
+	assert_int_equal(vgalloc_mem_free(f->dev, a), 0);
+
 	/* Suballocated: the first member's pool makes a block by the mode's path; the second
 	 * member calls nothing at all. */
 	r = fx_req(TYPE_HOST_COHERENT, 4096);

@@ -253,7 +253,7 @@ static const struct policy_case cases[] = {
 	  HOST3D,
 	  S,
 	  STEPS(NEW, HALLOC, WAIT, BLOB),
-	  STEPS(MAP),
+	  STEPS(0), /* device-local: vgalloc_mem_map refuses it */
 	  0,
 	  R(EXPORT) | R(NOT_HOST_VISIBLE) },
 	/* Rule 4: paths, guest-first. */
@@ -288,7 +288,7 @@ static const struct policy_case cases[] = {
 	  HOST3D,
 	  M | S,
 	  STEPS(NEW, BLOB, RT, HIMPORT),
-	  STEPS(MAP),
+	  STEPS(0), /* device-local: vgalloc_mem_map refuses it */
 	  0,
 	  R(EXPORT) | R(NOT_HOST_VISIBLE) },
 	{ "gf/dma-buf export with CROSS_DEVICE",
