@@ -2,7 +2,7 @@
 /*
  * libFuzzer target: the virtgpu backend and the library above it, with the fuzzer playing the
  * kernel at the backend's system-call seam (struct vgalloc__virtgpu_sys, as
- * tests/unit/test_virtgpu.c fakes it) and the host behind the hooks. Every ioctl gets an answer
+ * tests/backend/test_virtgpu.c fakes it) and the host behind the hooks. Every ioctl gets an answer
  * decoded from the input: the answer a kernel would give, an errno (EINTR and EAGAIN included,
  * which must be retried; errno 0 and values that are no errno), or garbage — GETPARAM values,
  * GET_CAPS bytes, CREATE_BLOB and PRIME handles and resource ids (0, one already open, huge),
