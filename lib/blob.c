@@ -16,11 +16,6 @@ _Static_assert(sizeof(struct vgalloc_blob_import_info) == VGALLOC__V0_BLOB_IMPOR
                "blob import-info version 0 size");
 _Static_assert(sizeof(struct vgalloc_blob_info) == VGALLOC__V0_BLOB_INFO,
                "blob info version 0 size");
-_Static_assert(VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE == VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE,
-               "the public guest-handle flag is the kernel's bit");
-
-/* A cmd buffer larger than this is certainly a caller bug; the kernel copies it in one go. */
-#define MAX_CMD_SIZE (1u << 20)
 
 bool vgalloc__blob_window(uint32_t blob_mem, uint32_t flags)
 {
@@ -107,7 +102,7 @@ static int gem_close_locked(struct vgalloc_device *dev, uint32_t handle)
 static uint32_t device_blob_mem(const struct vgalloc_device *dev)
 {
 	return dev->ld.traits.guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM
-	                                 : VGALLOC_UAPI_BLOB_MEM_HOST3D;
+	                                 : VGALLOC_BLOB_MEM_HOST3D;
 }
 
 static void account(struct vgalloc_device *dev, const struct vgalloc_blob *blob, bool add)
@@ -125,7 +120,7 @@ static void account(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
 static int validate_create(const struct vgalloc_device *dev,
                            const struct vgalloc_blob_create_info *info, uint64_t *size)
 {
-	bool guest_handle = info->blob_flags & VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE;
+	bool guest_handle = info->blob_flags & VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE;
 
 	if (!info->size || !vgalloc__align_up(info->size, dev->ld.traits.blob_alignment, size)) {
 		return -EINVAL;
@@ -134,11 +129,12 @@ static int validate_create(const struct vgalloc_device *dev,
 	if (info->blob_mem < VGALLOC_BLOB_MEM_GUEST ||
 	    (info->blob_mem > VGALLOC_BLOB_MEM_HOST3D_GUEST &&
 	     !(info->blob_mem == VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM && dev->ld.traits.guest_vram)) ||
-	    (info->blob_flags & ~(uint32_t)(VGALLOC_UAPI_BLOB_FLAGS_MAINLINE |
-	                                    VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE))) {
+	    (info->blob_flags &
+	     ~(uint32_t)(VGALLOC__BLOB_FLAGS_MAINLINE | VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE))) {
 		return -EINVAL;
 	}
-	if (info->cmd_size % 4 || info->cmd_size > MAX_CMD_SIZE || (info->cmd_size && !info->cmd)) {
+	if (info->cmd_size % 4 || info->cmd_size > VGALLOC__MAX_CMD_SIZE ||
+	    (info->cmd_size && !info->cmd)) {
 		return -EINVAL;
 	}
 	/* The downstream kernels that have CREATE_GUEST_HANDLE take it on GUEST blobs only: the host
@@ -155,15 +151,15 @@ static int validate_create(const struct vgalloc_device *dev,
 		return -EOPNOTSUPP;
 	}
 	if (info->blob_mem != VGALLOC_BLOB_MEM_GUEST &&
-	    dev->fd.params[VGALLOC_UAPI_PARAM_3D_FEATURES] != 1) {
+	    dev->fd.params[VGALLOC_PARAM_3D_FEATURES] != 1) {
 		return -EOPNOTSUPP;
 	}
 	if ((info->blob_flags & VGALLOC_BLOB_FLAG_CROSS_DEVICE) &&
-	    dev->fd.params[VGALLOC_UAPI_PARAM_CROSS_DEVICE] != 1) {
+	    dev->fd.params[VGALLOC_PARAM_CROSS_DEVICE] != 1) {
 		return -EOPNOTSUPP;
 	}
 	if (vgalloc__blob_window(info->blob_mem, info->blob_flags) &&
-	    dev->fd.params[VGALLOC_UAPI_PARAM_HOST_VISIBLE] != 1) {
+	    dev->fd.params[VGALLOC_PARAM_HOST_VISIBLE] != 1) {
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -567,7 +563,7 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 	uint32_t handle = 0;
 	int ret;
 
-	if (fd < 0 || (info->blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE) ||
+	if (fd < 0 || (info->blob_flags & ~(uint32_t)VGALLOC__BLOB_FLAGS_MAINLINE) ||
 	    (info->flags & ~VGALLOC__IMPORT_FLAGS_ALL) || info->reserved ||
 	    (query_only && !query)) {
 		return -EINVAL;
@@ -682,7 +678,7 @@ int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, ui
 	int ret;
 
 	if (!dev || !out_blob || !gem_handle ||
-	    (blob_flags & ~(uint32_t)VGALLOC_UAPI_BLOB_FLAGS_MAINLINE)) {
+	    (blob_flags & ~(uint32_t)VGALLOC__BLOB_FLAGS_MAINLINE)) {
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&dev->fd.import_lock);

@@ -34,16 +34,16 @@ struct layout {
  * syncs), 152 (timelines) and 156 (use_guest_vram); gfxstream Vulkan at 100 (batched updates).
  */
 static const struct layout layouts[] = {
-	{ VGALLOC_UAPI_CAPSET_VIRGL, "virgl", 308, 4 },
-	{ VGALLOC_UAPI_CAPSET_VIRGL2, "virgl2", 1384, 4 },
-	{ VGALLOC_UAPI_CAPSET_GFXSTREAM_VULKAN, "gfxstream-vulkan", 104, 100 },
-	{ VGALLOC_UAPI_CAPSET_VENUS, "venus", VGALLOC_UAPI_VENUS_CAPSET_SIZE,
+	{ VGALLOC_CAPSET_VIRGL, "virgl", 308, 4 },
+	{ VGALLOC_CAPSET_VIRGL2, "virgl2", 1384, 4 },
+	{ VGALLOC_CAPSET_GFXSTREAM_VULKAN, "gfxstream-vulkan", 104, 100 },
+	{ VGALLOC_CAPSET_VENUS, "venus", VGALLOC_UAPI_VENUS_CAPSET_SIZE,
 	  VGALLOC_UAPI_VENUS_ALLOW_VK_WAIT_SYNCS },
-	{ VGALLOC_UAPI_CAPSET_CROSS_DOMAIN, "cross-domain", 16, 16 },
-	{ VGALLOC_UAPI_CAPSET_DRM, "drm", 24, 20 },
-	{ VGALLOC_UAPI_CAPSET_GFXSTREAM_MAGMA, "gfxstream-magma", 16, 16 },
-	{ VGALLOC_UAPI_CAPSET_GFXSTREAM_GLES, "gfxstream-gles", 16, 16 },
-	{ VGALLOC_UAPI_CAPSET_GFXSTREAM_COMPOSER, "gfxstream-composer", 16, 16 },
+	{ VGALLOC_CAPSET_CROSS_DOMAIN, "cross-domain", 16, 16 },
+	{ VGALLOC_CAPSET_DRM, "drm", 24, 20 },
+	{ VGALLOC_CAPSET_GFXSTREAM_MAGMA, "gfxstream-magma", 16, 16 },
+	{ VGALLOC_CAPSET_GFXSTREAM_GLES, "gfxstream-gles", 16, 16 },
+	{ VGALLOC_CAPSET_GFXSTREAM_COMPOSER, "gfxstream-composer", 16, 16 },
 };
 
 static const struct layout *find_layout(uint32_t id)
@@ -84,7 +84,7 @@ static bool is_alignment(uint32_t v)
 static int check_values(uint32_t id, const struct vgalloc_capset_info *c)
 {
 	switch (id) {
-	case VGALLOC_UAPI_CAPSET_VENUS:
+	case VGALLOC_CAPSET_VENUS:
 		if (!c->u.venus.wire_format_version || !is_bool(c->u.venus.supports_blob_id_0) ||
 		    !is_bool(c->u.venus.allow_vk_wait_syncs) ||
 		    !is_bool(c->u.venus.supports_multiple_timelines) ||
@@ -92,7 +92,7 @@ static int check_values(uint32_t id, const struct vgalloc_capset_info *c)
 			return -EIO;
 		}
 		return 0;
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_VULKAN: {
+	case VGALLOC_CAPSET_GFXSTREAM_VULKAN: {
 		const struct vgalloc_capset_gfxstream_vulkan *g = &c->u.gfxstream_vulkan;
 
 		if (!g->protocol_version || !is_alignment(g->blob_alignment) ||
@@ -103,22 +103,22 @@ static int check_values(uint32_t id, const struct vgalloc_capset_info *c)
 		}
 		return 0;
 	}
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_MAGMA:
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_GLES:
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_COMPOSER:
+	case VGALLOC_CAPSET_GFXSTREAM_MAGMA:
+	case VGALLOC_CAPSET_GFXSTREAM_GLES:
+	case VGALLOC_CAPSET_GFXSTREAM_COMPOSER:
 		return c->u.gfxstream.protocol_version &&
 		                       is_alignment(c->u.gfxstream.blob_alignment)
 		               ? 0
 		               : -EIO;
-	case VGALLOC_UAPI_CAPSET_CROSS_DOMAIN:
+	case VGALLOC_CAPSET_CROSS_DOMAIN:
 		return c->u.cross_domain.version && is_bool(c->u.cross_domain.supports_dmabuf) &&
 		                       is_bool(c->u.cross_domain.supports_external_gpu_memory)
 		               ? 0
 		               : -EIO;
-	case VGALLOC_UAPI_CAPSET_DRM:
+	case VGALLOC_CAPSET_DRM:
 		return c->u.drm.wire_format_version && c->u.drm.context_type ? 0 : -EIO;
-	case VGALLOC_UAPI_CAPSET_VIRGL:
-	case VGALLOC_UAPI_CAPSET_VIRGL2:
+	case VGALLOC_CAPSET_VIRGL:
+	case VGALLOC_CAPSET_VIRGL2:
 		return c->u.virgl.max_version ? 0 : -EIO;
 	default:
 		return -EOPNOTSUPP;
@@ -218,7 +218,7 @@ const char *vgalloc_param_name(uint32_t flavour, uint32_t param)
 		}
 	case VGALLOC_FLAVOUR_GFXSTREAM:
 		switch (param) {
-		case VGALLOC_UAPI_PARAM_EXPLICIT_DEBUG_NAME:
+		case VGALLOC_PARAM_EXPLICIT_DEBUG_NAME:
 			return "explicit-debug-name";
 		case VGALLOC_UAPI_GFXSTREAM_PARAM_CREATE_FENCE_PASSING:
 			return "create-fence-passing";

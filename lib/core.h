@@ -68,6 +68,32 @@
 	            VGALLOC_DEVICE_NO_SUBALLOC | VGALLOC_DEVICE_CONTEXT_READY | \
 	            VGALLOC_DEVICE_GUEST_VRAM | VGALLOC_DEVICE_SELF_TEST))
 #define VGALLOC__IMPORT_FLAGS_ALL ((uint32_t)VGALLOC_IMPORT_QUERY_ONLY)
+/* The blob flags mainline kernels take (CREATE_GUEST_HANDLE is downstream). */
+#define VGALLOC__BLOB_FLAGS_MAINLINE                                           \
+	((uint32_t)(VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE | \
+	            VGALLOC_BLOB_FLAG_CROSS_DEVICE))
+
+/*
+ * Defaults, one list: what a zero create-info field stands for (vgalloc.h says the same next to
+ * each field), and the library's fixed sizes.
+ */
+#define VGALLOC__DEFAULT_MIN_BLOCK     (4ull << 20)  /* min_block_size */
+#define VGALLOC__DEFAULT_MIN_BLOCK_GFX (16ull << 20) /* min_block_size, gfxstream capset */
+#define VGALLOC__DEFAULT_MAX_BLOCK     (32ull << 20) /* max_block_size */
+#define VGALLOC__DEFAULT_MAX_SUBALLOC  (4ull << 20)  /* max_suballoc_size */
+#define VGALLOC__DEFAULT_RETAIN_BYTES  (32ull << 20) /* retain_bytes */
+#define VGALLOC__DEFAULT_SHARDS        4u            /* pool_shards */
+#define VGALLOC__MAX_SUBALLOC_ALIGN    (4ull << 20)  /* above it a block exists for one hint */
+#define VGALLOC__POOL_ALIGN_IMAGES     65536u        /* pool base: types for optimal images */
+#define VGALLOC__POOL_ALIGN_DEFAULT    4096u         /* pool base: other types */
+#define VGALLOC__MIN_BLOB_ALIGNMENT    4096u         /* the smallest blob alignment */
+/* The window-full ladder's last block size: four 64 KiB slots still share one blob, and a
+ * nearly full window (or a 1 MiB one) still has room for it (docs/window-full.md). */
+#define VGALLOC__WINDOW_FLOOR_BLOCK (256ull << 10)
+#define VGALLOC__SHMEM_EXPIRY_NS    (1000ull * 1000 * 1000) /* idle shmem blobs kept */
+#define VGALLOC__SHMEM_MAX_CACHED   (32ull << 20)           /* bytes of idle shmem blobs */
+#define VGALLOC__CAPSET_MAX         4096u      /* capset bytes kept (GET_CAPS has no length) */
+#define VGALLOC__MAX_CMD_SIZE       (1u << 20) /* a CREATE_BLOB cmd, sanity bound */
 
 /*
  * The sanity bound every caller- or kernel-given alignment meets (memory-type alignments,

@@ -28,14 +28,6 @@ _Static_assert(offsetof(struct vgalloc_stats, shmem_live) == 184, "stats v1 size
 _Static_assert(offsetof(struct vgalloc_stats, pools) == VGALLOC__V0_STATS,
                "stats version 0 ends where the appended fields start");
 
-/* Empty pool blocks a pool keeps by default. */
-#define DEFAULT_RETAIN_BYTES (32ull << 20)
-/* Shards of memory objects and of each pool by default. */
-#define DEFAULT_SHARDS 4u
-
-/* Largest capset the library keeps; GET_CAPS reports no length, so we read up to this. */
-#define CAPSET_MAX 4096u
-
 /* Bytes of a capset the device reads: the newest layout we know, or a generous default. */
 static uint32_t capset_read_size(uint32_t id)
 {
@@ -63,7 +55,7 @@ static uint32_t last_param(uint32_t flavour)
 	case VGALLOC_FLAVOUR_GFXSTREAM:
 		return VGALLOC_UAPI_GFXSTREAM_PARAM_CREATE_GUEST_HANDLE;
 	default:
-		return VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT;
+		return VGALLOC_PARAM_BLOB_ALIGNMENT;
 	}
 }
 
@@ -104,10 +96,10 @@ static int read_params(struct vgalloc_device *dev, const struct vgalloc_device_c
 static int probe_own(struct vgalloc_device *dev)
 {
 	static const uint32_t required[] = {
-		VGALLOC_UAPI_PARAM_3D_FEATURES,
-		VGALLOC_UAPI_PARAM_CAPSET_QUERY_FIX,
-		VGALLOC_UAPI_PARAM_RESOURCE_BLOB,
-		VGALLOC_UAPI_PARAM_CONTEXT_INIT,
+		VGALLOC_PARAM_3D_FEATURES,
+		VGALLOC_PARAM_CAPSET_QUERY_FIX,
+		VGALLOC_PARAM_RESOURCE_BLOB,
+		VGALLOC_PARAM_CONTEXT_INIT,
 	};
 
 	for (uint32_t i = 0; i < VGALLOC__ARRAY_SIZE(required); i++) {
@@ -117,9 +109,8 @@ static int probe_own(struct vgalloc_device *dev)
 			return -EOPNOTSUPP;
 		}
 	}
-	if (dev->fd.capset_id >= 64 ||
-	    !(param_or_zero(dev, VGALLOC_UAPI_PARAM_SUPPORTED_CAPSET_IDS) &
-	      (1ull << dev->fd.capset_id))) {
+	if (dev->fd.capset_id >= 64 || !(param_or_zero(dev, VGALLOC_PARAM_SUPPORTED_CAPSET_IDS) &
+	                                 (1ull << dev->fd.capset_id))) {
 		vgalloc__log(dev, VGALLOC_LOG_ERROR, "host does not offer capset %u",
 		             dev->fd.capset_id);
 		return -EOPNOTSUPP;
@@ -132,18 +123,17 @@ static int context_init(struct vgalloc_device *dev, const struct vgalloc_device_
 	struct vgalloc_context_param_value params[3];
 	uint32_t n = 0;
 
-	params[n++] = (struct vgalloc_context_param_value){ VGALLOC_UAPI_CONTEXT_PARAM_CAPSET_ID,
+	params[n++] = (struct vgalloc_context_param_value){ VGALLOC_CONTEXT_PARAM_CAPSET_ID,
 		                                            dev->fd.capset_id };
 	if (info->num_rings) {
-		params[n++] =
-		        (struct vgalloc_context_param_value){ VGALLOC_UAPI_CONTEXT_PARAM_NUM_RINGS,
-			                                      info->num_rings };
+		params[n++] = (struct vgalloc_context_param_value){ VGALLOC_CONTEXT_PARAM_NUM_RINGS,
+			                                            info->num_rings };
 	}
 	/* A kernel without EXPLICIT_DEBUG_NAME rejects the whole CONTEXT_INIT for this param. */
 	if (info->debug_name && info->flavour != VGALLOC_FLAVOUR_CHROMEOS &&
-	    param_or_zero(dev, VGALLOC_UAPI_PARAM_EXPLICIT_DEBUG_NAME) == 1) {
+	    param_or_zero(dev, VGALLOC_PARAM_EXPLICIT_DEBUG_NAME) == 1) {
 		params[n++] = (struct vgalloc_context_param_value){
-			VGALLOC_UAPI_CONTEXT_PARAM_DEBUG_NAME, (uint64_t)(uintptr_t)info->debug_name
+			VGALLOC_CONTEXT_PARAM_DEBUG_NAME, (uint64_t)(uintptr_t)info->debug_name
 		};
 	}
 	return VGALLOC__BE(dev, context_init, params, n);
@@ -165,7 +155,7 @@ static int read_capset(struct vgalloc_device *dev, const struct vgalloc_device_c
 	uint32_t size;
 
 	if (info->capset_data) {
-		if (!info->capset_size || info->capset_size > CAPSET_MAX) {
+		if (!info->capset_size || info->capset_size > VGALLOC__CAPSET_MAX) {
 			return -EINVAL;
 		}
 		size = info->capset_size;
@@ -227,8 +217,8 @@ static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_devic
 		vgalloc__log(dev, VGALLOC_LOG_WARN,
 		             "ignoring BLOB_ALIGNMENT %llu: not a power of two of at least 4096 (a "
 		             "downstream kernel's param 9?)",
-		             (unsigned long long)dev->fd.params[VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT]);
-		dev->fd.params_present &= ~(1u << VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT);
+		             (unsigned long long)dev->fd.params[VGALLOC_PARAM_BLOB_ALIGNMENT]);
+		dev->fd.params_present &= ~(1u << VGALLOC_PARAM_BLOB_ALIGNMENT);
 	}
 }
 
@@ -250,7 +240,7 @@ static int self_test(struct vgalloc_device *dev, const struct vgalloc_capset_inf
 	void *ptr = NULL;
 	int ret;
 
-	if (caps->id != VGALLOC_UAPI_CAPSET_VENUS || !caps->u.venus.supports_blob_id_0) {
+	if (caps->id != VGALLOC_CAPSET_VENUS || !caps->u.venus.supports_blob_id_0) {
 		vgalloc__log(dev, VGALLOC_LOG_INFO, "self-test skipped: no blob_id 0 support");
 		return 0;
 	}
@@ -517,11 +507,12 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	pthread_mutex_init(&dev->ld.lock, NULL);
 	vgalloc__shmem_init(&dev->fd.shmem);
 	vgalloc__slab_init(&dev->fd.blobs, sizeof(struct vgalloc_blob), VGALLOC__MAGIC_BLOB);
-	dev->ld.shard_count = info.pool_shards ? info.pool_shards : DEFAULT_SHARDS;
+	dev->ld.shard_count = info.pool_shards ? info.pool_shards : VGALLOC__DEFAULT_SHARDS;
 	for (uint32_t i = 0; i < dev->ld.shard_count; i++) {
 		vgalloc__mshard_init(dev, &dev->ld.dshards[i]);
 	}
-	dev->ld.retain_bytes = info.retain_bytes ? info.retain_bytes : DEFAULT_RETAIN_BYTES;
+	dev->ld.retain_bytes =
+	        info.retain_bytes ? info.retain_bytes : VGALLOC__DEFAULT_RETAIN_BYTES;
 
 	if (info.flags & VGALLOC_DEVICE_ALLOW_ENV) {
 		vgalloc__env_read(&env);
@@ -551,7 +542,7 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 		ret = probe_own(dev);
 	}
 	if (!ret && info.mode == VGALLOC_DEVICE_MODE_ADOPT &&
-	    param_or_zero(dev, VGALLOC_UAPI_PARAM_RESOURCE_BLOB) != 1) {
+	    param_or_zero(dev, VGALLOC_PARAM_RESOURCE_BLOB) != 1) {
 		ret = -EOPNOTSUPP;
 	}
 	if (!ret) {
@@ -650,7 +641,7 @@ int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
 		return -EOPNOTSUPP;
 	}
 	if (capset_id >= 64 ||
-	    !(param_or_zero(dev, VGALLOC_UAPI_PARAM_SUPPORTED_CAPSET_IDS) & (1ull << capset_id))) {
+	    !(param_or_zero(dev, VGALLOC_PARAM_SUPPORTED_CAPSET_IDS) & (1ull << capset_id))) {
 		return -EOPNOTSUPP;
 	}
 	buf = vgalloc__alloc(&dev->allocator, size, 8);

@@ -125,11 +125,11 @@ static const char *flag_names(uint32_t flags, char *buf, size_t size)
 static const char *blob_mem_name(uint32_t mem)
 {
 	switch (mem) {
-	case VGALLOC_UAPI_BLOB_MEM_GUEST:
+	case VGALLOC_BLOB_MEM_GUEST:
 		return "GUEST";
-	case VGALLOC_UAPI_BLOB_MEM_HOST3D:
+	case VGALLOC_BLOB_MEM_HOST3D:
 		return "HOST3D";
-	case VGALLOC_UAPI_BLOB_MEM_HOST3D_GUEST:
+	case VGALLOC_BLOB_MEM_HOST3D_GUEST:
 		return "HOST3D_GUEST";
 	case VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM:
 		return "GUEST_VRAM";
@@ -300,7 +300,7 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 	bool exported = r->export_handle_types != 0;
 	bool guest_first = t->alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST;
 	uint32_t main_mem =
-	        t->guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM : VGALLOC_UAPI_BLOB_MEM_HOST3D;
+	        t->guest_vram ? VGALLOC_UAPI_BLOB_MEM_GUEST_VRAM : VGALLOC_BLOB_MEM_HOST3D;
 
 	if (r->flags & (VGALLOC_REQUEST_IMPORT_HOST_POINTER | VGALLOC_REQUEST_IMPORT_AHB)) {
 		plan->path = VGALLOC_PATH_UNSUPPORTED;
@@ -321,9 +321,9 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 	}
 	if (t->create_guest_handle && exported && (r->flags & VGALLOC_REQUEST_DEDICATED_IMAGE)) {
 		plan->path = VGALLOC_PATH_GUEST_HANDLE;
-		plan->blob_mem = VGALLOC_UAPI_BLOB_MEM_GUEST;
+		plan->blob_mem = VGALLOC_BLOB_MEM_GUEST;
 		plan->blob_flags = VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE |
-		                   VGALLOC_UAPI_BLOB_FLAG_CREATE_GUEST_HANDLE;
+		                   VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE;
 		vgalloc__why(
 		        why,
 		        "path: guest-handle — the flavour's CREATE_GUEST_HANDLE is 1 and an "

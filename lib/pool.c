@@ -60,11 +60,6 @@ struct vgalloc__pool {
 	struct vgalloc__shard *shards;
 };
 
-/* The ladder's floor: the smallest block a pool degrades to before its suballocations get
- * blobs of their own. Four 64 KiB slots still share one blob, and a nearly full window (or a
- * 1 MiB one) still has room for it. */
-#define WINDOW_FLOOR_BLOCK (256ull << 10)
-
 /* --- blocks ------------------------------------------------------------------------------- */
 
 static void block_teardown(struct vgalloc_device *dev, struct vgalloc__block *b)
@@ -149,7 +144,7 @@ static uint64_t window_floor(const struct vgalloc_device *dev, const struct vgal
 	uint64_t fit = vgalloc__sa_block_size(request, align, 0, pool->granularity,
 	                                      dev->ld.traits.max_block_size, pool->granularity);
 
-	return VGALLOC__ALIGN_UP_POW2(VGALLOC__MAX(fit, WINDOW_FLOOR_BLOCK), unit);
+	return VGALLOC__ALIGN_UP_POW2(VGALLOC__MAX(fit, VGALLOC__WINDOW_FLOOR_BLOCK), unit);
 }
 
 /*
@@ -544,7 +539,7 @@ void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_me
 	struct vgalloc__shard *s = shard_of(mem);
 	struct vgalloc__block *b = mem->block;
 	struct vgalloc__pool *pool = s->pool;
-	uint64_t floor = VGALLOC__ALIGN_UP_POW2(WINDOW_FLOOR_BLOCK, block_unit(dev, pool));
+	uint64_t floor = VGALLOC__ALIGN_UP_POW2(VGALLOC__WINDOW_FLOOR_BLOCK, block_unit(dev, pool));
 	bool closed = false;
 
 	pthread_mutex_lock(&s->ms.lock);

@@ -21,9 +21,6 @@
 #include <errno.h>
 #include <time.h>
 
-#define SHMEM_EXPIRY_NS  (1000ull * 1000 * 1000)
-#define SHMEM_MAX_CACHED (32ull << 20)
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -45,8 +42,8 @@ static int bucket_of(uint64_t size)
 void vgalloc__shmem_init(struct vgalloc__shmem_cache *c)
 {
 	pthread_mutex_init(&c->lock, NULL);
-	c->expiry_ns = SHMEM_EXPIRY_NS;
-	c->max_cached_bytes = SHMEM_MAX_CACHED;
+	c->expiry_ns = VGALLOC__SHMEM_EXPIRY_NS;
+	c->max_cached_bytes = VGALLOC__SHMEM_MAX_CACHED;
 }
 
 void vgalloc__shmem_finish(struct vgalloc__shmem_cache *c)

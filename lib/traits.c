@@ -7,16 +7,6 @@
  */
 #include "policy.h"
 
-/* gfxstream's guest suballocates host-visible memory in blocks of at least this size. */
-#define GFXSTREAM_BLOCK_SIZE (16ull << 20)
-#define DEFAULT_BLOCK_SIZE   (4ull << 20)
-#define DEFAULT_MAX_BLOCK    (32ull << 20)
-#define DEFAULT_MAX_SUBALLOC (4ull << 20)
-#define MAX_SUBALLOC_ALIGN   (4ull << 20)
-#define OPTIMAL_IMAGE_ALIGN  65536u
-#define DEFAULT_POOL_ALIGN   4096u
-#define MIN_BLOB_ALIGNMENT   4096u
-
 static uint64_t param_or_zero(const struct vgalloc__trait_inputs *in, uint32_t param)
 {
 	return (in->params_present & (1u << param)) ? in->params[param] : 0;
@@ -25,11 +15,11 @@ static uint64_t param_or_zero(const struct vgalloc__trait_inputs *in, uint32_t p
 static uint32_t capset_blob_alignment(const struct vgalloc_capset_info *caps)
 {
 	switch (caps->id) {
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_VULKAN:
+	case VGALLOC_CAPSET_GFXSTREAM_VULKAN:
 		return caps->u.gfxstream_vulkan.blob_alignment;
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_GLES:
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_COMPOSER:
-	case VGALLOC_UAPI_CAPSET_GFXSTREAM_MAGMA:
+	case VGALLOC_CAPSET_GFXSTREAM_GLES:
+	case VGALLOC_CAPSET_GFXSTREAM_COMPOSER:
+	case VGALLOC_CAPSET_GFXSTREAM_MAGMA:
 		return caps->u.gfxstream.blob_alignment;
 	default:
 		return 0;
@@ -47,16 +37,16 @@ static void raise_alignment(struct vgalloc__traits *t, uint64_t align, uint32_t 
 /* blob alignment = max(4 KiB, guest page, BLOB_ALIGNMENT, capset blobAlignment, host page). */
 static void derive_alignment(const struct vgalloc__trait_inputs *in, struct vgalloc__traits *t)
 {
-	t->blob_alignment = MIN_BLOB_ALIGNMENT;
+	t->blob_alignment = VGALLOC__MIN_BLOB_ALIGNMENT;
 	t->blob_alignment_source = VGALLOC__ALIGN_MIN;
 	raise_alignment(t, in->guest_page, VGALLOC__ALIGN_PAGE);
 	/* Only upstream's param 9 is BLOB_ALIGNMENT (elsewhere 9 means something else), and only
 	 * a sane alignment is one: a downstream "guest vram = 1" must never become 1 byte. */
 	if (t->flavour == VGALLOC_FLAVOUR_UPSTREAM &&
-	    (in->params_present & (1u << VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT))) {
-		uint64_t param = in->params[VGALLOC_UAPI_PARAM_BLOB_ALIGNMENT];
+	    (in->params_present & (1u << VGALLOC_PARAM_BLOB_ALIGNMENT))) {
+		uint64_t param = in->params[VGALLOC_PARAM_BLOB_ALIGNMENT];
 
-		if (vgalloc__sane_alignment(param, MIN_BLOB_ALIGNMENT)) {
+		if (vgalloc__sane_alignment(param, VGALLOC__MIN_BLOB_ALIGNMENT)) {
 			raise_alignment(t, param, VGALLOC__ALIGN_PARAM);
 		} else {
 			t->blob_alignment_param_bad = true;
@@ -95,29 +85,30 @@ void vgalloc__traits_derive(const struct vgalloc__trait_inputs *in, struct vgall
 {
 	const struct vgalloc_device_create_info *info = in->info;
 	const struct vgalloc_capset_info *caps = in->caps;
-	bool venus = caps->id == VGALLOC_UAPI_CAPSET_VENUS;
+	bool venus = caps->id == VGALLOC_CAPSET_VENUS;
 
 	*t = (struct vgalloc__traits){ 0 };
 	t->flavour = info->flavour;
 	t->capset_id = info->capset_id;
 	t->hypervisor_hint = info->hypervisor_hint;
-	t->host_visible = param_or_zero(in, VGALLOC_UAPI_PARAM_HOST_VISIBLE) == 1;
-	t->cross_device = param_or_zero(in, VGALLOC_UAPI_PARAM_CROSS_DEVICE) == 1;
-	t->has_3d = param_or_zero(in, VGALLOC_UAPI_PARAM_3D_FEATURES) == 1;
+	t->host_visible = param_or_zero(in, VGALLOC_PARAM_HOST_VISIBLE) == 1;
+	t->cross_device = param_or_zero(in, VGALLOC_PARAM_CROSS_DEVICE) == 1;
+	t->has_3d = param_or_zero(in, VGALLOC_PARAM_3D_FEATURES) == 1;
 	t->placed_maps = in->device_flags & VGALLOC_DEVICE_PLACED_MAPS;
 	t->no_suballoc = in->device_flags & VGALLOC_DEVICE_NO_SUBALLOC;
 	t->use_guest_vram = venus ? caps->u.venus.use_guest_vram : 0;
-	t->gfxstream = caps->id == VGALLOC_UAPI_CAPSET_GFXSTREAM_VULKAN;
+	t->gfxstream = caps->id == VGALLOC_CAPSET_GFXSTREAM_VULKAN;
 	t->deferred_mapping = t->gfxstream && caps->u.gfxstream_vulkan.deferred_mapping;
 	t->blob_id_0 = venus && caps->u.venus.supports_blob_id_0;
 	t->max_suballoc_size =
-	        info->max_suballoc_size ? info->max_suballoc_size : DEFAULT_MAX_SUBALLOC;
-	t->max_block_size = info->max_block_size ? info->max_block_size : DEFAULT_MAX_BLOCK;
+	        info->max_suballoc_size ? info->max_suballoc_size : VGALLOC__DEFAULT_MAX_SUBALLOC;
+	t->max_block_size =
+	        info->max_block_size ? info->max_block_size : VGALLOC__DEFAULT_MAX_BLOCK;
 	t->min_block_size = info->min_block_size ? info->min_block_size
-	                    : t->gfxstream       ? GFXSTREAM_BLOCK_SIZE
-	                                         : DEFAULT_BLOCK_SIZE;
+	                    : t->gfxstream       ? VGALLOC__DEFAULT_MIN_BLOCK_GFX
+	                                         : VGALLOC__DEFAULT_MIN_BLOCK;
 	/* The largest alignment a pool block honours without existing for one allocation. */
-	t->max_suballoc_alignment = VGALLOC__MIN(t->max_block_size, MAX_SUBALLOC_ALIGN);
+	t->max_suballoc_alignment = VGALLOC__MIN(t->max_block_size, VGALLOC__MAX_SUBALLOC_ALIGN);
 	switch (info->flavour) {
 	case VGALLOC_FLAVOUR_CHROMEOS:
 		t->create_guest_handle =
@@ -145,9 +136,10 @@ void vgalloc__traits_derive(const struct vgalloc__trait_inputs *in, struct vgall
  * granularity. */
 uint64_t vgalloc__pool_alignment(const struct vgalloc__mem_type *t)
 {
-	uint64_t a = t->base_alignment                                 ? t->base_alignment
-	             : (t->flags & VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES) ? OPTIMAL_IMAGE_ALIGN
-	                                                               : DEFAULT_POOL_ALIGN;
+	uint64_t a = t->base_alignment ? t->base_alignment
+	             : (t->flags & VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES)
+	                     ? VGALLOC__POOL_ALIGN_IMAGES
+	                     : VGALLOC__POOL_ALIGN_DEFAULT;
 
 	a = VGALLOC__MAX(a, t->min_map_alignment);
 	a = VGALLOC__MAX(a, t->non_coherent_atom_size);
