@@ -359,14 +359,22 @@ int vgalloc_blob_unmap(struct vgalloc_device *dev, struct vgalloc_blob *blob)
  */
 static bool release_locked(struct vgalloc_device *dev, struct vgalloc_blob *blob, int *close_err)
 {
+	void *ptr;
+
 	if (--blob->refcount) {
 		return false;
 	}
 	dev->fd.by_handle[blob->gem_handle] = NULL;
-	if (blob->map) {
-		unmap_now(dev, blob, blob->map);
-		blob->map = NULL;
-		blob->map_count = 0;
+	/* The map state is fd.lock's: a racing unmap (an application bug, but one that must not
+	 * corrupt anything) may be between its two critical sections; wait for it. */
+	pthread_mutex_lock(&dev->fd.lock);
+	vgalloc__once_wait(&dev->fd.lock, &dev->fd.cond, &blob->map_busy);
+	ptr = blob->map;
+	blob->map = NULL;
+	blob->map_count = 0;
+	pthread_mutex_unlock(&dev->fd.lock);
+	if (ptr) {
+		unmap_now(dev, blob, ptr);
 	}
 	*close_err = gem_close_locked(dev, blob->gem_handle);
 	return true;

@@ -165,6 +165,8 @@ static void check_model(const struct vgalloc__traits *t, const struct vgalloc_re
 			alloc = STEPS(S_NEW_BLOB_ID, S_HOST_ALLOC);
 			map = STEPS(S_HOST_WAIT, S_CREATE_BLOB, S_MAP);
 		}
+		/* Only host-visible memory maps (an exported device-local one never does). */
+		map = hv ? map : (struct steps){ 0 };
 	}
 	FZ_CHECK_EQ(p->struct_size, sizeof(*p));
 	FZ_CHECK_EQ(p->path, path);
@@ -193,7 +195,7 @@ static void check_model(const struct vgalloc__traits *t, const struct vgalloc_re
 		FZ_CHECK(p->pool_key == ((uint64_t)ty->host_index << 32 |
 		                         (uint64_t)(r->allocate_flags & 0xffff) << 16 |
 		                         (uint64_t)(flags & 0xff) << 8 | t->alloc_mode));
-		FZ_CHECK(p->min_block_size == (t->gfxstream ? 16ull << 20 : 4ull << 20));
+		FZ_CHECK(p->min_block_size == t->min_block_size);
 	} else {
 		check_steps(p->alloc_steps, p->alloc_step_count, &alloc);
 		FZ_CHECK(p->alignment == t->blob_alignment);
@@ -259,6 +261,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t.max_suballoc_size = (bits >> 14) & 1 ? 1ull << (10 + ((bits >> 15) & 31)) : 4u << 20;
 	/* As devices set it (min(max_block_size, 4 MiB)), or 0: no limit. */
 	t.max_suballoc_alignment = (bits >> 26) & 1 ? 0 : 1ull << (12 + ((bits >> 27) & 15));
+	/* As traits.c sets it: the create-info's, else 16 MiB for gfxstream and 4 MiB otherwise. */
+	t.min_block_size = (bits >> 31) & 1 ? 64ull << 10 : t.gfxstream ? 16ull << 20 : 4ull << 20;
 	t.mode_reason = (bits >> 20) & 7;
 	t.blob_alignment_source = (bits >> 23) & 7;
 	r.struct_size = sizeof(r);
