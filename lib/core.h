@@ -112,6 +112,13 @@ static inline bool vgalloc__sane_alignment(uint64_t v, uint64_t min)
 	return vgalloc__is_pow2(v) && v >= min && v <= VGALLOC__MAX_ALIGNMENT;
 }
 
+/* Param `param` of a params array with its presence mask (bit N: params[N] known), or 0. */
+static inline uint64_t vgalloc__param_or_zero(const uint64_t *params, uint32_t present,
+                                              uint32_t param)
+{
+	return (present & (1u << param)) ? params[param] : 0;
+}
+
 /* Round v up to a power-of-two alignment; false when it overflows. */
 static inline bool vgalloc__align_up(uint64_t v, uint64_t align, uint64_t *out)
 {

@@ -43,7 +43,7 @@ static bool param_known(const struct vgalloc_device *dev, uint32_t param)
 
 static uint64_t param_or_zero(const struct vgalloc_device *dev, uint32_t param)
 {
-	return param_known(dev, param) ? dev->fd.params[param] : 0;
+	return vgalloc__param_or_zero(dev->fd.params, dev->fd.params_present, param);
 }
 
 /* The highest param number each flavour's kernel knows. */

@@ -99,7 +99,6 @@ static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan
 	mem = vgalloc__mem_get_locked(dev, ms);
 	if (mem) {
 		mem->bk = bk;
-		mem->path = plan->path;
 		mem->type = type;
 		mem->export_types = req->export_handle_types;
 		mem->size = req->size;
@@ -208,7 +207,7 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	mappable =
 	        (dev->ld.types[mem->type].property_flags & VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE) &&
 	        (mem->bk->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) &&
-	        mem->path != VGALLOC_PATH_HOST_ONLY;
+	        mem->bk->path != VGALLOC_PATH_HOST_ONLY;
 	/* Marked in the same critical section that found it live: a racing vgalloc_mem_free() of
 	 * this allocation now gets -EBUSY instead of pulling its blob or block away. */
 	if (mappable) {
@@ -296,7 +295,7 @@ int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vgalloc_mem *c
 	/* A suballocation's backing is its block's, under the same (shard) lock. */
 	bk = mem->bk;
 	memset(&info, 0, sizeof(info));
-	info.path = mem->path;
+	info.path = bk->path;
 	info.memory_type = bk->memory_type;
 	info.offset = mem->offset;
 	info.size = mem->size;

@@ -20,7 +20,6 @@ struct vgalloc_mem {
 	struct vgalloc__block *block; /* suballocated: the pool block it lives in */
 	void *sa_node;                /* suballocated: the allocator's record */
 	uint32_t sa_index;
-	uint32_t path;
 	uint32_t type; /* index into the device's memory-type table */
 	uint32_t export_types;
 	uint64_t size;      /* requested */

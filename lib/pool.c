@@ -455,7 +455,6 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 	mem->offset = a.offset;
 	mem->committed = a.size;
 	mem->size = req->size;
-	mem->path = pool->path;
 	mem->type = type;
 	mem->export_types = 0;
 	/* Per-shard counters: a shared atomic here would make two threads fight over one line. */

@@ -9,7 +9,7 @@
 
 static uint64_t param_or_zero(const struct vgalloc__trait_inputs *in, uint32_t param)
 {
-	return (in->params_present & (1u << param)) ? in->params[param] : 0;
+	return vgalloc__param_or_zero(in->params, in->params_present, param);
 }
 
 static uint32_t capset_blob_alignment(const struct vgalloc_capset_info *caps)
