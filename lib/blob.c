@@ -661,14 +661,9 @@ int vgalloc_blob_query_dmabuf(struct vgalloc_device *dev, int fd, struct vgalloc
 		.flags = VGALLOC_IMPORT_QUERY_ONLY,
 	};
 	struct vgalloc_blob_info bi;
-	uint32_t size;
 	int ret;
 
-	if (!dev || !out) {
-		return -EINVAL;
-	}
-	memcpy(&size, out, sizeof(size));
-	if (size < VGALLOC__V0_BLOB_INFO) {
+	if (!dev || !out || !vgalloc__struct_room(out, VGALLOC__V0_BLOB_INFO)) {
 		return -EINVAL;
 	}
 	ret = vgalloc__blob_import(dev, fd, &info, NULL, &bi);

@@ -24,6 +24,18 @@ void vgalloc__slab_finish(const struct vgalloc_allocator *a, struct vgalloc__sla
 	slab->free_head = slab->free_tail = NULL;
 }
 
+static void free_append(struct vgalloc__slab *slab, struct vgalloc__slot *s)
+{
+	s->magic = VGALLOC__MAGIC_FREE;
+	s->next_free = NULL;
+	if (slab->free_tail) {
+		slab->free_tail->next_free = s;
+	} else {
+		slab->free_head = s;
+	}
+	slab->free_tail = s;
+}
+
 static bool slab_grow(const struct vgalloc_allocator *a, struct vgalloc__slab *slab)
 {
 	size_t count;
@@ -43,15 +55,7 @@ static bool slab_grow(const struct vgalloc_allocator *a, struct vgalloc__slab *s
 		return false;
 	}
 	for (size_t i = 0; i < count; i++) {
-		struct vgalloc__slot *s = (void *)(base + i * slab->slot_size);
-
-		s->magic = VGALLOC__MAGIC_FREE;
-		if (slab->free_tail) {
-			slab->free_tail->next_free = s;
-		} else {
-			slab->free_head = s;
-		}
-		slab->free_tail = s;
+		free_append(slab, (void *)(base + i * slab->slot_size));
 	}
 	slab->chunks[slab->nchunks].base = base;
 	slab->chunks[slab->nchunks].count = count;
@@ -82,17 +86,8 @@ void *vgalloc__slab_get_locked(const struct vgalloc_allocator *a, struct vgalloc
 
 void vgalloc__slab_put_locked(struct vgalloc__slab *slab, void *obj)
 {
-	struct vgalloc__slot *s = obj;
-
-	s->magic = VGALLOC__MAGIC_FREE;
-	s->next_free = NULL;
 	/* FIFO: the slot just freed is the last to be handed out again. */
-	if (slab->free_tail) {
-		slab->free_tail->next_free = s;
-	} else {
-		slab->free_head = s;
-	}
-	slab->free_tail = s;
+	free_append(slab, obj);
 	slab->live--;
 }
 

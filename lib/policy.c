@@ -138,62 +138,34 @@ static const char *blob_mem_name(uint32_t mem)
 	}
 }
 
-/* The never-suballocate list of DESIGN §4 rule 6, in both modes. */
+/* The never-suballocate list of DESIGN §4 rule 6, in both modes: every reason that applies. */
 static uint32_t no_suballoc_reasons(const struct vgalloc__traits *t,
                                     const struct vgalloc_request *r, bool host_visible,
                                     uint32_t path, uint64_t pool_alignment)
 {
+	uint32_t f = r->flags, af = r->allocate_flags;
 	uint32_t why = 0;
 
-	if (!host_visible) {
-		why |= VGALLOC_NO_SUBALLOC_NOT_HOST_VISIBLE;
-	}
-	if (r->export_handle_types) {
-		why |= VGALLOC_NO_SUBALLOC_EXPORT;
-	}
-	if (r->flags & VGALLOC_REQUEST_IMPORT_FD) {
-		why |= VGALLOC_NO_SUBALLOC_IMPORT_FD;
-	}
-	if (r->flags & VGALLOC_REQUEST_IMPORT_HOST_POINTER) {
-		why |= VGALLOC_NO_SUBALLOC_HOST_POINTER;
-	}
-	if (r->flags & VGALLOC_REQUEST_IMPORT_AHB) {
-		why |= VGALLOC_NO_SUBALLOC_AHB;
-	}
-	if (r->flags & VGALLOC_REQUEST_DEDICATED_REQUIRED) {
-		why |= VGALLOC_NO_SUBALLOC_DEDICATED_REQUIRED;
-	}
-	if (r->flags & VGALLOC_REQUEST_DEDICATED_IMAGE) {
-		why |= VGALLOC_NO_SUBALLOC_DEDICATED_IMAGE;
-	}
-	if ((r->allocate_flags & VGALLOC_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY) ||
-	    r->opaque_capture_address) {
-		why |= VGALLOC_NO_SUBALLOC_CAPTURE_REPLAY;
-	}
-	if (r->allocate_flags & VGALLOC_ALLOCATE_ZERO_INITIALIZE) {
-		why |= VGALLOC_NO_SUBALLOC_ZERO_INITIALIZE;
-	}
-	if (r->flags & VGALLOC_REQUEST_PRIORITY) {
-		why |= VGALLOC_NO_SUBALLOC_PRIORITY;
-	}
-	if (r->flags & VGALLOC_REQUEST_WSI) {
-		why |= VGALLOC_NO_SUBALLOC_WSI;
-	}
-	if ((r->flags & VGALLOC_REQUEST_PLACED_MAP) || t->placed_maps) {
-		why |= VGALLOC_NO_SUBALLOC_PLACED_MAP;
-	}
-	if (t->no_suballoc) {
-		why |= VGALLOC_NO_SUBALLOC_DISABLED;
-	}
-	if (r->size > t->max_suballoc_size) {
-		why |= VGALLOC_NO_SUBALLOC_TOO_LARGE;
-	}
-	if (path == VGALLOC_PATH_GUEST_HANDLE) {
-		why |= VGALLOC_NO_SUBALLOC_GUEST_HANDLE;
-	}
-	if (t->gfxstream && t->deferred_mapping) {
-		why |= VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING;
-	}
+	why |= !host_visible ? VGALLOC_NO_SUBALLOC_NOT_HOST_VISIBLE : 0;
+	why |= r->export_handle_types ? VGALLOC_NO_SUBALLOC_EXPORT : 0;
+	why |= (f & VGALLOC_REQUEST_IMPORT_FD) ? VGALLOC_NO_SUBALLOC_IMPORT_FD : 0;
+	why |= (f & VGALLOC_REQUEST_IMPORT_HOST_POINTER) ? VGALLOC_NO_SUBALLOC_HOST_POINTER : 0;
+	why |= (f & VGALLOC_REQUEST_IMPORT_AHB) ? VGALLOC_NO_SUBALLOC_AHB : 0;
+	why |= (f & VGALLOC_REQUEST_DEDICATED_REQUIRED) ? VGALLOC_NO_SUBALLOC_DEDICATED_REQUIRED
+	                                                : 0;
+	why |= (f & VGALLOC_REQUEST_DEDICATED_IMAGE) ? VGALLOC_NO_SUBALLOC_DEDICATED_IMAGE : 0;
+	why |= ((af & VGALLOC_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY) || r->opaque_capture_address)
+	               ? VGALLOC_NO_SUBALLOC_CAPTURE_REPLAY
+	               : 0;
+	why |= (af & VGALLOC_ALLOCATE_ZERO_INITIALIZE) ? VGALLOC_NO_SUBALLOC_ZERO_INITIALIZE : 0;
+	why |= (f & VGALLOC_REQUEST_PRIORITY) ? VGALLOC_NO_SUBALLOC_PRIORITY : 0;
+	why |= (f & VGALLOC_REQUEST_WSI) ? VGALLOC_NO_SUBALLOC_WSI : 0;
+	why |= ((f & VGALLOC_REQUEST_PLACED_MAP) || t->placed_maps) ? VGALLOC_NO_SUBALLOC_PLACED_MAP
+	                                                            : 0;
+	why |= t->no_suballoc ? VGALLOC_NO_SUBALLOC_DISABLED : 0;
+	why |= r->size > t->max_suballoc_size ? VGALLOC_NO_SUBALLOC_TOO_LARGE : 0;
+	why |= path == VGALLOC_PATH_GUEST_HANDLE ? VGALLOC_NO_SUBALLOC_GUEST_HANDLE : 0;
+	why |= (t->gfxstream && t->deferred_mapping) ? VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING : 0;
 	/* A block aligned that far would exist for this one allocation: the offset alignment in
 	 * force is the type's pool alignment or the hint, whichever is larger. */
 	if (t->max_suballoc_alignment &&

@@ -71,65 +71,40 @@ static bool add_chunk(struct vgalloc__sa *sa, void *chunk)
 	return true;
 }
 
-static struct vgalloc__sa_range *range_new(struct vgalloc__sa *sa)
+/* A spare record's first bytes link it to the next spare: ranges and slabs share one scheme. */
+static void record_recycle(void **spare, void *rec)
 {
-	struct vgalloc__sa_range *r = sa->spare_ranges;
+	memcpy(rec, spare, sizeof(*spare));
+	*spare = rec;
+}
 
-	if (!r) {
-		struct vgalloc__sa_range *c =
-		        vgalloc__alloc(sa->cfg.allocator, sizeof(*c) * RECORDS_PER_CHUNK, 16);
+/* A zeroed record of `size` bytes from `spare`, refilled a chunk of RECORDS_PER_CHUNK at a time. */
+static void *record_new(struct vgalloc__sa *sa, void **spare, size_t size)
+{
+	uint8_t *rec = *spare;
+
+	if (!rec) {
+		uint8_t *c = vgalloc__alloc(sa->cfg.allocator, size * RECORDS_PER_CHUNK, 16);
 
 		if (!c || !add_chunk(sa, c)) {
 			vgalloc__free(sa->cfg.allocator, c);
 			return NULL;
 		}
-		for (uint32_t i = 0; i < RECORDS_PER_CHUNK; i++) {
-			c[i].free_next = sa->spare_ranges;
-			sa->spare_ranges = &c[i];
+		for (uint32_t i = RECORDS_PER_CHUNK; i-- > 0;) {
+			record_recycle(spare, c + i * size);
 		}
-		sa->metadata_bytes += sizeof(*c) * RECORDS_PER_CHUNK;
-		r = sa->spare_ranges;
+		sa->metadata_bytes += size * RECORDS_PER_CHUNK;
+		rec = *spare;
 	}
-	sa->spare_ranges = r->free_next;
-	memset(r, 0, sizeof(*r));
-	return r;
+	memcpy(spare, rec, sizeof(*spare));
+	memset(rec, 0, size);
+	return rec;
 }
 
-static void range_recycle(struct vgalloc__sa *sa, struct vgalloc__sa_range *r)
-{
-	r->free_next = sa->spare_ranges;
-	sa->spare_ranges = r;
-}
-
-static struct vgalloc__sa_slab *slab_new(struct vgalloc__sa *sa)
-{
-	struct vgalloc__sa_slab *s = sa->spare_slabs;
-
-	if (!s) {
-		struct vgalloc__sa_slab *c =
-		        vgalloc__alloc(sa->cfg.allocator, sizeof(*c) * RECORDS_PER_CHUNK, 16);
-
-		if (!c || !add_chunk(sa, c)) {
-			vgalloc__free(sa->cfg.allocator, c);
-			return NULL;
-		}
-		for (uint32_t i = 0; i < RECORDS_PER_CHUNK; i++) {
-			c[i].next = sa->spare_slabs;
-			sa->spare_slabs = &c[i];
-		}
-		sa->metadata_bytes += sizeof(*c) * RECORDS_PER_CHUNK;
-		s = sa->spare_slabs;
-	}
-	sa->spare_slabs = s->next;
-	memset(s, 0, sizeof(*s));
-	return s;
-}
-
-static void slab_recycle(struct vgalloc__sa *sa, struct vgalloc__sa_slab *s)
-{
-	s->next = sa->spare_slabs;
-	sa->spare_slabs = s;
-}
+#define range_new(sa)        record_new((sa), &(sa)->spare_ranges, sizeof(struct vgalloc__sa_range))
+#define range_recycle(sa, r) record_recycle(&(sa)->spare_ranges, (r))
+#define slab_new(sa)         record_new((sa), &(sa)->spare_slabs, sizeof(struct vgalloc__sa_slab))
+#define slab_recycle(sa, s)  record_recycle(&(sa)->spare_slabs, (s))
 
 /* --- two-level segregated fit ------------------------------------------------------------- */
 

@@ -96,8 +96,8 @@ struct vgalloc__sa {
 	struct vgalloc__sa_range *free_lists[VGALLOC__SA_FL_MAX][VGALLOC__SA_SL_COUNT];
 	struct vgalloc__sa_block *blocks;
 	/* recycled records */
-	struct vgalloc__sa_range *spare_ranges;
-	struct vgalloc__sa_slab *spare_slabs;
+	void *spare_ranges; /* spare records, linked through their first bytes */
+	void *spare_slabs;
 	void **chunks; /* record chunks, freed at finish */
 	uint32_t chunk_count, chunk_cap;
 	uint64_t metadata_bytes;
