@@ -23,47 +23,31 @@ int vgalloc__find_type(const struct vgalloc__traits *t, uint32_t host_index, uin
 	return -EINVAL;
 }
 
-#define S(x) VGALLOC_STEP_##x
+#define S(x)       VGALLOC_STEP_##x
+#define ALLOC(...) .alloc = { __VA_ARGS__ }, .alloc_count = sizeof((uint8_t[]){ __VA_ARGS__ })
+#define MAP(...)   .map = { __VA_ARGS__ }, .map_count = sizeof((uint8_t[]){ __VA_ARGS__ })
 
 /* Each path's steps (backing.c's top comment says what each one is). */
 static const struct vgalloc__path_steps path_steps[] = {
-	[VGALLOC_PATH_HOST_ONLY] = {
-		.alloc = { S(NEW_BLOB_ID), S(HOST_ALLOC) },
-		.alloc_count = 2,
-	},
-	[VGALLOC_PATH_HOST_FIRST_LAZY] = {
-		.alloc = { S(NEW_BLOB_ID), S(HOST_ALLOC) },
-		.alloc_count = 2,
-		.map = { S(HOST_WAIT), S(CREATE_BLOB), S(MAP) },
-		.map_count = 3,
-	},
-	[VGALLOC_PATH_HOST_FIRST_EAGER] = {
-		.alloc = { S(NEW_BLOB_ID), S(HOST_ALLOC), S(HOST_WAIT), S(CREATE_BLOB) },
-		.alloc_count = 4,
-		.map = { S(MAP) },
-		.map_count = 1,
-	},
-	[VGALLOC_PATH_GUEST_FIRST] = {
-		.alloc = { S(NEW_BLOB_ID), S(CREATE_BLOB), S(ROUNDTRIP), S(HOST_IMPORT) },
-		.alloc_count = 4,
-		.map = { S(MAP) },
-		.map_count = 1,
-	},
-	[VGALLOC_PATH_IMPORT] = {
-		.alloc = { S(NEW_BLOB_ID), S(PRIME_IMPORT), S(RESOURCE_INFO), S(ROUNDTRIP),
-		           S(HOST_IMPORT) },
-		.alloc_count = 5,
-		.map = { S(MAP) },
-		.map_count = 1,
-	},
-	[VGALLOC_PATH_GUEST_HANDLE] = {
-		.alloc = { S(NEW_BLOB_ID), S(CREATE_BLOB), S(PLACEHOLDER_SUBMIT), S(HOST_IMPORT) },
-		.alloc_count = 4,
-		.map = { S(MAP) },
-		.map_count = 1,
-	},
+	[VGALLOC_PATH_HOST_ONLY] = { ALLOC(S(NEW_BLOB_ID), S(HOST_ALLOC)) },
+	[VGALLOC_PATH_HOST_FIRST_LAZY] = { ALLOC(S(NEW_BLOB_ID), S(HOST_ALLOC)),
+	                                   MAP(S(HOST_WAIT), S(CREATE_BLOB), S(MAP)) },
+	[VGALLOC_PATH_HOST_FIRST_EAGER] = { ALLOC(S(NEW_BLOB_ID), S(HOST_ALLOC), S(HOST_WAIT),
+	                                          S(CREATE_BLOB)),
+	                                    MAP(S(MAP)) },
+	[VGALLOC_PATH_GUEST_FIRST] = { ALLOC(S(NEW_BLOB_ID), S(CREATE_BLOB), S(ROUNDTRIP),
+	                                     S(HOST_IMPORT)),
+	                               MAP(S(MAP)) },
+	[VGALLOC_PATH_IMPORT] = { ALLOC(S(NEW_BLOB_ID), S(PRIME_IMPORT), S(RESOURCE_INFO),
+	                                S(ROUNDTRIP), S(HOST_IMPORT)),
+	                          MAP(S(MAP)) },
+	[VGALLOC_PATH_GUEST_HANDLE] = { ALLOC(S(NEW_BLOB_ID), S(CREATE_BLOB), S(PLACEHOLDER_SUBMIT),
+	                                      S(HOST_IMPORT)),
+	                                MAP(S(MAP)) },
 };
 
+#undef MAP
+#undef ALLOC
 #undef S
 
 const struct vgalloc__path_steps *vgalloc__path_steps(uint32_t path)

@@ -318,6 +318,19 @@ static bool take_free_neighbour(struct vgalloc__sa *sa, struct vgalloc__sa_range
 	return true;
 }
 
+/* `r` takes in its next range, whose record is recycled. */
+static void absorb_next(struct vgalloc__sa *sa, struct vgalloc__sa_range *r)
+{
+	struct vgalloc__sa_range *n = r->phys_next;
+
+	r->size += n->size;
+	r->phys_next = n->phys_next;
+	if (n->phys_next) {
+		n->phys_next->phys_prev = r;
+	}
+	range_recycle(sa, n);
+}
+
 /* A freed range merges with free neighbours; it is listed again, or in a closed block becomes
  * (part of) a hole that nothing hands out. */
 static void range_free(struct vgalloc__sa *sa, struct vgalloc__sa_range *r)
@@ -328,20 +341,10 @@ static void range_free(struct vgalloc__sa *sa, struct vgalloc__sa_range *r)
 	r->block->used -= r->size;
 	r->slab = NULL;
 	if (take_free_neighbour(sa, n, closed)) {
-		r->size += n->size;
-		r->phys_next = n->phys_next;
-		if (n->phys_next) {
-			n->phys_next->phys_prev = r;
-		}
-		range_recycle(sa, n);
+		absorb_next(sa, r);
 	}
 	if (take_free_neighbour(sa, p, closed)) {
-		p->size += r->size;
-		p->phys_next = r->phys_next;
-		if (r->phys_next) {
-			r->phys_next->phys_prev = p;
-		}
-		range_recycle(sa, r);
+		absorb_next(sa, p);
 		r = p;
 	}
 	if (closed) {
