@@ -59,20 +59,23 @@ static uint32_t last_param(uint32_t flavour)
 	}
 }
 
+/* Params the caller gave are taken as given; the rest are asked of the kernel up to the highest
+ * number the flavour's kernel knows (beyond it a number may mean something else). */
 static int read_params(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info)
 {
 	uint32_t last = last_param(info->flavour);
 
-	for (uint32_t p = 1; p <= last; p++) {
+	for (uint32_t p = 1; p <= VGALLOC_PARAM_MAX; p++) {
 		uint64_t value = 0; /* the kernel writes an int: start from zero */
-		int ret;
+		int ret = 0;
 
 		if (info->params_present & (1u << p)) {
-			dev->fd.params[p] = info->params[p];
-			dev->fd.params_present |= 1u << p;
+			value = info->params[p];
+		} else if (p <= last) {
+			ret = VGALLOC__BE(dev, get_param, p, &value);
+		} else {
 			continue;
 		}
-		ret = VGALLOC__BE(dev, get_param, p, &value);
 		if (ret == -EINVAL || ret == -ENOENT) {
 			continue; /* an older kernel, or BLOB_ALIGNMENT not negotiated */
 		}
@@ -82,13 +85,6 @@ static int read_params(struct vgalloc_device *dev, const struct vgalloc_device_c
 		}
 		dev->fd.params[p] = value;
 		dev->fd.params_present |= 1u << p;
-	}
-	/* Params beyond the flavour's numbering are only taken from the caller. */
-	for (uint32_t p = last + 1; p <= VGALLOC_PARAM_MAX; p++) {
-		if (info->params_present & (1u << p)) {
-			dev->fd.params[p] = info->params[p];
-			dev->fd.params_present |= 1u << p;
-		}
 	}
 	return 0;
 }
@@ -254,7 +250,6 @@ static int self_test(struct vgalloc_device *dev, const struct vgalloc_capset_inf
 		vgalloc__blob_release(dev, blob);
 	}
 	if (ret) {
-		/* Hosts accept a blob they cannot serve and refuse it at the mapping. */
 		/* The kernel accepts what the host cannot serve: a refusal shows at the mapping. */
 		bool refused = ret == -EINVAL && !strcmp(stage, "mapped");
 
