@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The mock backend's object, its kernel queries (GETPARAM, GET_CAPS, CONTEXT_INIT) and its
- * bookkeeping: ledger, trace, fault injection and the computed cost model. Blobs live in
- * mock_blob.c and the host renderer in mock_host.c; this file owns what every call goes through.
+ * The mock backend's object: create and destroy, its capsets and kernel queries (GETPARAM,
+ * GET_CAPS, CONTEXT_INIT), the ops table, and the public face of its ledger, trace and fault
+ * injection. It stands on the other mock files and nothing calls up into it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "mock_private.h"
+#include "mock_state.h"
 
 #define MOCK_ALL_FLAGS                                                                       \
 	(VGALLOC_MOCK_COUNTING_ONLY | VGALLOC_MOCK_NO_WINDOW | VGALLOC_MOCK_NO_3D |          \
@@ -31,224 +31,6 @@
 #define MOCK_MAX_VENUS_CAPSET_SIZE 4096u
 /* Offset of the Venus capset's use_guest_vram (version-0 layout). */
 #define MOCK_VENUS_USE_GUEST_VRAM 156u
-
-static const char *const call_names[VGALLOC_MOCK_CALL_COUNT] = {
-	[VGALLOC_MOCK_CALL_GET_PARAM] = "get_param",
-	[VGALLOC_MOCK_CALL_GET_CAPSET] = "get_capset",
-	[VGALLOC_MOCK_CALL_CONTEXT_INIT] = "context_init",
-	[VGALLOC_MOCK_CALL_BLOB_CREATE] = "blob_create",
-	[VGALLOC_MOCK_CALL_BLOB_MAP] = "blob_map",
-	[VGALLOC_MOCK_CALL_BLOB_UNMAP] = "blob_unmap",
-	[VGALLOC_MOCK_CALL_BLOB_EXPORT] = "blob_export",
-	[VGALLOC_MOCK_CALL_BLOB_IMPORT] = "blob_import",
-	[VGALLOC_MOCK_CALL_BLOB_INFO] = "blob_info",
-	[VGALLOC_MOCK_CALL_BLOB_DESTROY] = "blob_destroy",
-	[VGALLOC_MOCK_CALL_WAIT] = "wait",
-	[VGALLOC_MOCK_CALL_NEW_BLOB_ID] = "new_blob_id",
-	[VGALLOC_MOCK_CALL_HOST_ALLOC] = "host_alloc",
-	[VGALLOC_MOCK_CALL_HOST_WAIT] = "host_wait",
-	[VGALLOC_MOCK_CALL_HOST_ROUNDTRIP] = "host_roundtrip",
-	[VGALLOC_MOCK_CALL_HOST_IMPORT] = "host_import",
-	[VGALLOC_MOCK_CALL_HOST_FREE] = "host_free",
-};
-
-VGALLOC_API const char *vgalloc_mock_call_name(uint32_t call)
-{
-	if (call < VGALLOC_MOCK_CALL_COUNT) {
-		return call_names[call];
-	}
-	if (call == VGALLOC_MOCK_CALL_ANY) {
-		return "any";
-	}
-	return "unknown";
-}
-
-VGALLOC_API bool vgalloc_mock_call_failable(uint32_t call)
-{
-	switch (call) {
-	case VGALLOC_MOCK_CALL_BLOB_UNMAP:
-	case VGALLOC_MOCK_CALL_BLOB_DESTROY:
-	case VGALLOC_MOCK_CALL_NEW_BLOB_ID:
-	case VGALLOC_MOCK_CALL_HOST_FREE:
-		return false;
-	default:
-		return call < VGALLOC_MOCK_CALL_COUNT;
-	}
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Key → pointer table: linear probing with backward-shift deletion, so there are no tombstones
- * and a lookup stays short however much churn a benchmark drives through the mock.
- */
-
-static uint64_t map_hash(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ull;
-	k ^= k >> 33;
-	return k;
-}
-
-static uint32_t map_slot(const struct mock_map *map, uint64_t key)
-{
-	uint32_t mask = map->cap - 1;
-	uint32_t i = (uint32_t)map_hash(key) & mask;
-
-	while (map->keys[i] != 0 && map->keys[i] != key) {
-		i = (i + 1) & mask;
-	}
-	return i;
-}
-
-int vgalloc__mock_map_reserve(struct mock_map *map, uint32_t extra)
-{
-	uint64_t need = (uint64_t)map->count + extra;
-	uint64_t cap = map->cap ? map->cap : 16;
-	struct mock_map grown = { 0 };
-
-	if (need * 2 <= map->cap) {
-		return 0;
-	}
-	while (need * 2 > cap) {
-		cap *= 2;
-	}
-	if (cap > (1ull << 31)) {
-		return -ENOMEM;
-	}
-	grown.cap = (uint32_t)cap;
-	grown.keys = calloc(cap, sizeof(*grown.keys));
-	grown.vals = calloc(cap, sizeof(*grown.vals));
-	if (!grown.keys || !grown.vals) {
-		free(grown.keys);
-		free(grown.vals);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < map->cap; i++) {
-		if (map->keys[i] != 0) {
-			vgalloc__mock_map_put(&grown, map->keys[i], map->vals[i]);
-		}
-	}
-	free(map->keys);
-	free(map->vals);
-	*map = grown;
-	return 0;
-}
-
-void *vgalloc__mock_map_get(const struct mock_map *map, uint64_t key)
-{
-	uint32_t i;
-
-	if (map->cap == 0 || key == 0) {
-		return NULL;
-	}
-	i = map_slot(map, key);
-	return map->keys[i] == key ? map->vals[i] : NULL;
-}
-
-void vgalloc__mock_map_put(struct mock_map *map, uint64_t key, void *val)
-{
-	uint32_t i = map_slot(map, key);
-
-	if (map->keys[i] != key) {
-		map->keys[i] = key;
-		map->count++;
-	}
-	map->vals[i] = val;
-}
-
-void vgalloc__mock_map_del(struct mock_map *map, uint64_t key)
-{
-	uint32_t mask, i, j;
-
-	if (map->cap == 0 || key == 0) {
-		return;
-	}
-	mask = map->cap - 1;
-	i = map_slot(map, key);
-	if (map->keys[i] != key) {
-		return;
-	}
-	/* Pull later entries of the probe run back so that no lookup stops at the hole. */
-	j = i;
-	for (;;) {
-		uint32_t k;
-
-		j = (j + 1) & mask;
-		if (map->keys[j] == 0) {
-			break;
-		}
-		k = (uint32_t)map_hash(map->keys[j]) & mask;
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) {
-			continue;
-		}
-		map->keys[i] = map->keys[j];
-		map->vals[i] = map->vals[j];
-		i = j;
-	}
-	map->keys[i] = 0;
-	map->vals[i] = NULL;
-	map->count--;
-}
-
-void vgalloc__mock_map_fini(struct mock_map *map)
-{
-	free(map->keys);
-	free(map->vals);
-	memset(map, 0, sizeof(*map));
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Calls: counting, fault injection, cost and trace.
- */
-
-int vgalloc__mock_call_begin_locked(struct vgalloc_mock *m, uint32_t call)
-{
-	m->calls[call]++;
-	if (!vgalloc_mock_call_failable(call)) {
-		return 0;
-	}
-	m->failable_calls++;
-	/* A host that lost the context answers nothing but RESOURCE_INFO any more; unmap, close
-	 * and host_free (not failable) still work so that everything can be cleaned up. */
-	if (m->lost && call != VGALLOC_MOCK_CALL_BLOB_INFO) {
-		return -EIO;
-	}
-	if (m->fault_armed && !m->fault_fired &&
-	    (m->fault_call == VGALLOC_MOCK_CALL_ANY || m->fault_call == call)) {
-		m->fault_seen++;
-		if (m->fault_seen == m->fault_nth) {
-			/* Returned before the op looks at anything, so no state changes. */
-			m->fault_fired = true;
-			return -m->fault_err;
-		}
-	}
-	return 0;
-}
-
-void vgalloc__mock_call_end_locked(struct vgalloc_mock *m, struct vgalloc_mock_trace_entry *e,
-                                   int result, uint64_t cost_ns)
-{
-	e->result = result;
-	m->modeled_ns += cost_ns;
-	m->trace[m->trace_head] = *e;
-	m->trace_head = (m->trace_head + 1) % MOCK_TRACE_LEN;
-	if (m->trace_count < MOCK_TRACE_LEN) {
-		m->trace_count++;
-	}
-}
-
-uint64_t vgalloc__mock_base_cost(const struct vgalloc_mock *m, uint32_t call)
-{
-	if (call == VGALLOC_MOCK_CALL_NEW_BLOB_ID) {
-		return 0; /* a guest-side counter: no exit, no ring */
-	}
-	if (call >= VGALLOC_MOCK_CALL_HOST_ALLOC) {
-		return m->cost.host_call_ns;
-	}
-	return m->cost.ioctl_ns;
-}
 
 /* ---------------------------------------------------------------------------------------------
  * Capsets.
@@ -408,6 +190,234 @@ VGALLOC_API int vgalloc_mock_set_capset(struct vgalloc_mock *mock, uint32_t id, 
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Kernel queries and CONTEXT_INIT.
+ */
+
+static int get_param_locked(struct vgalloc_mock *m, struct mock_op *op)
+{
+	uint32_t f = m->flags;
+	uint64_t v;
+
+	switch (op->e.blob_id) {
+	case VGALLOC_PARAM_3D_FEATURES:
+		v = !(f & VGALLOC_MOCK_NO_3D);
+		break;
+	case VGALLOC_PARAM_CAPSET_QUERY_FIX:
+		v = 1;
+		break;
+	case VGALLOC_PARAM_RESOURCE_BLOB:
+		v = !(f & VGALLOC_MOCK_NO_BLOB);
+		break;
+	case VGALLOC_PARAM_HOST_VISIBLE:
+		v = !(f & VGALLOC_MOCK_NO_WINDOW);
+		break;
+	case VGALLOC_PARAM_CROSS_DEVICE:
+		v = !!(f & VGALLOC_MOCK_CROSS_DEVICE);
+		break;
+	case VGALLOC_PARAM_CONTEXT_INIT:
+		v = !(f & VGALLOC_MOCK_NO_CONTEXT_INIT);
+		break;
+	case VGALLOC_PARAM_SUPPORTED_CAPSET_IDS:
+		v = m->capset_mask;
+		break;
+	case VGALLOC_PARAM_EXPLICIT_DEBUG_NAME:
+		v = !!(f & VGALLOC_MOCK_DEBUG_NAME);
+		break;
+	case VGALLOC_PARAM_BLOB_ALIGNMENT:
+		/* Upstream param 9 exists only on kernels that negotiated it with the device. */
+		if (!(f & VGALLOC_MOCK_BLOB_ALIGNMENT)) {
+			return -ENOENT;
+		}
+		v = m->host_page;
+		break;
+	case 10:
+		/* gfxstream's CREATE_GUEST_HANDLE: only a downstream kernel that negotiated it has
+		 * the param at all; mainline answers -EINVAL. */
+		if (!(f & VGALLOC_MOCK_GUEST_HANDLE)) {
+			return -EINVAL;
+		}
+		v = 1;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!op->value) {
+		return -EFAULT;
+	}
+	*op->value = v;
+	op->e.size = v;
+	return 0;
+}
+
+static int op_get_param(struct vgalloc_backend *be, uint64_t param, uint64_t *value)
+{
+	struct mock_op op = { .e.blob_id = param, .value = value };
+
+	return vgalloc__mock_call(vgalloc__mock_of(be), VGALLOC_MOCK_CALL_GET_PARAM,
+	                          get_param_locked, &op);
+}
+
+static int get_capset_locked(struct vgalloc_mock *m, struct mock_op *op)
+{
+	uint32_t size = (uint32_t)op->e.size;
+	const struct mock_capset *cs;
+
+	if (m->capset_count == 0) {
+		return -ENOSYS; /* the kernel's answer when the device reports no capset at all */
+	}
+	if (size == 0) {
+		return -EINVAL;
+	}
+	cs = capset_find(m, (uint32_t)op->e.blob_id);
+	if (!cs || op->e.blob_flags > cs->version) {
+		return -EINVAL;
+	}
+	if (!op->buf) {
+		return -EFAULT;
+	}
+	/* No length comes back: a caller cannot tell an older host's short capset from zeros. */
+	memcpy(op->buf, cs->data, size < cs->size ? size : cs->size);
+	return 0;
+}
+
+static int op_get_capset(struct vgalloc_backend *be, uint32_t id, uint32_t version, void *buf,
+                         uint32_t size)
+{
+	struct mock_op op = {
+		.e.blob_id = id, .e.blob_flags = version, .e.size = size, .buf = buf
+	};
+
+	return vgalloc__mock_call(vgalloc__mock_of(be), VGALLOC_MOCK_CALL_GET_CAPSET,
+	                          get_capset_locked, &op);
+}
+
+static int context_init_locked(struct vgalloc_mock *m, struct mock_op *op)
+{
+	const struct vgalloc_context_param_value *params = op->params;
+	uint32_t count = (uint32_t)op->e.size;
+	bool debug_name = m->flags & VGALLOC_MOCK_DEBUG_NAME;
+	bool have_capset = false, have_rings = false, have_mask = false, have_name = false;
+	uint64_t capset = 0, rings = 0, mask = 0;
+
+	if ((m->flags & VGALLOC_MOCK_NO_CONTEXT_INIT) || (m->flags & VGALLOC_MOCK_NO_3D)) {
+		return -EINVAL;
+	}
+	/* The kernel knows three unique params; DEBUG_NAME makes a fourth where it is supported. */
+	if (count == 0 || count > 4 || (count > 3 && !debug_name)) {
+		return -EINVAL;
+	}
+	if (!params) {
+		return -EFAULT;
+	}
+	if (m->context != 0) {
+		return -EEXIST;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t v = params[i].value;
+
+		switch (params[i].param) {
+		case VGALLOC_CONTEXT_PARAM_CAPSET_ID:
+			if (have_capset || v > MOCK_MAX_CAPSET_ID ||
+			    !(m->capset_mask & (1ull << v))) {
+				return -EINVAL;
+			}
+			have_capset = true;
+			capset = v;
+			break;
+		case VGALLOC_CONTEXT_PARAM_NUM_RINGS:
+			if (have_rings || v == 0 || v > MOCK_MAX_RINGS) {
+				return -EINVAL;
+			}
+			have_rings = true;
+			rings = v;
+			break;
+		case VGALLOC_CONTEXT_PARAM_POLL_RINGS_MASK:
+			if (have_mask) {
+				return -EINVAL;
+			}
+			have_mask = true;
+			mask = v;
+			break;
+		case VGALLOC_CONTEXT_PARAM_DEBUG_NAME:
+			if (!debug_name || have_name) {
+				return -EINVAL;
+			}
+			if (v == 0) {
+				return -EFAULT;
+			}
+			have_name = true;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (!have_capset) {
+		return -EINVAL;
+	}
+	/* The kernel refuses a poll mask naming rings the context does not have. */
+	if (mask != 0 && (rings >= 64 ? 0 : (mask >> rings)) != 0) {
+		return -EINVAL;
+	}
+	op->e.blob_id = capset;
+	m->context = 2;
+	m->capset_id = (uint32_t)capset;
+	return 0;
+}
+
+static int op_context_init(struct vgalloc_backend *be,
+                           const struct vgalloc_context_param_value *params, uint32_t count)
+{
+	struct mock_op op = { .e.size = count, .params = params };
+
+	return vgalloc__mock_call(vgalloc__mock_of(be), VGALLOC_MOCK_CALL_CONTEXT_INIT,
+	                          context_init_locked, &op);
+}
+
+VGALLOC_API int vgalloc_mock_context_init(struct vgalloc_mock *mock, uint32_t capset_id)
+{
+	const struct vgalloc_context_param_value param = {
+		.param = VGALLOC_CONTEXT_PARAM_CAPSET_ID,
+		.value = capset_id,
+	};
+
+	if (!mock) {
+		return -EINVAL;
+	}
+	return op_context_init(&mock->base, &param, 1);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The backend ops: the kernel queries above and the blob ioctls of mock_blob.c.
+ */
+
+VGALLOC_API int vgalloc_mock_get_fd(struct vgalloc_mock *mock)
+{
+	return mock ? mock->drm_fd : -EINVAL;
+}
+
+static int op_get_fd(struct vgalloc_backend *be)
+{
+	return vgalloc_mock_get_fd(vgalloc__mock_of(be));
+}
+
+static const struct vgalloc_backend_ops mock_ops = {
+	.abi_version = VGALLOC_BACKEND_ABI_VERSION,
+	.name = "mock",
+	.get_fd = op_get_fd,
+	.get_param = op_get_param,
+	.get_capset = op_get_capset,
+	.context_init = op_context_init,
+	.blob_create = vgalloc__mock_op_blob_create,
+	.blob_map = vgalloc__mock_op_blob_map,
+	.blob_unmap = vgalloc__mock_op_blob_unmap,
+	.blob_export = vgalloc__mock_op_blob_export,
+	.blob_import = vgalloc__mock_op_blob_import,
+	.blob_info = vgalloc__mock_op_blob_info,
+	.blob_destroy = vgalloc__mock_op_blob_destroy,
+	.destroy = NULL, /* the caller owns the mock */
+};
+
+/* ---------------------------------------------------------------------------------------------
  * Create and destroy.
  */
 
@@ -479,7 +489,7 @@ VGALLOC_API int vgalloc_mock_create(const struct vgalloc_mock_create_info *info,
 		return -ENOMEM;
 	}
 	m->base.magic = VGALLOC_BACKEND_MAGIC;
-	m->base.ops = &vgalloc__mock_ops;
+	m->base.ops = &mock_ops;
 	m->drm_fd = -1;
 	/* FROM_CAPSET starts injecting: the default Venus capset says use_guest_vram = 0. */
 	m->profile_from_capset = info->profile == VGALLOC_MOCK_PROFILE_FROM_CAPSET;
@@ -548,7 +558,7 @@ VGALLOC_API void vgalloc_mock_destroy(struct vgalloc_mock *mock)
 	if (!mock) {
 		return;
 	}
-	vgalloc__mock_blob_fini(mock);
+	vgalloc__mock_res_fini(mock);
 	vgalloc__mock_host_fini(mock);
 	for (uint32_t i = 0; i < mock->capset_count; i++) {
 		free(mock->capsets[i].data);
@@ -560,241 +570,6 @@ VGALLOC_API void vgalloc_mock_destroy(struct vgalloc_mock *mock)
 	}
 	pthread_mutex_destroy(&mock->lock);
 	free(mock);
-}
-
-VGALLOC_API int vgalloc_mock_get_fd(struct vgalloc_mock *mock)
-{
-	return mock ? mock->drm_fd : -EINVAL;
-}
-
-int vgalloc__mock_op_get_fd(struct vgalloc_backend *be)
-{
-	return vgalloc_mock_get_fd(vgalloc__mock_of(be));
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Kernel queries and CONTEXT_INIT.
- */
-
-static int get_param_locked(struct vgalloc_mock *m, uint64_t param, uint64_t *out)
-{
-	uint32_t f = m->flags;
-
-	switch (param) {
-	case VGALLOC_PARAM_3D_FEATURES:
-		*out = !(f & VGALLOC_MOCK_NO_3D);
-		return 0;
-	case VGALLOC_PARAM_CAPSET_QUERY_FIX:
-		*out = 1;
-		return 0;
-	case VGALLOC_PARAM_RESOURCE_BLOB:
-		*out = !(f & VGALLOC_MOCK_NO_BLOB);
-		return 0;
-	case VGALLOC_PARAM_HOST_VISIBLE:
-		*out = !(f & VGALLOC_MOCK_NO_WINDOW);
-		return 0;
-	case VGALLOC_PARAM_CROSS_DEVICE:
-		*out = !!(f & VGALLOC_MOCK_CROSS_DEVICE);
-		return 0;
-	case VGALLOC_PARAM_CONTEXT_INIT:
-		*out = !(f & VGALLOC_MOCK_NO_CONTEXT_INIT);
-		return 0;
-	case VGALLOC_PARAM_SUPPORTED_CAPSET_IDS:
-		*out = m->capset_mask;
-		return 0;
-	case VGALLOC_PARAM_EXPLICIT_DEBUG_NAME:
-		*out = !!(f & VGALLOC_MOCK_DEBUG_NAME);
-		return 0;
-	case VGALLOC_PARAM_BLOB_ALIGNMENT:
-		/* Upstream param 9 exists only on kernels that negotiated it with the device. */
-		if (!(f & VGALLOC_MOCK_BLOB_ALIGNMENT)) {
-			return -ENOENT;
-		}
-		*out = m->host_page;
-		return 0;
-	case 10:
-		/* gfxstream's CREATE_GUEST_HANDLE: only a downstream kernel that negotiated it has
-		 * the param at all; mainline answers -EINVAL. */
-		if (!(f & VGALLOC_MOCK_GUEST_HANDLE)) {
-			return -EINVAL;
-		}
-		*out = 1;
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
-int vgalloc__mock_op_get_param(struct vgalloc_backend *be, uint64_t param, uint64_t *value)
-{
-	struct vgalloc_mock *m = vgalloc__mock_of(be);
-	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_GET_PARAM,
-		                              .blob_id = param };
-	uint64_t v = 0;
-	int ret;
-
-	pthread_mutex_lock(&m->lock);
-	ret = vgalloc__mock_call_begin_locked(m, e.call);
-	if (ret == 0) {
-		ret = get_param_locked(m, param, &v);
-	}
-	if (ret == 0 && !value) {
-		ret = -EFAULT;
-	}
-	if (ret == 0) {
-		*value = v;
-		e.size = v;
-	}
-	vgalloc__mock_call_end_locked(m, &e, ret, vgalloc__mock_base_cost(m, e.call));
-	pthread_mutex_unlock(&m->lock);
-	return ret;
-}
-
-static int get_capset_locked(struct vgalloc_mock *m, uint32_t id, uint32_t version, void *buf,
-                             uint32_t size)
-{
-	const struct mock_capset *cs;
-
-	if (m->capset_count == 0) {
-		return -ENOSYS; /* the kernel's answer when the device reports no capset at all */
-	}
-	if (size == 0) {
-		return -EINVAL;
-	}
-	cs = capset_find(m, id);
-	if (!cs || version > cs->version) {
-		return -EINVAL;
-	}
-	if (!buf) {
-		return -EFAULT;
-	}
-	/* No length comes back: a caller cannot tell an older host's short capset from zeros. */
-	memcpy(buf, cs->data, size < cs->size ? size : cs->size);
-	return 0;
-}
-
-int vgalloc__mock_op_get_capset(struct vgalloc_backend *be, uint32_t id, uint32_t version,
-                                void *buf, uint32_t size)
-{
-	struct vgalloc_mock *m = vgalloc__mock_of(be);
-	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_GET_CAPSET,
-		                              .blob_id = id,
-		                              .blob_flags = version,
-		                              .size = size };
-	int ret;
-
-	pthread_mutex_lock(&m->lock);
-	ret = vgalloc__mock_call_begin_locked(m, e.call);
-	if (ret == 0) {
-		ret = get_capset_locked(m, id, version, buf, size);
-	}
-	vgalloc__mock_call_end_locked(m, &e, ret, vgalloc__mock_base_cost(m, e.call));
-	pthread_mutex_unlock(&m->lock);
-	return ret;
-}
-
-static int context_init_locked(struct vgalloc_mock *m,
-                               const struct vgalloc_context_param_value *params, uint32_t count,
-                               uint64_t *out_capset)
-{
-	bool debug_name = m->flags & VGALLOC_MOCK_DEBUG_NAME;
-	bool have_capset = false, have_rings = false, have_mask = false, have_name = false;
-	uint64_t capset = 0, rings = 0, mask = 0;
-
-	if ((m->flags & VGALLOC_MOCK_NO_CONTEXT_INIT) || (m->flags & VGALLOC_MOCK_NO_3D)) {
-		return -EINVAL;
-	}
-	/* The kernel knows three unique params; DEBUG_NAME makes a fourth where it is supported. */
-	if (count == 0 || count > 4 || (count > 3 && !debug_name)) {
-		return -EINVAL;
-	}
-	if (!params) {
-		return -EFAULT;
-	}
-	if (m->context != 0) {
-		return -EEXIST;
-	}
-	for (uint32_t i = 0; i < count; i++) {
-		uint64_t v = params[i].value;
-
-		switch (params[i].param) {
-		case VGALLOC_CONTEXT_PARAM_CAPSET_ID:
-			if (have_capset || v > MOCK_MAX_CAPSET_ID ||
-			    !(m->capset_mask & (1ull << v))) {
-				return -EINVAL;
-			}
-			have_capset = true;
-			capset = v;
-			break;
-		case VGALLOC_CONTEXT_PARAM_NUM_RINGS:
-			if (have_rings || v == 0 || v > MOCK_MAX_RINGS) {
-				return -EINVAL;
-			}
-			have_rings = true;
-			rings = v;
-			break;
-		case VGALLOC_CONTEXT_PARAM_POLL_RINGS_MASK:
-			if (have_mask) {
-				return -EINVAL;
-			}
-			have_mask = true;
-			mask = v;
-			break;
-		case VGALLOC_CONTEXT_PARAM_DEBUG_NAME:
-			if (!debug_name || have_name) {
-				return -EINVAL;
-			}
-			if (v == 0) {
-				return -EFAULT;
-			}
-			have_name = true;
-			break;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (!have_capset) {
-		return -EINVAL;
-	}
-	/* The kernel refuses a poll mask naming rings the context does not have. */
-	if (mask != 0 && (rings >= 64 ? 0 : (mask >> rings)) != 0) {
-		return -EINVAL;
-	}
-	*out_capset = capset;
-	m->context = 2;
-	m->capset_id = (uint32_t)capset;
-	return 0;
-}
-
-int vgalloc__mock_op_context_init(struct vgalloc_backend *be,
-                                  const struct vgalloc_context_param_value *params, uint32_t count)
-{
-	struct vgalloc_mock *m = vgalloc__mock_of(be);
-	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_CONTEXT_INIT,
-		                              .size = count };
-	int ret;
-
-	pthread_mutex_lock(&m->lock);
-	ret = vgalloc__mock_call_begin_locked(m, e.call);
-	if (ret == 0) {
-		ret = context_init_locked(m, params, count, &e.blob_id);
-	}
-	vgalloc__mock_call_end_locked(m, &e, ret, vgalloc__mock_base_cost(m, e.call));
-	pthread_mutex_unlock(&m->lock);
-	return ret;
-}
-
-VGALLOC_API int vgalloc_mock_context_init(struct vgalloc_mock *mock, uint32_t capset_id)
-{
-	const struct vgalloc_context_param_value param = {
-		.param = VGALLOC_CONTEXT_PARAM_CAPSET_ID,
-		.value = capset_id,
-	};
-
-	if (!mock) {
-		return -EINVAL;
-	}
-	return vgalloc__mock_op_context_init(&mock->base, &param, 1);
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The mock host renderer: allocations tagged by blob id, completion tokens, round trips and
- * resource imports, plus the host hooks table that drives them. It exists so the order in which
- * the library calls hooks and the kernel is checked by a host that refuses the wrong one.
+ * resource imports, what it makes of each new blob resource, plus the host hooks table that
+ * drives them. It exists so the order in which the library calls hooks and the kernel is checked
+ * by a host that refuses the wrong one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mock_private.h"
+#include "mock_state.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Host allocations and their queue. Tokens grow with submission order, so the queue of pending
@@ -56,12 +57,6 @@ static void process_upto_locked(struct vgalloc_mock *m, uint64_t token)
 	}
 }
 
-struct mock_host_alloc *vgalloc__mock_host_by_blob_id_locked(struct vgalloc_mock *m,
-                                                             uint64_t blob_id)
-{
-	return vgalloc__mock_map_get(&m->host_by_blob_id, blob_id);
-}
-
 void vgalloc__mock_host_fini(struct vgalloc_mock *m)
 {
 	for (uint32_t i = 0; i < m->host_by_handle.cap; i++) {
@@ -71,12 +66,13 @@ void vgalloc__mock_host_fini(struct vgalloc_mock *m)
 	vgalloc__mock_map_fini(&m->host_by_blob_id);
 }
 
-static void encode_wait(void *cmd, uint64_t token)
+static void encode_wait(void *cmd, uint32_t *out_size, uint64_t token)
 {
 	const uint32_t head[2] = { MOCK_WAIT_CMD_OPCODE, 0 };
 
 	memcpy(cmd, head, sizeof(head));
 	memcpy((uint8_t *)cmd + sizeof(head), &token, sizeof(token));
+	*out_size = MOCK_WAIT_CMD_SIZE;
 }
 
 void vgalloc__mock_host_exec_cmd_locked(struct vgalloc_mock *m, const void *cmd, uint32_t size)
@@ -103,10 +99,68 @@ void vgalloc__mock_host_exec_cmd_locked(struct vgalloc_mock *m, const void *cmd,
 	}
 }
 
+/*
+ * What the host renderer makes of a new resource, bound to the host allocation it exports. Its
+ * refusals are asynchronous: CREATE_BLOB has already returned 0 in the guest, and the error shows
+ * up as EINVAL at the first mmap.
+ */
+int vgalloc__mock_host_verdict_locked(struct vgalloc_mock *m,
+                                      const struct vgalloc_backend_blob_args *a,
+                                      struct mock_resource *res)
+{
+	struct mock_host_alloc *ha;
+	int err = 0;
+
+	if (a->blob_mem == VGALLOC_BLOB_MEM_GUEST) {
+		return 0;
+	}
+	/* The implicit context is a virgl context: it has no host allocations to hand out. */
+	if (m->context != 2) {
+		return -EINVAL;
+	}
+	if (a->blob_id == 0) {
+		/* Venus backs blob_id 0 with host memory of its own (its ring buffers), but only
+		 * for exactly MAPPABLE and only when its capset says supports_blob_id_0. */
+		if (a->blob_mem != VGALLOC_BLOB_MEM_HOST3D ||
+		    m->capset_id != VGALLOC_CAPSET_VENUS ||
+		    a->blob_flags != VGALLOC_BLOB_FLAG_MAPPABLE ||
+		    (m->flags & VGALLOC_MOCK_NO_BLOB_ID_0)) {
+			return -EINVAL;
+		}
+	} else {
+		ha = vgalloc__mock_map_get(&m->host_by_blob_id, a->blob_id);
+		if (!ha) {
+			/* A renderer using guest vram makes guest-first resources over the
+			 * window; any other host has nothing to export under that id. */
+			if (!m->guest_vram || a->blob_mem != VGALLOC_BLOB_MEM_HOST3D) {
+				m->order_violations++;
+				return -EINVAL;
+			}
+		} else if (ha->exported || !ha->processed) {
+			/* Exported twice, or CREATE_BLOB overtook the allocation on the ring. */
+			m->order_violations++;
+			return -EINVAL;
+		} else {
+			ha->exported = true;
+			ha->res_id = res->res_id;
+			/* A statically backed window cannot take injected host pages. */
+			if (m->profile == VGALLOC_MOCK_PROFILE_STATIC &&
+			    a->blob_mem == VGALLOC_BLOB_MEM_HOST3D) {
+				err = -EINVAL;
+			}
+		}
+	}
+	/* Without BLOB_ALIGNMENT the kernel accepts a size the host cannot map whole. */
+	if (err == 0 && res->in_window && !(m->flags & VGALLOC_MOCK_BLOB_ALIGNMENT) &&
+	    res->size % m->host_page != 0) {
+		err = -EINVAL;
+	}
+	return err;
+}
+
 /* A new host allocation like `tmpl`, queued: it gets its handle and token now. */
 static int host_queue_locked(struct vgalloc_mock *m, const struct mock_host_alloc *tmpl,
-                             bool by_blob_id, struct vgalloc_mock_trace_entry *e,
-                             uint64_t *out_token)
+                             bool by_blob_id, struct mock_op *op)
 {
 	struct mock_host_alloc *ha;
 	int ret = vgalloc__mock_map_reserve(&m->host_by_handle, 1);
@@ -130,101 +184,62 @@ static int host_queue_locked(struct vgalloc_mock *m, const struct mock_host_allo
 	}
 	pend_append(m, ha);
 	m->host_allocs++;
-	e->host_handle = ha->handle;
-	e->handle = (uint32_t)ha->token;
-	*out_token = ha->token;
+	op->e.host_handle = ha->handle;
+	op->e.handle = (uint32_t)ha->token;
+	if (op->out_host_handle) {
+		*op->out_host_handle = ha->handle;
+	}
+	if (op->out_token) {
+		*op->out_token = ha->token;
+	}
 	return 0;
 }
 
-static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t size,
-                              uint64_t blob_id, struct vgalloc_mock_trace_entry *e,
-                              uint64_t *out_token);
-static int host_alloc_locked(struct vgalloc_mock *m, uint64_t blob_id, uint64_t size,
-                             struct vgalloc_mock_trace_entry *e, uint64_t *out_token);
-
-static int host_wait_check_locked(struct vgalloc_mock *m, uint64_t token);
-
-/* The host calls (vgalloc_mock_host_alloc, _import, _wait, _roundtrip) from their trace entry:
- * counted, faults injected, traced and costed alike; a host allocation's outputs on success.
- * `token` is what _wait waits for. */
-static int host_call(struct vgalloc_mock *mock, struct vgalloc_mock_trace_entry *e, uint64_t token,
-                     uint64_t *out_host_handle, uint64_t *out_token)
+static int host_alloc_locked(struct vgalloc_mock *m, struct mock_op *op)
 {
-	uint64_t new_token = 0;
-	int ret;
+	uint64_t blob_id = op->e.blob_id, size = op->e.size;
 
-	if (!mock) {
-		return -EINVAL;
-	}
-	pthread_mutex_lock(&mock->lock);
-	ret = vgalloc__mock_call_begin_locked(mock, e->call);
-	if (ret == 0) {
-		switch (e->call) {
-		case VGALLOC_MOCK_CALL_HOST_ALLOC:
-			ret = host_alloc_locked(mock, e->blob_id, e->size, e, &new_token);
-			break;
-		case VGALLOC_MOCK_CALL_HOST_IMPORT:
-			ret = host_import_locked(mock, e->res_id, e->size, e->blob_id, e,
-			                         &new_token);
-			break;
-		case VGALLOC_MOCK_CALL_HOST_WAIT:
-			ret = host_wait_check_locked(mock, token);
-			if (ret == 0) {
-				process_upto_locked(mock, token);
-			}
-			break;
-		default: /* HOST_ROUNDTRIP: the renderer sees every resource made so far */
-			mock->seen_res_id = mock->next_res_id - 1;
-			e->res_id = mock->seen_res_id;
-			break;
-		}
-	}
-	if (ret == 0 && out_host_handle) {
-		*out_host_handle = e->host_handle;
-	}
-	if (ret == 0 && out_token) {
-		*out_token = new_token;
-	}
-	vgalloc__mock_call_end_locked(mock, e, ret, vgalloc__mock_base_cost(mock, e->call));
-	pthread_mutex_unlock(&mock->lock);
-	return ret;
-}
-
-static int host_alloc_locked(struct vgalloc_mock *m, uint64_t blob_id, uint64_t size,
-                             struct vgalloc_mock_trace_entry *e, uint64_t *out_token)
-{
-	if (blob_id == 0 || size == 0 || vgalloc__mock_host_by_blob_id_locked(m, blob_id)) {
+	if (blob_id == 0 || size == 0 || vgalloc__mock_map_get(&m->host_by_blob_id, blob_id)) {
 		return -EINVAL;
 	}
 	return host_queue_locked(m, &(struct mock_host_alloc){ .blob_id = blob_id, .size = size },
-	                         true, e, out_token);
+	                         true, op);
 }
 
 VGALLOC_API int vgalloc_mock_host_alloc(struct vgalloc_mock *mock, uint64_t blob_id, uint64_t size,
                                         uint64_t *out_host_handle, uint64_t *out_token)
 {
-	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_ALLOC,
-		                              .blob_id = blob_id,
-		                              .size = size };
+	struct mock_op op = { .e.blob_id = blob_id,
+		              .e.size = size,
+		              .out_host_handle = out_host_handle,
+		              .out_token = out_token };
 
-	return host_call(mock, &e, 0, out_host_handle, out_token);
+	return vgalloc__mock_call(mock, VGALLOC_MOCK_CALL_HOST_ALLOC, host_alloc_locked, &op);
 }
 
 /* Token 0 means "already complete" in the hooks contract, so waiting on it is a no-op. */
-static int host_wait_check_locked(struct vgalloc_mock *m, uint64_t token)
+static int host_wait_locked(struct vgalloc_mock *m, struct mock_op *op)
 {
 	if (m->lost) {
 		return -EIO;
 	}
-	return token < m->next_token ? 0 : -EINVAL;
+	if (op->token >= m->next_token) {
+		return -EINVAL;
+	}
+	if (op->wait_cmd) {
+		encode_wait(op->wait_cmd, op->wait_cmd_size, op->token);
+		op->e.cmd_size = MOCK_WAIT_CMD_SIZE;
+	} else {
+		process_upto_locked(m, op->token);
+	}
+	return 0;
 }
 
 VGALLOC_API int vgalloc_mock_host_wait(struct vgalloc_mock *mock, uint64_t token)
 {
-	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_WAIT,
-		                              .handle = (uint32_t)token };
+	struct mock_op op = { .e.handle = (uint32_t)token, .token = token };
 
-	return host_call(mock, &e, token, NULL, NULL);
+	return vgalloc__mock_call(mock, VGALLOC_MOCK_CALL_HOST_WAIT, host_wait_locked, &op);
 }
 
 VGALLOC_API int vgalloc_mock_host_wait_cmd(struct vgalloc_mock *mock, uint64_t token, void *cmd,
@@ -236,27 +251,35 @@ VGALLOC_API int vgalloc_mock_host_wait_cmd(struct vgalloc_mock *mock, uint64_t t
 	if (*inout_size < MOCK_WAIT_CMD_SIZE) {
 		return -ENOSPC;
 	}
-	encode_wait(cmd, token);
-	*inout_size = MOCK_WAIT_CMD_SIZE;
+	encode_wait(cmd, inout_size, token);
+	return 0;
+}
+
+/* The renderer sees every resource made so far. */
+static int host_roundtrip_locked(struct vgalloc_mock *m, struct mock_op *op)
+{
+	m->seen_res_id = m->next_res_id - 1;
+	op->e.res_id = m->seen_res_id;
 	return 0;
 }
 
 VGALLOC_API int vgalloc_mock_host_roundtrip(struct vgalloc_mock *mock)
 {
-	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_ROUNDTRIP };
+	struct mock_op op = { 0 };
 
-	return host_call(mock, &e, 0, NULL, NULL);
+	return vgalloc__mock_call(mock, VGALLOC_MOCK_CALL_HOST_ROUNDTRIP, host_roundtrip_locked,
+	                          &op);
 }
 
-static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t size,
-                              uint64_t blob_id, struct vgalloc_mock_trace_entry *e,
-                              uint64_t *out_token)
+static int host_import_locked(struct vgalloc_mock *m, struct mock_op *op)
 {
+	uint32_t res_id = op->e.res_id;
+	uint64_t size = op->e.size, blob_id = op->e.blob_id;
 	struct mock_resource *res;
 	int ret;
 
 	vgalloc__mock_reap_locked(m);
-	res = vgalloc__mock_res_get_locked(m, res_id);
+	res = vgalloc__mock_map_get(&m->res_by_id, res_id);
 	/* virglrenderer kills the context when a command names a resource it does not have,
 	 * and it only has resources created before the last round trip. A guest-handle resource
 	 * is filed under the blob id it was created with: another id finds nothing either. */
@@ -270,7 +293,7 @@ static int host_import_locked(struct vgalloc_mock *m, uint32_t res_id, uint64_t 
 	        m,
 	        &(struct mock_host_alloc){
 	                .imported = true, .res_id = res_id, .blob_id = blob_id, .size = size },
-	        false, e, out_token);
+	        false, op);
 	if (ret) {
 		return ret;
 	}
@@ -285,32 +308,36 @@ VGALLOC_API int vgalloc_mock_host_import(struct vgalloc_mock *mock, uint32_t res
                                          uint64_t blob_id, uint64_t *out_host_handle,
                                          uint64_t *out_token)
 {
-	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_IMPORT,
-		                              .res_id = res_id,
-		                              .size = size,
-		                              .blob_id = blob_id };
+	struct mock_op op = { .e.res_id = res_id,
+		              .e.size = size,
+		              .e.blob_id = blob_id,
+		              .out_host_handle = out_host_handle,
+		              .out_token = out_token };
 
-	return host_call(mock, &e, 0, out_host_handle, out_token);
+	return vgalloc__mock_call(mock, VGALLOC_MOCK_CALL_HOST_IMPORT, host_import_locked, &op);
 }
 
-static int host_free_locked(struct vgalloc_mock *m, uint64_t host_handle,
-                            struct vgalloc_mock_trace_entry *e)
+/* Not failable and still done on a lost context, so teardown can be checked for leaks. */
+static int host_free_locked(struct vgalloc_mock *m, struct mock_op *op)
 {
-	struct mock_host_alloc *ha = vgalloc__mock_map_get(&m->host_by_handle, host_handle);
+	struct mock_host_alloc *ha = vgalloc__mock_map_get(&m->host_by_handle, op->e.host_handle);
+	struct mock_resource *res;
 
 	if (!ha) {
 		m->order_violations++;
 		return -EINVAL;
 	}
-	e->blob_id = ha->blob_id;
-	e->size = ha->size;
-	e->res_id = ha->res_id;
+	op->e.blob_id = ha->blob_id;
+	op->e.size = ha->size;
+	op->e.res_id = ha->res_id;
 	/* Venus' teardown order is wait → munmap → GEM close → host free. */
 	if (!ha->processed) {
 		m->order_violations++;
 		pend_remove(m, ha);
 	}
-	if (ha->res_id && vgalloc__mock_res_pinned_locked(m, ha->res_id)) {
+	/* A live handle pins the host memory unless the resource was exported (then it is shared). */
+	res = ha->res_id ? vgalloc__mock_map_get(&m->res_by_id, ha->res_id) : NULL;
+	if (res && res->handle != 0 && !res->shared) {
 		m->order_violations++;
 	}
 	vgalloc__mock_map_del(&m->host_by_handle, ha->handle);
@@ -324,36 +351,27 @@ static int host_free_locked(struct vgalloc_mock *m, uint64_t host_handle,
 
 VGALLOC_API void vgalloc_mock_host_free(struct vgalloc_mock *mock, uint64_t host_handle)
 {
-	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_FREE,
-		                              .host_handle = host_handle };
-	int ret;
+	struct mock_op op = { .e.host_handle = host_handle };
 
-	if (!mock) {
-		return;
-	}
-	pthread_mutex_lock(&mock->lock);
-	/* Not failable and still done on a lost context, so teardown can be checked for leaks. */
-	vgalloc__mock_call_begin_locked(mock, e.call);
-	ret = host_free_locked(mock, host_handle, &e);
-	vgalloc__mock_call_end_locked(mock, &e, ret, vgalloc__mock_base_cost(mock, e.call));
-	pthread_mutex_unlock(&mock->lock);
+	vgalloc__mock_call(mock, VGALLOC_MOCK_CALL_HOST_FREE, host_free_locked, &op);
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Hooks. Each hook calls one public function above, which counts and traces itself once.
+ * Hooks. Each hook makes one call above, which counts and traces itself once.
  */
+
+static int new_blob_id_locked(struct vgalloc_mock *m, struct mock_op *op)
+{
+	op->e.blob_id = m->next_blob_id++;
+	return 0;
+}
 
 static uint64_t hook_new_blob_id(void *ctx)
 {
-	struct vgalloc_mock *m = ctx;
-	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_NEW_BLOB_ID };
+	struct mock_op op = { 0 };
 
-	pthread_mutex_lock(&m->lock);
-	vgalloc__mock_call_begin_locked(m, e.call);
-	e.blob_id = m->next_blob_id++;
-	vgalloc__mock_call_end_locked(m, &e, 0, vgalloc__mock_base_cost(m, e.call));
-	pthread_mutex_unlock(&m->lock);
-	return e.blob_id;
+	vgalloc__mock_call(ctx, VGALLOC_MOCK_CALL_NEW_BLOB_ID, new_blob_id_locked, &op);
+	return op.e.blob_id;
 }
 
 static int hook_host_alloc(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
@@ -369,32 +387,20 @@ static int hook_host_alloc(void *ctx, void *user_data, const struct vgalloc_host
 static int hook_host_wait(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size)
 {
 	struct vgalloc_mock *m = ctx;
-	struct vgalloc_mock_trace_entry e = { .call = VGALLOC_MOCK_CALL_HOST_WAIT,
-		                              .handle = (uint32_t)token };
-	int ret;
+	struct mock_op op = { .e.handle = (uint32_t)token, .token = token };
+	bool wait_cmd;
 
 	pthread_mutex_lock(&m->lock);
-	if (!cmd || !inout_cmd_size || !(m->hooks_flags & VGALLOC_MOCK_HOOKS_WAIT_CMD) ||
-	    *inout_cmd_size < MOCK_WAIT_CMD_SIZE) {
-		pthread_mutex_unlock(&m->lock);
-		if (inout_cmd_size) {
-			*inout_cmd_size = 0; /* waited here: no command for CREATE_BLOB */
-		}
-		return vgalloc_mock_host_wait(m, token);
-	}
-	/* Venus puts its ring wait into CREATE_BLOB: no round trip now, the host waits later. */
-	ret = vgalloc__mock_call_begin_locked(m, e.call);
-	if (ret == 0) {
-		ret = host_wait_check_locked(m, token);
-	}
-	if (ret == 0) {
-		encode_wait(cmd, token);
-		*inout_cmd_size = MOCK_WAIT_CMD_SIZE;
-		e.cmd_size = MOCK_WAIT_CMD_SIZE;
-	}
-	vgalloc__mock_call_end_locked(m, &e, ret, 0);
+	wait_cmd = m->hooks_flags & VGALLOC_MOCK_HOOKS_WAIT_CMD;
 	pthread_mutex_unlock(&m->lock);
-	return ret;
+	if (cmd && inout_cmd_size && wait_cmd && *inout_cmd_size >= MOCK_WAIT_CMD_SIZE) {
+		/* Venus puts its ring wait into CREATE_BLOB: no round trip now, the host waits later. */
+		op.wait_cmd = cmd;
+		op.wait_cmd_size = inout_cmd_size;
+	} else if (inout_cmd_size) {
+		*inout_cmd_size = 0; /* waited here: no command for CREATE_BLOB */
+	}
+	return vgalloc__mock_call(m, VGALLOC_MOCK_CALL_HOST_WAIT, host_wait_locked, &op);
 }
 
 static int hook_host_roundtrip(void *ctx)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private state of the mock backend, shared by its kernel (mock.c), blob (mock_blob.c) and host
- * (mock_host.c) files. One struct vgalloc_mock is the whole modelled guest, so every file works on
- * it under its single mutex and the helpers below are called with that mutex held.
+ * Private state of the mock backend, shared by all its files. One struct vgalloc_mock is the whole
+ * modelled guest, so every file works on it under its single mutex and the helpers below are
+ * called with that mutex held. The files stand in layers, each calling only those below it: the
+ * key → pointer table (mock_map.c) and the call path (mock_call.c); resources (mock_resource.c);
+ * the host renderer (mock_host.c); the blob ioctls (mock_blob.c); the mock itself (mock.c).
  */
-#ifndef VGALLOC_MOCK_PRIVATE_H
-#define VGALLOC_MOCK_PRIVATE_H
+#ifndef VGALLOC_MOCK_STATE_H
+#define VGALLOC_MOCK_STATE_H
 
 #define VGALLOC_UNSTABLE_BACKEND_API
 #include <pthread.h>
@@ -73,7 +75,7 @@ struct mock_resource {
 	int memfd; /* -1 in counting-only mode until the first export */
 	dev_t dev;
 	ino_t ino;
-	bool has_range;
+	bool in_window;   /* HOST3D and mappable: it holds a window range once added */
 	bool host_mapped; /* the host mapped it once: closing it then costs destroy_ns */
 	uint64_t range_offset;
 	int async_err; /* what every mmap returns because the host refused the resource */
@@ -176,35 +178,32 @@ struct vgalloc_mock {
 	uint32_t trace_count;
 };
 
-/* Calls, faults, cost and trace (mock.c). */
-int vgalloc__mock_call_begin_locked(struct vgalloc_mock *m, uint32_t call);
-void vgalloc__mock_call_end_locked(struct vgalloc_mock *m, struct vgalloc_mock_trace_entry *e,
-                                   int result, uint64_t cost_ns);
-uint64_t vgalloc__mock_base_cost(const struct vgalloc_mock *m, uint32_t call);
-
-/* Key → pointer table (mock.c). */
-int vgalloc__mock_map_reserve(struct mock_map *map, uint32_t extra);
-void *vgalloc__mock_map_get(const struct mock_map *map, uint64_t key);
-void vgalloc__mock_map_put(struct mock_map *map, uint64_t key, void *val);
-void vgalloc__mock_map_del(struct mock_map *map, uint64_t key);
-void vgalloc__mock_map_fini(struct mock_map *map);
-
-/* Blobs (mock_blob.c). */
-extern const struct vgalloc_backend_ops vgalloc__mock_ops;
-int vgalloc__mock_window_init(struct mock_window *w, uint64_t size, uint64_t align);
-void vgalloc__mock_blob_fini(struct vgalloc_mock *m);
-void vgalloc__mock_reap_locked(struct vgalloc_mock *m);
-uint64_t vgalloc__mock_open_fds_locked(struct vgalloc_mock *m);
-/* A live handle pins the host memory unless the resource was exported (then it is shared). */
-bool vgalloc__mock_res_pinned_locked(struct vgalloc_mock *m, uint32_t res_id);
-struct mock_resource *vgalloc__mock_res_get_locked(struct vgalloc_mock *m, uint32_t res_id);
-
-/* Host renderer (mock_host.c). */
-void vgalloc__mock_host_fini(struct vgalloc_mock *m);
-/* Run CREATE_BLOB cmd bytes on the mock host; malformed bytes count an order violation. */
-void vgalloc__mock_host_exec_cmd_locked(struct vgalloc_mock *m, const void *cmd, uint32_t size);
-struct mock_host_alloc *vgalloc__mock_host_by_blob_id_locked(struct vgalloc_mock *m,
-                                                             uint64_t blob_id);
+/*
+ * One call into the mock, as vgalloc__mock_call() makes it. `e` starts as the arguments the trace
+ * shows and the call's body adds what it learns; the fields after `cost` carry what the trace does
+ * not (whole), each call using a few.
+ */
+struct mock_op {
+	struct vgalloc_mock_trace_entry e;
+	uint64_t cost; /* the call's base cost, unless its body knows better */
+	uint64_t *value;
+	void *buf;
+	const struct vgalloc_context_param_value *params;
+	const struct vgalloc_backend_blob_args *args;
+	uint32_t *out_handle;
+	uint32_t *out_res_id;
+	void **out_ptr;
+	void *ptr;
+	uint32_t flags;
+	int fd;
+	int *out_fd;
+	struct vgalloc_backend_blob_info *info;
+	uint64_t token;
+	uint64_t *out_host_handle;
+	uint64_t *out_token;
+	void *wait_cmd; /* set: the wait is encoded here for CREATE_BLOB instead of done now */
+	uint32_t *wait_cmd_size;
+};
 
 /* The mock behind a backend op's object (its head is the mock's first member). */
 static inline struct vgalloc_mock *vgalloc__mock_of(struct vgalloc_backend *be)
@@ -212,12 +211,55 @@ static inline struct vgalloc_mock *vgalloc__mock_of(struct vgalloc_backend *be)
 	return (struct vgalloc_mock *)be;
 }
 
-/* Kernel queries and CONTEXT_INIT ops (mock.c). */
-int vgalloc__mock_op_get_fd(struct vgalloc_backend *be);
-int vgalloc__mock_op_get_param(struct vgalloc_backend *be, uint64_t param, uint64_t *value);
-int vgalloc__mock_op_get_capset(struct vgalloc_backend *be, uint32_t id, uint32_t version,
-                                void *buf, uint32_t size);
-int vgalloc__mock_op_context_init(struct vgalloc_backend *be,
-                                  const struct vgalloc_context_param_value *params, uint32_t count);
+/* Key → pointer table (mock_map.c). */
+int vgalloc__mock_map_reserve(struct mock_map *map, uint32_t extra);
+void *vgalloc__mock_map_get(const struct mock_map *map, uint64_t key);
+void vgalloc__mock_map_put(struct mock_map *map, uint64_t key, void *val);
+void vgalloc__mock_map_del(struct mock_map *map, uint64_t key);
+void vgalloc__mock_map_fini(struct mock_map *map);
+
+/*
+ * The one call path (mock_call.c): under the lock, count the call, inject a fault or run its body,
+ * then cost and trace it. -EINVAL for a NULL mock.
+ */
+int vgalloc__mock_call(struct vgalloc_mock *m, uint32_t call,
+                       int (*run)(struct vgalloc_mock *m, struct mock_op *op), struct mock_op *op);
+
+/* Resources (mock_resource.c). */
+int vgalloc__mock_window_init(struct mock_window *w, uint64_t size, uint64_t align);
+void vgalloc__mock_res_fini(struct vgalloc_mock *m);
+void vgalloc__mock_reap_locked(struct vgalloc_mock *m);
+uint64_t vgalloc__mock_open_fds_locked(struct vgalloc_mock *m);
+struct mock_resource *vgalloc__mock_res_by_handle_locked(struct vgalloc_mock *m, uint32_t h);
+int vgalloc__mock_res_new_locked(struct vgalloc_mock *m, const struct vgalloc_backend_blob_args *a,
+                                 struct mock_resource **out);
+int vgalloc__mock_res_add_locked(struct vgalloc_mock *m, struct mock_resource *res);
+int vgalloc__mock_res_reopen_locked(struct vgalloc_mock *m, struct mock_resource *res);
+int vgalloc__mock_res_export_locked(struct vgalloc_mock *m, struct mock_resource *res,
+                                    uint32_t flags, int *out_fd);
+bool vgalloc__mock_res_close_locked(struct vgalloc_mock *m, struct mock_resource *res);
+
+/* Host renderer (mock_host.c). */
+void vgalloc__mock_host_fini(struct vgalloc_mock *m);
+/* Run CREATE_BLOB cmd bytes on the mock host; malformed bytes count an order violation. */
+void vgalloc__mock_host_exec_cmd_locked(struct vgalloc_mock *m, const void *cmd, uint32_t size);
+int vgalloc__mock_host_verdict_locked(struct vgalloc_mock *m,
+                                      const struct vgalloc_backend_blob_args *a,
+                                      struct mock_resource *res);
+
+/* Blob ioctls (mock_blob.c), for the ops table. */
+int vgalloc__mock_op_blob_create(struct vgalloc_backend *be,
+                                 const struct vgalloc_backend_blob_args *args, uint32_t *out_handle,
+                                 uint32_t *out_res_id);
+int vgalloc__mock_op_blob_map(struct vgalloc_backend *be, uint32_t handle, uint64_t size,
+                              void **out_ptr);
+int vgalloc__mock_op_blob_unmap(struct vgalloc_backend *be, uint32_t handle, void *ptr,
+                                uint64_t size);
+int vgalloc__mock_op_blob_export(struct vgalloc_backend *be, uint32_t handle, uint32_t flags,
+                                 int *out_fd);
+int vgalloc__mock_op_blob_import(struct vgalloc_backend *be, int fd, uint32_t *out_handle);
+int vgalloc__mock_op_blob_info(struct vgalloc_backend *be, uint32_t handle,
+                               struct vgalloc_backend_blob_info *out);
+int vgalloc__mock_op_blob_destroy(struct vgalloc_backend *be, uint32_t handle);
 
 #endif
