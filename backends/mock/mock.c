@@ -421,23 +421,19 @@ static const struct vgalloc_backend_ops mock_ops = {
  * Create and destroy.
  */
 
-static const struct vgalloc_mock_cost cost_qemu_tcg = {
-	.ioctl_ns = 10000,
-	.create_ns = 100000,
-	.map_ns = 1000000,
-	.destroy_ns = 100000000,
-	.window_ns = 0,
-	.host_call_ns = 50000,
-};
-
-/* window_ns stays 0: it is an extra on top of create, and the floor has no window to pay for. */
-static const struct vgalloc_mock_cost cost_memfd_floor = {
-	.ioctl_ns = 20000,
-	.create_ns = 20000,
-	.map_ns = 20000,
-	.destroy_ns = 20000,
-	.window_ns = 0,
-	.host_call_ns = 20000,
+/* The presets' figures, by enum vgalloc_mock_cost_preset (NONE costs nothing). The floor's
+ * window_ns stays 0: it is an extra on top of create, and the floor has no window to pay for. */
+static const struct vgalloc_mock_cost cost_presets[] = {
+	[VGALLOC_MOCK_COST_QEMU_TCG] = { .ioctl_ns = 10000,
+	                                 .create_ns = 100000,
+	                                 .map_ns = 1000000,
+	                                 .destroy_ns = 100000000,
+	                                 .host_call_ns = 50000 },
+	[VGALLOC_MOCK_COST_MEMFD_FLOOR] = { .ioctl_ns = 20000,
+	                                    .create_ns = 20000,
+	                                    .map_ns = 20000,
+	                                    .destroy_ns = 20000,
+	                                    .host_call_ns = 20000 },
 };
 
 static int check_create_info(const struct vgalloc_mock_create_info *info)
@@ -464,7 +460,7 @@ static int check_create_info(const struct vgalloc_mock_create_info *info)
 	    info->venus_capset_size > MOCK_MAX_VENUS_CAPSET_SIZE) {
 		return -EINVAL;
 	}
-	if (!info->cost && info->cost_preset > VGALLOC_MOCK_COST_MEMFD_FLOOR) {
+	if (!info->cost && info->cost_preset >= sizeof(cost_presets) / sizeof(cost_presets[0])) {
 		return -EINVAL;
 	}
 	return 0;
@@ -498,13 +494,7 @@ VGALLOC_API int vgalloc_mock_create(const struct vgalloc_mock_create_info *info,
 	m->host_page = info->host_page_size ? info->host_page_size : 4096;
 	m->guest_vram = m->profile == VGALLOC_MOCK_PROFILE_STATIC &&
 	                !(m->flags & VGALLOC_MOCK_GUEST_VRAM_OFF);
-	if (info->cost) {
-		m->cost = *info->cost;
-	} else if (info->cost_preset == VGALLOC_MOCK_COST_QEMU_TCG) {
-		m->cost = cost_qemu_tcg;
-	} else if (info->cost_preset == VGALLOC_MOCK_COST_MEMFD_FLOOR) {
-		m->cost = cost_memfd_floor;
-	}
+	m->cost = info->cost ? *info->cost : cost_presets[info->cost_preset];
 	m->next_res_id = 1;
 	m->next_host_handle = 1;
 	m->next_token = 1;
