@@ -150,6 +150,7 @@ static int blob_map_locked(struct vgalloc_mock *m, struct mock_op *op)
 {
 	struct mock_resource *res = vgalloc__mock_res_by_handle_locked(m, op->e.handle);
 	uint64_t size = op->e.size; /* as asked: trace_res() fills in a 0 */
+	struct mock_mapping *maps;
 	void *ptr;
 
 	if (!res) {
@@ -165,16 +166,11 @@ static int blob_map_locked(struct vgalloc_mock *m, struct mock_op *op)
 	if (!op->out_ptr) {
 		return -EFAULT;
 	}
-	if (res->map_count == res->map_cap) {
-		uint32_t cap = res->map_cap ? res->map_cap * 2 : 2;
-		struct mock_mapping *maps = realloc(res->maps, cap * sizeof(*maps));
-
-		if (!maps) {
-			return -ENOMEM;
-		}
-		res->maps = maps;
-		res->map_cap = cap;
+	maps = vgalloc__mock_grow(res->maps, &res->map_cap, res->map_count + 1, sizeof(*maps), 2);
+	if (!maps) {
+		return -ENOMEM;
 	}
+	res->maps = maps;
 	if (m->flags & VGALLOC_MOCK_COUNTING_ONLY) {
 		/* Never dereferenced: distinct, page-aligned and recognisably fake. */
 		ptr = (void *)(uintptr_t)m->fake_next;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The mock's key → pointer table: linear probing with backward-shift deletion, so there are no
- * tombstones and a lookup stays short however much churn a benchmark drives through the mock.
+ * The mock's containers: a key → pointer table (linear probing with backward-shift deletion, so
+ * there are no tombstones and a lookup stays short however much churn a benchmark drives through
+ * the mock) and the growth of its plain arrays.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -125,4 +126,22 @@ void vgalloc__mock_map_fini(struct mock_map *map)
 	free(map->keys);
 	free(map->vals);
 	memset(map, 0, sizeof(*map));
+}
+
+void *vgalloc__mock_grow(void *array, uint32_t *cap, uint32_t need, size_t elem, uint32_t first)
+{
+	uint32_t n = *cap ? *cap : first;
+	void *grown;
+
+	if (*cap >= need) {
+		return array;
+	}
+	while (n < need) {
+		n *= 2;
+	}
+	grown = realloc(array, (size_t)n * elem);
+	if (grown) {
+		*cap = n;
+	}
+	return grown;
 }

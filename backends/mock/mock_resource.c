@@ -47,22 +47,12 @@ int vgalloc__mock_window_init(struct mock_window *w, uint64_t size, uint64_t ali
 /* Free ranges are separated by allocated ones, so ranges + 1 slots make every free infallible. */
 static int window_reserve(struct mock_window *w)
 {
-	uint32_t need = w->ranges + 2;
-	uint32_t cap = w->cap ? w->cap : 4;
-	struct mock_range *grown;
+	struct mock_range *f = vgalloc__mock_grow(w->free, &w->cap, w->ranges + 2, sizeof(*f), 4);
 
-	if (w->cap >= need) {
-		return 0;
-	}
-	while (cap < need) {
-		cap *= 2;
-	}
-	grown = realloc(w->free, cap * sizeof(*grown));
-	if (!grown) {
+	if (!f) {
 		return -ENOMEM;
 	}
-	w->free = grown;
-	w->cap = cap;
+	w->free = f;
 	return 0;
 }
 
@@ -471,19 +461,15 @@ int vgalloc__mock_res_reopen_locked(struct vgalloc_mock *m, struct mock_resource
 int vgalloc__mock_res_export_locked(struct vgalloc_mock *m, struct mock_resource *res,
                                     uint32_t flags, int *out_fd)
 {
+	struct mock_export *x;
 	char path[64];
 	int fd, ret;
 
-	if (m->export_count == m->export_cap) {
-		uint32_t cap = m->export_cap ? m->export_cap * 2 : 8;
-		struct mock_export *grown = realloc(m->exports, cap * sizeof(*grown));
-
-		if (!grown) {
-			return -ENOMEM;
-		}
-		m->exports = grown;
-		m->export_cap = cap;
+	x = vgalloc__mock_grow(m->exports, &m->export_cap, m->export_count + 1, sizeof(*x), 8);
+	if (!x) {
+		return -ENOMEM;
 	}
+	m->exports = x;
 	if (res->memfd < 0) {
 		/* Counting-only: an empty memfd gives the dma-buf an identity, not contents. */
 		ret = res_memfd(res, 0);

@@ -217,6 +217,9 @@ void *vgalloc__mock_map_get(const struct mock_map *map, uint64_t key);
 void vgalloc__mock_map_put(struct mock_map *map, uint64_t key, void *val);
 void vgalloc__mock_map_del(struct mock_map *map, uint64_t key);
 void vgalloc__mock_map_fini(struct mock_map *map);
+/* A realloc()ed array of `elem`-byte entries grown to at least `need` entries, doubling from its
+ * capacity or `first`; NULL (the array and *cap unchanged) when memory runs out. */
+void *vgalloc__mock_grow(void *array, uint32_t *cap, uint32_t need, size_t elem, uint32_t first);
 
 /*
  * The one call path (mock_call.c): under the lock, count the call, inject a fault or run its body,
