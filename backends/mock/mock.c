@@ -569,7 +569,7 @@ VGALLOC_API void vgalloc_mock_destroy(struct vgalloc_mock *mock)
 VGALLOC_API int vgalloc_mock_get_ledger(struct vgalloc_mock *mock,
                                         struct vgalloc_mock_ledger *ledger)
 {
-	struct vgalloc_mock_ledger l = { 0 };
+	struct vgalloc_mock_ledger l;
 	size_t n;
 
 	if (!mock || !ledger || ledger->struct_size < sizeof(*ledger)) {
@@ -578,20 +578,10 @@ VGALLOC_API int vgalloc_mock_get_ledger(struct vgalloc_mock *mock,
 	pthread_mutex_lock(&mock->lock);
 	/* Exported fds are the caller's: whether they are still open is only known by looking. */
 	vgalloc__mock_reap_locked(mock);
+	l = mock->l;
 	l.context = mock->context;
-	memcpy(l.calls, mock->calls, sizeof(l.calls));
-	l.failable_calls = mock->failable_calls;
-	l.live_handles = mock->live_handles;
-	l.live_blobs = mock->live_blobs;
-	l.blob_bytes = mock->blob_bytes;
-	l.window_bytes = mock->window_bytes;
-	l.mapped_blobs = mock->mapped_blobs;
 	l.open_fds = vgalloc__mock_open_fds_locked(mock);
-	l.host_allocs = mock->host_allocs;
-	l.pending_tokens = mock->pending_tokens;
-	l.order_violations = mock->order_violations;
 	l.context_lost = mock->lost;
-	l.modeled_ns = mock->modeled_ns;
 	l.capset_id = mock->capset_id;
 	l.profile = mock->profile;
 	pthread_mutex_unlock(&mock->lock);
@@ -608,9 +598,9 @@ VGALLOC_API void vgalloc_mock_reset_counters(struct vgalloc_mock *mock)
 		return;
 	}
 	pthread_mutex_lock(&mock->lock);
-	memset(mock->calls, 0, sizeof(mock->calls));
-	mock->failable_calls = 0;
-	mock->modeled_ns = 0;
+	memset(mock->l.calls, 0, sizeof(mock->l.calls));
+	mock->l.failable_calls = 0;
+	mock->l.modeled_ns = 0;
 	mock->trace_head = 0;
 	mock->trace_count = 0;
 	pthread_mutex_unlock(&mock->lock);

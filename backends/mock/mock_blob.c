@@ -183,7 +183,7 @@ static int blob_map_locked(struct vgalloc_mock *m, struct mock_op *op)
 	}
 	res->maps[res->map_count++] = (struct mock_mapping){ ptr, res->size };
 	if (res->map_count == 1) {
-		m->mapped_blobs++;
+		m->l.mapped_blobs++;
 	}
 	/* Only the first map waits for the host to map the resource. */
 	op->cost = res->host_mapped ? m->cost.ioctl_ns : m->cost.map_ns;
@@ -220,7 +220,7 @@ static int blob_unmap_locked(struct vgalloc_mock *m, struct mock_op *op)
 		}
 		res->maps[i] = res->maps[--res->map_count];
 		if (res->map_count == 0) {
-			m->mapped_blobs--;
+			m->l.mapped_blobs--;
 		}
 		return 0;
 	}
@@ -353,7 +353,7 @@ static int blob_destroy_locked(struct vgalloc_mock *m, struct mock_op *op)
 	trace_res(&op->e, res);
 	if (res->map_count) {
 		/* munmap is the library's job before GEM close (Venus' teardown order). */
-		m->order_violations++;
+		m->l.order_violations++;
 	}
 	/* Closing a blob the host mapped makes the host unmap it: QEMU's slow path. */
 	if (vgalloc__mock_res_close_locked(m, res)) {

@@ -54,11 +54,11 @@ VGALLOC_API bool vgalloc_mock_call_failable(uint32_t call)
 /* Counts the call; a failable one may then fail before it starts. */
 static int call_begin_locked(struct vgalloc_mock *m, uint32_t call)
 {
-	m->calls[call]++;
+	m->l.calls[call]++;
 	if (!vgalloc_mock_call_failable(call)) {
 		return 0;
 	}
-	m->failable_calls++;
+	m->l.failable_calls++;
 	/* A host that lost the context answers nothing but RESOURCE_INFO any more; unmap, close
 	 * and host_free (not failable) still work so that everything can be cleaned up. */
 	if (m->lost && call != VGALLOC_MOCK_CALL_BLOB_INFO) {
@@ -104,7 +104,7 @@ int vgalloc__mock_call(struct vgalloc_mock *m, uint32_t call,
 		ret = run(m, op);
 	}
 	op->e.result = ret;
-	m->modeled_ns += op->cost;
+	m->l.modeled_ns += op->cost;
 	m->trace[m->trace_head] = op->e;
 	m->trace_head = (m->trace_head + 1) % MOCK_TRACE_LEN;
 	if (m->trace_count < MOCK_TRACE_LEN) {

@@ -27,7 +27,7 @@ static void pend_append(struct vgalloc_mock *m, struct mock_host_alloc *ha)
 		m->pend_head = ha;
 	}
 	m->pend_tail = ha;
-	m->pending_tokens++;
+	m->l.pending_tokens++;
 }
 
 static void pend_remove(struct vgalloc_mock *m, struct mock_host_alloc *ha)
@@ -44,7 +44,7 @@ static void pend_remove(struct vgalloc_mock *m, struct mock_host_alloc *ha)
 	}
 	ha->pend_prev = NULL;
 	ha->pend_next = NULL;
-	m->pending_tokens--;
+	m->l.pending_tokens--;
 }
 
 static void process_upto_locked(struct vgalloc_mock *m, uint64_t token)
@@ -84,7 +84,7 @@ void vgalloc__mock_host_exec_cmd_locked(struct vgalloc_mock *m, const void *cmd,
 		uint64_t token;
 
 		if (size - off < MOCK_WAIT_CMD_SIZE) {
-			m->order_violations++;
+			m->l.order_violations++;
 			return;
 		}
 		memcpy(head, p + off, sizeof(head));
@@ -92,7 +92,7 @@ void vgalloc__mock_host_exec_cmd_locked(struct vgalloc_mock *m, const void *cmd,
 		/* The renderer rejects what it cannot parse; the guest only learns at mmap. */
 		if (head[0] != MOCK_WAIT_CMD_OPCODE || head[1] != 0 || token == 0 ||
 		    token >= m->next_token) {
-			m->order_violations++;
+			m->l.order_violations++;
 			return;
 		}
 		process_upto_locked(m, token);
@@ -133,12 +133,12 @@ int vgalloc__mock_host_verdict_locked(struct vgalloc_mock *m,
 			/* A renderer using guest vram makes guest-first resources over the
 			 * window; any other host has nothing to export under that id. */
 			if (!m->guest_vram || a->blob_mem != VGALLOC_BLOB_MEM_HOST3D) {
-				m->order_violations++;
+				m->l.order_violations++;
 				return -EINVAL;
 			}
 		} else if (ha->exported || !ha->processed) {
 			/* Exported twice, or CREATE_BLOB overtook the allocation on the ring. */
-			m->order_violations++;
+			m->l.order_violations++;
 			return -EINVAL;
 		} else {
 			ha->exported = true;
@@ -183,7 +183,7 @@ static int host_queue_locked(struct vgalloc_mock *m, const struct mock_host_allo
 		vgalloc__mock_map_put(&m->host_by_blob_id, ha->blob_id, ha);
 	}
 	pend_append(m, ha);
-	m->host_allocs++;
+	m->l.host_allocs++;
 	op->e.host_handle = ha->handle;
 	op->e.handle = (uint32_t)ha->token;
 	if (op->out_host_handle) {
@@ -296,7 +296,7 @@ static int host_import_locked(struct vgalloc_mock *m, struct mock_op *op)
 	}
 	/* Importing more than the resource holds fails on the host, after the fact. */
 	if (size == 0 || size > res->size) {
-		m->order_violations++;
+		m->l.order_violations++;
 	}
 	return 0;
 }
@@ -321,7 +321,7 @@ static int host_free_locked(struct vgalloc_mock *m, struct mock_op *op)
 	struct mock_resource *res;
 
 	if (!ha) {
-		m->order_violations++;
+		m->l.order_violations++;
 		return -EINVAL;
 	}
 	op->e.blob_id = ha->blob_id;
@@ -329,19 +329,19 @@ static int host_free_locked(struct vgalloc_mock *m, struct mock_op *op)
 	op->e.res_id = ha->res_id;
 	/* Venus' teardown order is wait → munmap → GEM close → host free. */
 	if (!ha->processed) {
-		m->order_violations++;
+		m->l.order_violations++;
 		pend_remove(m, ha);
 	}
 	/* A live handle pins the host memory unless the resource was exported (then it is shared). */
 	res = ha->res_id ? vgalloc__mock_map_get(&m->res_by_id, ha->res_id) : NULL;
 	if (res && res->handle != 0 && !res->shared) {
-		m->order_violations++;
+		m->l.order_violations++;
 	}
 	vgalloc__mock_map_del(&m->host_by_handle, ha->handle);
 	if (!ha->imported) {
 		vgalloc__mock_map_del(&m->host_by_blob_id, ha->blob_id);
 	}
-	m->host_allocs--;
+	m->l.host_allocs--;
 	free(ha);
 	return 0;
 }

@@ -259,7 +259,7 @@ static void unmap_all_locked(struct vgalloc_mock *m, struct mock_resource *res)
 		}
 	}
 	if (res->map_count) {
-		m->mapped_blobs--;
+		m->l.mapped_blobs--;
 	}
 	res->map_count = 0;
 }
@@ -287,11 +287,11 @@ static void res_kill_locked(struct vgalloc_mock *m, struct mock_resource *res)
 	}
 	if (res->in_window) {
 		window_free(&m->window, res->range_offset, res->size);
-		m->window_bytes -= res->size;
+		m->l.window_bytes -= res->size;
 	}
 	vgalloc__mock_map_del(&m->res_by_id, res->res_id);
-	m->live_blobs--;
-	m->blob_bytes -= res->size;
+	m->l.live_blobs--;
+	m->l.blob_bytes -= res->size;
 	res_free(m, res);
 }
 
@@ -319,7 +319,7 @@ void vgalloc__mock_reap_locked(struct vgalloc_mock *m)
 			break;
 		}
 		if (victim->host_mapped) {
-			m->modeled_ns += m->cost.destroy_ns;
+			m->l.modeled_ns += m->cost.destroy_ns;
 		}
 		m->orphans--;
 		res_kill_locked(m, victim);
@@ -430,7 +430,7 @@ int vgalloc__mock_res_add_locked(struct vgalloc_mock *m, struct mock_resource *r
 			res_discard(res);
 			return ret;
 		}
-		m->window_bytes += res->size;
+		m->l.window_bytes += res->size;
 	}
 	res->res_id = m->next_res_id++;
 	res->handle = handle_take(m, res);
@@ -438,9 +438,9 @@ int vgalloc__mock_res_add_locked(struct vgalloc_mock *m, struct mock_resource *r
 	if (res->memfd >= 0) {
 		m->memfds++;
 	}
-	m->live_handles++;
-	m->live_blobs++;
-	m->blob_bytes += res->size;
+	m->l.live_handles++;
+	m->l.live_blobs++;
+	m->l.blob_bytes += res->size;
 	return 0;
 }
 
@@ -454,7 +454,7 @@ int vgalloc__mock_res_reopen_locked(struct vgalloc_mock *m, struct mock_resource
 	}
 	res->handle = handle_take(m, res);
 	m->orphans--;
-	m->live_handles++;
+	m->l.live_handles++;
 	return 0;
 }
 
@@ -513,7 +513,7 @@ bool vgalloc__mock_res_close_locked(struct vgalloc_mock *m, struct mock_resource
 	unmap_all_locked(m, res);
 	handle_release(m, res->handle);
 	res->handle = 0;
-	m->live_handles--;
+	m->l.live_handles--;
 	exports_prune_locked(m);
 	if (res_exported_locked(m, res)) {
 		m->orphans++;

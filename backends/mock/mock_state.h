@@ -158,19 +158,10 @@ struct vgalloc_mock {
 	uint32_t fault_seen;
 	int fault_err;
 
-	/* Ledger. */
-	uint64_t calls[VGALLOC_MOCK_CALL_COUNT];
-	uint64_t failable_calls;
-	uint64_t live_handles;
-	uint64_t live_blobs;
-	uint64_t blob_bytes;
-	uint64_t window_bytes;
-	uint64_t mapped_blobs;
+	/* Ledger: its counters kept as the caller reads them; context, open_fds, context_lost,
+	 * capset_id and profile are filled in from the state above when it is read. */
+	struct vgalloc_mock_ledger l;
 	uint64_t memfds;
-	uint64_t host_allocs;
-	uint64_t pending_tokens;
-	uint64_t order_violations;
-	uint64_t modeled_ns;
 
 	/* Trace ring. */
 	struct vgalloc_mock_trace_entry *trace;
