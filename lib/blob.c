@@ -391,17 +391,24 @@ static void finish_release(struct vgalloc_device *dev, struct vgalloc_blob *blob
 	blob_put(dev, blob);
 }
 
-void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+/* Drop one reference (and the pin a memory object held, `unpin`); the last one releases. */
+static void release(struct vgalloc_device *dev, struct vgalloc_blob *blob, bool unpin)
 {
 	int close_err = 0;
 	bool last;
 
 	pthread_mutex_lock(&dev->fd.import_lock);
+	blob->mem_refs -= unpin ? 1 : 0;
 	last = release_locked(dev, blob, &close_err);
 	pthread_mutex_unlock(&dev->fd.import_lock);
 	if (last) {
 		finish_release(dev, blob, close_err);
 	}
+}
+
+void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob)
+{
+	release(dev, blob, false);
 }
 
 void vgalloc__blob_pin(struct vgalloc_device *dev, struct vgalloc_blob *blob)
@@ -413,16 +420,7 @@ void vgalloc__blob_pin(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 
 void vgalloc__blob_unpin_release(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 {
-	int close_err = 0;
-	bool last;
-
-	pthread_mutex_lock(&dev->fd.import_lock);
-	blob->mem_refs--;
-	last = release_locked(dev, blob, &close_err);
-	pthread_mutex_unlock(&dev->fd.import_lock);
-	if (last) {
-		finish_release(dev, blob, close_err);
-	}
+	release(dev, blob, true);
 }
 
 int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
