@@ -50,7 +50,12 @@
 
 #include "vgalloc_version.h"
 
-#if defined(VGALLOC_BUILDING) && defined(__GNUC__)
+/* The shared library exports its entry points; the static one (built with VGALLOC_STATIC) keeps
+ * them hidden, so that a consumer's own shared object, a Vulkan driver say, does not re-export
+ * them when it has no version script of its own. */
+#if defined(VGALLOC_BUILDING) && defined(VGALLOC_STATIC) && defined(__GNUC__)
+#define VGALLOC_API __attribute__((visibility("hidden")))
+#elif defined(VGALLOC_BUILDING) && defined(__GNUC__)
 #define VGALLOC_API __attribute__((visibility("default")))
 #else
 #define VGALLOC_API
