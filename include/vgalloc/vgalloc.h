@@ -52,7 +52,8 @@
 
 /* The shared library exports its entry points; the static one (built with VGALLOC_STATIC) keeps
  * them hidden, so that a consumer's own shared object, a Vulkan driver say, does not re-export
- * them when it has no version script of its own. */
+ * them when it has no version script of its own. Meson's default_library=both compiles the
+ * archive from the shared library's objects, so there the archive's entry points stay visible. */
 #if defined(VGALLOC_BUILDING) && defined(VGALLOC_STATIC) && defined(__GNUC__)
 #define VGALLOC_API __attribute__((visibility("hidden")))
 #elif defined(VGALLOC_BUILDING) && defined(__GNUC__)

@@ -64,13 +64,15 @@ meson compile -C "$work/build"
 meson test -C "$work/build" --print-errorlogs
 # The static archive's entry points are hidden (vgalloc.h): a driver's shared object that links it
 # cannot re-export them. Count both kinds, so that a check that finds nothing cannot pass.
-archive=$work/build/subprojects/vgalloc/libvgalloc.a
-[[ -f $archive ]] || fail "no static archive at $archive"
-entry_points() { readelf -sW "$archive" | awk -v vis="$1" '$5 == "GLOBAL" && $6 == vis &&
-	$7 != "UND" && $8 ~ /^vgalloc_[a-z]/' | wc -l; }
-[[ $(entry_points DEFAULT) == 0 ]] || fail "$(entry_points DEFAULT) entry points of $archive are visible"
-[[ $(entry_points HIDDEN) -gt 0 ]] || fail "no hidden entry point found in $archive"
-echo "meson_subproject: $(entry_points HIDDEN) entry points of the static archive are hidden"
+for archive in "$work"/build/subprojects/vgalloc/libvgalloc{,-mock}.a; do
+	[[ -f $archive ]] || fail "no static archive at $archive"
+	entry_points() { readelf -sW "$archive" | awk -v vis="$1" '$5 == "GLOBAL" &&
+		$6 == vis && $7 != "UND" && $8 ~ /^vgalloc_[a-z]/' | wc -l; }
+	[[ $(entry_points DEFAULT) == 0 ]] ||
+		fail "$(entry_points DEFAULT) entry points of $archive are visible"
+	[[ $(entry_points HIDDEN) -gt 0 ]] || fail "no hidden entry point found in $archive"
+	echo "meson_subproject: $(entry_points HIDDEN) entry points of $(basename "$archive") are hidden"
+done
 # Both ways of linking a subproject's library: static (the default) and shared.
 meson setup "$work/build-shared" "$work/consumer" --wrap-mode=nodownload \
 	-Dvgalloc:default_library=shared
