@@ -48,7 +48,9 @@ static int host_wait(struct vgalloc_device *dev, struct vgalloc__backing *bk, st
 		return 0;
 	}
 	r->cmd_size = sizeof(r->cmd);
-	ret = VGALLOC__HOOK(dev, host_wait, bk->token, r->cmd, &r->cmd_size);
+	/* CREATE_BLOB follows on the same fd: ordering the wait ahead of it is enough. */
+	vgalloc__stat_add(&dev->stats.host_waits, 1);
+	ret = VGALLOC__HOOK(dev, host_wait, bk->token, VGALLOC_WAIT_ORDER, r->cmd, &r->cmd_size);
 	if (ret) {
 		return ret;
 	}
@@ -89,7 +91,7 @@ static int prime_import(struct vgalloc_device *dev, struct vgalloc__backing *bk,
 	struct vgalloc_blob_import_info info = {
 		.struct_size = sizeof(info),
 		.blob_flags = bk->blob_flags,
-		.size = bk->import_size,
+		.size = bk->requested_size,
 	};
 	int ret = vgalloc__blob_import(dev, r->import_fd, &info, &r->blob, NULL);
 
@@ -109,10 +111,68 @@ static void publish(struct vgalloc__backing *bk, struct run *r)
 	}
 }
 
+/* The args of the backing's host_alloc or host_import. */
+static struct vgalloc_host_alloc_args host_args(const struct vgalloc__backing *bk, uint32_t res_id)
+{
+	return (struct vgalloc_host_alloc_args){
+		.struct_size = sizeof(struct vgalloc_host_alloc_args),
+		.flags = bk->keep_mapped ? VGALLOC_HOST_ARGS_BLOCK : VGALLOC_HOST_ARGS_DEDICATED,
+		.memory_type = bk->memory_type,
+		.allocate_flags = bk->allocate_flags,
+		.blob_flags = bk->blob_flags,
+		.res_id = res_id,
+		.size = bk->size,
+		.requested_size = bk->requested_size,
+		.blob_id = bk->blob_id,
+	};
+}
+
+/*
+ * Record what host_alloc or host_import answered (ret 0: it allocated, so the backing holds a
+ * host allocation whatever the answer says). An answer the contract does not allow is -EIO; the
+ * caller's release frees the allocation.
+ */
+static int host_answer(struct vgalloc_device *dev, struct vgalloc__backing *bk,
+                       const struct vgalloc_host_result *res, uint32_t allowed)
+{
+	bk->host_handle = res->host_handle;
+	bk->has_host = true;
+	/* Even a refused answer's pending work is waited for before its host_free. */
+	bk->token = res->token;
+	bk->token_pending = res->flags & VGALLOC_HOST_RESULT_PENDING;
+	if (bk->token_pending && (dev->ld.hooks.flags & VGALLOC_HOOKS_IN_ORDER)) {
+		/* Numbered after the hook queued the work: a roundtrip that read a smaller number
+		 * started after the work was queued (token_done). */
+		bk->token_seq = atomic_fetch_add(&dev->ld.token_issued, 1) + 1;
+	}
+	if ((res->flags & ~allowed) ||
+	    ((res->flags & VGALLOC_HOST_RESULT_BLOB_ID) && res->blob_id == 0)) {
+		return -EIO;
+	}
+	if (res->flags & VGALLOC_HOST_RESULT_BLOB_ID) {
+		bk->blob_id = res->blob_id;
+	}
+	return 0;
+}
+
+/* host_roundtrip; in order, it completes every token numbered before it started. */
+static int roundtrip(struct vgalloc_device *dev)
+{
+	uint64_t issued = atomic_load(&dev->ld.token_issued);
+	uint64_t done = atomic_load(&dev->ld.token_done);
+	int ret = VGALLOC__HOOK0(dev, host_roundtrip);
+
+	while (!ret && (dev->ld.hooks.flags & VGALLOC_HOOKS_IN_ORDER) && done < issued &&
+	       !atomic_compare_exchange_weak(&dev->ld.token_done, &done, issued)) {
+	}
+	return ret;
+}
+
 static int run_step(struct vgalloc_device *dev, struct vgalloc__backing *bk, struct run *r,
                     uint32_t step)
 {
-	uint64_t handle = 0, token = 0;
+	struct vgalloc_host_result res = { .struct_size = sizeof(res) };
+	struct vgalloc_host_alloc_args args;
 	int ret;
 
 	switch (step) {
@@ -121,33 +181,23 @@ static int run_step(struct vgalloc_device *dev, struct vgalloc__backing *bk, str
 			bk->blob_id = VGALLOC__HOOK0_RAW(dev, new_blob_id);
 		}
 		return 0;
-	case VGALLOC_STEP_HOST_ALLOC: {
-		struct vgalloc_host_alloc_args args = {
-			.memory_type = bk->memory_type,
-			.allocate_flags = bk->allocate_flags,
-			.blob_flags = bk->blob_flags,
-			.size = bk->size,
-			.blob_id = bk->blob_id,
-		};
-
-		ret = VGALLOC__HOOK(dev, host_alloc, bk->user_data, &args, &handle, &token);
-		break;
-	}
-	case VGALLOC_STEP_HOST_IMPORT: {
-		struct vgalloc_blob *blob = r->blob ? r->blob : bk->blob;
-
-		ret = VGALLOC__HOOK(dev, host_import, bk->user_data, blob->res_id,
-		                    bk->import_size ? bk->import_size : bk->size, bk->blob_id,
-		                    &handle, &token);
-		break;
-	}
+	case VGALLOC_STEP_HOST_ALLOC:
+		args = host_args(bk, 0);
+		ret = VGALLOC__HOOK(dev, host_alloc, bk->user_data, &args, &res);
+		return ret ? ret
+		           : host_answer(dev, bk, &res,
+		                         VGALLOC_HOST_RESULT_PENDING | VGALLOC_HOST_RESULT_BLOB_ID);
+	case VGALLOC_STEP_HOST_IMPORT:
+		args = host_args(bk, (r->blob ? r->blob : bk->blob)->res_id);
+		ret = VGALLOC__HOOK(dev, host_import, bk->user_data, &args, &res);
+		return ret ? ret : host_answer(dev, bk, &res, VGALLOC_HOST_RESULT_PENDING);
 	case VGALLOC_STEP_HOST_WAIT:
 		return host_wait(dev, bk, r);
 	case VGALLOC_STEP_CREATE_BLOB:
 		return create_blob(dev, bk, r);
 	case VGALLOC_STEP_ROUNDTRIP:
 	case VGALLOC_STEP_PLACEHOLDER_SUBMIT:
-		return VGALLOC__HOOK0(dev, host_roundtrip);
+		return roundtrip(dev);
 	case VGALLOC_STEP_PRIME_IMPORT:
 		return prime_import(dev, bk, r);
 	case VGALLOC_STEP_RESOURCE_INFO:
@@ -157,13 +207,6 @@ static int run_step(struct vgalloc_device *dev, struct vgalloc__backing *bk, str
 	default:
 		return -EOPNOTSUPP;
 	}
-	if (!ret) {
-		bk->host_handle = handle;
-		bk->has_host = true;
-		bk->token = token;
-		bk->token_pending = token != 0;
-	}
-	return ret;
 }
 
 static int run_steps(struct vgalloc_device *dev, struct vgalloc__backing *bk, struct run *r,
@@ -242,14 +285,35 @@ struct vgalloc_blob *vgalloc__backing_unmap_locked(struct vgalloc__backing *bk)
 	return bk->blob;
 }
 
-void vgalloc__backing_release(struct vgalloc_device *dev, struct vgalloc__backing *bk)
+/*
+ * The host work of the backing may still be in flight when it is released. In order
+ * (VGALLOC_HOOKS_IN_ORDER), a completed roundtrip may have finished it, and without a blob only
+ * host_free follows, which the host runs after it anyway: no wait. Otherwise wait, ordered ahead
+ * of the GEM close (and, in order, of host_free) where that is enough. Release cannot report an
+ * error, so a failed wait gets one more try before the host memory is freed regardless.
+ */
+static void release_wait(struct vgalloc_device *dev, struct vgalloc__backing *bk)
 {
-	/* The host allocation may still be in flight: wait for it. Release cannot report an
-	 * error, so a failed wait gets one more try before the host memory is freed regardless. */
-	if (bk->token_pending && VGALLOC__HOOK(dev, host_wait, bk->token, NULL, NULL) &&
-	    VGALLOC__HOOK(dev, host_wait, bk->token, NULL, NULL)) {
+	bool in_order = dev->ld.hooks.flags & VGALLOC_HOOKS_IN_ORDER;
+	uint32_t flags = in_order ? VGALLOC_WAIT_ORDER : 0;
+
+	if (!bk->token_pending) {
+		return;
+	}
+	if (in_order && (!bk->blob || bk->token_seq <= atomic_load(&dev->ld.token_done))) {
+		vgalloc__stat_add(&dev->stats.host_waits_skipped, 1);
+		return;
+	}
+	vgalloc__stat_add(&dev->stats.host_waits, 1);
+	if (VGALLOC__HOOK(dev, host_wait, bk->token, flags, NULL, NULL) &&
+	    VGALLOC__HOOK(dev, host_wait, bk->token, flags, NULL, NULL)) {
 		vgalloc__stat_add(&dev->stats.teardown_errors, 1);
 	}
+}
+
+void vgalloc__backing_release(struct vgalloc_device *dev, struct vgalloc__backing *bk)
+{
+	release_wait(dev, bk);
 	/* The guest mapping goes before the resource, and the host memory goes last, when no
 	 * guest resource of ours refers to it any more. */
 	if (bk->blob) {

@@ -21,18 +21,19 @@ struct vgalloc__backing {
 	uint32_t blob_mem;
 	uint32_t blob_flags;
 	uint32_t allocate_flags;
-	uint64_t size;        /* bytes of host memory, and of the blob (rounded) */
-	uint64_t import_size; /* import: the bytes the host imports */
-	uint64_t blob_id;     /* given, or made by the NEW_BLOB_ID step */
-	void *user_data;      /* the request's, passed to the hooks */
-	bool blob_id_given;   /* the request chose the blob id */
-	bool keep_mapped;     /* a pool block: mapped once, until released */
+	uint64_t size;           /* bytes of the blob, rounded (a block: its size) */
+	uint64_t requested_size; /* the request's exact size (a block: its size) */
+	uint64_t blob_id;        /* given, or made by the NEW_BLOB_ID step */
+	void *user_data;         /* the request's, passed to the hooks */
+	bool blob_id_given;      /* the request chose the blob id */
+	bool keep_mapped;        /* a pool block: mapped once, until released */
 	/* ms->lock */
 	bool busy; /* once-guard: a thread is running its map steps without the lock */
 	bool has_host;
 	bool token_pending; /* host work still in flight */
 	uint32_t maps;      /* blob map references it holds */
 	uint64_t token;
+	uint64_t token_seq; /* VGALLOC_HOOKS_IN_ORDER: the token's number (ldev.token_issued) */
 	uint64_t host_handle;
 	struct vgalloc_blob *blob;
 	void *ptr; /* keep_mapped: the mapping */

@@ -344,9 +344,10 @@ static int copy_hooks(struct vgalloc_device *dev, const struct vgalloc_host_hook
 	if (ret) {
 		return ret;
 	}
-	if (dev->ld.hooks.reserved || !dev->ld.hooks.new_blob_id || !dev->ld.hooks.host_alloc ||
-	    !dev->ld.hooks.host_wait || !dev->ld.hooks.host_roundtrip ||
-	    !dev->ld.hooks.host_import || !dev->ld.hooks.host_free) {
+	if ((dev->ld.hooks.flags & ~(uint32_t)VGALLOC_HOOKS_IN_ORDER) ||
+	    !dev->ld.hooks.new_blob_id || !dev->ld.hooks.host_alloc || !dev->ld.hooks.host_wait ||
+	    !dev->ld.hooks.host_roundtrip || !dev->ld.hooks.host_import ||
+	    !dev->ld.hooks.host_free) {
 		return -EINVAL;
 	}
 	dev->ld.has_hooks = true;

@@ -56,7 +56,7 @@ static struct vgalloc__backing *new_backing(struct vgalloc_device *dev, struct v
 	bk->blob_flags = plan->blob_flags;
 	bk->allocate_flags = req->allocate_flags;
 	bk->size = plan->size;
-	bk->import_size = plan->path == VGALLOC_PATH_IMPORT ? req->size : 0;
+	bk->requested_size = req->size;
 	bk->blob_id_given = req->flags & VGALLOC_REQUEST_BLOB_ID;
 	bk->blob_id = bk->blob_id_given ? req->blob_id : 0;
 	bk->user_data = req->user_data;

@@ -117,6 +117,7 @@ static int block_create(struct vgalloc_device *dev, struct vgalloc__shard *s, ui
 		.blob_flags = pool->blob_flags,
 		.allocate_flags = pool->allocate_flags,
 		.size = size,
+		.requested_size = size,
 		.keep_mapped = true,
 	};
 	ret = vgalloc__backing_make(dev, &b->bk, -1);

@@ -108,6 +108,11 @@ struct vgalloc__fd {
 struct vgalloc__ldev {
 	struct vgalloc_host_hooks hooks;
 	bool has_hooks;
+	/* VGALLOC_HOOKS_IN_ORDER: tokens are numbered as they are issued (token_issued counts
+	 * them); a completed host_roundtrip completes every token numbered up to what token_issued
+	 * read before it started (token_done, only raised). */
+	atomic_uint_fast64_t token_issued;
+	atomic_uint_fast64_t token_done;
 	struct vgalloc__mem_type *types;
 	uint32_t type_count;
 	struct vgalloc__traits traits;

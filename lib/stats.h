@@ -12,37 +12,39 @@
 
 #include "core.h"
 
-#define VGALLOC__STATS(C, D)   \
-	C(blobs_live)          \
-	C(blob_bytes)          \
-	C(window_bytes)        \
-	C(blobs_mapped)        \
-	C(blobs_created)       \
-	C(blobs_imported)      \
-	C(import_dedups)       \
-	C(mems_live)           \
-	C(mem_bytes_requested) \
-	C(mem_bytes_committed) \
-	C(backend_calls)       \
-	C(hook_calls)          \
-	C(enospc_events)       \
-	C(teardown_errors)     \
-	D(pools)               \
-	C(blocks)              \
-	C(block_bytes)         \
-	C(retained_bytes)      \
-	D(suballocs_live)      \
-	D(suballoc_bytes)      \
-	C(block_creations)     \
-	C(block_releases)      \
-	D(shmem_live)          \
-	D(shmem_cached)        \
-	D(shmem_cached_bytes)  \
-	D(shmem_hits)          \
-	D(shmem_misses)        \
-	C(window_small_blocks) \
-	C(window_dedicated)    \
-	C(window_closed_blocks)
+#define VGALLOC__STATS(C, D)    \
+	C(blobs_live)           \
+	C(blob_bytes)           \
+	C(window_bytes)         \
+	C(blobs_mapped)         \
+	C(blobs_created)        \
+	C(blobs_imported)       \
+	C(import_dedups)        \
+	C(mems_live)            \
+	C(mem_bytes_requested)  \
+	C(mem_bytes_committed)  \
+	C(backend_calls)        \
+	C(hook_calls)           \
+	C(enospc_events)        \
+	C(teardown_errors)      \
+	D(pools)                \
+	C(blocks)               \
+	C(block_bytes)          \
+	C(retained_bytes)       \
+	D(suballocs_live)       \
+	D(suballoc_bytes)       \
+	C(block_creations)      \
+	C(block_releases)       \
+	D(shmem_live)           \
+	D(shmem_cached)         \
+	D(shmem_cached_bytes)   \
+	D(shmem_hits)           \
+	D(shmem_misses)         \
+	C(window_small_blocks)  \
+	C(window_dedicated)     \
+	C(window_closed_blocks) \
+	C(host_waits)           \
+	C(host_waits_skipped)
 
 #define VGALLOC__STAT_FIELD(name) atomic_uint_fast64_t name;
 #define VGALLOC__STAT_NONE(name)

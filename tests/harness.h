@@ -295,7 +295,7 @@ static inline int fx_foreign_dmabuf(struct fx *f, uint64_t size, uint64_t *host_
 	uint32_t handle = 0, res = 0;
 	int fd = -1;
 
-	assert_int_equal(vgalloc_mock_host_alloc(f->mock, id, size, host_handle, &token), 0);
+	assert_int_equal(vgalloc_mock_host_alloc(f->mock, id, size, host_handle, &token, NULL), 0);
 	assert_int_equal(vgalloc_mock_host_wait(f->mock, token), 0);
 	assert_int_equal(
 	        vgalloc_mock_blob_create(f->mock, VGALLOC_BLOB_MEM_HOST3D,

@@ -19,7 +19,8 @@
 	(VGALLOC_MOCK_COUNTING_ONLY | VGALLOC_MOCK_NO_WINDOW | VGALLOC_MOCK_NO_3D |          \
 	 VGALLOC_MOCK_CROSS_DEVICE | VGALLOC_MOCK_DEBUG_NAME | VGALLOC_MOCK_BLOB_ALIGNMENT | \
 	 VGALLOC_MOCK_GUEST_VRAM_OFF | VGALLOC_MOCK_NO_BLOB | VGALLOC_MOCK_NO_CONTEXT_INIT | \
-	 VGALLOC_MOCK_NO_BLOB_ID_0 | VGALLOC_MOCK_GUEST_HANDLE)
+	 VGALLOC_MOCK_NO_BLOB_ID_0 | VGALLOC_MOCK_GUEST_HANDLE | VGALLOC_MOCK_IN_ORDER |     \
+	 VGALLOC_MOCK_HOST_BLOB_ID)
 
 /* Sizes QEMU 10 + virglrenderer 1.1 report (VMRIG.md); Venus 160 is its version-0 layout. */
 #define MOCK_VIRGL_CAPSET_SIZE  308u
@@ -497,7 +498,8 @@ VGALLOC_API int vgalloc_mock_create(const struct vgalloc_mock_create_info *info,
 	m->cost = info->cost ? *info->cost : cost_presets[info->cost_preset];
 	m->next_res_id = 1;
 	m->next_host_handle = 1;
-	m->next_token = 1;
+	m->next_token = 0; /* as a Venus ring's seqnos: 0 is a token like any other */
+	m->next_host_blob_id = MOCK_HOST_BLOB_ID_BASE;
 	m->next_blob_id = 1;
 	m->fake_next = (uint64_t)1 << 44;
 
@@ -778,8 +780,9 @@ VGALLOC_API int vgalloc_mock_format_entry(const struct vgalloc_mock_trace_entry 
 		                " token %" PRIu32 "]",
 		                name, e->blob_id, e->size, r, e->host_handle, e->handle);
 	case VGALLOC_MOCK_CALL_HOST_WAIT:
-		return snprintf(buf, size, "%s(token=%" PRIu32 " cmd=%" PRIu32 ") = %d", name,
-		                e->handle, e->cmd_size, r);
+		return snprintf(buf, size,
+		                "%s(token=%" PRIu32 " flags=0x%" PRIx32 " cmd=%" PRIu32 ") = %d",
+		                name, e->handle, e->flags, e->cmd_size, r);
 	case VGALLOC_MOCK_CALL_HOST_ROUNDTRIP:
 		return snprintf(buf, size, "%s() = %d [seen res %" PRIu32 "]", name, r, e->res_id);
 	case VGALLOC_MOCK_CALL_HOST_IMPORT:

@@ -90,8 +90,7 @@ void vgalloc__mock_host_exec_cmd_locked(struct vgalloc_mock *m, const void *cmd,
 		memcpy(head, p + off, sizeof(head));
 		memcpy(&token, p + off + sizeof(head), sizeof(token));
 		/* The renderer rejects what it cannot parse; the guest only learns at mmap. */
-		if (head[0] != MOCK_WAIT_CMD_OPCODE || head[1] != 0 || token == 0 ||
-		    token >= m->next_token) {
+		if (head[0] != MOCK_WAIT_CMD_OPCODE || head[1] != 0 || token >= m->next_token) {
 			m->l.order_violations++;
 			return;
 		}
@@ -197,27 +196,42 @@ static int host_queue_locked(struct vgalloc_mock *m, const struct mock_host_allo
 
 static int host_alloc_locked(struct vgalloc_mock *m, struct mock_op *op)
 {
-	uint64_t blob_id = op->e.blob_id, size = op->e.size;
+	/* A host that names its allocations itself (gfxstream without deferredMapping). */
+	bool host_named = m->flags & VGALLOC_MOCK_HOST_BLOB_ID;
+	uint64_t blob_id = host_named ? m->next_host_blob_id : op->e.blob_id, size = op->e.size;
+	int ret;
 
 	if (blob_id == 0 || size == 0 || vgalloc__mock_map_get(&m->host_by_blob_id, blob_id)) {
 		return -EINVAL;
 	}
-	return host_queue_locked(m, &(struct mock_host_alloc){ .blob_id = blob_id, .size = size },
-	                         true, op);
+	ret = host_queue_locked(m, &(struct mock_host_alloc){ .blob_id = blob_id, .size = size },
+	                        true, op);
+	if (ret) {
+		return ret;
+	}
+	if (host_named) {
+		m->next_host_blob_id++;
+		op->e.blob_id = blob_id;
+	}
+	if (op->out_blob_id) {
+		*op->out_blob_id = blob_id;
+	}
+	return 0;
 }
 
 VGALLOC_API int vgalloc_mock_host_alloc(struct vgalloc_mock *mock, uint64_t blob_id, uint64_t size,
-                                        uint64_t *out_host_handle, uint64_t *out_token)
+                                        uint64_t *out_host_handle, uint64_t *out_token,
+                                        uint64_t *out_blob_id)
 {
 	struct mock_op op = { .e.blob_id = blob_id,
 		              .e.size = size,
 		              .out_host_handle = out_host_handle,
-		              .out_token = out_token };
+		              .out_token = out_token,
+		              .out_blob_id = out_blob_id };
 
 	return vgalloc__mock_call(mock, VGALLOC_MOCK_CALL_HOST_ALLOC, host_alloc_locked, &op);
 }
 
-/* Token 0 means "already complete" in the hooks contract, so waiting on it is a no-op. */
 static int host_wait_locked(struct vgalloc_mock *m, struct mock_op *op)
 {
 	if (op->token >= m->next_token) {
@@ -252,9 +266,12 @@ VGALLOC_API int vgalloc_mock_host_wait_cmd(struct vgalloc_mock *mock, uint64_t t
 	return 0;
 }
 
-/* The renderer sees every resource made so far. */
+/* The renderer sees every resource made so far; in order, it has done everything queued. */
 static int host_roundtrip_locked(struct vgalloc_mock *m, struct mock_op *op)
 {
+	if ((m->flags & VGALLOC_MOCK_IN_ORDER) && m->next_token) {
+		process_upto_locked(m, m->next_token - 1);
+	}
 	m->seen_res_id = m->next_res_id - 1;
 	op->e.res_id = m->seen_res_id;
 	return 0;
@@ -327,8 +344,11 @@ static int host_free_locked(struct vgalloc_mock *m, struct mock_op *op)
 	op->e.blob_id = ha->blob_id;
 	op->e.size = ha->size;
 	op->e.res_id = ha->res_id;
-	/* Venus' teardown order is wait → munmap → GEM close → host free. */
-	if (!ha->processed) {
+	/* Venus' teardown order is wait → munmap → GEM close → host free. On one in-order queue
+	 * the free runs after the allocation whatever the guest waited for. */
+	if (!ha->processed && (m->flags & VGALLOC_MOCK_IN_ORDER)) {
+		process_upto_locked(m, ha->token);
+	} else if (!ha->processed) {
 		m->l.order_violations++;
 		pend_remove(m, ha);
 	}
@@ -371,20 +391,44 @@ static uint64_t hook_new_blob_id(void *ctx)
 	return op.e.blob_id;
 }
 
-static int hook_host_alloc(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
-                           uint64_t *out_host_handle, uint64_t *out_token)
+/* What a hook answers for a queued host allocation: its token is always pending. */
+static int hook_answer(int ret, struct vgalloc_host_result *out, uint64_t host_blob_id)
 {
-	(void)user_data;
-	if (!args) {
-		return -EINVAL;
+	if (ret == 0) {
+		out->flags = VGALLOC_HOST_RESULT_PENDING;
+		if (host_blob_id) {
+			out->flags |= VGALLOC_HOST_RESULT_BLOB_ID;
+			out->blob_id = host_blob_id;
+		}
 	}
-	return vgalloc_mock_host_alloc(ctx, args->blob_id, args->size, out_host_handle, out_token);
+	return ret;
 }
 
-static int hook_host_wait(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size)
+static int hook_host_alloc(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
+                           struct vgalloc_host_result *out)
+{
+	uint64_t blob_id = 0;
+	struct mock_op op;
+	int ret;
+
+	(void)user_data;
+	if (!args || !out) {
+		return -EINVAL;
+	}
+	op = (struct mock_op){ .e.blob_id = args->blob_id,
+		               .e.size = args->size,
+		               .out_host_handle = &out->host_handle,
+		               .out_token = &out->token,
+		               .out_blob_id = &blob_id };
+	ret = vgalloc__mock_call(ctx, VGALLOC_MOCK_CALL_HOST_ALLOC, host_alloc_locked, &op);
+	return hook_answer(ret, out, blob_id != args->blob_id ? blob_id : 0);
+}
+
+static int hook_host_wait(void *ctx, uint64_t token, uint32_t flags, void *cmd,
+                          uint32_t *inout_cmd_size)
 {
 	struct vgalloc_mock *m = ctx;
-	struct mock_op op = { .e.handle = (uint32_t)token, .token = token };
+	struct mock_op op = { .e.handle = (uint32_t)token, .e.flags = flags, .token = token };
 	bool wait_cmd;
 
 	pthread_mutex_lock(&m->lock);
@@ -405,11 +449,17 @@ static int hook_host_roundtrip(void *ctx)
 	return vgalloc_mock_host_roundtrip(ctx);
 }
 
-static int hook_host_import(void *ctx, void *user_data, uint32_t res_id, uint64_t size,
-                            uint64_t blob_id, uint64_t *out_host_handle, uint64_t *out_token)
+/* The host imports what the request asked for (a block: the whole blob). */
+static int hook_host_import(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
+                            struct vgalloc_host_result *out)
 {
 	(void)user_data;
-	return vgalloc_mock_host_import(ctx, res_id, size, blob_id, out_host_handle, out_token);
+	if (!args || !out) {
+		return -EINVAL;
+	}
+	return hook_answer(vgalloc_mock_host_import(ctx, args->res_id, args->requested_size,
+	                                            args->blob_id, &out->host_handle, &out->token),
+	                   out, 0);
 }
 
 static void hook_host_free(void *ctx, void *user_data, uint64_t host_handle)
@@ -429,6 +479,7 @@ VGALLOC_API int vgalloc_mock_get_hooks(struct vgalloc_mock *mock, uint32_t flags
 	pthread_mutex_unlock(&mock->lock);
 	memset(out_hooks, 0, sizeof(*out_hooks));
 	out_hooks->struct_size = sizeof(*out_hooks);
+	out_hooks->flags = mock->flags & VGALLOC_MOCK_IN_ORDER ? VGALLOC_HOOKS_IN_ORDER : 0;
 	out_hooks->ctx = mock;
 	out_hooks->new_blob_id = hook_new_blob_id;
 	out_hooks->host_alloc = hook_host_alloc;

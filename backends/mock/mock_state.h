@@ -27,6 +27,8 @@
 /* The mock host's one command: "WAIT", a zero word, then the u64 token (16 bytes). */
 #define MOCK_WAIT_CMD_OPCODE 0x57414954u
 #define MOCK_WAIT_CMD_SIZE   16u
+/* The first blob id a host that names its allocations hands out. */
+#define MOCK_HOST_BLOB_ID_BASE (1ull << 40)
 
 /* Open-addressing table from a non-zero u64 key to a pointer (0 marks an empty slot). */
 struct mock_map {
@@ -147,6 +149,7 @@ struct vgalloc_mock {
 	struct mock_host_alloc *pend_tail;
 	uint64_t next_host_handle;
 	uint64_t next_token;
+	uint64_t next_host_blob_id; /* VGALLOC_MOCK_HOOKS_HOST_BLOB_ID */
 	uint64_t next_blob_id;
 	bool lost;
 
@@ -192,6 +195,7 @@ struct mock_op {
 	uint64_t token;
 	uint64_t *out_host_handle;
 	uint64_t *out_token;
+	uint64_t *out_blob_id; /* host_alloc: the id a host that names its allocations chose */
 	void *wait_cmd; /* set: the wait is encoded here for CREATE_BLOB instead of done now */
 	uint32_t *wait_cmd_size;
 };

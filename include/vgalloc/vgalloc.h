@@ -248,14 +248,90 @@ enum vgalloc_memory_type_flag {
 	VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES = 1u << 0, /* can back optimal-tiling images */
 };
 
-/** Arguments of the host_alloc hook. */
+/** What a host allocation is for (vgalloc_host_alloc_args.flags). */
+enum vgalloc_host_args_flag {
+	/** A pool block the library makes to suballocate from: user_data is NULL, the sizes are
+	 *  the block's, and the memory type and allocate flags are those of its pool (the request
+	 *  that needed the block has them too). */
+	VGALLOC_HOST_ARGS_BLOCK = 1u << 0,
+	/** The allocation has a blob of its own for one request (dedicated, export, import). */
+	VGALLOC_HOST_ARGS_DEDICATED = 1u << 1,
+};
+
+/**
+ * Arguments of host_alloc and host_import, written by the library, valid only during the hook
+ * call. struct_size is the library's size: a consumer built against a later header reads a field
+ * only when struct_size covers it. Version 0.
+ */
 struct vgalloc_host_alloc_args {
+	uint32_t struct_size;
+	uint32_t flags;          /* enum vgalloc_host_args_flag: exactly one of BLOCK, DEDICATED */
 	uint32_t memory_type;    /* host memory type index */
 	uint32_t allocate_flags; /* enum vgalloc_allocate_flag */
-	uint32_t blob_flags;     /* flags the blob will carry (enum vgalloc_blob_flag) */
-	uint32_t reserved;
-	uint64_t size;    /* bytes to allocate on the host (already rounded) */
-	uint64_t blob_id; /* tag the host allocation with this id */
+	uint32_t blob_flags;     /* flags the blob carries or will carry (enum vgalloc_blob_flag) */
+	uint32_t res_id;         /* host_import: the resource to import; host_alloc: 0 */
+	/** Bytes of the blob, rounded to the blob alignment (a block: the block's size). What a
+	 *  pool block allocates or imports. */
+	uint64_t size;
+	/** The request's exact size (Vulkan's allocationSize; ≤ size). What a dedicated allocation
+	 *  sends the host: memory dedicated to a resource must match its requirement. A block:
+	 *  equal to size. The import path: the bytes the request imports. */
+	uint64_t requested_size;
+	/** host_alloc: tag the host allocation with this id (the blob made from it later names
+	 *  it). host_import: the id the blob was created with (guest-handle: the id the host filed
+	 *  the OS handle under). */
+	uint64_t blob_id;
+};
+
+enum vgalloc_host_result_flag {
+	/** `token` names host work still in flight. Without it nothing is pending and `token` is
+	 *  ignored: every 64-bit value, 0 included, is a legal token. */
+	VGALLOC_HOST_RESULT_PENDING = 1u << 0,
+	/** host_alloc only: `blob_id` is the id the host chose for the allocation (gfxstream
+	 *  without deferredMapping); the blob made from it is created with that id instead of
+	 *  args->blob_id. From host_import it is an invalid answer. */
+	VGALLOC_HOST_RESULT_BLOB_ID = 1u << 1,
+};
+
+/**
+ * What host_alloc and host_import answer. The library zeroes it and sets struct_size (its own
+ * size) before the call; the hook fills in what it has. A flag bit the enum does not name is an
+ * invalid answer: the call then fails with -EIO and the host allocation is freed (host_free).
+ * Version 0.
+ */
+struct vgalloc_host_result {
+	uint32_t struct_size;
+	uint32_t flags;       /* enum vgalloc_host_result_flag */
+	uint64_t host_handle; /* opaque, passed back to host_free; any value */
+	uint64_t token;       /* with VGALLOC_HOST_RESULT_PENDING */
+	uint64_t blob_id;     /* with VGALLOC_HOST_RESULT_BLOB_ID; not 0 */
+};
+
+/** Flags of the host_wait hook's call. */
+enum vgalloc_wait_flag {
+	/**
+	 * Ordering suffices: what the library does next is a kernel call on the device's fd
+	 * (CREATE_BLOB, MAP, GEM close: virtio-gpu runs them in submission order) or, with
+	 * VGALLOC_HOOKS_IN_ORDER, host_free. The hook may submit the wait to the host so that the
+	 * host processes `token` before anything submitted after it, and return without blocking
+	 * (Venus: a vkWaitRingSeqnoMESA in an EXECBUFFER). Without this flag the hook returns only
+	 * once the host has processed `token`.
+	 */
+	VGALLOC_WAIT_ORDER = 1u << 0,
+};
+
+/** Hooks table flags: what the consumer's protocol guarantees. */
+enum vgalloc_hooks_flag {
+	/**
+	 * The host runs host_alloc, host_import, host_free and host_roundtrip in the order the
+	 * hooks make them (one in-order queue: Venus's ring), and host_roundtrip returns once the
+	 * host has processed everything queued before it. Then (1) a memory object freed before it
+	 * ever got a blob makes no wait: its host_free runs after its host_alloc anyway; (2) a
+	 * token issued before a completed host_roundtrip is complete, so its release makes no
+	 * wait; (3) a release that must wait (a blob is still pending on the host) passes
+	 * VGALLOC_WAIT_ORDER.
+	 */
+	VGALLOC_HOOKS_IN_ORDER = 1u << 0,
 };
 
 /**
@@ -264,31 +340,47 @@ struct vgalloc_host_alloc_args {
  * host, which rejects a wrong order). Every hook receives `ctx`; per-allocation hooks also receive
  * the request's user_data (NULL for blocks the library creates on its own). Hooks may block; the
  * library holds no lock while calling them. Version 0.
+ *
+ * Where each hook runs: always on the thread that made the library call, inside it.
+ *  - new_blob_id, host_alloc, host_import, host_roundtrip: inside vgalloc_mem_alloc() (the
+ *    allocation's own backing, or a pool block the request needs), and, host-first lazy,
+ *    host_wait inside vgalloc_mem_map(). A request's host_alloc and host_import (flag
+ *    DEDICATED) run only inside that request's vgalloc_mem_alloc(), so per-request data the
+ *    consumer keeps beside user_data (Venus: the app's pNext chain) is valid there. A block's
+ *    (flag BLOCK) also runs inside the vgalloc_mem_alloc() of the request that needs it, but
+ *    the block outlives that request: it must use nothing of it beyond the args.
+ *  - host_wait and host_free at release: inside vgalloc_mem_free() of the allocation — for a
+ *    pool block, of its last suballocation, or later inside vgalloc_device_trim(), the
+ *    ENOSPC retry of any allocating call, or vgalloc_device_destroy() (retained blocks). Any
+ *    thread that frees; user_data is the request's (NULL for a block).
  */
 struct vgalloc_host_hooks {
 	uint32_t struct_size;
-	uint32_t reserved; /* must be 0 */
+	uint32_t flags; /* enum vgalloc_hooks_flag */
 	void *ctx;
 	/** A fresh blob id (Venus: its object id; gfxstream: its counter). Called first on every
 	 *  path that creates a host allocation or blob, unless the request carries its own id. */
 	uint64_t (*new_blob_id)(void *ctx);
-	/** Queue a host allocation tagged with args->blob_id. Returns 0 and an opaque host handle and
-	 *  a completion token (0 = already complete), or -errno. */
+	/** Queue a host allocation tagged with args->blob_id: 0 and *out filled in, or -errno
+	 *  (then nothing was allocated). */
 	int (*host_alloc)(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
-	                  uint64_t *out_host_handle, uint64_t *out_token);
-	/** Make sure the host has processed `token`. When `cmd` is not NULL the hook may instead write
-	 *  up to *inout_cmd_size bytes of a wait command (a multiple of 4), which the library passes
-	 *  as CREATE_BLOB's cmd; it stores the number of bytes written in *inout_cmd_size, 0 when it
-	 *  waited itself. With cmd NULL (inout_cmd_size is then NULL too) the hook must block. */
-	int (*host_wait)(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size);
+	                  struct vgalloc_host_result *out);
+	/** Make sure the host has processed `token` (a token a result marked PENDING): block, or,
+	 *  with VGALLOC_WAIT_ORDER in `flags`, order the wait ahead of what follows. When `cmd` is
+	 *  not NULL the hook may instead write up to *inout_cmd_size bytes of a wait command (a
+	 *  multiple of 4), which the library passes as CREATE_BLOB's cmd; it stores the number of
+	 *  bytes written in *inout_cmd_size, 0 when it waited or ordered itself. cmd and
+	 *  inout_cmd_size are both NULL or both not. */
+	int (*host_wait)(void *ctx, uint64_t token, uint32_t flags, void *cmd,
+	                 uint32_t *inout_cmd_size);
 	/** Guest-first and import: the renderer has seen every resource created so far.
 	 *  Guest-handle: the placeholder submit and its wait (the renderer has filed the handle of
 	 *  every GUEST blob created so far). */
 	int (*host_roundtrip)(void *ctx);
-	/** Queue a host allocation that imports resource res_id (guest-handle: the OS handle the
-	 *  host filed under blob_id). Same outputs as host_alloc. */
-	int (*host_import)(void *ctx, void *user_data, uint32_t res_id, uint64_t size,
-	                   uint64_t blob_id, uint64_t *out_host_handle, uint64_t *out_token);
+	/** Queue a host allocation that imports resource args->res_id (guest-handle: the OS handle
+	 *  the host filed under args->blob_id). Same outputs as host_alloc, without BLOB_ID. */
+	int (*host_import)(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
+	                   struct vgalloc_host_result *out);
 	/** Free a host allocation. Called last in teardown, after its blob is gone. Cannot fail. */
 	void (*host_free)(void *ctx, void *user_data, uint64_t host_handle);
 };

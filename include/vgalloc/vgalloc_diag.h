@@ -14,7 +14,8 @@ extern "C" {
 #endif
 
 /** Cheap counters, read atomically (each counter is exact; the set is not a snapshot; the shmem
- *  counters are read together). Output struct, version 2 (version 0: 120 bytes, 1: 184). */
+ *  counters are read together). Output struct, version 4 (version 0: 120 bytes, 1: 184, 2: 224,
+ *  3: 248). */
 struct vgalloc_stats {
 	uint32_t struct_size;
 	uint32_t reserved;
@@ -51,6 +52,9 @@ struct vgalloc_stats {
 	uint64_t window_small_blocks;  /* blocks made below their planned size */
 	uint64_t window_dedicated;     /* suballocations given a blob of their own instead */
 	uint64_t window_closed_blocks; /* host-first blocks whose first map found no room */
+	/* --- appended after version 3 (248 bytes): host waits, totals --- */
+	uint64_t host_waits;         /* host_wait calls (also counted in hook_calls) */
+	uint64_t host_waits_skipped; /* pending tokens released without one (hooks in order) */
 };
 
 /** One pool's detailed state (a walk under its locks). Output struct, version 0. */

@@ -70,6 +70,15 @@ enum vgalloc_mock_flag {
 	 * upstream base leave 9 to BLOB_ALIGNMENT).
 	 */
 	VGALLOC_MOCK_GUEST_HANDLE = 1u << 10,
+	/** The host runs its queue in order, as a Venus ring does: a host free runs after
+	 *  everything queued before it (freeing an allocation nobody waited for is no violation),
+	 *  and a round trip processes the whole queue. The hooks table declares it
+	 *  (VGALLOC_HOOKS_IN_ORDER). */
+	VGALLOC_MOCK_IN_ORDER = 1u << 11,
+	/** The host names its allocations (gfxstream without deferredMapping): host_alloc ignores
+	 *  the blob id it is given and tags the allocation with one of its own (2^40, 2^40 + 1,
+	 *  ...), which it returns (the hook: VGALLOC_HOST_RESULT_BLOB_ID). */
+	VGALLOC_MOCK_HOST_BLOB_ID = 1u << 12,
 };
 
 /** Cost of each operation in nanoseconds; computed into the ledger, never slept. */
@@ -188,7 +197,7 @@ struct vgalloc_mock_trace_entry {
 	uint64_t size;
 	uint64_t host_handle;
 	uint32_t cmd_size;
-	uint32_t reserved;
+	uint32_t flags; /* host_wait: enum vgalloc_wait_flag */
 };
 
 /**
@@ -244,11 +253,14 @@ VGALLOC_API int vgalloc_mock_gem_close(struct vgalloc_mock *mock, uint32_t handl
 
 /**
  * Queue a host allocation tagged with blob_id. It is processed (and a blob may then be created
- * for it) only once its token has been waited on. Return: 0 and a host handle and token;
+ * for it) only once its token has been waited on. Tokens count from 0 in queue order, as a
+ * Venus ring's seqnos do. *out_blob_id (optional) is the id the allocation is tagged with:
+ * blob_id, or with VGALLOC_MOCK_HOST_BLOB_ID the host's own. Return: 0 and a host handle and token;
  * -EINVAL (blob_id 0, size 0, id in use); -EIO (context lost); -ENOMEM.
  */
 VGALLOC_API int vgalloc_mock_host_alloc(struct vgalloc_mock *mock, uint64_t blob_id, uint64_t size,
-                                        uint64_t *out_host_handle, uint64_t *out_token);
+                                        uint64_t *out_host_handle, uint64_t *out_token,
+                                        uint64_t *out_blob_id);
 /** Process everything queued up to token. Return: 0; -EINVAL (unknown token); -EIO (lost). */
 VGALLOC_API int vgalloc_mock_host_wait(struct vgalloc_mock *mock, uint64_t token);
 /**

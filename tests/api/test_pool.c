@@ -1180,9 +1180,10 @@ static struct {
 	pthread_cond_t cond;
 	uint32_t armed; /* VGALLOC_MOCK_CALL_HOST_WAIT or _HOST_ALLOC; 0 = open */
 	bool inside, release;
-	int (*host_wait)(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size);
+	int (*host_wait)(void *ctx, uint64_t token, uint32_t flags, void *cmd,
+	                 uint32_t *inout_cmd_size);
 	int (*host_alloc)(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
-	                  uint64_t *out_host_handle, uint64_t *out_token);
+	                  struct vgalloc_host_result *out);
 } gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false, false, NULL, NULL };
 
 static void gate_pass(uint32_t call)
@@ -1200,17 +1201,18 @@ static void gate_pass(uint32_t call)
 	pthread_mutex_unlock(&gate.lock);
 }
 
-static int gated_host_wait(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size)
+static int gated_host_wait(void *ctx, uint64_t token, uint32_t flags, void *cmd,
+                           uint32_t *inout_cmd_size)
 {
 	gate_pass(VGALLOC_MOCK_CALL_HOST_WAIT);
-	return gate.host_wait(ctx, token, cmd, inout_cmd_size);
+	return gate.host_wait(ctx, token, flags, cmd, inout_cmd_size);
 }
 
 static int gated_host_alloc(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
-                            uint64_t *out_host_handle, uint64_t *out_token)
+                            struct vgalloc_host_result *out)
 {
 	gate_pass(VGALLOC_MOCK_CALL_HOST_ALLOC);
-	return gate.host_alloc(ctx, user_data, args, out_host_handle, out_token);
+	return gate.host_alloc(ctx, user_data, args, out);
 }
 
 static void gate_hooks(struct vgalloc_host_hooks *hooks)

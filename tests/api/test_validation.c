@@ -181,9 +181,11 @@ static void device_create__unknown_bits_and_reserved_are_einval_before_any_call(
 			assert_create_refused(f, &ci);
 			fx_memory_types(types);
 		}
-		hooks.reserved = b;
-		assert_create_refused(f, &ci);
-		hooks.reserved = 0;
+		if (b != VGALLOC_HOOKS_IN_ORDER) {
+			hooks.flags = b;
+			assert_create_refused(f, &ci);
+			hooks.flags = 0;
+		}
 		head->reserved = b;
 		assert_create_refused(f, &ci);
 		head->reserved = 0;
@@ -355,7 +357,7 @@ static void mock_get_hooks__hooks_pass_the_rule(void **state)
 
 		memset(&hooks, 0xa5, sizeof(hooks));
 		assert_int_equal(vgalloc_mock_get_hooks(f->mock, flags, &hooks), 0);
-		assert_int_equal(hooks.reserved, 0);
+		assert_int_equal(hooks.flags, 0);
 		fx_create_info(f, &(struct fx_opts){ .mode = VGALLOC_DEVICE_MODE_ADOPT }, types,
 		               &ci);
 		ci.hooks = &hooks;
@@ -371,13 +373,20 @@ static uint32_t checked_args;
 
 static int checking_host_alloc(void *ctx, void *user_data,
                                const struct vgalloc_host_alloc_args *args,
-                               uint64_t *out_host_handle, uint64_t *out_token)
+                               struct vgalloc_host_result *out)
 {
-	assert_int_equal(args->reserved, 0);
+	assert_int_equal(args->struct_size, sizeof(*args));
+	assert_true(args->flags == VGALLOC_HOST_ARGS_BLOCK ||
+	            args->flags == VGALLOC_HOST_ARGS_DEDICATED);
+	assert_int_equal(args->res_id, 0);
 	assert_int_equal(args->allocate_flags & ~ALLOCATE_FLAGS, 0);
 	assert_int_equal(args->blob_flags & ~0xfu, 0);
+	assert_true(args->requested_size <= args->size);
+	/* The library hands the hook a zeroed answer of its own size. */
+	assert_int_equal(out->struct_size, sizeof(*out));
+	assert_int_equal(out->flags | out->host_handle | out->token | out->blob_id, 0);
 	checked_args++;
-	return mock_hooks.host_alloc(ctx, user_data, args, out_host_handle, out_token);
+	return mock_hooks.host_alloc(ctx, user_data, args, out);
 }
 
 static void hooks__library_passes_reserved_zero_and_named_bits(void **state)

@@ -270,7 +270,8 @@ void drain_host(struct ctx *c)
 	static uint64_t n;
 	uint64_t host = 0, token = 0;
 
-	assert_int_equal(vgalloc_mock_host_alloc(c->f->mock, 7000 + n++, 4096, &host, &token), 0);
+	assert_int_equal(vgalloc_mock_host_alloc(c->f->mock, 7000 + n++, 4096, &host, &token, NULL),
+	                 0);
 	assert_int_equal(vgalloc_mock_host_wait(c->f->mock, token), 0);
 	vgalloc_mock_host_free(c->f->mock, host);
 }

@@ -350,7 +350,7 @@ static const struct errcase cases[] = {
 	DH("hooks_struct_size_small", P(HOOKS, struct_size, 8)),
 	DH("hooks_unknown_tail", TAIL(HOOKS)),
 	DH("hooks_incomplete", P(HOOKS, host_free, 0)),
-	DH("hooks_reserved", P(HOOKS, reserved, 1)),
+	DH("hooks_unknown_flag", P(HOOKS, flags, BIT31)),
 	DC("capset_not_offered", P(DCI, capset_id, VGALLOC_CAPSET_CROSS_DOMAIN)),
 	DC("capset_id_64", P(DCI, capset_id, 64)),
 	DC("context_exists", { 0 }),

@@ -229,10 +229,11 @@ static void mock_gem_close__unknown_handle(struct ctx *c)
 
 static void host_alloc(struct ctx *c, struct vgalloc_mock *m, uint64_t blob_id, uint64_t size)
 {
-	uint64_t host = OUT_VALUE;
+	uint64_t host = OUT_VALUE, tagged = OUT_VALUE;
 
-	CALL_INT(c, vgalloc_mock_host_alloc(m, blob_id, size, &host, &c->out_value));
+	CALL_INT(c, vgalloc_mock_host_alloc(m, blob_id, size, &host, &c->out_value, &tagged));
 	assert_true(host == OUT_VALUE);
+	assert_true(tagged == OUT_VALUE);
 }
 
 static void mock_host_alloc__null(struct ctx *c)
@@ -256,7 +257,8 @@ static void mock_host_alloc__id_in_use(struct ctx *c)
 
 	assert_true(c->nhosts < MAX_KEEP);
 	assert_int_equal(
-	        vgalloc_mock_host_alloc(c->f->mock, 4343, 4096, &c->hosts[c->nhosts], &token), 0);
+	        vgalloc_mock_host_alloc(c->f->mock, 4343, 4096, &c->hosts[c->nhosts], &token, NULL),
+	        0);
 	c->nhosts++;
 	assert_int_equal(vgalloc_mock_host_wait(c->f->mock, token), 0);
 	host_alloc(c, c->f->mock, 4343, 4096);

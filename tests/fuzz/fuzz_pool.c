@@ -594,6 +594,9 @@ static void run_pool(struct fz *f)
 	b = fz_u8(f);
 	mi.profile = b & 1 ? VGALLOC_MOCK_PROFILE_STATIC : VGALLOC_MOCK_PROFILE_INJECTING;
 	mi.host_page_size = b & 2 ? 16384 : 0;
+	/* A host whose queue runs in order (its hooks table says so: the library may skip waits),
+	 * and one that names its allocations itself. */
+	mi.flags = (b & 8 ? VGALLOC_MOCK_IN_ORDER : 0) | (b & 16 ? VGALLOC_MOCK_HOST_BLOB_ID : 0);
 	mi.window_size = (16ull << 20) << fz_pick(f, 5);
 	FZ_CHECK_EQ(vgalloc_mock_create(&mi, &m.mock), 0);
 	FZ_CHECK_EQ(vgalloc_mock_get_hooks(m.mock, b & 4 ? VGALLOC_MOCK_HOOKS_WAIT_CMD : 0, &hooks),
@@ -632,11 +635,12 @@ static void run_pool(struct fz *f)
 	/* No alloc_mode override: the order must be the host's (the injecting profile is
 	 * host-first, the static one's capset says use_guest_vram), or every map fails. */
 	FZ_CHECK_EQ(vgalloc_device_create(&ci, &m.dev), 0);
-	fz_trace("pool: profile %u page %u window %llu shards %u retain %llu "
+	fz_trace("pool: profile %u mock flags 0x%x page %u window %llu shards %u retain %llu "
 	         "blocks %llu..%llu max_suballoc %llu",
-	         mi.profile, mi.host_page_size, (unsigned long long)mi.window_size, ci.pool_shards,
-	         (unsigned long long)ci.retain_bytes, (unsigned long long)ci.min_block_size,
-	         (unsigned long long)ci.max_block_size, (unsigned long long)ci.max_suballoc_size);
+	         mi.profile, mi.flags, mi.host_page_size, (unsigned long long)mi.window_size,
+	         ci.pool_shards, (unsigned long long)ci.retain_bytes,
+	         (unsigned long long)ci.min_block_size, (unsigned long long)ci.max_block_size,
+	         (unsigned long long)ci.max_suballoc_size);
 
 	for (uint32_t op = 0; op < MAX_OPS && !fz_empty(f); op++) {
 		bool armed = false;

@@ -574,6 +574,18 @@ static void op_pieces(struct ctx *c)
 		v = lay_out(&c->f, &c->hooks, VGALLOC__V0_HOST_HOOKS, sizeof(c->hooks), hooks,
 		            NULL);
 		exp = verdict_errno(v);
+		/* Version 0 has the flags: IN_ORDER is known, any other bit is -EINVAL (after the
+		 * size and tail checks). */
+		if (v != V_EINVAL && fz_bool(&c->f)) {
+			uint32_t flags =
+			        fz_bool(&c->f) ? VGALLOC_HOOKS_IN_ORDER : 1u << fz_pick(&c->f, 32);
+
+			memcpy(hooks + offsetof(struct vgalloc_host_hooks, flags), &flags,
+			       sizeof(flags));
+			if (v == V_OK && (flags & ~(uint32_t)VGALLOC_HOOKS_IN_ORDER)) {
+				exp = -EINVAL;
+			}
+		}
 		ci.hooks = (const void *)hooks;
 	}
 	ret = vgalloc_device_create(&ci, &dev);

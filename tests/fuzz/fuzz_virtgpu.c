@@ -743,13 +743,27 @@ static void drm_setup(struct fz *f)
 
 /* --- the fake host behind the hooks ---------------------------------------------------------- */
 
+/* A host allocation the fake host made and the library has not freed yet. */
+struct host_alloc {
+	uint64_t handle;
+	uint64_t token;
+	bool pending; /* answered VGALLOC_HOST_RESULT_PENDING: token may be waited on */
+};
+
 struct host {
 	struct fz *f;
 	struct kernel *k;
-	uint64_t live[MAX_HOST];
+	struct host_alloc live[MAX_HOST];
 	uint32_t nlive;
-	uint64_t next_handle, next_token, next_blob_id;
+	bool in_order; /* the hooks table declares VGALLOC_HOOKS_IN_ORDER */
+	uint64_t next_handle, next_token, next_blob_id, next_host_blob_id;
 };
+
+/* What a result without VGALLOC_HOST_RESULT_PENDING carries in its token: a value the host
+ * never issues, which the library must ignore. */
+#define UNISSUED_TOKEN (UINT64_MAX - 1)
+/* The ids of a host that names its allocations itself (VGALLOC_HOST_RESULT_BLOB_ID). */
+#define HOST_BLOB_ID_BASE (1ull << 40)
 
 static int hook_answer(struct host *h)
 {
@@ -772,35 +786,104 @@ static uint64_t hook_new_blob_id(void *ctx)
 	return ++((struct host *)ctx)->next_blob_id;
 }
 
-static int host_new(struct host *h, uint64_t *out_host_handle, uint64_t *out_token)
+/* The args of host_alloc and host_import as the contract has them. */
+static void check_args(const struct vgalloc_host_alloc_args *args, void *user_data)
+{
+	FZ_CHECK(args);
+	FZ_CHECK_EQ(args->struct_size, sizeof(*args));
+	FZ_CHECK(args->flags == VGALLOC_HOST_ARGS_BLOCK ||
+	         args->flags == VGALLOC_HOST_ARGS_DEDICATED);
+	FZ_CHECK(args->size != 0 && args->requested_size != 0);
+	FZ_CHECK(args->requested_size <= args->size);
+	/* A block is the library's own: the block's sizes, and no request's user_data. */
+	FZ_CHECK(args->flags != VGALLOC_HOST_ARGS_BLOCK ||
+	         (args->requested_size == args->size && !user_data));
+}
+
+/*
+ * A host allocation and the answer about it: its work pending (tokens from 0, as a Venus ring's
+ * seqnos) or done (a token the library must ignore); from host_alloc, now and then an id the host
+ * chose; rarely an answer the contract forbids, which the library must refuse with -EIO after
+ * freeing the allocation.
+ */
+static int host_new(struct host *h, bool alloc, struct vgalloc_host_result *out)
 {
 	int ret = hook_answer(h);
+	struct host_alloc *ha;
+	uint8_t a;
 
+	/* The library hands the result over zeroed, with its size. */
+	FZ_CHECK(out);
+	FZ_CHECK_EQ(out->struct_size, sizeof(*out));
+	FZ_CHECK(!out->flags && !out->host_handle && !out->token && !out->blob_id);
 	if (ret) {
 		return ret;
 	}
 	FZ_CHECK(h->nlive < MAX_HOST);
-	*out_host_handle = ++h->next_handle;
-	*out_token = fz_bool(h->f) ? ++h->next_token : 0;
-	h->live[h->nlive++] = *out_host_handle;
+	a = fz_u8(h->f);
+	ha = &h->live[h->nlive++];
+	ha->handle = out->host_handle = ++h->next_handle;
+	ha->pending = a & 1;
+	ha->token = ha->pending ? h->next_token++ : UNISSUED_TOKEN;
+	out->token = ha->token;
+	out->flags = ha->pending ? VGALLOC_HOST_RESULT_PENDING : 0;
+	if (alloc && (a & 6) == 6) {
+		out->flags |= VGALLOC_HOST_RESULT_BLOB_ID;
+		out->blob_id = HOST_BLOB_ID_BASE + h->next_host_blob_id++;
+	}
+	if (a >= 248) {
+		switch (a & 3) {
+		case 0:
+			out->flags |= 1u << 31; /* a flag the enum does not name */
+			break;
+		case 1:
+			out->flags |= VGALLOC_HOST_RESULT_BLOB_ID; /* with id 0 */
+			out->blob_id = 0;
+			break;
+		default:
+			/* BLOB_ID from host_import; from host_alloc an unknown flag. */
+			out->flags |= alloc ? 1u << 2 : VGALLOC_HOST_RESULT_BLOB_ID;
+			out->blob_id = HOST_BLOB_ID_BASE + h->next_host_blob_id++;
+			break;
+		}
+		if (h->k->nhook_errs < MAX_ERRS) {
+			h->k->hook_errs[h->k->nhook_errs++] = -EIO;
+		}
+	}
 	return 0;
 }
 
 static int hook_host_alloc(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
-                           uint64_t *out_host_handle, uint64_t *out_token)
+                           struct vgalloc_host_result *out)
 {
-	(void)user_data;
-	FZ_CHECK(args && args->size && args->size % 4096 == 0 && args->blob_id);
-	return host_new(ctx, out_host_handle, out_token);
+	check_args(args, user_data);
+	FZ_CHECK(args->res_id == 0 && args->size % 4096 == 0 && args->blob_id);
+	return host_new(ctx, true, out);
 }
 
-static int hook_host_wait(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size)
+/* Whether the library may wait on token: one a live allocation's result marked pending. */
+static bool waitable(const struct host *h, uint64_t token)
+{
+	for (uint32_t i = 0; i < h->nlive; i++) {
+		if (h->live[i].pending && h->live[i].token == token) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int hook_host_wait(void *ctx, uint64_t token, uint32_t flags, void *cmd,
+                          uint32_t *inout_cmd_size)
 {
 	struct host *h = ctx;
 	int ret = hook_answer(h);
 
-	FZ_CHECK(token != 0);
+	/* Only pending tokens are waited on (token 0 is one like any other). */
+	FZ_CHECK(waitable(h, token));
 	FZ_CHECK(!cmd == !inout_cmd_size);
+	/* Before CREATE_BLOB (a buffer offered) ordering suffices; at release only an in-order
+	 * host may be told so, any other must block. */
+	FZ_CHECK_EQ(flags, (cmd || h->in_order) ? VGALLOC_WAIT_ORDER : 0u);
 	if (ret || !cmd) {
 		return ret;
 	}
@@ -829,13 +912,12 @@ static int hook_host_roundtrip(void *ctx)
 	return hook_answer(ctx);
 }
 
-static int hook_host_import(void *ctx, void *user_data, uint32_t res_id, uint64_t size,
-                            uint64_t blob_id, uint64_t *out_host_handle, uint64_t *out_token)
+static int hook_host_import(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
+                            struct vgalloc_host_result *out)
 {
-	(void)user_data;
-	(void)blob_id;
-	FZ_CHECK(res_id != 0 && size != 0);
-	return host_new(ctx, out_host_handle, out_token);
+	check_args(args, user_data);
+	FZ_CHECK(args->res_id != 0);
+	return host_new(ctx, false, out);
 }
 
 static void hook_host_free(void *ctx, void *user_data, uint64_t host_handle)
@@ -844,7 +926,7 @@ static void hook_host_free(void *ctx, void *user_data, uint64_t host_handle)
 
 	(void)user_data;
 	for (uint32_t i = 0; i < h->nlive; i++) {
-		if (h->live[i] == host_handle) {
+		if (h->live[i].handle == host_handle) {
 			h->live[i] = h->live[--h->nlive];
 			return;
 		}
@@ -1760,7 +1842,7 @@ static void run(struct fz *f)
 	uint32_t mode;
 	int own_fd = -1, ret;
 	bool fail_backend;
-	uint8_t b;
+	uint8_t b, b2;
 
 	memset(&c, 0, sizeof(c));
 	c.f = f;
@@ -1846,7 +1928,11 @@ static void run(struct fz *f)
 	ci.allocator = &c.alloc.a;
 	ci.log_fn = log_line;
 	ci.log_level = VGALLOC_LOG_DEBUG;
-	ci.flavour = fz_pick(f, 3);
+	/* The flavour byte's top bit: the host runs its queue in order (Venus's ring). */
+	b2 = fz_u8(f);
+	ci.flavour = b2 % 3;
+	c.h.in_order = b2 & 0x80;
+	hooks.flags = c.h.in_order ? VGALLOC_HOOKS_IN_ORDER : 0;
 	ci.host_page_size = b & 1 ? 16384 : 0;
 	ci.num_rings = (b >> 1) & 1 ? 2 : 0;
 	ci.debug_name = (b >> 2) & 1 ? "fuzz_virtgpu" : NULL;

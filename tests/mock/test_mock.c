@@ -138,6 +138,26 @@ static struct vgalloc_mock_ledger ledger(struct vgalloc_mock *m)
 	return l;
 }
 
+/* Hook arguments as the library writes them for a dedicated allocation of `size` bytes (res_id:
+ * the resource host_import imports; 0 for host_alloc). */
+static struct vgalloc_host_alloc_args host_args(uint32_t res_id, uint64_t size, uint64_t blob_id)
+{
+	return (struct vgalloc_host_alloc_args){
+		.struct_size = sizeof(struct vgalloc_host_alloc_args),
+		.flags = VGALLOC_HOST_ARGS_DEDICATED,
+		.res_id = res_id,
+		.size = size,
+		.requested_size = size,
+		.blob_id = blob_id,
+	};
+}
+
+/* A hook result as the library hands it over: zeroed, with its struct_size. */
+static struct vgalloc_host_result host_result(void)
+{
+	return (struct vgalloc_host_result){ .struct_size = sizeof(struct vgalloc_host_result) };
+}
+
 static struct vgalloc_mock_trace_entry last_entry(struct vgalloc_mock *m)
 {
 	struct vgalloc_mock_trace_entry *all = calloc(4096, sizeof(*all));
@@ -186,11 +206,14 @@ static int count_fds(void)
 static uint32_t host_first_blob(struct vgalloc_mock *m, uint64_t id, uint64_t size, bool wait,
                                 uint64_t *host_handle)
 {
-	uint64_t token = 0;
+	uint64_t token = UINT64_MAX, pending = ledger(m).pending_tokens, tagged = 0;
 	uint32_t h = 0;
 
-	assert_int_equal(vgalloc_mock_host_alloc(m, id, size, host_handle, &token), 0);
-	assert_true(token > 0);
+	assert_int_equal(vgalloc_mock_host_alloc(m, id, size, host_handle, &token, &tagged), 0);
+	/* Tokens count from 0: any value is legal, but the allocation is queued under it. */
+	assert_int_not_equal(token, UINT64_MAX);
+	assert_int_equal(ledger(m).pending_tokens, pending + 1);
+	assert_int_equal(tagged, id);
 	if (wait) {
 		assert_int_equal(vgalloc_mock_host_wait(m, token), 0);
 	}
@@ -761,9 +784,11 @@ static void mock__blob_create_guest_handle_only_when_negotiated(void **state)
 	const uint32_t cmd[4] = { 0 };
 	struct vgalloc_mock *m;
 	struct vgalloc_host_hooks hooks;
+	struct vgalloc_host_alloc_args args;
+	struct vgalloc_host_result res;
 	struct vgalloc_mock_trace_entry e;
 	char line[256];
-	uint64_t v = 0xdead, hh, t;
+	uint64_t v = 0xdead;
 	uint32_t h, r;
 	void *p;
 
@@ -801,13 +826,17 @@ static void mock__blob_create_guest_handle_only_when_negotiated(void **state)
 	assert_non_null(strstr(line, "mem=GUEST flags=MAPPABLE|SHAREABLE|CREATE_GUEST_HANDLE "
 	                             "id=3 size=16384"));
 	assert_int_equal(hooks.host_roundtrip(hooks.ctx), 0);
-	assert_int_equal(hooks.host_import(hooks.ctx, NULL, r, 16 * KIB, 3, &hh, &t), 0);
+	args = host_args(r, 16 * KIB, 3);
+	res = host_result();
+	assert_int_equal(hooks.host_import(hooks.ctx, NULL, &args, &res), 0);
+	assert_int_equal(res.flags, VGALLOC_HOST_RESULT_PENDING);
+	assert_int_equal(res.token, 0); /* the first token */
 	assert_int_equal(map(m, h, 16 * KIB, &p), 0);
 	memset(p, 9, 16 * KIB);
-	assert_int_equal(hooks.host_wait(hooks.ctx, t, NULL, NULL), 0);
+	assert_int_equal(hooks.host_wait(hooks.ctx, res.token, 0, NULL, NULL), 0);
 	assert_int_equal(unmap(m, h, p, 16 * KIB), 0);
 	assert_int_equal(gem_close(m, h), 0);
-	hooks.host_free(hooks.ctx, NULL, hh);
+	hooks.host_free(hooks.ctx, NULL, res.host_handle);
 	finish(m, 0);
 
 	/* The host files the guest handle under the blob id it was created with: an import
@@ -821,7 +850,10 @@ static void mock__blob_create_guest_handle_only_when_negotiated(void **state)
 	assert_int_equal(vgalloc_mock_context_init(m, VGALLOC_CAPSET_GFXSTREAM_VULKAN), 0);
 	assert_int_equal(create_full(m, GUEST, M | S | gh, 16 * KIB, 3, NULL, 0, &h, &r), 0);
 	assert_int_equal(hooks.host_roundtrip(hooks.ctx), 0);
-	assert_int_equal(hooks.host_import(hooks.ctx, NULL, r, 16 * KIB, 4, &hh, &t), -EIO);
+	args = host_args(r, 16 * KIB, 4);
+	res = host_result();
+	assert_int_equal(hooks.host_import(hooks.ctx, NULL, &args, &res), -EIO);
+	assert_int_equal(res.flags, 0); /* a failed call answers nothing */
 	{
 		struct vgalloc_mock_ledger l = { .struct_size = sizeof(l) };
 
@@ -1079,7 +1111,8 @@ static void mock__host_first_unprocessed_id_fails_at_map(void **state)
 	assert_int_equal(ledger(m).pending_tokens, 1);
 	assert_int_equal(map(m, h, 64 * KIB, &p), -EINVAL);
 	assert_int_equal(gem_close(m, h), 0);
-	assert_int_equal(vgalloc_mock_host_wait(m, 1), 0);
+	assert_int_equal(vgalloc_mock_host_wait(m, 0), 0); /* tokens count from 0 */
+	assert_int_equal(ledger(m).pending_tokens, 0);
 	vgalloc_mock_host_free(m, hh);
 	finish(m, 1);
 }
@@ -1094,7 +1127,7 @@ static void mock__host_first_wait_cmd_runs_before_create(void **state)
 
 	(void)state;
 	venus(m);
-	assert_int_equal(vgalloc_mock_host_alloc(m, 9, 64 * KIB, &hh, &token), 0);
+	assert_int_equal(vgalloc_mock_host_alloc(m, 9, 64 * KIB, &hh, &token, NULL), 0);
 	assert_int_equal(vgalloc_mock_host_wait_cmd(m, token, cmd, &size), -ENOSPC);
 	size = sizeof(cmd);
 	assert_int_equal(vgalloc_mock_host_wait_cmd(m, token, cmd, &size), 0);
@@ -1277,7 +1310,7 @@ static void check_lost(struct vgalloc_mock *m)
 	assert_int_equal(ops(m)->get_capset(be(m), VGALLOC_CAPSET_VENUS, 0, buf, 16), -EIO);
 	assert_int_equal(create(m, GUEST, M, 4096, 0, &h), -EIO);
 	assert_int_equal(map(m, 1, 4096, &p), -EIO);
-	assert_int_equal(vgalloc_mock_host_alloc(m, 50, 4096, &hh, &t), -EIO);
+	assert_int_equal(vgalloc_mock_host_alloc(m, 50, 4096, &hh, &t, NULL), -EIO);
 	assert_int_equal(vgalloc_mock_host_wait(m, 0), -EIO);
 	assert_int_equal(vgalloc_mock_host_roundtrip(m), -EIO);
 	assert_int_equal(vgalloc_mock_host_import(m, 1, 4096, 0, &hh, &t), -EIO);
@@ -1681,9 +1714,10 @@ static void mock__fault_any_kind_skips_unfailable_calls(void **state)
 	assert_int_equal(vgalloc_mock_fail_nth(m, VGALLOC_MOCK_CALL_ANY, 2, EAGAIN), 0);
 	assert_int_equal(gem_close(m, h), 0); /* not failable: not counted */
 	assert_int_equal(ops(m)->get_param(be(m), VGALLOC_PARAM_3D_FEATURES, &v), 0);
-	assert_int_equal(vgalloc_mock_host_alloc(m, 3, 4096, &hh, &t), -EAGAIN);
+	assert_int_equal(vgalloc_mock_host_alloc(m, 3, 4096, &hh, &t, NULL), -EAGAIN);
 	assert_int_equal(ledger(m).host_allocs, 0);
-	assert_int_equal(vgalloc_mock_host_alloc(m, 3, 4096, &hh, &t), 0);
+	assert_int_equal(vgalloc_mock_host_alloc(m, 3, 4096, &hh, &t, NULL), 0);
+	assert_int_equal(t, 0); /* the failed call took no token */
 	assert_int_equal(ledger(m).failable_calls, 3);
 	assert_int_equal(vgalloc_mock_host_wait(m, t), 0);
 	vgalloc_mock_host_free(m, hh);
@@ -1924,22 +1958,28 @@ static void mock__consumer_calls_share_rules_and_ledger(void **state)
 static void mock__host_alloc_argument_rules(void **state)
 {
 	struct vgalloc_mock *m = mock_new(0, 0);
-	uint64_t hh, hh2, t, t2;
+	uint64_t hh, hh2, t, t2, id = 0;
 
 	(void)state;
-	assert_int_equal(vgalloc_mock_host_alloc(m, 0, 4096, &hh, &t), -EINVAL);
-	assert_int_equal(vgalloc_mock_host_alloc(m, 5, 0, &hh, &t), -EINVAL);
-	assert_int_equal(vgalloc_mock_host_alloc(m, 5, 4096, &hh, &t), 0);
+	assert_int_equal(vgalloc_mock_host_alloc(m, 0, 4096, &hh, &t, NULL), -EINVAL);
+	assert_int_equal(vgalloc_mock_host_alloc(m, 5, 0, &hh, &t, NULL), -EINVAL);
+	assert_int_equal(vgalloc_mock_host_wait(m, 0), -EINVAL); /* nothing queued yet */
+	assert_int_equal(vgalloc_mock_host_alloc(m, 5, 4096, &hh, &t, &id), 0);
 	assert_int_equal(hh, 1);
-	assert_int_equal(t, 1);
-	assert_int_equal(vgalloc_mock_host_alloc(m, 5, 4096, &hh2, &t2), -EINVAL); /* id in use */
-	assert_int_equal(vgalloc_mock_host_wait(m, t + 1), -EINVAL);               /* unknown */
+	assert_int_equal(t, 0); /* tokens count from 0, as a Venus ring's seqnos do */
+	assert_int_equal(id, 5);
+	/* The id is in use; the token after it is unknown. */
+	assert_int_equal(vgalloc_mock_host_alloc(m, 5, 4096, &hh2, &t2, NULL), -EINVAL);
+	assert_int_equal(vgalloc_mock_host_wait(m, t + 1), -EINVAL);
+	assert_int_equal(ledger(m).pending_tokens, 1);
+	/* Token 0 is a token like any other: waiting on it processes the allocation. */
 	assert_int_equal(vgalloc_mock_host_wait(m, 0), 0);
-	assert_int_equal(vgalloc_mock_host_wait(m, t), 0);
+	assert_int_equal(ledger(m).pending_tokens, 0);
+	assert_int_equal(vgalloc_mock_host_wait(m, t), 0); /* again: nothing left to do */
 	vgalloc_mock_host_free(m, hh);
-	assert_int_equal(vgalloc_mock_host_alloc(m, 5, 4096, &hh2, &t2), 0);
+	assert_int_equal(vgalloc_mock_host_alloc(m, 5, 4096, &hh2, &t2, NULL), 0);
 	assert_int_equal(hh2, 2);
-	assert_int_equal(t2, 2);
+	assert_int_equal(t2, 1);
 	assert_int_equal(vgalloc_mock_host_wait(m, t2), 0);
 	vgalloc_mock_host_free(m, hh2);
 	finish(m, 0);
@@ -1954,7 +1994,7 @@ static void mock__host_free_order_violations(void **state)
 	(void)state;
 	venus(m);
 	/* Freed while its token is pending. */
-	assert_int_equal(vgalloc_mock_host_alloc(m, 1, 4096, &hh, &t), 0);
+	assert_int_equal(vgalloc_mock_host_alloc(m, 1, 4096, &hh, &t, NULL), 0);
 	vgalloc_mock_host_free(m, hh);
 	assert_int_equal(ledger(m).order_violations, 1);
 	assert_int_equal(ledger(m).pending_tokens, 0);
@@ -1974,29 +2014,40 @@ static void mock__hooks_count_once_and_hand_out_ids(void **state)
 {
 	struct vgalloc_mock *m = mock_new(0, 0);
 	struct vgalloc_host_hooks hooks;
-	struct vgalloc_host_alloc_args args = { .size = 64 * KIB };
+	struct vgalloc_host_alloc_args args = host_args(0, 64 * KIB, 0);
+	struct vgalloc_host_result res = host_result();
 	struct vgalloc_mock_ledger l;
 	uint8_t cmd[VGALLOC_MAX_WAIT_CMD_SIZE];
 	uint32_t cmd_size = sizeof(cmd), h;
-	uint64_t hh, t;
 
 	(void)state;
 	assert_int_equal(vgalloc_mock_get_hooks(m, 0x80, &hooks), -EINVAL);
 	assert_int_equal(vgalloc_mock_get_hooks(m, 0, &hooks), 0);
 	assert_int_equal(hooks.struct_size, sizeof(hooks));
+	assert_int_equal(hooks.flags, 0); /* a host that is not in order declares nothing */
 	assert_ptr_equal(hooks.ctx, m);
 	venus(m);
 	assert_int_equal(hooks.new_blob_id(hooks.ctx), 1);
 	args.blob_id = hooks.new_blob_id(hooks.ctx);
 	assert_int_equal(args.blob_id, 2);
-	assert_int_equal(hooks.host_alloc(hooks.ctx, NULL, &args, &hh, &t), 0);
+	assert_int_equal(hooks.host_alloc(hooks.ctx, NULL, &args, &res), 0);
+	assert_int_equal(res.struct_size, sizeof(res)); /* left as the library set it */
+	/* The mock's host work is always in flight: the token (0, the first) is pending, and the
+	 * host keeps the id it was given. */
+	assert_int_equal(res.flags, VGALLOC_HOST_RESULT_PENDING);
+	assert_int_equal(res.token, 0);
+	assert_int_equal(res.host_handle, 1);
+	assert_int_equal(res.blob_id, 0);
+	assert_int_equal(ledger(m).pending_tokens, 1);
 	/* Without WAIT_CMD the hook blocks even when offered a buffer, and writes no command. */
-	assert_int_equal(hooks.host_wait(hooks.ctx, t, cmd, &cmd_size), 0);
+	assert_int_equal(hooks.host_wait(hooks.ctx, res.token, VGALLOC_WAIT_ORDER, cmd, &cmd_size),
+	                 0);
 	assert_int_equal(cmd_size, 0);
 	assert_int_equal(ledger(m).pending_tokens, 0);
+	assert_int_equal(last_entry(m).flags, VGALLOC_WAIT_ORDER); /* the trace keeps the flags */
 	assert_int_equal(create(m, HOST3D, M | S, 64 * KIB, args.blob_id, &h), 0);
 	assert_int_equal(gem_close(m, h), 0);
-	hooks.host_free(hooks.ctx, NULL, hh);
+	hooks.host_free(hooks.ctx, NULL, res.host_handle);
 	l = ledger(m);
 	assert_int_equal(l.calls[VGALLOC_MOCK_CALL_NEW_BLOB_ID], 2);
 	assert_int_equal(l.calls[VGALLOC_MOCK_CALL_HOST_ALLOC], 1);
@@ -2010,30 +2061,48 @@ static void mock__hooks_wait_cmd_goes_into_create_blob(void **state)
 {
 	struct vgalloc_mock *m = mock_new(0, 0);
 	struct vgalloc_host_hooks hooks;
-	struct vgalloc_host_alloc_args args = { .blob_id = 40, .size = 64 * KIB };
+	struct vgalloc_host_alloc_args args = host_args(0, 64 * KIB, 40);
+	struct vgalloc_host_result res = host_result();
 	struct vgalloc_mock_trace_entry e;
 	uint8_t cmd[VGALLOC_MAX_WAIT_CMD_SIZE];
 	uint32_t cmd_size = sizeof(cmd), h;
-	uint64_t hh, t;
+	char line[128];
 	void *p;
 
 	(void)state;
 	assert_int_equal(vgalloc_mock_get_hooks(m, VGALLOC_MOCK_HOOKS_WAIT_CMD, &hooks), 0);
 	venus(m);
-	assert_int_equal(hooks.host_alloc(hooks.ctx, NULL, &args, &hh, &t), 0);
-	assert_int_equal(hooks.host_wait(hooks.ctx, t, cmd, &cmd_size), 0);
+	assert_int_equal(hooks.host_alloc(hooks.ctx, NULL, &args, &res), 0);
+	assert_int_equal(res.flags, VGALLOC_HOST_RESULT_PENDING);
+	assert_int_equal(res.token, 0);
+	assert_int_equal(hooks.host_wait(hooks.ctx, res.token, VGALLOC_WAIT_ORDER, cmd, &cmd_size),
+	                 0);
 	assert_int_equal(cmd_size, 16);
 	e = last_entry(m);
 	assert_int_equal(e.call, VGALLOC_MOCK_CALL_HOST_WAIT);
 	assert_int_equal(e.cmd_size, 16);
+	assert_int_equal(e.flags, VGALLOC_WAIT_ORDER);
+	vgalloc_mock_format_entry(&e, line, sizeof(line));
+	assert_string_equal(line, "host_wait(token=0 flags=0x1 cmd=16) = 0");
 	assert_int_equal(ledger(m).pending_tokens, 1); /* nothing waited yet */
 	assert_int_equal(create_full(m, HOST3D, M, 64 * KIB, 40, cmd, cmd_size, &h, NULL), 0);
+	assert_int_equal(ledger(m).pending_tokens, 0); /* the command waited, token 0 included */
 	assert_int_equal(map(m, h, 64 * KIB, &p), 0);
 	assert_int_equal(unmap(m, h, p, 64 * KIB), 0);
 	assert_int_equal(gem_close(m, h), 0);
-	hooks.host_free(hooks.ctx, NULL, hh);
-	/* With cmd NULL the hook must block. */
-	assert_int_equal(hooks.host_wait(hooks.ctx, 0, NULL, NULL), 0);
+	hooks.host_free(hooks.ctx, NULL, res.host_handle);
+	/* With cmd NULL the hook must block: the host has processed the token when it returns. */
+	args.blob_id = 41;
+	res = host_result();
+	assert_int_equal(hooks.host_alloc(hooks.ctx, NULL, &args, &res), 0);
+	assert_int_equal(res.token, 1);
+	assert_int_equal(ledger(m).pending_tokens, 1);
+	assert_int_equal(hooks.host_wait(hooks.ctx, res.token, 0, NULL, NULL), 0);
+	assert_int_equal(ledger(m).pending_tokens, 0);
+	e = last_entry(m);
+	vgalloc_mock_format_entry(&e, line, sizeof(line));
+	assert_string_equal(line, "host_wait(token=1 flags=0x0 cmd=0) = 0");
+	hooks.host_free(hooks.ctx, NULL, res.host_handle);
 	assert_int_equal(ledger(m).calls[VGALLOC_MOCK_CALL_HOST_WAIT], 2);
 	finish(m, 0);
 }
@@ -2042,7 +2111,9 @@ static void mock__hooks_guest_first_flow(void **state)
 {
 	struct vgalloc_mock *m = mock_new(VGALLOC_MOCK_PROFILE_STATIC, 0);
 	struct vgalloc_host_hooks hooks;
-	uint64_t id, hh, t;
+	struct vgalloc_host_alloc_args args;
+	struct vgalloc_host_result res = host_result();
+	uint64_t id;
 	uint32_t h, r;
 	void *p;
 
@@ -2052,14 +2123,137 @@ static void mock__hooks_guest_first_flow(void **state)
 	id = hooks.new_blob_id(hooks.ctx);
 	assert_int_equal(create_full(m, HOST3D, M, 64 * KIB, id, NULL, 0, &h, &r), 0);
 	assert_int_equal(hooks.host_roundtrip(hooks.ctx), 0);
-	assert_int_equal(hooks.host_import(hooks.ctx, NULL, r, 64 * KIB, id, &hh, &t), 0);
-	assert_int_equal(hooks.host_wait(hooks.ctx, t, NULL, NULL), 0);
+	args = host_args(r, 64 * KIB, id);
+	assert_int_equal(hooks.host_import(hooks.ctx, NULL, &args, &res), 0);
+	assert_int_equal(res.flags, VGALLOC_HOST_RESULT_PENDING); /* an import names no blob id */
+	assert_int_equal(res.token, 0);
+	assert_int_equal(hooks.host_wait(hooks.ctx, res.token, 0, NULL, NULL), 0);
+	assert_int_equal(ledger(m).pending_tokens, 0);
 	assert_int_equal(map(m, h, 64 * KIB, &p), 0);
 	assert_int_equal(unmap(m, h, p, 64 * KIB), 0);
 	assert_int_equal(gem_close(m, h), 0);
-	hooks.host_free(hooks.ctx, NULL, hh);
+	hooks.host_free(hooks.ctx, NULL, res.host_handle);
 	assert_int_equal(ledger(m).calls[VGALLOC_MOCK_CALL_HOST_IMPORT], 1);
 	finish(m, 0);
+}
+
+/* host_import imports the bytes the request imports (requested_size), not the blob's size. */
+static void mock__hooks_import_takes_requested_size(void **state)
+{
+	struct vgalloc_mock *m = mock_new(VGALLOC_MOCK_PROFILE_STATIC, 0);
+	struct vgalloc_host_hooks hooks;
+	struct vgalloc_host_alloc_args args;
+	struct vgalloc_host_result res = host_result();
+	struct vgalloc_mock_trace_entry e;
+	uint32_t h, r;
+
+	(void)state;
+	assert_int_equal(vgalloc_mock_get_hooks(m, 0, &hooks), 0);
+	venus(m);
+	assert_int_equal(create_full(m, HOST3D, M, 64 * KIB, 9, NULL, 0, &h, &r), 0);
+	assert_int_equal(hooks.host_roundtrip(hooks.ctx), 0);
+	args = host_args(r, 64 * KIB, 9);
+	args.requested_size = 16 * KIB;
+	assert_int_equal(hooks.host_import(hooks.ctx, NULL, &args, &res), 0);
+	e = last_entry(m);
+	assert_int_equal(e.call, VGALLOC_MOCK_CALL_HOST_IMPORT);
+	assert_int_equal(e.res_id, r);
+	assert_int_equal(e.blob_id, 9);
+	assert_int_equal(e.size, 16 * KIB);
+	assert_int_equal(hooks.host_wait(hooks.ctx, res.token, 0, NULL, NULL), 0);
+	assert_int_equal(gem_close(m, h), 0);
+	hooks.host_free(hooks.ctx, NULL, res.host_handle);
+	finish(m, 0);
+}
+
+/* An in-order host (a Venus ring): a free runs after the allocation it frees, a round trip
+ * processes everything queued before it, and the hooks table declares it. */
+static void mock__in_order_host_frees_and_round_trips_in_order(void **state)
+{
+	struct vgalloc_mock *m = mock_new(0, VGALLOC_MOCK_IN_ORDER);
+	struct vgalloc_host_hooks hooks;
+	uint64_t hh, hh2, t, t2;
+	uint32_t h;
+	void *p;
+
+	(void)state;
+	assert_int_equal(vgalloc_mock_get_hooks(m, 0, &hooks), 0);
+	assert_int_equal(hooks.flags, VGALLOC_HOOKS_IN_ORDER);
+	venus(m);
+	/* Freed before anyone waited for it: on one queue that is no violation. */
+	assert_int_equal(vgalloc_mock_host_alloc(m, 1, 4096, &hh, &t, NULL), 0);
+	assert_int_equal(ledger(m).pending_tokens, 1);
+	vgalloc_mock_host_free(m, hh);
+	assert_int_equal(ledger(m).pending_tokens, 0);
+	assert_int_equal(ledger(m).order_violations, 0);
+	/* A round trip processes the whole queue: a blob made after it maps. */
+	assert_int_equal(vgalloc_mock_host_alloc(m, 2, 4096, &hh, &t, NULL), 0);
+	assert_int_equal(vgalloc_mock_host_alloc(m, 3, 4096, &hh2, &t2, NULL), 0);
+	assert_int_equal(t, 1);
+	assert_int_equal(t2, 2);
+	assert_int_equal(ledger(m).pending_tokens, 2);
+	assert_int_equal(hooks.host_roundtrip(hooks.ctx), 0);
+	assert_int_equal(ledger(m).pending_tokens, 0);
+	assert_int_equal(create(m, HOST3D, M | S, 4096, 3, &h), 0);
+	assert_int_equal(map(m, h, 4096, &p), 0);
+	assert_int_equal(unmap(m, h, p, 4096), 0);
+	assert_int_equal(gem_close(m, h), 0);
+	vgalloc_mock_host_free(m, hh2);
+	vgalloc_mock_host_free(m, hh);
+	finish(m, 0);
+
+	/* Out of order (the default) the same round trip processes nothing, and the hooks table
+	 * declares nothing. */
+	m = mock_new(0, 0);
+	assert_int_equal(vgalloc_mock_get_hooks(m, 0, &hooks), 0);
+	assert_int_equal(hooks.flags, 0);
+	venus(m);
+	assert_int_equal(vgalloc_mock_host_alloc(m, 2, 4096, &hh, &t, NULL), 0);
+	assert_int_equal(hooks.host_roundtrip(hooks.ctx), 0);
+	assert_int_equal(ledger(m).pending_tokens, 1);
+	assert_int_equal(vgalloc_mock_host_wait(m, t), 0);
+	vgalloc_mock_host_free(m, hh);
+	finish(m, 0);
+}
+
+/* A host that names its allocations: the id it was given is ignored, its own (from 2^40) is
+ * returned, and only a blob created with that id finds the allocation. */
+static void mock__host_blob_id_host_names_allocations(void **state)
+{
+	const uint64_t base = 1ull << 40;
+	struct vgalloc_mock *m = mock_new(0, VGALLOC_MOCK_HOST_BLOB_ID);
+	struct vgalloc_host_hooks hooks;
+	struct vgalloc_host_alloc_args args = host_args(0, 64 * KIB, 7);
+	struct vgalloc_host_result res = host_result();
+	uint64_t hh, t, id = 0;
+	uint32_t h;
+	void *p;
+
+	(void)state;
+	assert_int_equal(vgalloc_mock_get_hooks(m, 0, &hooks), 0);
+	venus(m);
+	assert_int_equal(vgalloc_mock_host_alloc(m, 5, 4096, &hh, &t, &id), 0);
+	assert_int_equal(id, base);
+	assert_int_equal(vgalloc_mock_host_wait(m, t), 0);
+	/* The hook reports the host's id with BLOB_ID. */
+	assert_int_equal(hooks.host_alloc(hooks.ctx, NULL, &args, &res), 0);
+	assert_int_equal(res.flags, VGALLOC_HOST_RESULT_PENDING | VGALLOC_HOST_RESULT_BLOB_ID);
+	assert_int_equal(res.blob_id, base + 1);
+	assert_int_equal(res.token, 1);
+	assert_int_equal(last_entry(m).blob_id, base + 1);
+	assert_int_equal(hooks.host_wait(hooks.ctx, res.token, 0, NULL, NULL), 0);
+	/* The id the guest proposed names nothing on the host. */
+	assert_int_equal(create(m, HOST3D, M | S, 64 * KIB, args.blob_id, &h), 0);
+	assert_int_equal(map(m, h, 64 * KIB, &p), -EINVAL);
+	assert_int_equal(gem_close(m, h), 0);
+	assert_int_equal(ledger(m).order_violations, 1);
+	assert_int_equal(create(m, HOST3D, M | S, 64 * KIB, res.blob_id, &h), 0);
+	assert_int_equal(map(m, h, 64 * KIB, &p), 0);
+	assert_int_equal(unmap(m, h, p, 64 * KIB), 0);
+	assert_int_equal(gem_close(m, h), 0);
+	hooks.host_free(hooks.ctx, NULL, res.host_handle);
+	vgalloc_mock_host_free(m, hh);
+	finish(m, 1);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -2189,6 +2383,9 @@ int main(void)
 		cmocka_unit_test(mock__hooks_count_once_and_hand_out_ids),
 		cmocka_unit_test(mock__hooks_wait_cmd_goes_into_create_blob),
 		cmocka_unit_test(mock__hooks_guest_first_flow),
+		cmocka_unit_test(mock__hooks_import_takes_requested_size),
+		cmocka_unit_test(mock__in_order_host_frees_and_round_trips_in_order),
+		cmocka_unit_test(mock__host_blob_id_host_names_allocations),
 		cmocka_unit_test(mock__two_threads_share_one_mock),
 	};
 

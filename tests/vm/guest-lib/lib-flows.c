@@ -47,20 +47,20 @@ static uint64_t hook_new_blob_id(void *ctx)
 }
 
 static int hook_host_alloc(void *ctx, void *user, const struct vgalloc_host_alloc_args *args,
-                           uint64_t *handle, uint64_t *token)
+                           struct vgalloc_host_result *out)
 {
 	(void)ctx;
 	(void)user;
 	(void)args;
-	(void)handle;
-	(void)token;
+	(void)out;
 	return -EOPNOTSUPP; /* host-first needs the encoder */
 }
 
-static int hook_host_wait(void *ctx, uint64_t token, void *cmd, uint32_t *size)
+static int hook_host_wait(void *ctx, uint64_t token, uint32_t flags, void *cmd, uint32_t *size)
 {
 	(void)ctx;
 	(void)token;
+	(void)flags;
 	(void)cmd;
 	if (size) {
 		*size = 0;
@@ -74,15 +74,13 @@ static int hook_roundtrip(void *ctx)
 	return 0;
 }
 
-static int hook_host_import(void *ctx, void *user, uint32_t res_id, uint64_t size, uint64_t blob_id,
-                            uint64_t *handle, uint64_t *token)
+/* Nothing is queued on the host: the answer leaves PENDING out, so there is nothing to wait on. */
+static int hook_host_import(void *ctx, void *user, const struct vgalloc_host_alloc_args *args,
+                            struct vgalloc_host_result *out)
 {
 	(void)ctx;
 	(void)user;
-	(void)size;
-	(void)blob_id;
-	*handle = res_id;
-	*token = 0;
+	out->host_handle = args->res_id;
 	return 0;
 }
 
