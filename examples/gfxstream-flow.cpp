@@ -22,12 +22,10 @@
  *    a GUEST blob with CREATE_GUEST_HANDLE, the placeholder submit and its wait, then the host
  *    allocation that takes the handle by blob id.
  *  - deferredMapping = 0 and a mainline kernel: host-visible memory is suballocated from 16 MiB
- *    blocks whose blobs are made with them; exports get a SHAREABLE HOST3D blob by id.
+ *    blocks whose blobs are made with them; exports get a SHAREABLE HOST3D blob. The host picks
+ *    each allocation's blob id (vkGetMemoryHostAddressInfoGOOGLE, G7): host_alloc returns it
+ *    (VGALLOC_HOST_RESULT_BLOB_ID) and the blob is created with it.
  * Not expressible today (docs/integration.md §3 and §8), so not shown:
- *  - without deferredMapping gfxstream lets the host pick the blob id and asks for it afterwards
- *    (vkGetMemoryHostAddressInfoGOOGLE, G7); new_blob_id runs before host_alloc, which cannot
- *    return an id. On the second host the hooks chain VkCreateBlobGOOGLE all the same, so that
- *    host must honour it;
  *  - the alwaysBlob export (a cmd-carrying SHAREABLE|CROSS_DEVICE blob plus a placeholder
  *    submit, G13) has no vgalloc_mem_alloc path; the second host exports the library's way;
  *  - gfxstream makes every coherent allocation a guest-handle blob when the kernel allows; the
@@ -93,6 +91,7 @@ struct vulkanCapset {
 struct GfxDevice {
 	int fd = -1;           /* the driver's render node; libvgalloc borrows it */
 	uint64_t atomicId = 0; /* mAtomicId: blob ids */
+	bool deferredMapping = false;
 	vgalloc_device *vgalloc = nullptr;
 	Wire *wire = nullptr;
 };
@@ -124,7 +123,8 @@ int wire_open(const HostModel &host, Wire **out, int *render_fd);
 int wire_close(Wire *w);
 void wire_use_mock_backend(Wire *w, vgalloc_device_create_info &ci);
 int wire_virtgpu_init(Wire *w, uint64_t *params, uint32_t *present, void *caps, uint32_t size);
-int wire_alloc(Wire *w, uint64_t size, uint64_t blobId, uint32_t resId, uint64_t *memory);
+int wire_alloc(Wire *w, uint64_t size, uint64_t blobId, uint32_t resId, uint64_t *memory,
+               uint64_t *hostBlobId);
 int wire_roundtrip(Wire *w);
 void wire_free(Wire *w, uint64_t memory);
 
@@ -133,15 +133,18 @@ void wire_free(Wire *w, uint64_t memory);
  */
 
 /* The host's vkAllocateMemory, synchronous: VkMemoryAllocateInfo{size, type} with
- * VkMemoryAllocateFlagsInfo{flags} and VkCreateBlobGOOGLE (blob). *memory: the host's
- * VkDeviceMemory. A guest-handle blob's resource (resId) is not sent: the host finds the handle
- * by blobId (only the mock's host needs it, part 5). */
+ * VkMemoryAllocateFlagsInfo{flags} and, when the guest names the blob, VkCreateBlobGOOGLE
+ * (blob). *memory: the host's VkDeviceMemory. Without blob, the host names it: *hostBlobId is
+ * what vkGetMemoryHostAddressInfoGOOGLE then answers. A guest-handle blob's resource (resId) is
+ * not sent: the host finds the handle by blobId (only the mock's host needs it, part 5). */
 int enc_vkAllocateMemory(GfxDevice &dev, uint32_t type, uint32_t flags, uint64_t size,
-                         const CreateBlob &blob, uint32_t resId, uint64_t *memory)
+                         const CreateBlob *blob, uint32_t resId, uint64_t *memory,
+                         uint64_t *hostBlobId)
 {
-	/* STUB: a real driver calls VkEncoder::vkAllocateMemory here. */
+	/* STUB: a real driver calls VkEncoder::vkAllocateMemory here, and without blob
+	 * VkEncoder::vkGetMemoryHostAddressInfoGOOGLE. */
 	(void)type, (void)flags;
-	return wire_alloc(dev.wire, size, blob.blobId, resId, memory);
+	return wire_alloc(dev.wire, size, blob ? blob->blobId : 0, resId, memory, hostBlobId);
 }
 
 /* The host makes the blob of `memory` ready for CREATE_BLOB by its id (deferredMapping). */
@@ -189,39 +192,55 @@ uint64_t hook_new_blob_id(void *ctx)
 	return id;
 }
 
+/* deferredMapping: the blob is named by the guest and made ready at the first map
+ * (vkGetBlobGOOGLE, in host_wait: the token asks for it). Otherwise the host names it and the
+ * blob is made at once. */
 int hook_host_alloc(void *ctx, void *user_data, const vgalloc_host_alloc_args *args,
-                    uint64_t *out_host_handle, uint64_t *out_token)
+                    vgalloc_host_result *out)
 {
 	auto &dev = *static_cast<GfxDevice *>(ctx);
 	const CreateBlob blob{ VGALLOC_BLOB_MEM_HOST3D, args->blob_flags, args->blob_id };
-	uint64_t memory = 0;
+	uint64_t memory = 0, hostBlobId = 0;
 	int ret = enc_vkAllocateMemory(dev, args->memory_type, args->allocate_flags, args->size,
-	                               blob, 0, &memory);
+	                               dev.deferredMapping ? &blob : nullptr, 0, &memory,
+	                               &hostBlobId);
 
+	char named[48] = "";
+
+	if (!dev.deferredMapping) {
+		std::snprintf(named, sizeof(named), ", host blob id %llu",
+		              static_cast<unsigned long long>(hostBlobId));
+	}
 	say(dev.wire,
-	    "  hook   host_alloc(blob id %llu, type %u, %llu bytes, %s) = %d [memory %llu]",
+	    "  hook   host_alloc(blob id %llu, type %u, %llu bytes, %s) = %d [memory %llu%s]",
 	    static_cast<unsigned long long>(args->blob_id), args->memory_type,
 	    static_cast<unsigned long long>(args->size), user_data ? "app memory" : "pool block",
-	    ret, static_cast<unsigned long long>(memory));
-	/* Never 0: the library then calls host_wait before the blob is made (G8). */
-	*out_host_handle = *out_token = memory;
+	    ret, static_cast<unsigned long long>(memory), named);
+	out->host_handle = memory;
+	if (dev.deferredMapping) {
+		out->flags = VGALLOC_HOST_RESULT_PENDING;
+		out->token = memory;
+	} else {
+		out->flags = VGALLOC_HOST_RESULT_BLOB_ID;
+		out->blob_id = hostBlobId;
+	}
 	return ret;
 }
 
-int hook_host_wait(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size)
+/* Called only for a pending token, so only with deferredMapping, right before the CREATE_BLOB
+ * of the first map (cmd given): vkGetBlobGOOGLE, no wait bytes. The hooks run in order, so
+ * memory freed without a map makes no call here. */
+int hook_host_wait(void *ctx, uint64_t token, uint32_t flags, void *cmd, uint32_t *inout_cmd_size)
 {
 	auto &dev = *static_cast<GfxDevice *>(ctx);
-	int ret = 0;
+	int ret = enc_vkGetBlobGOOGLE(dev, token);
 
-	/* With cmd, a CREATE_BLOB follows: vkGetBlobGOOGLE first, no wait bytes. Without (at
-	 * teardown) nothing is pending: the host's vkAllocateMemory was synchronous. */
+	(void)flags;
 	if (cmd) {
 		*inout_cmd_size = 0;
-		ret = enc_vkGetBlobGOOGLE(dev, token);
 	}
-	say(dev.wire, "  hook   host_wait(memory %llu) = %d [%s]",
-	    static_cast<unsigned long long>(token), ret,
-	    cmd ? "vkGetBlobGOOGLE" : "nothing pending");
+	say(dev.wire, "  hook   host_wait(memory %llu) = %d [vkGetBlobGOOGLE]",
+	    static_cast<unsigned long long>(token), ret);
 	return ret;
 }
 
@@ -237,21 +256,22 @@ int hook_host_roundtrip(void *ctx)
 /* Guest-handle: the host allocation takes the OS handle the host filed under blob_id. (A
  * dma-buf import, not shown, would chain VkImportColorBufferGOOGLE{res_id} instead.) gfxstream
  * devices allocate host-first, so pool blocks never come here. */
-int hook_host_import(void *ctx, void *user_data, uint32_t res_id, uint64_t size, uint64_t blob_id,
-                     uint64_t *out_host_handle, uint64_t *out_token)
+int hook_host_import(void *ctx, void *user_data, const vgalloc_host_alloc_args *args,
+                     vgalloc_host_result *out)
 {
 	auto &dev = *static_cast<GfxDevice *>(ctx);
-	const auto *app = static_cast<const DeviceMemory *>(user_data);
 	const CreateBlob blob{ VGALLOC_BLOB_MEM_GUEST, VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE,
-		               blob_id };
+		               args->blob_id };
 	uint64_t memory = 0;
-	int ret = app ? enc_vkAllocateMemory(dev, app->type, 0, size, blob, res_id, &memory)
-	              : -EOPNOTSUPP;
+	int ret = enc_vkAllocateMemory(dev, args->memory_type, args->allocate_flags, args->size,
+	                               &blob, args->res_id, &memory, nullptr);
 
+	(void)user_data;
 	say(dev.wire, "  hook   host_import(res %u, blob id %llu, %llu bytes) = %d [memory %llu]",
-	    res_id, static_cast<unsigned long long>(blob_id), static_cast<unsigned long long>(size),
-	    ret, static_cast<unsigned long long>(memory));
-	*out_host_handle = *out_token = memory;
+	    args->res_id, static_cast<unsigned long long>(args->blob_id),
+	    static_cast<unsigned long long>(args->size), ret,
+	    static_cast<unsigned long long>(memory));
+	out->host_handle = memory; /* synchronous: nothing pending */
 	return ret;
 }
 
@@ -292,6 +312,8 @@ int initVgalloc(GfxDevice &dev)
 		return ret;
 	}
 	hooks.struct_size = sizeof(hooks);
+	/* The encoder's calls are synchronous, so the host runs them in the order they are made. */
+	hooks.flags = VGALLOC_HOOKS_IN_ORDER;
 	hooks.ctx = &dev;
 	hooks.new_blob_id = hook_new_blob_id;
 	hooks.host_alloc = hook_host_alloc;
@@ -314,6 +336,7 @@ int initVgalloc(GfxDevice &dev)
 	wire_use_mock_backend(dev.wire, ci); /* the example only: the same create-info, mocked */
 	/* The library checks the bytes (a blobAlignment that is no power of two ≥ 4 KiB is -EIO)
 	 * and decides from them: deferredMapping, blobAlignment, 16 MiB blocks. */
+	dev.deferredMapping = caps.deferredMapping != 0;
 	ret = vgalloc_device_create(&ci, &dev.vgalloc);
 	say(dev.wire, "vgalloc_device_create(adopt, gfxstream, deferredMapping %u) = %d",
 	    caps.deferredMapping, ret);
@@ -511,6 +534,8 @@ int wire_open(const HostModel &host, Wire **out, int *render_fd)
 	mi.struct_size = sizeof(mi);
 	mi.profile = VGALLOC_MOCK_PROFILE_INJECTING; /* no Venus capset to derive it from */
 	mi.flags = host.createGuestHandle ? VGALLOC_MOCK_GUEST_HANDLE : 0;
+	/* Without deferredMapping the host names its allocations' blobs. */
+	mi.flags |= host.deferredMapping ? 0 : VGALLOC_MOCK_HOST_BLOB_ID;
 	mi.supported_capsets = 1u << VGALLOC_CAPSET_GFXSTREAM_VULKAN;
 	w->host = host;
 	w->caps.protocolVersion = 1;
@@ -574,11 +599,13 @@ void wire_use_mock_backend(Wire *w, vgalloc_device_create_info &ci)
 
 /* gfxstream's vkAllocateMemory is synchronous: the mock host runs it at once. A guest-handle
  * allocation is the mock's host import, which checks that the resource is filed under blobId. */
-int wire_alloc(Wire *w, uint64_t size, uint64_t blobId, uint32_t resId, uint64_t *memory)
+int wire_alloc(Wire *w, uint64_t size, uint64_t blobId, uint32_t resId, uint64_t *memory,
+               uint64_t *hostBlobId)
 {
 	uint64_t token = 0;
-	int ret = resId ? vgalloc_mock_host_import(w->mock, resId, size, blobId, memory, &token)
-	                : vgalloc_mock_host_alloc(w->mock, blobId, size, memory, &token);
+	int ret =
+	        resId ? vgalloc_mock_host_import(w->mock, resId, size, blobId, memory, &token)
+	              : vgalloc_mock_host_alloc(w->mock, blobId, size, memory, &token, hostBlobId);
 
 	return ret ? ret : vgalloc_mock_host_wait(w->mock, token);
 }

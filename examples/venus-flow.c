@@ -56,9 +56,8 @@ struct virgl_renderer_capset_venus {
 
 /* The driver's device (vn_device and its renderer, reduced to what memory needs). */
 struct vn_device {
-	int fd;                            /* the driver's render node; libvgalloc borrows it */
-	uint64_t next_obj_id;              /* vn_get_next_obj_id() */
-	struct vn_device_memory *in_alloc; /* the vkAllocateMemory being served (host_import) */
+	int fd;               /* the driver's render node; libvgalloc borrows it */
+	uint64_t next_obj_id; /* vn_get_next_obj_id() */
 	struct vgalloc_device *vgalloc;
 	struct wire *wire;
 };
@@ -110,6 +109,14 @@ static int ring_wait_seqno(struct vn_device *dev, uint32_t seqno)
 	return wire_wait(dev->wire, seqno, NULL, NULL);
 }
 
+static int ring_submit_wait(struct vn_device *dev, uint32_t seqno)
+{
+	/* STUB: a real driver submits vkWaitRingSeqnoMESA in an EXECBUFFER and returns: the
+	 * renderer reaches the seqno before it runs anything submitted later
+	 * (vn_device_memory_wait_alloc). The mock host runs it now. */
+	return wire_wait(dev->wire, seqno, NULL, NULL);
+}
+
 static int ring_roundtrip(struct vn_device *dev)
 {
 	/* STUB: a real driver calls vn_ring_roundtrip() here. */
@@ -136,12 +143,6 @@ static int virtgpu_init(struct vn_device *dev, uint64_t *params, void *caps, uin
  * library acts for a pool block of its own. Each logs one trace line.
  */
 
-/* Tokens are ring seqnos; token 0 means "done" but seqno 0 is valid, so tag them. */
-static uint64_t token_of(uint32_t seqno)
-{
-	return seqno | 1ull << 32;
-}
-
 static uint64_t vn_get_next_obj_id(struct vn_device *dev)
 {
 	return ++dev->next_obj_id;
@@ -156,26 +157,37 @@ static uint64_t hook_new_blob_id(void *ctx)
 	return id;
 }
 
+/* The bytes the host allocates: the app's exact allocationSize for its own object (memory
+ * dedicated to a resource must match its requirement), the whole blob for a pool block. */
+static uint64_t host_size(const struct vgalloc_host_alloc_args *args)
+{
+	return args->flags & VGALLOC_HOST_ARGS_BLOCK ? args->size : args->requested_size;
+}
+
 static int hook_host_alloc(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
-                           uint64_t *out_host_handle, uint64_t *out_token)
+                           struct vgalloc_host_result *out)
 {
 	struct vn_device *dev = ctx;
 	uint32_t seqno = 0;
 	/* args->blob_id is the app object's id (VGALLOC_REQUEST_BLOB_ID) or the one new_blob_id
 	 * gave a block's internal object: either way the id the host knows the memory by. */
 	int ret = ring_submit_alloc(dev, args->blob_id, args->memory_type, args->allocate_flags,
-	                            args->size, args->blob_flags & VGALLOC_BLOB_FLAG_SHAREABLE, 0,
-	                            &seqno);
+	                            host_size(args), args->blob_flags & VGALLOC_BLOB_FLAG_SHAREABLE,
+	                            0, &seqno);
 
 	say(dev->wire, "  hook   host_alloc(obj %llu, type %u, %llu bytes, %s) = %d [seqno %u]",
-	    (unsigned long long)args->blob_id, args->memory_type, (unsigned long long)args->size,
-	    user_data ? "app object" : "pool block", ret, seqno);
-	*out_host_handle = args->blob_id;
-	*out_token = token_of(seqno);
+	    (unsigned long long)args->blob_id, args->memory_type,
+	    (unsigned long long)host_size(args), user_data ? "app object" : "pool block", ret,
+	    seqno);
+	/* The seqno is the token, 0 included: the ring runs the command when it reaches it. */
+	out->host_handle = args->blob_id;
+	out->token = seqno;
+	out->flags = VGALLOC_HOST_RESULT_PENDING;
 	return ret;
 }
 
-static int hook_host_wait(void *ctx, uint64_t token, void *cmd, uint32_t *inout_cmd_size)
+static int hook_host_wait(void *ctx, uint64_t token, uint32_t flags, void *cmd,
+                          uint32_t *inout_cmd_size)
 {
 	struct vn_device *dev = ctx;
 	uint32_t seqno = (uint32_t)token;
@@ -187,7 +199,13 @@ static int hook_host_wait(void *ctx, uint64_t token, void *cmd, uint32_t *inout_
 		    seqno, *inout_cmd_size);
 		return 0;
 	}
-	/* Otherwise, and always at teardown (cmd NULL), the hook must block. */
+	/* Ordering is enough when the library says so: the renderer reaches the seqno before it
+	 * runs what follows, and the CPU does not block. */
+	if (flags & VGALLOC_WAIT_ORDER) {
+		ret = ring_submit_wait(dev, seqno);
+		say(dev->wire, "  hook   host_wait(seqno %u) = %d [ordered]", seqno, ret);
+		return ret;
+	}
 	ret = ring_wait_seqno(dev, seqno);
 	say(dev->wire, "  hook   host_wait(seqno %u) = %d [waited]", seqno, ret);
 	return ret;
@@ -202,24 +220,22 @@ static int hook_host_roundtrip(void *ctx)
 	return ret;
 }
 
-/* Guest-first: vkAllocateMemory importing the blob, without the app's export struct (V10).
- * host_import gets no memory type: a pool block takes those of the vkAllocateMemory being served,
- * which share its pool key (the Venus series: a thread-local; integration.md §9 item 2). */
-static int hook_host_import(void *ctx, void *user_data, uint32_t res_id, uint64_t size,
-                            uint64_t blob_id, uint64_t *out_host_handle, uint64_t *out_token)
+/* Guest-first: vkAllocateMemory importing the blob, without the app's export struct (V10). The
+ * app's object imports its exact size from the start of the blob, a pool block the whole blob. */
+static int hook_host_import(void *ctx, void *user_data, const struct vgalloc_host_alloc_args *args,
+                            struct vgalloc_host_result *out)
 {
 	struct vn_device *dev = ctx;
-	const struct vn_device_memory *app = user_data ? user_data : dev->in_alloc;
 	uint32_t seqno = 0;
-	int ret = app ? ring_submit_alloc(dev, blob_id, app->type, app->allocate_flags, size, false,
-	                                  res_id, &seqno)
-	              : -EOPNOTSUPP;
+	int ret = ring_submit_alloc(dev, args->blob_id, args->memory_type, args->allocate_flags,
+	                            host_size(args), false, args->res_id, &seqno);
 
 	say(dev->wire, "  hook   host_import(res %u, obj %llu, %llu bytes, %s) = %d [seqno %u]",
-	    res_id, (unsigned long long)blob_id, (unsigned long long)size,
+	    args->res_id, (unsigned long long)args->blob_id, (unsigned long long)host_size(args),
 	    user_data ? "app object" : "pool block", ret, seqno);
-	*out_host_handle = blob_id;
-	*out_token = token_of(seqno);
+	out->host_handle = args->blob_id;
+	out->token = seqno;
+	out->flags = VGALLOC_HOST_RESULT_PENDING;
 	return ret;
 }
 
@@ -238,6 +254,9 @@ static void hook_host_free(void *ctx, void *user_data, uint64_t host_handle)
 
 static const struct vgalloc_host_hooks vn_hooks = {
 	.struct_size = sizeof(struct vgalloc_host_hooks),
+	/* One ring carries vkAllocateMemory, vkFreeMemory and the round trips, in order: a memory
+	 * object freed before it got a blob makes no wait. */
+	.flags = VGALLOC_HOOKS_IN_ORDER,
 	.new_blob_id = hook_new_blob_id,
 	.host_alloc = hook_host_alloc,
 	.host_wait = hook_host_wait,
@@ -323,9 +342,7 @@ static VkResult vn_AllocateMemory(struct vn_device *dev, const VkMemoryAllocateI
 		req.flags |= VGALLOC_REQUEST_BLOB_ID; /* the object id is the blob id (V5) */
 		req.blob_id = mem->id;
 		req.user_data = mem; /* comes back to host_alloc, host_import and host_free */
-		dev->in_alloc = mem;
 		ret = vgalloc_mem_alloc(dev->vgalloc, &req, &mem->mem);
-		dev->in_alloc = NULL;
 	}
 	if (ret) {
 		free(mem);
@@ -469,7 +486,9 @@ static void say(struct wire *w, const char *fmt, ...)
 
 static int wire_open(struct wire **out, uint32_t use_guest_vram, int *render_fd)
 {
-	struct vgalloc_mock_create_info mi = { .struct_size = sizeof(mi) };
+	/* The ring runs its commands in order, as the hooks declare. */
+	struct vgalloc_mock_create_info mi = { .struct_size = sizeof(mi),
+		                               .flags = VGALLOC_MOCK_IN_ORDER };
 	struct wire *w = calloc(1, sizeof(*w));
 
 	if (!w || vgalloc_mock_create(&mi, &w->mock)) {
@@ -534,7 +553,7 @@ static int wire_alloc(struct wire *w, uint64_t id, uint64_t size, uint32_t res_i
 		return -ENOMEM;
 	}
 	ret = res_id ? vgalloc_mock_host_import(w->mock, res_id, size, id, &w->handle[id], &token)
-	             : vgalloc_mock_host_alloc(w->mock, id, size, &w->handle[id], &token);
+	             : vgalloc_mock_host_alloc(w->mock, id, size, &w->handle[id], &token, NULL);
 	*seqno = (uint32_t)token;
 	return ret;
 }
