@@ -27,6 +27,7 @@ $3 == "COUNT" && $4 ~ /^churn\./ {
 	for (i = 5; i <= NF; i++) { split($i, p, "="); lo_hi(drv " " $4 " " p[1], p[2]); keys[$4 " " p[1]] = 1 }
 }
 $3 == "MEASURE" && $4 ~ /^churn\.[^.]+\.(cycle|unmapped)\.cycle$/ { lo_hi(drv " time " $4, val($5)) }
+$3 == "MEASURE" && $4 ~ /^churn\.[^.]+\.unmapped\.free$/ { lo_hi(drv " " $4, val($5)) }
 $3 == "HOST-VALIDATION" { lo_hi(drv " host-validation", val($4)) }
 $3 == "FFT-HASH" {
 	hk = drv " " $4
@@ -57,6 +58,24 @@ END {
 			      sprintf("%s: CREATE_BLOB %d, GEM_CLOSE %d (targets <= 2 and 0)", key, hi[key], hi[g]))
 		}
 		if (!found) check(0, "patched 1000-cycle phase: missing")
+		# Never-mapped memory: no blob, so nothing to wait for. The hooks are in order, so the
+		# library makes no wait at free: at most one EXECBUFFER more than stock per phase, and
+		# a free no slower than twice stock's (p50s; the worst boot of each).
+		for (s = 1; s <= 3; s++) {
+			size = s == 1 ? "4k" : (s == 2 ? "64k" : "1m")
+			k = "churn." size ".unmapped"
+			if (!(("stock " k " execbuffer") in lo) || !(("patched " k " execbuffer") in hi)) {
+				check(0, size " never-mapped phase: missing"); continue
+			}
+			check(hi["patched " k " execbuffer"] <= lo["stock " k " execbuffer"] + 1,
+			      sprintf("%s never-mapped alloc+free: EXECBUFFER patched %d-%d, stock %d-%d (target <= stock + 1)",
+			              size, lo["patched " k " execbuffer"], hi["patched " k " execbuffer"],
+			              lo["stock " k " execbuffer"], hi["stock " k " execbuffer"]))
+			f = k ".free"
+			check(("patched " f) in hi && ("stock " f) in hi && hi["patched " f] <= 2 * hi["stock " f],
+			      sprintf("%s never-mapped free p50: patched %.1f-%.1f us, stock %.1f-%.1f us (target <= 2x stock)",
+			              size, lo["patched " f], hi["patched " f], lo["stock " f], hi["stock " f]))
+		}
 		nf = 0
 		for (f in ffts) {
 			nf++
