@@ -587,6 +587,18 @@ enum vgalloc_vk_command {
 	VGALLOC_VK_FLUSH_MAPPED_MEMORY_RANGES = 8,
 };
 
+/**
+ * The opaque capture address (vkGetDeviceMemoryOpaqueCaptureAddress) of an allocation, given the
+ * one the host reports for the memory object it lives in (for a suballocation, its block:
+ * vgalloc_mem_info.host_handle) and its offset there (vgalloc_mem_info.offset). The host's 0 means
+ * "no address" and stays 0: it is never turned into the offset. Capture/replay memory is never
+ * suballocated, so an offset address is only reported, never replayed.
+ */
+static inline uint64_t vgalloc_vk_capture_address(uint64_t host_address, uint64_t offset)
+{
+	return host_address ? host_address + offset : 0;
+}
+
 /** The command to pass to vgalloc_vk_result() for a vgalloc_mem_alloc() of `req`. */
 static inline enum vgalloc_vk_command vgalloc_vk_allocate_command(const struct vgalloc_request *req)
 {

@@ -1168,6 +1168,35 @@ static void vulkan__device_requests_plan_and_allocate(void **state)
 	fx_free(f);
 }
 
+/* Two suballocations of one block: their addresses differ by their offsets; a block the host
+ * gave no address (0) gives none to its ranges, even at a non-zero offset. */
+static void vulkan__capture_address_keeps_zero(void **state)
+{
+	struct fx *f = fx_new(&(struct fx_opts){ 0 });
+	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4096);
+	struct vgalloc_mem_info a = { .struct_size = sizeof(a) }, b = { .struct_size = sizeof(b) };
+	struct vgalloc_mem *ma = NULL, *mb = NULL;
+	const uint64_t block_address = 0x100000000ull;
+
+	(void)state;
+	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &ma), 0);
+	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mb), 0);
+	assert_int_equal(vgalloc_mem_get_info(f->dev, ma, &a), 0);
+	assert_int_equal(vgalloc_mem_get_info(f->dev, mb, &b), 0);
+	assert_true(a.flags & b.flags & VGALLOC_MEM_INFO_SUBALLOCATED);
+	assert_int_equal(a.host_handle, b.host_handle);
+	assert_int_not_equal(a.offset, b.offset);
+	assert_int_equal(vgalloc_vk_capture_address(block_address, b.offset) -
+	                         vgalloc_vk_capture_address(block_address, a.offset),
+	                 b.offset - a.offset);
+	assert_int_equal(vgalloc_vk_capture_address(block_address, 0), block_address);
+	assert_int_equal(vgalloc_vk_capture_address(0, a.offset), 0);
+	assert_int_equal(vgalloc_vk_capture_address(0, b.offset), 0);
+	assert_int_equal(vgalloc_mem_free(f->dev, ma), 0);
+	assert_int_equal(vgalloc_mem_free(f->dev, mb), 0);
+	fx_free(f);
+}
+
 static void vulkan__device_import_errors_become_vk_codes(void **state)
 {
 	uint32_t map[VK_MAX_MEMORY_TYPES], count;
@@ -1259,6 +1288,7 @@ int main(void)
 		cmocka_unit_test(vulkan__allocate_info_command_without_request),
 		cmocka_unit_test(vulkan__device_requests_plan_and_allocate),
 		cmocka_unit_test(vulkan__device_import_errors_become_vk_codes),
+		cmocka_unit_test(vulkan__capture_address_keeps_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
