@@ -140,7 +140,8 @@ int vgalloc__struct_out(void *dst, const void *src, size_t v0_size, size_t cur_s
 bool vgalloc__struct_room(const void *dst, size_t need);
 
 /* Allocation through the device's allocator. */
-void *vgalloc__alloc(const struct vgalloc_allocator *a, size_t size, size_t align);
+void *vgalloc__alloc(const struct vgalloc_allocator *a, size_t size, size_t align,
+                     enum vgalloc_alloc_scope scope);
 void vgalloc__free(const struct vgalloc_allocator *a, void *p);
 void vgalloc__allocator_default(struct vgalloc_allocator *a);
 

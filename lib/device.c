@@ -158,7 +158,7 @@ static int read_capset(struct vgalloc_device *dev, const struct vgalloc_device_c
 	} else {
 		size = capset_read_size(dev->fd.capset_id);
 	}
-	dev->fd.capset = vgalloc__alloc(&dev->allocator, size, 8);
+	dev->fd.capset = vgalloc__alloc(&dev->allocator, size, 8, VGALLOC_SCOPE_DEVICE);
 	if (!dev->fd.capset) {
 		return -ENOMEM;
 	}
@@ -281,8 +281,9 @@ static int copy_memory_types(struct vgalloc_device *dev,
 	if (stride < VGALLOC__V0_MEMORY_TYPE) {
 		return -EINVAL;
 	}
-	dev->ld.types = vgalloc__alloc(&dev->allocator,
-	                               sizeof(*dev->ld.types) * info->memory_type_count, 8);
+	dev->ld.types =
+	        vgalloc__alloc(&dev->allocator, sizeof(*dev->ld.types) * info->memory_type_count, 8,
+	                       VGALLOC_SCOPE_DEVICE);
 	if (!dev->ld.types) {
 		return -ENOMEM;
 	}
@@ -483,7 +484,7 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 		vgalloc__allocator_default(&allocator);
 	}
 
-	dev = vgalloc__alloc(&allocator, sizeof(*dev), 64);
+	dev = vgalloc__alloc(&allocator, sizeof(*dev), 64, VGALLOC_SCOPE_DEVICE);
 	if (!dev) {
 		return -ENOMEM;
 	}
@@ -640,7 +641,7 @@ int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
 	    !(param_or_zero(dev, VGALLOC_PARAM_SUPPORTED_CAPSET_IDS) & (1ull << capset_id))) {
 		return -EOPNOTSUPP;
 	}
-	buf = vgalloc__alloc(&dev->allocator, size, 8);
+	buf = vgalloc__alloc(&dev->allocator, size, 8, VGALLOC_SCOPE_COMMAND);
 	if (!buf) {
 		return -ENOMEM;
 	}

@@ -45,7 +45,7 @@ static bool slab_grow(const struct vgalloc_allocator *a, struct vgalloc__slab *s
 		return false;
 	}
 	count = (size_t)64 << slab->nchunks;
-	base = vgalloc__alloc(a, count * slab->slot_size, 16);
+	base = vgalloc__alloc(a, count * slab->slot_size, 16, VGALLOC_SCOPE_DEVICE);
 	if (!base) {
 		return false;
 	}

@@ -9,11 +9,12 @@
 
 #include "state.h"
 
-static void *default_alloc(void *user, size_t size, size_t align)
+static void *default_alloc(void *user, size_t size, size_t align, uint32_t scope)
 {
 	void *p = NULL;
 
 	(void)user;
+	(void)scope;
 	if (align <= 16) {
 		return malloc(size);
 	}
@@ -33,9 +34,10 @@ void vgalloc__allocator_default(struct vgalloc_allocator *a)
 	a->free = default_free;
 }
 
-void *vgalloc__alloc(const struct vgalloc_allocator *a, size_t size, size_t align)
+void *vgalloc__alloc(const struct vgalloc_allocator *a, size_t size, size_t align,
+                     enum vgalloc_alloc_scope scope)
 {
-	return a->alloc(a->user, size ? size : 1, align);
+	return a->alloc(a->user, size ? size : 1, align, scope);
 }
 
 void vgalloc__free(const struct vgalloc_allocator *a, void *p)

@@ -43,7 +43,8 @@ static struct vgalloc__backing *new_backing(struct vgalloc_device *dev, struct v
                                             uint32_t type, const struct vgalloc_plan *plan,
                                             const struct vgalloc_request *req)
 {
-	struct vgalloc__backing *bk = vgalloc__alloc(&dev->allocator, sizeof(*bk), 8);
+	struct vgalloc__backing *bk =
+	        vgalloc__alloc(&dev->allocator, sizeof(*bk), 8, VGALLOC_SCOPE_OBJECT);
 
 	if (!bk) {
 		return NULL;

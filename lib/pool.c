@@ -100,7 +100,8 @@ static int block_create(struct vgalloc_device *dev, struct vgalloc__shard *s, ui
                         struct vgalloc__block **out)
 {
 	struct vgalloc__pool *pool = s->pool;
-	struct vgalloc__block *b = vgalloc__alloc(&dev->allocator, sizeof(*b), 16);
+	struct vgalloc__block *b =
+	        vgalloc__alloc(&dev->allocator, sizeof(*b), 16, VGALLOC_SCOPE_OBJECT);
 	int ret;
 
 	if (!b) {
@@ -279,11 +280,12 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 		*out = pool;
 		return pool ? 0 : -ENOBUFS; /* the caller falls back to a dedicated allocation */
 	}
-	pool = vgalloc__alloc(&dev->allocator, sizeof(*pool), 64);
+	pool = vgalloc__alloc(&dev->allocator, sizeof(*pool), 64, VGALLOC_SCOPE_DEVICE);
 	if (pool) {
 		memset(pool, 0, sizeof(*pool));
-		pool->shards = vgalloc__alloc(&dev->allocator,
-		                              sizeof(*pool->shards) * dev->ld.shard_count, 64);
+		pool->shards =
+		        vgalloc__alloc(&dev->allocator, sizeof(*pool->shards) * dev->ld.shard_count,
+		                       64, VGALLOC_SCOPE_DEVICE);
 	}
 	if (!pool || !pool->shards) {
 		vgalloc__free(&dev->allocator, pool);

@@ -24,7 +24,8 @@ static bool register_chunk(void *ctx, unsigned char *base, size_t bytes)
 	pthread_mutex_lock(&dev->ld.lock);
 	old = atomic_load_explicit(&dev->ld.registry, memory_order_relaxed);
 	n = old ? old->count : 0;
-	reg = vgalloc__alloc(&dev->allocator, sizeof(*reg) + sizeof(reg->e[0]) * (n + 1), 16);
+	reg = vgalloc__alloc(&dev->allocator, sizeof(*reg) + sizeof(reg->e[0]) * (n + 1), 16,
+	                     VGALLOC_SCOPE_DEVICE);
 	if (!reg) {
 		pthread_mutex_unlock(&dev->ld.lock);
 		return false;

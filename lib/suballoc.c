@@ -55,7 +55,8 @@ static bool add_chunk(struct vgalloc__sa *sa, void *chunk)
 {
 	if (sa->chunk_count == sa->chunk_cap) {
 		uint32_t cap = sa->chunk_cap ? sa->chunk_cap * 2 : 16;
-		void **c = vgalloc__alloc(sa->cfg.allocator, sizeof(void *) * cap, 8);
+		void **c = vgalloc__alloc(sa->cfg.allocator, sizeof(void *) * cap, 8,
+		                          VGALLOC_SCOPE_CACHE);
 
 		if (!c) {
 			return false;
@@ -84,7 +85,8 @@ static void *record_new(struct vgalloc__sa *sa, void **spare, size_t size)
 	uint8_t *rec = *spare;
 
 	if (!rec) {
-		uint8_t *c = vgalloc__alloc(sa->cfg.allocator, size * RECORDS_PER_CHUNK, 16);
+		uint8_t *c = vgalloc__alloc(sa->cfg.allocator, size * RECORDS_PER_CHUNK, 16,
+		                            VGALLOC_SCOPE_CACHE);
 
 		if (!c || !add_chunk(sa, c)) {
 			vgalloc__free(sa->cfg.allocator, c);
@@ -479,7 +481,8 @@ int vgalloc__sa_init(struct vgalloc__sa *sa, const struct vgalloc__sa_config *cf
 		uint32_t cls = 0;
 
 		sa->class_of_len = (uint32_t)(top >> sa->gran_shift);
-		sa->class_of = vgalloc__alloc(cfg->allocator, sa->class_of_len, 1);
+		sa->class_of =
+		        vgalloc__alloc(cfg->allocator, sa->class_of_len, 1, VGALLOC_SCOPE_DEVICE);
 		if (!sa->class_of) {
 			return -ENOMEM;
 		}
@@ -523,7 +526,7 @@ int vgalloc__sa_add_block(struct vgalloc__sa *sa, uint64_t size, void *owner,
 	    (size >> sa->gran_shift) >= (1ull << (VGALLOC__SA_FL_MAX + VGALLOC__SA_SL_BITS - 2))) {
 		return -EINVAL;
 	}
-	b = vgalloc__alloc(sa->cfg.allocator, sizeof(*b), 16);
+	b = vgalloc__alloc(sa->cfg.allocator, sizeof(*b), 16, VGALLOC_SCOPE_OBJECT);
 	if (!b) {
 		return -ENOMEM;
 	}

@@ -379,7 +379,8 @@ int vgalloc__virtgpu_create(int fd, uint32_t capset_id, const struct vgalloc_all
 	if (!allocator || !allocator->alloc || !allocator->free) {
 		return -EINVAL;
 	}
-	vg = allocator->alloc(allocator->user, sizeof(*vg), _Alignof(struct vgalloc__virtgpu));
+	vg = allocator->alloc(allocator->user, sizeof(*vg), _Alignof(struct vgalloc__virtgpu),
+	                      VGALLOC_SCOPE_DEVICE);
 	if (!vg) {
 		return -ENOMEM;
 	}

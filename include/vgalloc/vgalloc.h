@@ -215,14 +215,25 @@ enum vgalloc_flavour {
  */
 
 /**
+ * How long a bookkeeping allocation lives. The values are Vulkan's VkSystemAllocationScope, so a
+ * driver can pass them on to pfnAllocation unchanged.
+ */
+enum vgalloc_alloc_scope {
+	VGALLOC_SCOPE_COMMAND = 0, /* freed before the library call that made it returns */
+	VGALLOC_SCOPE_OBJECT = 1,  /* lives as long as one memory object or pool block */
+	VGALLOC_SCOPE_CACHE = 2,   /* records kept for reuse by a pool; freed with the pool */
+	VGALLOC_SCOPE_DEVICE = 3,  /* lives until vgalloc_device_destroy() */
+};
+
+/**
  * Bookkeeping allocator. Every byte the library keeps for itself goes through it, so a driver can
  * route it through VkAllocationCallbacks. alloc returns NULL on failure (the library then
- * returns -ENOMEM); alignment is a power of two ≤ 64. free(NULL) is never called.
- * Both are called from any thread that calls into the device.
+ * returns -ENOMEM); alignment is a power of two ≤ 64; scope is an enum vgalloc_alloc_scope.
+ * free(NULL) is never called. Both are called from any thread that calls into the device.
  */
 struct vgalloc_allocator {
 	void *user;
-	void *(*alloc)(void *user, size_t size, size_t alignment);
+	void *(*alloc)(void *user, size_t size, size_t alignment, uint32_t scope);
 	void (*free)(void *user, void *ptr);
 };
 

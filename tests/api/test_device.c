@@ -303,11 +303,12 @@ struct test_allocator {
 	int allocs, frees, fail_at;
 };
 
-static void *garbage_alloc(void *user, size_t size, size_t align)
+static void *garbage_alloc(void *user, size_t size, size_t align, uint32_t scope)
 {
 	struct test_allocator *a = user;
 	void *p = NULL;
 
+	(void)scope;
 	if (a->fail_at && a->allocs + 1 == a->fail_at) {
 		a->fail_at = 0;
 		return NULL;
@@ -326,6 +327,109 @@ static void garbage_free(void *user, void *p)
 
 	a->frees++;
 	free(p);
+}
+
+/* An allocator that remembers each live allocation's scope. */
+#define SCOPED_MAX 4096
+static struct {
+	void *ptr[SCOPED_MAX];
+	uint32_t scope[SCOPED_MAX];
+	uint32_t made[4]; /* allocations made per scope */
+	bool bad_scope;
+} scoped;
+
+static void *scoped_alloc(void *user, size_t size, size_t align, uint32_t scope)
+{
+	void *p = NULL;
+
+	(void)user;
+	if (scope > VGALLOC_SCOPE_DEVICE) {
+		scoped.bad_scope = true;
+		return NULL;
+	}
+	if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size)) {
+		return NULL;
+	}
+	for (int i = 0; i < SCOPED_MAX; i++) {
+		if (!scoped.ptr[i]) {
+			scoped.ptr[i] = p;
+			scoped.scope[i] = scope;
+			scoped.made[scope]++;
+			return p;
+		}
+	}
+	free(p);
+	return NULL;
+}
+
+static void scoped_free(void *user, void *p)
+{
+	(void)user;
+	for (int i = 0; i < SCOPED_MAX; i++) {
+		if (scoped.ptr[i] == p) {
+			scoped.ptr[i] = NULL;
+			break;
+		}
+	}
+	free(p);
+}
+
+static uint32_t scoped_live(uint32_t scope)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < SCOPED_MAX; i++) {
+		n += scoped.ptr[i] && scoped.scope[i] == scope;
+	}
+	return n;
+}
+
+/* Each allocation says how long it lives, and lives exactly that long: command allocations are
+ * gone when the call returns, object ones with their memory object or block, the rest with the
+ * device. */
+static void allocator__scopes_are_what_they_say(void **state)
+{
+	struct vgalloc_allocator a = { NULL, scoped_alloc, scoped_free };
+	struct vgalloc_memory_type types[3];
+	struct vgalloc_device_create_info ci;
+	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4096);
+	struct vgalloc_mem *sub = NULL, *ded = NULL;
+	struct fx f = { .mock = fx_mock_new(&(struct fx_opts){ 0 }) };
+	struct vgalloc_capset_info caps = { .struct_size = sizeof(caps) };
+
+	(void)state;
+	memset(&scoped, 0, sizeof(scoped));
+	assert_int_equal(vgalloc_mock_get_hooks(f.mock, 0, &f.hooks), 0);
+	fx_create_info(&f, &(struct fx_opts){ 0 }, types, &ci);
+	ci.allocator = &a;
+	assert_int_equal(vgalloc_device_create(&ci, &f.dev), 0);
+	assert_true(scoped_live(VGALLOC_SCOPE_DEVICE) > 0);
+	assert_int_equal(scoped_live(VGALLOC_SCOPE_OBJECT) + scoped_live(VGALLOC_SCOPE_COMMAND), 0);
+
+	/* Another capset than the context's is read into a buffer of the call's own. */
+	assert_int_equal(vgalloc_device_read_capset(f.dev, VGALLOC_CAPSET_VIRGL2, &caps), 0);
+	assert_true(scoped.made[VGALLOC_SCOPE_COMMAND] > 0);
+	assert_int_equal(scoped_live(VGALLOC_SCOPE_COMMAND), 0);
+
+	/* A suballocation makes a block (object) and its pool's records (cache, device). */
+	assert_int_equal(vgalloc_mem_alloc(f.dev, &r, &sub), 0);
+	assert_int_equal(scoped_live(VGALLOC_SCOPE_OBJECT), 2); /* the block, its range table */
+	assert_true(scoped_live(VGALLOC_SCOPE_CACHE) > 0);
+	r.flags = VGALLOC_REQUEST_DEDICATED_REQUIRED;
+	assert_int_equal(vgalloc_mem_alloc(f.dev, &r, &ded), 0);
+	assert_int_equal(scoped_live(VGALLOC_SCOPE_OBJECT), 3);
+	assert_int_equal(vgalloc_mem_free(f.dev, ded), 0);
+	assert_int_equal(scoped_live(VGALLOC_SCOPE_OBJECT), 2);
+	assert_int_equal(vgalloc_mem_free(f.dev, sub), 0);
+	assert_int_equal(vgalloc_device_trim(f.dev), 1);
+	assert_int_equal(scoped_live(VGALLOC_SCOPE_OBJECT), 0);
+
+	vgalloc_device_destroy(f.dev);
+	for (uint32_t s = 0; s <= VGALLOC_SCOPE_DEVICE; s++) {
+		assert_int_equal(scoped_live(s), 0);
+	}
+	assert_false(scoped.bad_scope);
+	vgalloc_mock_destroy(f.mock);
 }
 
 static void device_create__older_host_capset_reads_zero(void **state)
@@ -565,6 +669,7 @@ int main(void)
 		cmocka_unit_test(device_create__bogus_blob_alignment_is_ignored),
 		cmocka_unit_test(device_create__invalid_venus_capset_is_eio),
 		cmocka_unit_test(device_create__older_host_capset_reads_zero),
+		cmocka_unit_test(allocator__scopes_are_what_they_say),
 		cmocka_unit_test(device_create__allocator_failure_is_enomem_and_leaks_nothing),
 		cmocka_unit_test(device_create__log_is_silent_by_default),
 		cmocka_unit_test(device_create__versioned_struct_rules),

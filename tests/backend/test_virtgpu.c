@@ -456,10 +456,11 @@ struct counting {
 	int live;
 };
 
-static void *counting_alloc(void *user, size_t size, size_t align)
+static void *counting_alloc(void *user, size_t size, size_t align, uint32_t scope)
 {
 	void *p;
 
+	(void)scope;
 	assert_true(align <= 16);
 	p = malloc(size);
 	((struct counting *)user)->live += p != NULL;

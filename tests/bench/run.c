@@ -459,10 +459,11 @@ struct sa_ctx {
 	bool inited;
 };
 
-static void *sa_meta_alloc(void *user, size_t size, size_t alignment)
+static void *sa_meta_alloc(void *user, size_t size, size_t alignment, uint32_t scope)
 {
 	void *p = NULL;
 
+	(void)scope;
 	(void)user;
 	if (alignment < sizeof(void *)) {
 		alignment = sizeof(void *);

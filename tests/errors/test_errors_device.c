@@ -106,8 +106,9 @@ static void device_create__backend_reserved(struct ctx *c)
 	head->reserved = 0;
 }
 
-static void *never_alloc(void *user, size_t size, size_t alignment)
+static void *never_alloc(void *user, size_t size, size_t alignment, uint32_t scope)
 {
+	(void)scope;
 	(void)user;
 	(void)size;
 	(void)alignment;

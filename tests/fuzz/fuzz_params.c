@@ -239,11 +239,12 @@ struct counting_allocator {
 	bool failed;
 };
 
-static void *ca_alloc(void *user, size_t size, size_t alignment)
+static void *ca_alloc(void *user, size_t size, size_t alignment, uint32_t scope)
 {
 	struct counting_allocator *a = user;
 	void *p = NULL;
 
+	(void)scope;
 	FZ_CHECK(fz_is_pow2(alignment) && alignment <= 64 && size > 0);
 	if (++a->calls == a->fail_at) {
 		a->failed = true;

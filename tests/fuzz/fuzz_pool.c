@@ -35,11 +35,12 @@ struct meta {
 	bool failed;
 };
 
-static void *meta_alloc(void *user, size_t size, size_t alignment)
+static void *meta_alloc(void *user, size_t size, size_t alignment, uint32_t scope)
 {
 	struct meta *m = user;
 	void *p = NULL;
 
+	(void)scope;
 	if (++m->calls == m->fail_at) {
 		m->failed = true;
 		return NULL;

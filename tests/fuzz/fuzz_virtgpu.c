@@ -944,11 +944,12 @@ struct counting_allocator {
 	uint64_t live;
 };
 
-static void *counting_alloc(void *user, size_t size, size_t alignment)
+static void *counting_alloc(void *user, size_t size, size_t alignment, uint32_t scope)
 {
 	struct counting_allocator *c = user;
 	void *p = NULL;
 
+	(void)scope;
 	if (c->fail_in && !--c->fail_in) {
 		c->fired = true;
 		return NULL;

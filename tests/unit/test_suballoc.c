@@ -1105,11 +1105,12 @@ struct failing {
 	uint64_t live, failed;
 };
 
-static void *failing_alloc(void *user, size_t size, size_t align)
+static void *failing_alloc(void *user, size_t size, size_t align, uint32_t scope)
 {
 	struct failing *f = user;
 	void *p = NULL;
 
+	(void)scope;
 	if (f->budget == 0 ||
 	    (f->budget < 0 && f->fail_one_in && rng_next(&f->rng) % f->fail_one_in == 0)) {
 		f->failed++;
