@@ -19,7 +19,8 @@
 _Static_assert(offsetof(struct vgalloc_device_create_info, flavour) ==
                        VGALLOC__V0_DEVICE_CREATE_INFO,
                "device create-info version 0 ends where the appended fields start");
-_Static_assert(sizeof(struct vgalloc_memory_type) == VGALLOC__V0_MEMORY_TYPE,
+_Static_assert(offsetof(struct vgalloc_memory_type, size_alignment_count) ==
+                       VGALLOC__V0_MEMORY_TYPE,
                "memory type version 0 size");
 _Static_assert(sizeof(struct vgalloc_host_hooks) == VGALLOC__V0_HOST_HOOKS, "hooks version 0 size");
 _Static_assert(offsetof(struct vgalloc_device_info, flavour) == VGALLOC__V0_DEVICE_INFO,
@@ -327,7 +328,11 @@ static int copy_memory_types(struct vgalloc_device *dev,
 		d->non_coherent_atom_size = t.non_coherent_atom_size;
 		d->buffer_image_granularity = t.buffer_image_granularity;
 		d->base_alignment = t.base_alignment;
-		d->pool_alignment = vgalloc__pool_alignment(d);
+		d->size_alignment_count = t.size_alignment_count;
+		memcpy(d->size_alignments, t.size_alignments, sizeof(d->size_alignments));
+		if (t.reserved || vgalloc__type_alignments(d)) {
+			return -EINVAL;
+		}
 	}
 	dev->ld.type_count = info->memory_type_count;
 	return 0;

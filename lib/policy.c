@@ -125,7 +125,7 @@ static const char *blob_mem_name(uint32_t mem)
 /* The never-suballocate list of DESIGN §4 rule 6, in both modes: every reason that applies. */
 static uint32_t no_suballoc_reasons(const struct vgalloc__traits *t,
                                     const struct vgalloc_request *r, bool host_visible,
-                                    uint32_t path, uint64_t pool_alignment)
+                                    uint32_t path, uint64_t alignment)
 {
 	uint32_t f = r->flags, af = r->allocate_flags;
 	uint32_t why = 0;
@@ -150,10 +150,8 @@ static uint32_t no_suballoc_reasons(const struct vgalloc__traits *t,
 	why |= r->size > t->max_suballoc_size ? VGALLOC_NO_SUBALLOC_TOO_LARGE : 0;
 	why |= path == VGALLOC_PATH_GUEST_HANDLE ? VGALLOC_NO_SUBALLOC_GUEST_HANDLE : 0;
 	why |= (t->gfxstream && t->deferred_mapping) ? VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING : 0;
-	/* A block aligned that far would exist for this one allocation: the offset alignment in
-	 * force is the type's pool alignment or the hint, whichever is larger. */
-	if (t->max_suballoc_alignment &&
-	    VGALLOC__MAX(pool_alignment, r->alignment) > t->max_suballoc_alignment) {
+	/* A block aligned that far would exist for this one allocation. */
+	if (t->max_suballoc_alignment && alignment > t->max_suballoc_alignment) {
 		why |= VGALLOC_NO_SUBALLOC_ALIGNMENT;
 	}
 	return why;
@@ -215,7 +213,8 @@ static int check_request(const struct vgalloc__traits *t, const struct vgalloc_r
 	    (r->export_handle_types & ~VGALLOC__HANDLE_TYPES_ALL) || r->reserved) {
 		return -EINVAL;
 	}
-	if (!r->size || (r->alignment && !vgalloc__is_pow2(r->alignment))) {
+	if (!r->size || (r->alignment && !vgalloc__is_pow2(r->alignment)) ||
+	    ((r->flags & VGALLOC_REQUEST_EXACT_ALIGNMENT) && !r->alignment)) {
 		return -EINVAL;
 	}
 	if ((r->flags & VGALLOC_REQUEST_IMPORT_FD) && r->import_fd < 0) {
@@ -356,8 +355,8 @@ int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request 
 		             (unsigned long long)plan->size, (unsigned long long)t->blob_alignment);
 	}
 
-	plan->no_suballoc =
-	        no_suballoc_reasons(t, r, host_visible, plan->path, type->pool_alignment);
+	plan->no_suballoc = no_suballoc_reasons(t, r, host_visible, plan->path,
+	                                        vgalloc__suballoc_alignment(type, r));
 	if (plan->path == VGALLOC_PATH_UNSUPPORTED || plan->no_suballoc) {
 		plan->suballocate = 0;
 		copy_steps(plan, host_visible);
@@ -372,10 +371,10 @@ int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request 
 		}
 		return 0;
 	}
-	/* A range of a pool block: aligned to the pool base alignment, keyed so that only
-	 * allocations that could share one blob share a pool. */
+	/* A range of a pool block: aligned as the type's rule says for its size (or as the request
+	 * says), keyed so that only allocations that could share one blob share a pool. */
 	plan->suballocate = 1;
-	plan->alignment = VGALLOC__MAX(type->pool_alignment, r->alignment);
+	plan->alignment = vgalloc__suballoc_alignment(type, r);
 	plan->pool_key = (uint64_t)type->host_index << 32 |
 	                 (uint64_t)(r->allocate_flags & 0xffff) << 16 |
 	                 (uint64_t)(plan->blob_flags & 0xff) << 8 | plan->alloc_mode;
@@ -383,13 +382,21 @@ int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request 
 	copy_steps(plan, host_visible);
 	vgalloc__why(why,
 	             "suballocate: yes — host-visible, not exported, imported, dedicated or "
-	             "special; pool key 0x%llx, offsets aligned to %llu (pool base alignment of "
-	             "type %u%s), blocks of at least %llu MiB; the steps after 'suballocate' run "
+	             "special; pool key 0x%llx, offset aligned to %llu (%s of type %u%s), "
+	             "blocks of at least %llu MiB; the steps after 'suballocate' run "
 	             "only when the pool needs a new block, or for this allocation alone when the "
 	             "window has no room even for the pool's smallest block\n",
 	             (unsigned long long)plan->pool_key, (unsigned long long)plan->alignment,
+	             (r->flags & VGALLOC_REQUEST_EXACT_ALIGNMENT) ? "the request's exact alignment "
+	                                                            "instead of the rule"
+	             : plan->alignment < type->type_alignment     ? "the size-alignment table"
+	                                                          : "the base alignment",
 	             type->host_index,
-	             r->alignment > type->pool_alignment ? ", raised by the hint" : "",
+	             !(r->flags & VGALLOC_REQUEST_EXACT_ALIGNMENT) &&
+	                             r->alignment == plan->alignment &&
+	                             r->alignment > type->type_alignment
+	                     ? ", raised by the request"
+	                     : "",
 	             (unsigned long long)(plan->min_block_size >> 20));
 	return 0;
 }

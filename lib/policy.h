@@ -19,7 +19,13 @@ struct vgalloc__mem_type {
 	uint64_t non_coherent_atom_size;
 	uint64_t buffer_image_granularity;
 	uint64_t base_alignment; /* as given, 0 = derived */
-	uint64_t pool_alignment; /* the pool base alignment in force (DESIGN §4 rule 5) */
+	/* DESIGN §4 rule 5, with the floors applied: the alignment of allocations larger than every
+	 * table entry (type_alignment), of those at most size_alignments[i].max_size, and the
+	 * smallest of them all, the granularity of the type's pools (pool_alignment). */
+	uint64_t type_alignment;
+	uint64_t pool_alignment;
+	uint32_t size_alignment_count;
+	struct vgalloc_size_alignment size_alignments[VGALLOC_MAX_SIZE_ALIGNMENTS];
 };
 
 /* What set the blob alignment, for explanations. */
@@ -80,7 +86,12 @@ struct vgalloc__trait_inputs {
 void vgalloc__traits_derive(const struct vgalloc__trait_inputs *in, struct vgalloc__traits *t);
 
 /* A memory type's pool base alignment (DESIGN §4 rule 5). */
-uint64_t vgalloc__pool_alignment(const struct vgalloc__mem_type *t);
+/* Check a memory type's alignments and derive type_alignment, pool_alignment and the table
+ * with the floors applied. Return: 0; -EINVAL (a rule DESIGN §4 rule 5 forbids). */
+int vgalloc__type_alignments(struct vgalloc__mem_type *t);
+/* The offset alignment of a suballocation of `r` in memory of type t (DESIGN §4 rule 5). */
+uint64_t vgalloc__suballoc_alignment(const struct vgalloc__mem_type *t,
+                                     const struct vgalloc_request *r);
 
 /*
  * Each path's steps, one table: the plan copies them and the executor (backing.c) runs them, so

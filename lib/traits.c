@@ -5,6 +5,8 @@
  * alignment (rule 5) and the pool block sizes. device.c gathers the inputs; nothing here reads
  * the kernel, the environment or sysconf.
  */
+#include <errno.h>
+
 #include "policy.h"
 
 static uint64_t param_or_zero(const struct vgalloc__trait_inputs *in, uint32_t param)
@@ -131,17 +133,62 @@ void vgalloc__traits_derive(const struct vgalloc__trait_inputs *in, struct vgall
 	t->type_count = in->type_count;
 }
 
-/* DESIGN §4 rule 5: the consumer's base alignment, else 64 KiB for types that can back optimal
- * images and 4 KiB otherwise; never below the map alignment, the atom or the buffer-image
- * granularity. */
-uint64_t vgalloc__pool_alignment(const struct vgalloc__mem_type *t)
+/* Never below the map alignment, the atom or the buffer-image granularity. */
+static uint64_t floored(const struct vgalloc__mem_type *t, uint64_t a)
 {
-	uint64_t a = t->base_alignment ? t->base_alignment
-	             : (t->flags & VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES)
-	                     ? VGALLOC__POOL_ALIGN_IMAGES
-	                     : VGALLOC__POOL_ALIGN_DEFAULT;
-
 	a = VGALLOC__MAX(a, t->min_map_alignment);
 	a = VGALLOC__MAX(a, t->non_coherent_atom_size);
 	return VGALLOC__MAX(a, t->buffer_image_granularity);
+}
+
+/*
+ * DESIGN §4 rule 5: the consumer's base alignment, else 64 KiB for types that can back optimal
+ * images and 4 KiB otherwise; smaller allocations as the consumer's size table says; all floored.
+ */
+int vgalloc__type_alignments(struct vgalloc__mem_type *t)
+{
+	uint64_t base = t->base_alignment ? t->base_alignment
+	                : (t->flags & VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES)
+	                        ? VGALLOC__POOL_ALIGN_IMAGES
+	                        : VGALLOC__POOL_ALIGN_DEFAULT;
+
+	if (t->size_alignment_count > VGALLOC_MAX_SIZE_ALIGNMENTS) {
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < t->size_alignment_count; i++) {
+		const struct vgalloc_size_alignment *e = &t->size_alignments[i];
+		const struct vgalloc_size_alignment *prev = i ? &t->size_alignments[i - 1] : NULL;
+
+		if (!e->max_size || !vgalloc__sane_alignment(e->alignment, 1) ||
+		    e->alignment > base ||
+		    (prev && (e->max_size <= prev->max_size || e->alignment < prev->alignment))) {
+			return -EINVAL;
+		}
+	}
+	t->type_alignment = floored(t, base);
+	t->pool_alignment = t->type_alignment;
+	for (uint32_t i = 0; i < t->size_alignment_count; i++) {
+		t->size_alignments[i].alignment = floored(t, t->size_alignments[i].alignment);
+		t->pool_alignment =
+		        VGALLOC__MIN(t->pool_alignment, t->size_alignments[i].alignment);
+	}
+	return 0;
+}
+
+uint64_t vgalloc__suballoc_alignment(const struct vgalloc__mem_type *t,
+                                     const struct vgalloc_request *r)
+{
+	uint64_t a = t->type_alignment;
+
+	/* Not below what the type's pools are aligned to (their granularity). */
+	if (r->flags & VGALLOC_REQUEST_EXACT_ALIGNMENT) {
+		return VGALLOC__MAX(r->alignment, t->pool_alignment);
+	}
+	for (uint32_t i = 0; i < t->size_alignment_count; i++) {
+		if (r->size <= t->size_alignments[i].max_size) {
+			a = t->size_alignments[i].alignment;
+			break;
+		}
+	}
+	return VGALLOC__MAX(a, r->alignment);
 }

@@ -243,7 +243,31 @@ struct vgalloc_allocator {
  */
 typedef void (*vgalloc_log_fn)(void *user, enum vgalloc_log_level level, const char *msg);
 
-/** One host memory type as the consumer learned it from the host. Version 0. */
+/** Most entries of a memory type's size-alignment table. */
+#define VGALLOC_MAX_SIZE_ALIGNMENTS 8u
+
+/** One entry of a memory type's size-alignment table. */
+struct vgalloc_size_alignment {
+	uint64_t max_size;  /* resources of at most this many bytes ... */
+	uint64_t alignment; /* ... never require a larger alignment than this */
+};
+
+/**
+ * One host memory type as the consumer learned it from the host. Version 1 (version 0: 48
+ * bytes, without the size-alignment table).
+ *
+ * Suballocation offsets are aligned to what any resource bound to the memory can require. That
+ * is base_alignment: the largest alignment of any buffer or image the host lets the consumer bind
+ * to this type (Venus: the maximum over the host's buffer and image memory requirements), or,
+ * when 0, a guess: 64 KiB for types that can back optimal images, 4 KiB otherwise. Vulkan does not
+ * bound alignment by size, so a size-dependent rule comes only from the consumer, who vouches for
+ * it: size_alignments[i] says that no resource of at most max_size bytes needs more than
+ * alignment, so an allocation of at most max_size bytes is aligned to that (the first entry whose
+ * max_size covers the allocation's size; larger allocations take base_alignment). Entries are
+ * sorted by max_size, strictly ascending; alignments are powers of two, non-decreasing and at
+ * most base_alignment. Offsets are never aligned below min_map_alignment, non_coherent_atom_size
+ * or buffer_image_granularity.
+ */
 struct vgalloc_memory_type {
 	uint32_t struct_size;
 	uint32_t host_index;               /* the host's memory type index */
@@ -252,7 +276,11 @@ struct vgalloc_memory_type {
 	uint64_t min_map_alignment;        /* minMemoryMapAlignment */
 	uint64_t non_coherent_atom_size;   /* nonCoherentAtomSize */
 	uint64_t buffer_image_granularity; /* bufferImageGranularity */
-	uint64_t base_alignment;           /* pool base alignment; 0 = derive */
+	uint64_t base_alignment;           /* largest alignment of any resource; 0 = guess */
+	/* --- appended after version 0 (48 bytes) --- */
+	uint32_t size_alignment_count; /* entries used, ≤ VGALLOC_MAX_SIZE_ALIGNMENTS */
+	uint32_t reserved;             /* must be 0 */
+	struct vgalloc_size_alignment size_alignments[VGALLOC_MAX_SIZE_ALIGNMENTS];
 };
 
 enum vgalloc_memory_type_flag {
@@ -764,6 +792,11 @@ enum vgalloc_request_flag {
 	VGALLOC_REQUEST_IMPORT_AHB = 1u << 7,
 	VGALLOC_REQUEST_PRIORITY = 1u << 8, /* priority is valid */
 	VGALLOC_REQUEST_BLOB_ID = 1u << 9,  /* blob_id is valid: skip new_blob_id */
+	/** alignment is the largest alignment of every resource the consumer will bind to this
+	 *  memory (it knows them: e.g. one buffer whose requirements it queried). It replaces the
+	 *  memory type's rule, above or below it, but never goes below the smallest alignment the
+	 *  rule gives any size (the floors included); alignment must then be a power of two. */
+	VGALLOC_REQUEST_EXACT_ALIGNMENT = 1u << 10,
 };
 
 /** An allocation request. Version 0. */
@@ -771,8 +804,8 @@ struct vgalloc_request {
 	uint32_t struct_size;
 	uint32_t memory_type; /* host memory type index (as in the create-info) */
 	uint64_t size;
-	uint64_t alignment;           /* hint: 0 or a power of two */
-	uint32_t flags;               /* enum vgalloc_request_flag */
+	uint64_t alignment; /* 0 or a power of two: raises the type's rule (or see EXACT) */
+	uint32_t flags;     /* enum vgalloc_request_flag */
 	uint32_t export_handle_types; /* enum vgalloc_handle_type */
 	uint32_t allocate_flags;      /* enum vgalloc_allocate_flag */
 	int import_fd;                /* with VGALLOC_REQUEST_IMPORT_FD; borrowed */

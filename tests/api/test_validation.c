@@ -17,7 +17,7 @@
 #include "vgalloc/vgalloc_vulkan.h"
 
 /* The bits each enum names (vgalloc.h). */
-#define REQUEST_FLAGS    0x3ffu /* DEDICATED_BUFFER .. BLOB_ID */
+#define REQUEST_FLAGS    0x7ffu /* DEDICATED_BUFFER .. EXACT_ALIGNMENT */
 #define ALLOCATE_FLAGS   0xfu   /* DEVICE_MASK .. ZERO_INITIALIZE */
 #define HANDLE_TYPES     0x201u /* OPAQUE_FD, DMA_BUF */
 #define MEMORY_PROPS     0x3fu  /* DEVICE_LOCAL .. PROTECTED */
@@ -125,6 +125,7 @@ static void request__every_named_bit_is_accepted(void **state)
 		r.allocate_flags = b & ALLOCATE_FLAGS;
 		r.export_handle_types = b & HANDLE_TYPES;
 		r.flags = b & REQUEST_FLAGS;
+		r.alignment = 256; /* EXACT_ALIGNMENT needs one */
 		if (bit == 32) {
 			/* One import at a time (valid usage); the others plan as unsupported. */
 			r.flags &= ~(uint32_t)(VGALLOC_REQUEST_IMPORT_HOST_POINTER |

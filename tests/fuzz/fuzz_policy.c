@@ -69,7 +69,8 @@ static int model_errno(const struct vgalloc__traits *t, const struct vgalloc_req
 		}
 	}
 	/* One rule: unknown bits of every flags field and a non-zero reserved are -EINVAL. */
-	if (!r->size || (r->alignment && !fz_is_pow2(r->alignment)) || (r->flags & ~0x3ffu) ||
+	if (!r->size || (r->alignment && !fz_is_pow2(r->alignment)) || (r->flags & ~0x7ffu) ||
+	    ((r->flags & VGALLOC_REQUEST_EXACT_ALIGNMENT) && !r->alignment) ||
 	    (r->allocate_flags & ~0xfu) || (r->export_handle_types & ~0x201u) || r->reserved ||
 	    ((r->flags & VGALLOC_REQUEST_IMPORT_FD) && r->import_fd < 0) || !found ||
 	    r->size > UINT64_MAX - (t->blob_alignment - 1)) {
@@ -78,9 +79,60 @@ static int model_errno(const struct vgalloc__traits *t, const struct vgalloc_req
 	return 0;
 }
 
+/* A memory type as the caller gave it: what the alignment model reads. */
+struct raw_type {
+	uint64_t base, map, atom, gran;
+	bool optimal;
+	uint32_t n;
+	struct vgalloc_size_alignment e[VGALLOC_MAX_SIZE_ALIGNMENTS];
+};
+
+static uint64_t model_floor(const struct raw_type *rt, uint64_t a)
+{
+	return FZ_MAX(FZ_MAX(a, rt->map), FZ_MAX(rt->atom, rt->gran));
+}
+
+/* Whether the table is one vgalloc.h allows. */
+static bool model_table_ok(const struct raw_type *rt)
+{
+	uint64_t base = rt->base ? rt->base : rt->optimal ? 65536 : 4096;
+
+	for (uint32_t i = 0; i < rt->n; i++) {
+		if (!rt->e[i].max_size || !fz_is_pow2(rt->e[i].alignment) ||
+		    rt->e[i].alignment > (1ull << 30) || rt->e[i].alignment > base ||
+		    (i && (rt->e[i].max_size <= rt->e[i - 1].max_size ||
+		           rt->e[i].alignment < rt->e[i - 1].alignment))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* vgalloc.h's rule for the offset alignment of a suballocation. */
+static uint64_t model_alignment(const struct raw_type *rt, const struct vgalloc_request *r)
+{
+	uint64_t a = rt->base ? rt->base : rt->optimal ? 65536 : 4096;
+
+	if (r->flags & VGALLOC_REQUEST_EXACT_ALIGNMENT) {
+		uint64_t least = model_floor(rt, a);
+
+		for (uint32_t i = 0; i < rt->n; i++) {
+			least = FZ_MIN(least, model_floor(rt, rt->e[i].alignment));
+		}
+		return FZ_MAX(r->alignment, least);
+	}
+	for (uint32_t i = 0; i < rt->n; i++) {
+		if (r->size <= rt->e[i].max_size) {
+			a = rt->e[i].alignment;
+			break;
+		}
+	}
+	return FZ_MAX(model_floor(rt, a), r->alignment);
+}
+
 /* The never-suballocate list (vgalloc.h enum vgalloc_no_suballoc), bit by bit. */
 static uint32_t model_no_suballoc(const struct vgalloc__traits *t, const struct vgalloc_request *r,
-                                  bool hv, uint32_t path, uint64_t pool_alignment)
+                                  bool hv, uint32_t path, uint64_t alignment)
 {
 	uint32_t f = r->flags, why = 0;
 
@@ -106,9 +158,7 @@ static uint32_t model_no_suballoc(const struct vgalloc__traits *t, const struct 
 	why |= r->size > t->max_suballoc_size ? VGALLOC_NO_SUBALLOC_TOO_LARGE : 0;
 	why |= path == VGALLOC_PATH_GUEST_HANDLE ? VGALLOC_NO_SUBALLOC_GUEST_HANDLE : 0;
 	why |= t->gfxstream && t->deferred_mapping ? VGALLOC_NO_SUBALLOC_DEFERRED_MAPPING : 0;
-	why |= t->max_suballoc_alignment &&
-	                       (r->alignment > pool_alignment ? r->alignment : pool_alignment) >
-	                               t->max_suballoc_alignment
+	why |= t->max_suballoc_alignment && alignment > t->max_suballoc_alignment
 	               ? VGALLOC_NO_SUBALLOC_ALIGNMENT
 	               : 0;
 	return why;
@@ -116,7 +166,7 @@ static uint32_t model_no_suballoc(const struct vgalloc__traits *t, const struct 
 
 /* The plan README's path table and flag rules give for a valid request. */
 static void check_model(const struct vgalloc__traits *t, const struct vgalloc_request *r,
-                        uint32_t index, const struct vgalloc_plan *p)
+                        uint32_t index, const struct vgalloc_plan *p, const struct raw_type *rt)
 {
 	const struct vgalloc__mem_type *ty = &t->types[index];
 	bool hv = ty->property_flags & VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE;
@@ -175,7 +225,7 @@ static void check_model(const struct vgalloc__traits *t, const struct vgalloc_re
 	FZ_CHECK_EQ(p->alloc_mode, t->alloc_mode);
 	FZ_CHECK_EQ(p->memory_type, ty->host_index);
 	FZ_CHECK(p->size == fz_round_up(r->size, t->blob_alignment));
-	why = model_no_suballoc(t, r, hv, path, ty->pool_alignment);
+	why = model_no_suballoc(t, r, hv, path, model_alignment(rt, r));
 	FZ_CHECK_EQ(p->no_suballoc, why);
 	FZ_CHECK_EQ(p->suballocate, path != VGALLOC_PATH_UNSUPPORTED && !why);
 	if (path == VGALLOC_PATH_GUEST_HANDLE) {
@@ -191,7 +241,8 @@ static void check_model(const struct vgalloc__traits *t, const struct vgalloc_re
 			sub.s[sub.n++] = alloc.s[i];
 		}
 		check_steps(p->alloc_steps, p->alloc_step_count, &sub);
-		FZ_CHECK(p->alignment == FZ_MAX(ty->pool_alignment, r->alignment));
+		FZ_CHECK(p->alignment == model_alignment(rt, r));
+		FZ_CHECK(p->alignment % ty->pool_alignment == 0);
 		FZ_CHECK(p->pool_key == ((uint64_t)ty->host_index << 32 |
 		                         (uint64_t)(r->allocate_flags & 0xffff) << 16 |
 		                         (uint64_t)(flags & 0xff) << 8 | t->alloc_mode));
@@ -225,6 +276,7 @@ static void check_names(uint32_t v)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vgalloc__mem_type types[NTYPES];
+	struct raw_type raw[NTYPES];
 	struct vgalloc__traits t;
 	struct vgalloc_request r;
 	struct vgalloc_plan a, b, c;
@@ -239,11 +291,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&r, 0, sizeof(r));
 	bits = fz_u32(&f);
 	for (uint32_t i = 0; i < NTYPES; i++) {
+		struct raw_type *rt = &raw[i];
+		uint8_t shape = fz_u8(&f);
+
+		/* Alignments as device.c accepts them (powers of two), a table that is mostly
+		 * well-formed and sometimes not. */
+		memset(rt, 0, sizeof(*rt));
+		rt->base = shape & 1 ? 1ull << (6 + fz_pick(&f, 14)) : 0;
+		rt->optimal = shape & 2;
+		rt->map = shape & 4 ? 1ull << fz_pick(&f, 13) : 0;
+		rt->atom = shape & 8 ? 1ull << fz_pick(&f, 9) : 0;
+		rt->gran = shape & 16 ? 1ull << fz_pick(&f, 17) : 0;
+		rt->n = (shape >> 5) % (VGALLOC_MAX_SIZE_ALIGNMENTS + 2);
+		for (uint32_t k = 0, max = 0, al = 4; k < rt->n && k < VGALLOC_MAX_SIZE_ALIGNMENTS;
+		     k++) {
+			uint8_t step = fz_u8(&f);
+
+			max += step & 0x80 ? step : (uint32_t)step << 10; /* 0 now and then */
+			al += (step >> 5) & 1;                            /* non-decreasing */
+			rt->e[k].max_size = max;
+			rt->e[k].alignment =
+			        step == 0x7f ? 3 : 1ull << al; /* 3: not a power of 2 */
+		}
 		types[i] = (struct vgalloc__mem_type){
 			.host_index = i * 3 + (bits >> 30),
 			.property_flags = fz_u8(&f),
-			.pool_alignment = 1ull << (12 + fz_u8(&f) % 6),
+			.flags = rt->optimal ? VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES : 0,
+			.min_map_alignment = rt->map,
+			.non_coherent_atom_size = rt->atom,
+			.buffer_image_granularity = rt->gran,
+			.base_alignment = rt->base,
+			.size_alignment_count = rt->n,
 		};
+		memcpy(types[i].size_alignments, rt->e, sizeof(rt->e));
+		/* device.c refuses a type whose table breaks the rules; the rest go on. */
+		FZ_CHECK_EQ(vgalloc__type_alignments(&types[i]) == 0,
+		            rt->n <= VGALLOC_MAX_SIZE_ALIGNMENTS && model_table_ok(rt));
+		if (rt->n > VGALLOC_MAX_SIZE_ALIGNMENTS || !model_table_ok(rt)) {
+			return 0;
+		}
 	}
 	t.types = types;
 	t.type_count = 1 + (bits & 3);
@@ -304,6 +390,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FZ_CHECK((a.blob_flags & ~0xfu) == 0 && a.alloc_step_count <= VGALLOC_PLAN_MAX_STEPS &&
 	         a.map_step_count <= VGALLOC_PLAN_MAX_STEPS);
-	check_model(&t, &r, index, &a);
+	check_model(&t, &r, index, &a, &raw[index]);
 	return 0;
 }

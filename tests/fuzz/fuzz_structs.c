@@ -313,7 +313,8 @@ static int request_errno(const struct ctx *c, const struct vgalloc_request *r)
 	for (uint32_t i = 0; i < NTYPES; i++) {
 		type_ok |= r->memory_type == type_index[i];
 	}
-	if (!r->size || (r->alignment && !fz_is_pow2(r->alignment)) || (r->flags & ~0x3ffu) ||
+	if (!r->size || (r->alignment && !fz_is_pow2(r->alignment)) || (r->flags & ~0x7ffu) ||
+	    ((r->flags & VGALLOC_REQUEST_EXACT_ALIGNMENT) && !r->alignment) ||
 	    (r->allocate_flags & ~0xfu) || (r->export_handle_types & ~0x201u) || r->reserved ||
 	    ((r->flags & VGALLOC_REQUEST_IMPORT_FD) && r->import_fd < 0) || !type_ok ||
 	    r->size > UINT64_MAX - (c->blob_alignment - 1)) {

@@ -49,16 +49,18 @@ enum {
 };
 
 static const struct vgalloc__mem_type types[] = {
-	{ .host_index = 0, .property_flags = 0x1, .pool_alignment = 4096 },
-	{ .host_index = 1, .property_flags = 0x7, .pool_alignment = 4096 },
-	{ .host_index = 2, .property_flags = 0xf, .pool_alignment = 4096 },
+	{ .host_index = 0, .property_flags = 0x1, .type_alignment = 4096, .pool_alignment = 4096 },
+	{ .host_index = 1, .property_flags = 0x7, .type_alignment = 4096, .pool_alignment = 4096 },
+	{ .host_index = 2, .property_flags = 0xf, .type_alignment = 4096, .pool_alignment = 4096 },
 	{ .host_index = 3,
 	  .property_flags = 0x7,
 	  .flags = VGALLOC_MEMORY_TYPE_OPTIMAL_IMAGES,
+	  .type_alignment = 65536,
 	  .pool_alignment = 65536 },
 	{ .host_index = 4,
 	  .property_flags = 0x7,
 	  .min_map_alignment = 131072,
+	  .type_alignment = 131072,
 	  .pool_alignment = 131072 },
 };
 
