@@ -100,8 +100,8 @@ static struct fx *rec_fx(struct fx_opts o, bool in_order, uint32_t hooks_flags,
 	o.mock_flags |= in_order ? VGALLOC_MOCK_IN_ORDER : 0;
 	f->mock = fx_mock_new(&o);
 	if (gfx) {
-		assert_int_equal(vgalloc_mock_set_capset(f->mock, VGALLOC_CAPSET_GFXSTREAM_VULKAN, 0,
-		                                         gfx, sizeof(*gfx)),
+		assert_int_equal(vgalloc_mock_set_capset(f->mock, VGALLOC_CAPSET_GFXSTREAM_VULKAN,
+		                                         0, gfx, sizeof(*gfx)),
 		                 0);
 	}
 	assert_int_equal(vgalloc_mock_get_hooks(f->mock, hooks_flags, &rec.inner), 0);
@@ -182,8 +182,8 @@ static void args__requested_and_rounded_size_block_and_dedicated(void **state)
 /* Guest-first: host_import gets the args host_alloc gets, with the resource to import. */
 static void args__host_import_gets_type_flags_and_resource(void **state)
 {
-	struct fx *f = rec_fx((struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC }, false, 0,
-	                      NULL);
+	struct fx *f =
+	        rec_fx((struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC }, false, 0, NULL);
 	struct vgalloc_request r = fx_req(TYPE_HOST_CACHED, 8192);
 	struct vgalloc_mem *sub = NULL, *ded = NULL;
 
@@ -357,7 +357,8 @@ static void release__guest_first_round_trip_completes_tokens(void **state)
 
 		(void)state;
 		r.flags = VGALLOC_REQUEST_DEDICATED_REQUIRED;
-		assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &a), 0); /* blob, roundtrip, import */
+		assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &a),
+		                 0); /* blob, roundtrip, import */
 		assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &b), 0); /* its roundtrip ends a's */
 		assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &c), 0); /* ... and b's */
 		assert_int_equal(vgalloc_mem_map(f->dev, b, &p), 0);
@@ -450,18 +451,18 @@ static void answers__invalid_ones_are_eio_and_leak_nothing(void **state)
 		uint32_t add_flags;
 		uint64_t blob_id;
 	} cases[] = {
-		{ false, 1u << 2, UINT64_MAX },                  /* unknown flag */
-		{ false, 1u << 31, UINT64_MAX },                 /* unknown flag */
-		{ false, VGALLOC_HOST_RESULT_BLOB_ID, 0 },       /* a host-chosen id of 0 */
-		{ true, VGALLOC_HOST_RESULT_BLOB_ID, 77 },       /* an id from host_import */
-		{ true, 1u << 5, UINT64_MAX },                   /* unknown flag from host_import */
+		{ false, 1u << 2, UINT64_MAX },            /* unknown flag */
+		{ false, 1u << 31, UINT64_MAX },           /* unknown flag */
+		{ false, VGALLOC_HOST_RESULT_BLOB_ID, 0 }, /* a host-chosen id of 0 */
+		{ true, VGALLOC_HOST_RESULT_BLOB_ID, 77 }, /* an id from host_import */
+		{ true, 1u << 5, UINT64_MAX },             /* unknown flag from host_import */
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct fx *f = rec_fx(
-		        (struct fx_opts){ .profile = cases[i].guest_first ? VGALLOC_MOCK_PROFILE_STATIC
-		                                                          : 0 },
+		        (struct fx_opts){
+		                .profile = cases[i].guest_first ? VGALLOC_MOCK_PROFILE_STATIC : 0 },
 		        false, 0, NULL);
 		struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 4096);
 		struct vgalloc_mem *mem = (struct vgalloc_mem *)&r;
