@@ -15,7 +15,9 @@
  *   HOST_IMPORT     host_import hook: the host imports the blob's resource
  *   MAP             MAP + mmap of the whole blob
  *
- * and torn down in one fixed order: pending token → munmap → GEM close → host_free.
+ * and torn down in one fixed order: pending token → munmap → GEM close → host_free, with a
+ * host_roundtrip before the host_free when the renderer may not have processed the blob's
+ * creation yet (an exported blob never mapped, a blob whose map failed).
  */
 #include <string.h>
 
@@ -82,6 +84,7 @@ static int create_blob(struct vgalloc_device *dev, struct vgalloc__backing *bk, 
 	r->cmd_size = 0;
 	if (!ret) {
 		vgalloc__blob_pin(dev, r->blob);
+		bk->blob_seen = false;
 	}
 	return ret;
 }
@@ -197,13 +200,18 @@ static int run_step(struct vgalloc_device *dev, struct vgalloc__backing *bk, str
 		return create_blob(dev, bk, r);
 	case VGALLOC_STEP_ROUNDTRIP:
 	case VGALLOC_STEP_PLACEHOLDER_SUBMIT:
-		return roundtrip(dev);
+		ret = roundtrip(dev);
+		bk->blob_seen |= !ret;
+		return ret;
 	case VGALLOC_STEP_PRIME_IMPORT:
 		return prime_import(dev, bk, r);
 	case VGALLOC_STEP_RESOURCE_INFO:
 		return 0; /* run by PRIME_IMPORT, under the import lock that makes the dedup safe */
 	case VGALLOC_STEP_MAP:
-		return vgalloc__blob_map(dev, r->blob ? r->blob : bk->blob, &r->ptr);
+		/* A mapping waits for the host, which has then processed the blob's creation. */
+		ret = vgalloc__blob_map(dev, r->blob ? r->blob : bk->blob, &r->ptr);
+		bk->blob_seen |= !ret;
+		return ret;
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -322,6 +330,12 @@ void vgalloc__backing_release(struct vgalloc_device *dev, struct vgalloc__backin
 			bk->maps--;
 		}
 		vgalloc__blob_unpin_release(dev, bk->blob);
+		/* The host memory must outlive the renderer's use of the blob: a round trip
+		 * orders the free after the blob's creation (Venus: after export, after a failed
+		 * first map). Release cannot fail; a failed round trip is counted. */
+		if (bk->has_host && !bk->blob_seen && roundtrip(dev)) {
+			vgalloc__stat_add(&dev->stats.teardown_errors, 1);
+		}
 	}
 	if (bk->has_host) {
 		VGALLOC__HOOK_RAW(dev, host_free, bk->user_data, bk->host_handle);

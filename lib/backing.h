@@ -31,7 +31,11 @@ struct vgalloc__backing {
 	bool busy; /* once-guard: a thread is running its map steps without the lock */
 	bool has_host;
 	bool token_pending; /* host work still in flight */
-	uint32_t maps;      /* blob map references it holds */
+	/* The renderer has processed the blob's creation: a round trip or a successful map came
+	 * after it. Until then a host_free could overtake it (the free goes on the host queue,
+	 * the blob's creation on the kernel's). */
+	bool blob_seen;
+	uint32_t maps; /* blob map references it holds */
 	uint64_t token;
 	uint64_t token_seq; /* VGALLOC_HOOKS_IN_ORDER: the token's number (ldev.token_issued) */
 	uint64_t host_handle;

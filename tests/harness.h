@@ -302,6 +302,9 @@ static inline int fx_foreign_dmabuf(struct fx *f, uint64_t size, uint64_t *host_
 	                                 VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE,
 	                                 size, id, &handle, &res),
 	        0);
+	/* Its owner's renderer has seen the blob (Venus: the round trip after an export), so the
+	 * owner may free the host memory once every import is gone. */
+	assert_int_equal(vgalloc_mock_host_roundtrip(f->mock), 0);
 	assert_int_equal(vgalloc_blob_wrap_handle(
 	                         f->dev, handle,
 	                         VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE, &b),

@@ -352,6 +352,11 @@ static int host_free_locked(struct vgalloc_mock *m, struct mock_op *op)
 		m->l.order_violations++;
 		pend_remove(m, ha);
 	}
+	/* The renderer must have processed the creation of a resource made from this allocation
+	 * (a round trip or a map reply since): freeing first pulls the memory from under it. */
+	if (ha->exported && ha->res_id > m->seen_res_id) {
+		m->l.order_violations++;
+	}
 	/* A live handle pins the host memory unless the resource was exported (then it is shared). */
 	res = ha->res_id ? vgalloc__mock_map_get(&m->res_by_id, ha->res_id) : NULL;
 	if (res && res->handle != 0 && !res->shared) {

@@ -383,6 +383,60 @@ static void release__guest_first_round_trip_completes_tokens(void **state)
 	}
 }
 
+/*
+ * The export and failed-first-map round trips, without the consumer knowing the paths: a blob the
+ * renderer may not have processed yet (exported and never mapped, or its first map failed) gets
+ * a host_roundtrip between its GEM close and its host_free; a mapped one needs none (the map
+ * reply is a sync point). The mock counts a free that could overtake the blob's creation.
+ */
+static void release__unseen_blob_round_trips_before_host_free(void **state)
+{
+	struct fx *f = rec_fx((struct fx_opts){ 0 }, true, 0, NULL);
+	struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 64u << 10);
+	struct vgalloc_mem *mem = NULL;
+	void *p;
+	int fd = -1;
+
+	(void)state;
+	r.flags = VGALLOC_REQUEST_DEDICATED_IMAGE;
+	r.export_handle_types = VGALLOC_HANDLE_TYPE_DMA_BUF;
+	for (int mapped = 0; mapped < 2; mapped++) {
+		assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
+		assert_int_equal(mem_info(f, mem).path, VGALLOC_PATH_HOST_FIRST_EAGER);
+		assert_int_equal(vgalloc_mem_export(f->dev, mem, VGALLOC_HANDLE_TYPE_DMA_BUF, &fd),
+		                 0);
+		close(fd);
+		if (mapped) {
+			assert_int_equal(vgalloc_mem_map(f->dev, mem, &p), 0);
+		}
+		vgalloc_mock_reset_counters(f->mock);
+		assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
+		if (mapped) {
+			EXPECT_CALLS(f->mock, CALL(BLOB_UNMAP), CALL(BLOB_DESTROY),
+			             CALL(HOST_FREE));
+		} else {
+			EXPECT_CALLS(f->mock, CALL(BLOB_DESTROY), CALL(HOST_ROUNDTRIP),
+			             CALL(HOST_FREE));
+		}
+		assert_int_equal(fx_ledger(f->mock).order_violations, 0);
+	}
+	fx_free(f);
+
+	/* A static host cannot map host-first memory: the first map fails after the blob exists. */
+	f = rec_fx((struct fx_opts){ .profile = VGALLOC_MOCK_PROFILE_STATIC,
+	                             .alloc_mode = VGALLOC_ALLOC_MODE_HOST_FIRST },
+	           true, 0, NULL);
+	r = fx_req(TYPE_HOST_COHERENT, 64u << 10);
+	r.flags = VGALLOC_REQUEST_DEDICATED_REQUIRED;
+	assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
+	assert_int_equal(vgalloc_mem_map(f->dev, mem, &p), -EINVAL);
+	vgalloc_mock_reset_counters(f->mock);
+	assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
+	EXPECT_CALLS(f->mock, CALL(BLOB_DESTROY), CALL(HOST_ROUNDTRIP), CALL(HOST_FREE));
+	assert_int_equal(fx_ledger(f->mock).order_violations, 0);
+	fx_free(f);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Host-chosen blob ids (gfxstream without deferredMapping).
  */
@@ -492,6 +546,7 @@ int main(void)
 		cmocka_unit_test(release__in_order_never_mapped_makes_no_wait),
 		cmocka_unit_test(release__in_order_claim_is_checked_by_the_host),
 		cmocka_unit_test(release__guest_first_round_trip_completes_tokens),
+		cmocka_unit_test(release__unseen_blob_round_trips_before_host_free),
 		cmocka_unit_test(blob_id__host_chosen_on_gfxstream),
 		cmocka_unit_test(answers__invalid_ones_are_eio_and_leak_nothing),
 	};

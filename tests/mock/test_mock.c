@@ -1211,6 +1211,8 @@ static void mock__host_first_static_profile_fails_at_map(void **state)
 	h = host_first_blob(m, 7, 64 * KIB, true, &hh);
 	assert_int_equal(map(m, h, 64 * KIB, &p), -EINVAL);
 	assert_int_equal(gem_close(m, h), 0);
+	/* A failed map is no sync point: the free waits for a round trip. */
+	assert_int_equal(vgalloc_mock_host_roundtrip(m), 0);
 	vgalloc_mock_host_free(m, hh);
 	finish(m, 0); /* a policy mistake, not an ordering one */
 }
@@ -1990,6 +1992,7 @@ static void mock__host_free_order_violations(void **state)
 	struct vgalloc_mock *m = mock_new(0, 0);
 	uint64_t hh, t;
 	uint32_t h;
+	void *p;
 
 	(void)state;
 	venus(m);
@@ -2000,6 +2003,7 @@ static void mock__host_free_order_violations(void **state)
 	assert_int_equal(ledger(m).pending_tokens, 0);
 	/* Freed while its blob still has a handle. */
 	h = host_first_blob(m, 2, 4096, true, &hh);
+	assert_int_equal(vgalloc_mock_host_roundtrip(m), 0);
 	vgalloc_mock_host_free(m, hh);
 	assert_int_equal(ledger(m).order_violations, 2);
 	assert_int_equal(gem_close(m, h), 0);
@@ -2007,7 +2011,20 @@ static void mock__host_free_order_violations(void **state)
 	vgalloc_mock_host_free(m, hh);
 	assert_int_equal(ledger(m).order_violations, 3);
 	assert_int_equal(last_entry(m).result, -EINVAL);
-	finish(m, 3);
+	/* Freed before the renderer processed its blob's creation: no round trip and no map reply
+	 * since, so the free could overtake it. */
+	h = host_first_blob(m, 3, 4096, true, &hh);
+	assert_int_equal(gem_close(m, h), 0);
+	vgalloc_mock_host_free(m, hh);
+	assert_int_equal(ledger(m).order_violations, 4);
+	/* A map reply is such a sync point. */
+	h = host_first_blob(m, 4, 4096, true, &hh);
+	assert_int_equal(map(m, h, 4096, &p), 0);
+	assert_int_equal(unmap(m, h, p, 4096), 0);
+	assert_int_equal(gem_close(m, h), 0);
+	vgalloc_mock_host_free(m, hh);
+	assert_int_equal(ledger(m).order_violations, 4);
+	finish(m, 4);
 }
 
 static void mock__hooks_count_once_and_hand_out_ids(void **state)
@@ -2047,13 +2064,16 @@ static void mock__hooks_count_once_and_hand_out_ids(void **state)
 	assert_int_equal(last_entry(m).flags, VGALLOC_WAIT_ORDER); /* the trace keeps the flags */
 	assert_int_equal(create(m, HOST3D, M | S, 64 * KIB, args.blob_id, &h), 0);
 	assert_int_equal(gem_close(m, h), 0);
+	assert_int_equal(hooks.host_roundtrip(hooks.ctx), 0); /* the blob was never mapped */
 	hooks.host_free(hooks.ctx, NULL, res.host_handle);
 	l = ledger(m);
 	assert_int_equal(l.calls[VGALLOC_MOCK_CALL_NEW_BLOB_ID], 2);
 	assert_int_equal(l.calls[VGALLOC_MOCK_CALL_HOST_ALLOC], 1);
 	assert_int_equal(l.calls[VGALLOC_MOCK_CALL_HOST_WAIT], 1);
+	assert_int_equal(l.calls[VGALLOC_MOCK_CALL_HOST_ROUNDTRIP], 1);
 	assert_int_equal(l.calls[VGALLOC_MOCK_CALL_HOST_FREE], 1);
-	assert_int_equal(l.failable_calls, 1 + 1 + 1 + 1); /* init, alloc, wait, create */
+	/* init, alloc, wait, create, round trip */
+	assert_int_equal(l.failable_calls, 1 + 1 + 1 + 1 + 1);
 	finish(m, 0);
 }
 
