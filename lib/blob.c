@@ -87,8 +87,8 @@ static struct vgalloc_blob *table_get_locked(struct vgalloc_device *dev, uint32_
 	return handle < dev->fd.by_handle_cap ? dev->fd.by_handle[handle] : NULL;
 }
 
-/* import_lock held. Never logs: the log callback must not run under a library lock. */
-static int gem_close_locked(struct vgalloc_device *dev, uint32_t handle)
+/* import_lock held: GEM close. Never logs: the log callback must not run under a library lock. */
+static int close_raw_locked(struct vgalloc_device *dev, uint32_t handle)
 {
 	int ret = VGALLOC__BE(dev, blob_destroy, handle);
 
@@ -96,6 +96,34 @@ static int gem_close_locked(struct vgalloc_device *dev, uint32_t handle)
 		vgalloc__stat_add(&dev->stats.teardown_errors, 1);
 	}
 	return ret;
+}
+
+/* import_lock held: give up a handle the library holds; with a consumer's table, its reference
+ * there (the table closes the handle when nobody holds it any more). */
+static int gem_close_locked(struct vgalloc_device *dev, uint32_t handle)
+{
+	if (dev->fd.has_handles) {
+		dev->fd.handles.unref(dev->fd.handles.ctx, handle);
+		return 0;
+	}
+	return close_raw_locked(dev, handle);
+}
+
+/* import_lock held: PRIME import, through the consumer's table when there is one. */
+static int prime_import_locked(struct vgalloc_device *dev, int fd, uint32_t *handle)
+{
+	if (dev->fd.has_handles) {
+		return vgalloc__errno(dev->fd.handles.import(dev->fd.handles.ctx, fd, handle));
+	}
+	return VGALLOC__BE(dev, blob_import, fd, handle);
+}
+
+/* import_lock held: a handle the library made or was given, entered in the consumer's table. */
+static int table_ref_locked(struct vgalloc_device *dev, uint32_t handle)
+{
+	return dev->fd.has_handles
+	               ? vgalloc__errno(dev->fd.handles.ref(dev->fd.handles.ctx, handle))
+	               : 0;
 }
 
 /* The blob_mem every blob this device imports must have. */
@@ -203,17 +231,18 @@ int vgalloc__blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_c
 	/* A handle we already track, or a zero id, is a kernel answer we cannot trust. */
 	if (!handle || !res_id || table_get_locked(dev, handle)) {
 		if (handle && !table_get_locked(dev, handle)) {
-			gem_close_locked(dev, handle);
+			close_raw_locked(dev, handle);
 		}
 		pthread_mutex_unlock(&dev->fd.import_lock);
 		blob_put(dev, blob);
 		return -EIO;
 	}
-	if (!table_reserve_locked(dev, handle)) {
-		gem_close_locked(dev, handle);
+	ret = table_reserve_locked(dev, handle) ? table_ref_locked(dev, handle) : -ENOMEM;
+	if (ret) {
+		close_raw_locked(dev, handle);
 		pthread_mutex_unlock(&dev->fd.import_lock);
 		blob_put(dev, blob);
-		return -ENOMEM;
+		return ret;
 	}
 	blob->gem_handle = handle;
 	blob->res_id = res_id;
@@ -575,7 +604,7 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&dev->fd.import_lock);
-	ret = VGALLOC__BE(dev, blob_import, fd, &handle);
+	ret = prime_import_locked(dev, fd, &handle);
 	if (ret) {
 		pthread_mutex_unlock(&dev->fd.import_lock);
 		/* The fd is the application's: a closed or foreign one is a bad argument. */
@@ -586,6 +615,10 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 		return -EIO;
 	}
 	blob = table_get_locked(dev, handle);
+	if (blob && dev->fd.has_handles) {
+		/* The consumer's table counted a second library reference: one is enough. */
+		dev->fd.handles.unref(dev->fd.handles.ctx, handle);
+	}
 	if (blob) {
 		/* The kernel gave us a handle we already own: answer from the table, close nothing. */
 		if (!covers(dev, blob, info->size, info->blob_flags)) {
@@ -705,6 +738,10 @@ int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, ui
 	}
 	if (!ret && !(blob = blob_new(dev))) {
 		ret = -ENOMEM;
+	}
+	/* The consumer's table keeps the handle; the library holds one reference in it. */
+	if (!ret && (ret = table_ref_locked(dev, gem_handle)) != 0) {
+		blob_put(dev, blob);
 	}
 	if (ret) {
 		pthread_mutex_unlock(&dev->fd.import_lock);

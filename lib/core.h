@@ -32,6 +32,7 @@
 #define VGALLOC__V0_DEVICE_CREATE_INFO 248u
 #define VGALLOC__V0_MEMORY_TYPE        48u
 #define VGALLOC__V0_HOST_HOOKS         64u
+#define VGALLOC__V0_HANDLE_TABLE       40u
 #define VGALLOC__V0_DEVICE_INFO        48u
 #define VGALLOC__V0_STATS              120u
 #define VGALLOC__V0_BLOB_CREATE_INFO   40u

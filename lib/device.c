@@ -23,6 +23,8 @@ _Static_assert(offsetof(struct vgalloc_memory_type, size_alignment_count) ==
                        VGALLOC__V0_MEMORY_TYPE,
                "memory type version 0 size");
 _Static_assert(sizeof(struct vgalloc_host_hooks) == VGALLOC__V0_HOST_HOOKS, "hooks version 0 size");
+_Static_assert(sizeof(struct vgalloc_handle_table) == VGALLOC__V0_HANDLE_TABLE,
+               "handle table version 0 size");
 _Static_assert(offsetof(struct vgalloc_device_info, flavour) == VGALLOC__V0_DEVICE_INFO,
                "device info version 0 ends where the appended fields start");
 _Static_assert(offsetof(struct vgalloc_stats, shmem_live) == 184, "stats v1 size");
@@ -360,6 +362,32 @@ static int copy_hooks(struct vgalloc_device *dev, const struct vgalloc_host_hook
 	return 0;
 }
 
+/* Adopt mode only: in own mode the library owns the fd and every handle on it. */
+static int copy_handle_table(struct vgalloc_device *dev,
+                             const struct vgalloc_device_create_info *info)
+{
+	const struct vgalloc_handle_table *t = info->handle_table;
+	int ret;
+
+	if (!t) {
+		return 0;
+	}
+	if (info->mode != VGALLOC_DEVICE_MODE_ADOPT) {
+		return -EINVAL;
+	}
+	ret = vgalloc__struct_in(t, VGALLOC__V0_HANDLE_TABLE, sizeof(dev->fd.handles),
+	                         &dev->fd.handles);
+	if (ret) {
+		return ret;
+	}
+	if (dev->fd.handles.reserved || !dev->fd.handles.import || !dev->fd.handles.ref ||
+	    !dev->fd.handles.unref) {
+		return -EINVAL;
+	}
+	dev->fd.has_handles = true;
+	return 0;
+}
+
 static int select_backend(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info)
 {
 	struct vgalloc_backend *be = info->backend_object;
@@ -531,6 +559,9 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	ret = copy_memory_types(dev, &info);
 	if (!ret) {
 		ret = copy_hooks(dev, info.hooks);
+	}
+	if (!ret) {
+		ret = copy_handle_table(dev, &info);
 	}
 	if (!ret) {
 		ret = select_backend(dev, &info);

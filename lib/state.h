@@ -100,6 +100,9 @@ struct vgalloc__fd {
 	pthread_mutex_t import_lock;
 	struct vgalloc_blob **by_handle;
 	uint32_t by_handle_cap;
+	/* The consumer's GEM-handle table (adopt mode), or none: then the library GEM-closes. */
+	struct vgalloc_handle_table handles;
+	bool has_handles;
 
 	struct vgalloc__shmem_cache shmem;
 };

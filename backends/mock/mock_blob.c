@@ -393,6 +393,14 @@ VGALLOC_API int vgalloc_mock_blob_create(struct vgalloc_mock *mock, uint32_t blo
 	return vgalloc__mock_op_blob_create(&mock->base, &args, out_handle, out_res_id);
 }
 
+VGALLOC_API int vgalloc_mock_prime_import(struct vgalloc_mock *mock, int fd, uint32_t *out_handle)
+{
+	if (!mock || !out_handle) {
+		return -EINVAL;
+	}
+	return vgalloc__mock_op_blob_import(&mock->base, fd, out_handle);
+}
+
 VGALLOC_API int vgalloc_mock_gem_close(struct vgalloc_mock *mock, uint32_t handle)
 {
 	if (!mock) {

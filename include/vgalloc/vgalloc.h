@@ -424,6 +424,32 @@ struct vgalloc_host_hooks {
 	void (*host_free)(void *ctx, void *user_data, uint64_t host_handle);
 };
 
+/**
+ * A consumer's GEM-handle table, for adopt mode (optional). A driver that keeps its own table of
+ * BOs by GEM handle (Venus: WSI memory, implicit-fence lists) can move import and export into the
+ * library one path at a time: the kernel hands out one handle per buffer per fd, so two tables on
+ * one fd must never both close it. With this table, every GEM handle the library holds is a
+ * reference in the consumer's table, and only the table GEM-closes:
+ *  - import: PRIME-import `fd` through the table, which dedups by handle and counts one
+ *    reference for the library; 0 and *out_handle, or -errno (then nothing is held).
+ *  - ref: add one reference for the library to `handle` (a blob the library created, or a
+ *    handle given to vgalloc_blob_wrap_handle()), entering it if the table lacks it; 0 or
+ *    -errno (then nothing is held and the library closes a handle it created).
+ *  - unref: drop one of the library's references; the table GEM-closes the handle when no
+ *    reference is left. Cannot fail.
+ * The library calls them under its import lock (never two at once for one device), from any
+ * thread that calls into it. The table itself must serialise them with the consumer's own
+ * imports and closes (one lock around PRIME import, lookup and close). Version 0.
+ */
+struct vgalloc_handle_table {
+	uint32_t struct_size;
+	uint32_t reserved; /* must be 0 */
+	void *ctx;
+	int (*import)(void *ctx, int fd, uint32_t *out_handle);
+	int (*ref)(void *ctx, uint32_t handle);
+	void (*unref)(void *ctx, uint32_t handle);
+};
+
 /** Largest wait command host_wait may write. */
 #define VGALLOC_MAX_WAIT_CMD_SIZE 64u
 
@@ -442,7 +468,7 @@ enum vgalloc_device_flag {
 };
 
 /**
- * How to create a device. Version 0.
+ * How to create a device. Version 2 (version 0: 248 bytes; 1: 296, without handle_table).
  * Own mode: backend_object (mock/custom) or the render node found by the backend; capset_id is
  * the context to initialise; num_rings and debug_name go to CONTEXT_INIT (debug_name only when
  * the kernel reports EXPLICIT_DEBUG_NAME = 1).
@@ -483,6 +509,10 @@ struct vgalloc_device_create_info {
 	uint64_t retain_bytes;      /* empty blocks kept per pool; 0 = 32 MiB, UINT64_MAX = all */
 	uint64_t min_block_size;    /* smallest block; 0 = 4 MiB (gfxstream: 16 MiB) */
 	uint64_t max_block_size;    /* largest block; 0 = 32 MiB */
+	/* --- appended after version 1 (296 bytes) --- */
+	/** Adopt mode: the consumer's GEM-handle table (copied); NULL = the library owns the
+	 *  handles it holds and GEM-closes them itself. */
+	const struct vgalloc_handle_table *handle_table;
 };
 
 /* ---------------------------------------------------------------------------------------------

@@ -248,6 +248,10 @@ VGALLOC_API int vgalloc_mock_blob_create(struct vgalloc_mock *mock, uint32_t blo
                                          uint32_t *out_handle, uint32_t *out_res_id);
 /** GEM close on the consumer's behalf. Return: 0; -EINVAL (unknown handle). */
 VGALLOC_API int vgalloc_mock_gem_close(struct vgalloc_mock *mock, uint32_t handle);
+/** PRIME import on the consumer's behalf (a dma-buf of this mock's kernel): the same handle as
+ *  an earlier import of that buffer on this fd, as the kernel does. Return: 0 and *out_handle;
+ *  -EINVAL (NULL, not this kernel's dma-buf); -EBADF. */
+VGALLOC_API int vgalloc_mock_prime_import(struct vgalloc_mock *mock, int fd, uint32_t *out_handle);
 
 /* --- Host side: what a consumer's hooks do over the wire, modelled. --- */
 

@@ -227,6 +227,38 @@ static void mock_gem_close__unknown_handle(struct ctx *c)
 	CALL_INT(c, vgalloc_mock_gem_close(c->f->mock, 4242));
 }
 
+static void mock_prime_import__null(struct ctx *c)
+{
+	uint32_t h = (uint32_t)OUT_VALUE;
+
+	CALL_INT(c, vgalloc_mock_prime_import(NULL, 0, &h));
+	assert_int_equal(h, (uint32_t)OUT_VALUE);
+}
+
+static void mock_prime_import__null_out(struct ctx *c)
+{
+	CALL_INT(c, vgalloc_mock_prime_import(c->f->mock, 0, NULL));
+}
+
+static void mock_prime_import__closed_fd(struct ctx *c)
+{
+	uint32_t h = (uint32_t)OUT_VALUE;
+
+	CALL_INT(c, vgalloc_mock_prime_import(c->f->mock, -1, &h));
+	assert_int_equal(h, (uint32_t)OUT_VALUE);
+}
+
+static void mock_prime_import__foreign_fd(struct ctx *c)
+{
+	uint32_t h = (uint32_t)OUT_VALUE;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	CALL_INT(c, vgalloc_mock_prime_import(c->f->mock, fd, &h));
+	assert_int_equal(h, (uint32_t)OUT_VALUE);
+	close(fd);
+}
+
 static void host_alloc(struct ctx *c, struct vgalloc_mock *m, uint64_t blob_id, uint64_t size)
 {
 	uint64_t host = OUT_VALUE, tagged = OUT_VALUE;
@@ -390,6 +422,10 @@ static const struct errcase cases[] = {
 	ONE(mock_blob_create, cross_device),
 	ONE(mock_gem_close, null),
 	ONE(mock_gem_close, unknown_handle),
+	ONE(mock_prime_import, null),
+	ONE(mock_prime_import, null_out),
+	ONE(mock_prime_import, closed_fd),
+	ONE(mock_prime_import, foreign_fd),
 	ONE(mock_host_alloc, null),
 	ONE(mock_host_alloc, blob_id_0),
 	ONE(mock_host_alloc, size_0),

@@ -114,7 +114,7 @@ find "$guest_lib" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/tests/" \;
 cp "$guest_lib"/bin/* "$stage/bin/"
 for extra in ${VGALLOC_VM_EXTRA_BINS:-}; do
 	[[ -f $extra && -x $extra ]] || vm_die "VGALLOC_VM_EXTRA_BINS: $extra is not an executable file"
-	if command -v readelf >/dev/null && readelf -l "$extra" 2>/dev/null | grep -q 'INTERP'; then
+	if command -v readelf >/dev/null && readelf -l "$extra" 2>/dev/null | grep -c 'INTERP' >/dev/null; then
 		vm_die "VGALLOC_VM_EXTRA_BINS: $extra is dynamically linked; the guest has no loader"
 	fi
 	cp "$extra" "$stage/tests/"
@@ -213,10 +213,12 @@ for ((n = 1; n <= attempts; n++)); do
 	secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
 	hung=0
-	if ! tr -d '\r' <"$serial" | grep -q '^VM-DONE'; then
+	# grep -c, not -q: -q stops reading at the first match, tr then dies of SIGPIPE and
+	# pipefail turns the match into a miss (a hung step went unseen).
+	if ! tr -d '\r' <"$serial" | grep -c '^VM-DONE' >/dev/null; then
 		hung=1
 		vm_log "boot $n: no VM-DONE after ${secs}s (qemu exit $qrc): counted as a hang"
-	elif tr -d '\r' <"$serial" | grep -q '^PROGRAM-HANG'; then
+	elif tr -d '\r' <"$serial" | grep -c '^PROGRAM-HANG' >/dev/null; then
 		hung=1
 		vm_log "boot $n: a program timed out in the guest after ${secs}s: counted as a hang"
 	fi
