@@ -5,7 +5,7 @@
 # libvkfft-dev, glslang), so they link against exactly the loader and libraries the guest runs.
 #
 # Usage: tests/venus/build-guest.sh OUT_DIR     (builds the guest root first if needed)
-# Output: OUT_DIR/bin/{vn-info,vn-churn,vn-check,vn-capset,vn-fft} and
+# Output: OUT_DIR/bin/{vn-info,vn-churn,vn-check,vn-align,vn-capset,vn-fft} and
 # OUT_DIR/lib/libioctl-count.so; vn-fft only when VkFFT builds (its absence is reported, not fatal);
 # OUT_DIR/host/libvgalloc-static-host.so, the QEMU-side preload of the guest-first tier (the guest
 # root is a copy of the rig with libvirglrenderer-dev added, so it links against the rig's
@@ -55,7 +55,7 @@ cflags="-std=c11 -O2 -g $warn"
 in_root "gcc $cflags -fPIC -shared -fvisibility=hidden -o ../out/lib/libioctl-count.so \
 	ioctl-count.c -ldl"
 echo "built lib/libioctl-count.so"
-for prog in vn-info vn-churn vn-check; do
+for prog in vn-info vn-churn vn-check vn-align; do
 	in_root "gcc $cflags -o ../out/bin/$prog $prog.c vn-common.c -lvulkan -ldl -lm -lpthread"
 	echo "built bin/$prog"
 done

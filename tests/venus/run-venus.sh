@@ -303,6 +303,9 @@ plan_boot() {
 			--summary
 		# shellcheck disable=SC2086 # argument lists on purpose
 		write_step $((++n)) "$d-vn-check" "$d" 1 vn-check $check
+		# Every buffer usage and image format and tiling bound where the driver places it;
+		# host-side validation judges the offsets (the host-validation target).
+		write_step $((++n)) "$d-vn-align" "$d" 1 vn-align
 		write_step $((++n)) "$d-vn-churn-validated" "$d" 1 vn-churn --sizes 4k,64k \
 			--cycles 3 --live 3 --unmapped 3 --tag churnval
 		# VkFFT hangs on the emulated static host with stock Venus as with the patched one
@@ -455,10 +458,12 @@ boot() {
 		boots=$((boots + 1))
 		secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 		hung=0
-		if ! tr -d '\r' <"$serial" | grep -q '^VM-DONE'; then
+		# grep -c, not -q: -q stops reading at the first match, tr then dies of SIGPIPE and
+		# pipefail turns the match into a miss (a hung step went unseen).
+		if ! tr -d '\r' <"$serial" | grep -c '^VM-DONE' >/dev/null; then
 			hung=1
 			vm_log "boot $label $kind $idx: no VM-DONE after ${secs}s (qemu exit $qrc): a hang"
-		elif tr -d '\r' <"$serial" | grep -q '^PROGRAM-HANG'; then
+		elif tr -d '\r' <"$serial" | grep -c '^PROGRAM-HANG' >/dev/null; then
 			hung=1
 			vm_log "boot $label $kind $idx: a step timed out in the guest after ${secs}s: a hang"
 		fi
