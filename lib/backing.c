@@ -29,7 +29,6 @@
 /* What the steps of one run pass to each other. */
 struct run {
 	int import_fd;
-	bool waited; /* HOST_WAIT waited itself (no bytes) */
 	uint32_t cmd_size;
 	unsigned char cmd[VGALLOC_MAX_WAIT_CMD_SIZE];
 	struct vgalloc_blob *blob; /* made or imported by this run */
@@ -59,7 +58,6 @@ static int host_wait(struct vgalloc_device *dev, struct vgalloc__backing *bk, st
 	if (r->cmd_size > sizeof(r->cmd) || r->cmd_size % 4) {
 		return -EIO;
 	}
-	r->waited = r->cmd_size == 0;
 	return 0;
 }
 
@@ -74,18 +72,21 @@ static int create_blob(struct vgalloc_device *dev, struct vgalloc__backing *bk, 
 		.cmd = r->cmd_size ? r->cmd : NULL,
 		.cmd_size = r->cmd_size,
 	};
-	int ret = vgalloc__blob_create(dev, &info, &r->blob);
+	int ret;
 
-	/* With wait bytes the host processed the token only if the blob was created. */
-	if (r->waited || (r->cmd_size && !ret)) {
-		bk->token_pending = false;
-	}
-	r->waited = false;
-	r->cmd_size = 0;
+	/* From here the renderer may make a resource of the host memory, even if the kernel's
+	 * answer is one the library refuses: until a sync point, release round-trips. */
+	bk->create_tried = true;
+	bk->blob_seen = false;
+	ret = vgalloc__blob_create(dev, &info, &r->blob);
+	/* The host processed the token before a blob it created, whether the hook waited, ordered
+	 * the wait or sent wait bytes. A failed creation proves nothing: an ordered wait may still
+	 * be queued, so the token stays pending and release waits again. */
 	if (!ret) {
+		bk->token_pending = false;
 		vgalloc__blob_pin(dev, r->blob);
-		bk->blob_seen = false;
 	}
+	r->cmd_size = 0;
 	return ret;
 }
 
@@ -330,12 +331,12 @@ void vgalloc__backing_release(struct vgalloc_device *dev, struct vgalloc__backin
 			bk->maps--;
 		}
 		vgalloc__blob_unpin_release(dev, bk->blob);
-		/* The host memory must outlive the renderer's use of the blob: a round trip
-		 * orders the free after the blob's creation (Venus: after export, after a failed
-		 * first map). Release cannot fail; a failed round trip is counted. */
-		if (bk->has_host && !bk->blob_seen && roundtrip(dev)) {
-			vgalloc__stat_add(&dev->stats.teardown_errors, 1);
-		}
+	}
+	/* The host memory must outlive the renderer's use of a blob made of it: a round trip
+	 * orders the free after the blob's creation (Venus: after export, after a failed first
+	 * map). Release cannot fail; a failed round trip is counted. */
+	if (bk->has_host && bk->create_tried && !bk->blob_seen && roundtrip(dev)) {
+		vgalloc__stat_add(&dev->stats.teardown_errors, 1);
 	}
 	if (bk->has_host) {
 		VGALLOC__HOOK_RAW(dev, host_free, bk->user_data, bk->host_handle);

@@ -35,7 +35,8 @@ struct vgalloc__backing {
 	 * after it. Until then a host_free could overtake it (the free goes on the host queue,
 	 * the blob's creation on the kernel's). */
 	bool blob_seen;
-	uint32_t maps; /* blob map references it holds */
+	bool create_tried; /* a CREATE_BLOB of it was sent */
+	uint32_t maps;     /* blob map references it holds */
 	uint64_t token;
 	uint64_t token_seq; /* VGALLOC_HOOKS_IN_ORDER: the token's number (ldev.token_issued) */
 	uint64_t host_handle;

@@ -185,9 +185,11 @@ static int blob_map_locked(struct vgalloc_mock *m, struct mock_op *op)
 	if (res->map_count == 1) {
 		m->l.mapped_blobs++;
 	}
-	/* The reply says the host has processed everything queued before it, so the renderer
-	 * knows every resource made so far. Only the first map waits for the host to map. */
-	m->seen_res_id = m->next_res_id - 1;
+	/* Only the first map waits for the host to map. Its reply says the host has processed
+	 * everything queued before it, so the renderer knows every resource made so far. */
+	if (!res->host_mapped) {
+		m->seen_res_id = m->next_res_id - 1;
+	}
 	op->cost = res->host_mapped ? m->cost.ioctl_ns : m->cost.map_ns;
 	res->host_mapped = true;
 	*op->out_ptr = ptr;

@@ -265,7 +265,7 @@ struct vgalloc_size_alignment {
  * alignment, so an allocation of at most max_size bytes is aligned to that (the first entry whose
  * max_size covers the allocation's size; larger allocations take base_alignment). Entries are
  * sorted by max_size, strictly ascending; alignments are powers of two, non-decreasing and at
- * most base_alignment. Offsets are never aligned below min_map_alignment, non_coherent_atom_size
+ * most the base alignment in force (base_alignment, or the guess when it is 0). Offsets are never aligned below min_map_alignment, non_coherent_atom_size
  * or buffer_image_granularity.
  */
 struct vgalloc_memory_type {
@@ -309,8 +309,8 @@ struct vgalloc_host_alloc_args {
 	uint32_t allocate_flags; /* enum vgalloc_allocate_flag */
 	uint32_t blob_flags;     /* flags the blob carries or will carry (enum vgalloc_blob_flag) */
 	uint32_t res_id;         /* host_import: the resource to import; host_alloc: 0 */
-	/** Bytes of the blob, rounded to the blob alignment (a block: the block's size). What a
-	 *  pool block allocates or imports. */
+	/** Bytes of the blob, rounded to the blob alignment (a block: the block's size; the
+	 *  import path: the request's size, rounded). What a pool block allocates or imports. */
 	uint64_t size;
 	/** The request's exact size (Vulkan's allocationSize; ≤ size). What a dedicated allocation
 	 *  sends the host: memory dedicated to a resource must match its requirement. A block:
@@ -318,7 +318,8 @@ struct vgalloc_host_alloc_args {
 	uint64_t requested_size;
 	/** host_alloc: tag the host allocation with this id (the blob made from it later names
 	 *  it). host_import: the id the blob was created with (guest-handle: the id the host filed
-	 *  the OS handle under). */
+	 *  the OS handle under; the import path: a fresh id from new_blob_id, the blob being
+	 *  someone else's). */
 	uint64_t blob_id;
 };
 
@@ -431,7 +432,7 @@ struct vgalloc_host_hooks {
  * one fd must never both close it. With this table, every GEM handle the library holds is a
  * reference in the consumer's table, and only the table GEM-closes:
  *  - import: PRIME-import `fd` through the table, which dedups by handle and counts one
- *    reference for the library; 0 and *out_handle, or -errno (then nothing is held).
+ *    reference for the library; 0 and *out_handle (never 0), or -errno (then nothing is held).
  *  - ref: add one reference for the library to `handle` (a blob the library created, or a
  *    handle given to vgalloc_blob_wrap_handle()), entering it if the table lacks it; 0 or
  *    -errno (then nothing is held and the library closes a handle it created).
@@ -439,7 +440,9 @@ struct vgalloc_host_hooks {
  *    reference is left. Cannot fail.
  * The library calls them under its import lock (never two at once for one device), from any
  * thread that calls into it. The table itself must serialise them with the consumer's own
- * imports and closes (one lock around PRIME import, lookup and close). Version 0.
+ * imports and closes (one lock around PRIME import, lookup and close), and the consumer must not
+ * call into the library while it holds that lock: the library takes its import lock first, then
+ * the table's. Version 0.
  */
 struct vgalloc_handle_table {
 	uint32_t struct_size;

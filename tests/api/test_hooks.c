@@ -29,6 +29,9 @@ static struct {
 	uint32_t add_flags;
 	uint64_t set_blob_id;
 	bool not_pending;
+	/* host_wait honours VGALLOC_WAIT_ORDER without blocking: the wait is only queued (here:
+	 * never run), as a hook that submits it and returns may do. */
+	bool order_only;
 } rec;
 
 static void rec_args(const struct vgalloc_host_alloc_args *args, void *user_data, bool import)
@@ -80,6 +83,12 @@ static int rec_host_wait(void *ctx, uint64_t token, uint32_t flags, void *cmd, u
 		rec.wait_token[rec.n_waits] = token;
 		rec.wait_cmd[rec.n_waits] = cmd != NULL;
 		rec.n_waits++;
+	}
+	if (rec.order_only && (flags & VGALLOC_WAIT_ORDER)) {
+		if (size) {
+			*size = 0;
+		}
+		return 0;
 	}
 	return rec.inner.host_wait(ctx, token, flags, cmd, size);
 }
@@ -273,6 +282,39 @@ static void tokens__no_pending_no_wait(void **state)
 	assert_int_equal(dev_stats(f).host_waits, 0);
 	assert_int_equal(dev_stats(f).host_waits_skipped, 0);
 	fx_free(f);
+}
+
+/* A wait the hook only ordered is no proof the host ran it: when the CREATE_BLOB after it fails,
+ * the token stays pending and the release (hooks not in order) blocks on it before host_free.
+ * The mock counts a host_free of an unprocessed allocation. */
+static void tokens__ordered_wait_then_failed_create_still_waits(void **state)
+{
+	for (int eager = 0; eager < 2; eager++) {
+		struct fx *f = rec_fx((struct fx_opts){ 0 }, false, 0, NULL);
+		struct vgalloc_request r = fx_req(TYPE_HOST_COHERENT, 64u << 10);
+		struct vgalloc_mem *mem = NULL;
+		void *p;
+
+		(void)state;
+		rec.order_only = true;
+		r.flags = VGALLOC_REQUEST_DEDICATED_IMAGE;
+		r.export_handle_types = eager ? VGALLOC_HANDLE_TYPE_DMA_BUF : 0;
+		assert_int_equal(
+		        vgalloc_mock_fail_nth(f->mock, VGALLOC_MOCK_CALL_BLOB_CREATE, 1, ENOSPC),
+		        0);
+		if (eager) { /* host-first eager: the blob at allocation */
+			assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), -ENOSPC);
+		} else { /* host-first lazy: the blob at the first map */
+			assert_int_equal(vgalloc_mem_alloc(f->dev, &r, &mem), 0);
+			assert_int_equal(vgalloc_mem_map(f->dev, mem, &p), -ENOSPC);
+			assert_int_equal(vgalloc_mem_free(f->dev, mem), 0);
+		}
+		assert_true(rec.n_waits >= 2);
+		assert_int_equal(rec.wait_flags[0], VGALLOC_WAIT_ORDER);
+		assert_int_equal(rec.wait_flags[rec.n_waits - 1], 0); /* the release blocked */
+		assert_int_equal(fx_ledger(f->mock).order_violations, 0);
+		fx_free(f);
+	}
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -543,6 +585,7 @@ int main(void)
 		cmocka_unit_test(args__host_import_gets_type_flags_and_resource),
 		cmocka_unit_test(tokens__zero_is_a_pending_token),
 		cmocka_unit_test(tokens__no_pending_no_wait),
+		cmocka_unit_test(tokens__ordered_wait_then_failed_create_still_waits),
 		cmocka_unit_test(release__in_order_never_mapped_makes_no_wait),
 		cmocka_unit_test(release__in_order_claim_is_checked_by_the_host),
 		cmocka_unit_test(release__guest_first_round_trip_completes_tokens),
