@@ -389,10 +389,11 @@ enum vgalloc_hooks_flag {
  *    consumer keeps beside user_data (Venus: the app's pNext chain) is valid there. A block's
  *    (flag BLOCK) also runs inside the vgalloc_mem_alloc() of the request that needs it, but
  *    the block outlives that request: it must use nothing of it beyond the args.
- *  - host_wait and host_free at release: inside vgalloc_mem_free() of the allocation — for a
- *    pool block, of its last suballocation, or later inside vgalloc_device_trim(), the
- *    ENOSPC retry of any allocating call, or vgalloc_device_destroy() (retained blocks). Any
- *    thread that frees; user_data is the request's (NULL for a block).
+ *  - host_wait, host_roundtrip (a blob the renderer may not have processed yet) and host_free
+ *    at release: inside vgalloc_mem_free() of the allocation — for a pool block, of its last
+ *    suballocation, or later inside vgalloc_device_trim(), the ENOSPC retry of any allocating
+ *    call, or vgalloc_device_destroy() (retained blocks). Any thread that frees; user_data is
+ *    the request's (NULL for a block).
  */
 struct vgalloc_host_hooks {
 	uint32_t struct_size;
@@ -415,7 +416,10 @@ struct vgalloc_host_hooks {
 	                 uint32_t *inout_cmd_size);
 	/** Guest-first and import: the renderer has seen every resource created so far.
 	 *  Guest-handle: the placeholder submit and its wait (the renderer has filed the handle of
-	 *  every GUEST blob created so far). */
+	 *  every GUEST blob created so far). At release, before host_free of memory whose blob the
+	 *  renderer may not have processed yet (no round trip or successful map since its
+	 *  CREATE_BLOB: an exported blob never mapped, a failed first map): what follows on the
+	 *  host queue then comes after the blob's creation. */
 	int (*host_roundtrip)(void *ctx);
 	/** Queue a host allocation that imports resource args->res_id (guest-handle: the OS handle
 	 *  the host filed under args->blob_id). Same outputs as host_alloc, without BLOB_ID. */
