@@ -413,19 +413,14 @@ static int hook_host_alloc(void *ctx, void *user_data, const struct vgalloc_host
                            struct vgalloc_host_result *out)
 {
 	uint64_t blob_id = 0;
-	struct mock_op op;
 	int ret;
 
 	(void)user_data;
 	if (!args || !out) {
 		return -EINVAL;
 	}
-	op = (struct mock_op){ .e.blob_id = args->blob_id,
-		               .e.size = args->size,
-		               .out_host_handle = &out->host_handle,
-		               .out_token = &out->token,
-		               .out_blob_id = &blob_id };
-	ret = vgalloc__mock_call(ctx, VGALLOC_MOCK_CALL_HOST_ALLOC, host_alloc_locked, &op);
+	ret = vgalloc_mock_host_alloc(ctx, args->blob_id, args->size, &out->host_handle,
+	                              &out->token, &blob_id);
 	return hook_answer(ret, out, blob_id != args->blob_id ? blob_id : 0);
 }
 
