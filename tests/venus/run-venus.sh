@@ -401,6 +401,10 @@ cat "$VENUS_CACHE/guest-versions.txt" 2>/dev/null || true
 
 results=$out/results.txt
 : >"$results"
+# Every hang and failure in a few lines, printed again just before the verdict: the end of the
+# output is what a CI log keeps.
+digest=$out/failures.txt
+: >"$digest"
 rm -f "$out"/serial-*.log "$out"/qemu-*.log
 hangs=0
 failed=0
@@ -490,6 +494,11 @@ boot() {
 		if ((hung)); then
 			hangs=$((hangs + 1))
 			echo "[$tag] HANG secs=$secs" >>"$results"
+			{
+				echo "[$tag] hang after ${secs}s (qemu exit $qrc); last lines:"
+				tr -d '\r' <"$serial" |
+					grep -E '^(PROGRAM-|RESULT .* FAIL|VM-DONE)' | tail -n 4
+			} >>"$digest"
 			echo "--- last serial lines"
 			tr -d '\r' <"$serial" | tail -n 40
 			echo "--- qemu stderr"
@@ -502,6 +511,11 @@ boot() {
 		else
 			vm_log "boot $label $kind $idx finished in ${secs}s with failures ($serial)"
 			echo "[$tag] BOOT fail secs=$secs" >>"$results"
+			{
+				echo "[$tag] failed after ${secs}s:"
+				judge "$serial" 2>&1 >/dev/null | sed 's/^/  /'
+				tr -d '\r' <"$serial" | grep -E '^(RESULT .* FAIL|PROGRAM-HANG)' | head -n 8
+			} >>"$digest"
 			echo "--- guest kernel log"
 			tr -d '\r' <"$serial" | grep '^DMESG' | tail -n 30 || true
 			echo "--- qemu stderr"
@@ -511,6 +525,7 @@ boot() {
 		return 0
 	done
 	vm_log "boot $label $kind $idx: every attempt hung"
+	echo "[$label $kind$idx] every attempt hung" >>"$digest"
 	failed=$((failed + 1))
 }
 
@@ -581,15 +596,25 @@ awk '
 echo "=== targets"
 gate_failed=0
 if [[ $tier == guest-first ]]; then
-	awk -f "$here/gates-guest-first.awk" "$results" "$results" || gate_failed=1
+	awk -f "$here/gates-guest-first.awk" "$results" "$results" >"$out/targets.txt" ||
+		gate_failed=1
 else
 	awk -v have_off="$([[ " ${run_drivers[*]} " == *" patched-off "* ]] && echo 1 || echo 0)" \
 		-v have_patched="$([[ " ${run_drivers[*]} " == *" patched "* ]] && echo 1 || echo 0)" \
-		-f "$here/gates-inject.awk" "$results" "$results" || gate_failed=1
+		-f "$here/gates-inject.awk" "$results" "$results" >"$out/targets.txt" || gate_failed=1
 fi
+cat "$out/targets.txt"
 
 verdict=pass
 ((failed == 0 && gate_failed == 0)) || verdict=fail
+if [[ -s $digest ]]; then
+	echo "=== hangs and failures (also above)"
+	cat "$digest"
+fi
+if ((gate_failed)); then
+	echo "=== targets missed (also above)"
+	grep -v -E '^TARGET (PASS|INFO)' "$out/targets.txt" || true
+fi
 echo "VENUS-TIER tier=$tier verdict=$verdict drivers=${run_drivers[*]} hosts=$hosts boots=$boots hangs=$hangs" \
 	"failed=$failed wall=$(($(date +%s) - t_start))s results=$results"
 [[ $verdict == pass ]]
