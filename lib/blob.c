@@ -29,9 +29,9 @@ static bool blob_live(struct vgalloc_device *dev, const struct vgalloc_blob *blo
 {
 	bool live;
 
-	pthread_mutex_lock(&dev->fd.lock);
-	live = vgalloc__slab_live(&dev->fd.blobs, blob);
-	pthread_mutex_unlock(&dev->fd.lock);
+	pthread_mutex_lock(&dev->fd->lock);
+	live = vgalloc__slab_live(&dev->fd->blobs, blob);
+	pthread_mutex_unlock(&dev->fd->lock);
 	return live;
 }
 
@@ -39,17 +39,17 @@ static struct vgalloc_blob *blob_new(struct vgalloc_device *dev)
 {
 	struct vgalloc_blob *blob;
 
-	pthread_mutex_lock(&dev->fd.lock);
-	blob = vgalloc__slab_get_locked(&dev->allocator, &dev->fd.blobs);
-	pthread_mutex_unlock(&dev->fd.lock);
+	pthread_mutex_lock(&dev->fd->lock);
+	blob = vgalloc__slab_get_locked(&dev->fd->allocator, &dev->fd->blobs);
+	pthread_mutex_unlock(&dev->fd->lock);
 	return blob;
 }
 
 static void blob_put(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 {
-	pthread_mutex_lock(&dev->fd.lock);
-	vgalloc__slab_put_locked(&dev->fd.blobs, blob);
-	pthread_mutex_unlock(&dev->fd.lock);
+	pthread_mutex_lock(&dev->fd->lock);
+	vgalloc__slab_put_locked(&dev->fd->blobs, blob);
+	pthread_mutex_unlock(&dev->fd->lock);
 }
 
 /* import_lock held. Returns false when the table cannot grow. */
@@ -58,7 +58,7 @@ static bool table_reserve_locked(struct vgalloc_device *dev, uint32_t handle)
 	struct vgalloc_blob **t;
 	uint32_t cap;
 
-	if (handle < dev->fd.by_handle_cap) {
+	if (handle < dev->fd->by_handle_cap) {
 		return true;
 	}
 	/* The kernel hands out the lowest free handle, so handles stay near the number of live
@@ -68,23 +68,23 @@ static bool table_reserve_locked(struct vgalloc_device *dev, uint32_t handle)
 		return false;
 	}
 	cap = VGALLOC__MAX(64u, handle * 2);
-	t = vgalloc__alloc(&dev->allocator, sizeof(*t) * cap, 8, VGALLOC_SCOPE_DEVICE);
+	t = vgalloc__alloc(&dev->fd->allocator, sizeof(*t) * cap, 8, VGALLOC_SCOPE_INSTANCE);
 	if (!t) {
 		return false;
 	}
 	memset(t, 0, sizeof(*t) * cap);
-	if (dev->fd.by_handle) {
-		memcpy(t, dev->fd.by_handle, sizeof(*t) * dev->fd.by_handle_cap);
+	if (dev->fd->by_handle) {
+		memcpy(t, dev->fd->by_handle, sizeof(*t) * dev->fd->by_handle_cap);
 	}
-	vgalloc__free(&dev->allocator, dev->fd.by_handle);
-	dev->fd.by_handle = t;
-	dev->fd.by_handle_cap = cap;
+	vgalloc__free(&dev->fd->allocator, dev->fd->by_handle);
+	dev->fd->by_handle = t;
+	dev->fd->by_handle_cap = cap;
 	return true;
 }
 
 static struct vgalloc_blob *table_get_locked(struct vgalloc_device *dev, uint32_t handle)
 {
-	return handle < dev->fd.by_handle_cap ? dev->fd.by_handle[handle] : NULL;
+	return handle < dev->fd->by_handle_cap ? dev->fd->by_handle[handle] : NULL;
 }
 
 /* import_lock held: GEM close. Never logs: the log callback must not run under a library lock. */
@@ -102,8 +102,8 @@ static int close_raw_locked(struct vgalloc_device *dev, uint32_t handle)
  * there (the table closes the handle when nobody holds it any more). */
 static int gem_close_locked(struct vgalloc_device *dev, uint32_t handle)
 {
-	if (dev->fd.has_handles) {
-		dev->fd.handles.unref(dev->fd.handles.ctx, handle);
+	if (dev->fd->has_handles) {
+		dev->fd->handles.unref(dev->fd->handles.ctx, handle);
 		return 0;
 	}
 	return close_raw_locked(dev, handle);
@@ -112,8 +112,8 @@ static int gem_close_locked(struct vgalloc_device *dev, uint32_t handle)
 /* import_lock held: PRIME import, through the consumer's table when there is one. */
 static int prime_import_locked(struct vgalloc_device *dev, int fd, uint32_t *handle)
 {
-	if (dev->fd.has_handles) {
-		return vgalloc__errno(dev->fd.handles.import(dev->fd.handles.ctx, fd, handle));
+	if (dev->fd->has_handles) {
+		return vgalloc__errno(dev->fd->handles.import(dev->fd->handles.ctx, fd, handle));
 	}
 	return VGALLOC__BE(dev, blob_import, fd, handle);
 }
@@ -121,8 +121,8 @@ static int prime_import_locked(struct vgalloc_device *dev, int fd, uint32_t *han
 /* import_lock held: a handle the library made or was given, entered in the consumer's table. */
 static int table_ref_locked(struct vgalloc_device *dev, uint32_t handle)
 {
-	return dev->fd.has_handles
-	               ? vgalloc__errno(dev->fd.handles.ref(dev->fd.handles.ctx, handle))
+	return dev->fd->has_handles
+	               ? vgalloc__errno(dev->fd->handles.ref(dev->fd->handles.ctx, handle))
 	               : 0;
 }
 
@@ -137,11 +137,11 @@ static void account(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
 {
 	void (*op)(atomic_uint_fast64_t *, uint64_t) = add ? vgalloc__stat_add : vgalloc__stat_sub;
 
-	op(&dev->stats.blobs_live, 1);
-	op(&dev->stats.blob_bytes, blob->size);
+	op(&dev->fd->stats.blobs_live, 1);
+	op(&dev->fd->stats.blob_bytes, blob->size);
 	if (blob->origin == VGALLOC_BLOB_CREATED &&
 	    vgalloc__blob_window(blob->blob_mem, blob->blob_flags)) {
-		op(&dev->stats.window_bytes, blob->size);
+		op(&dev->fd->stats.window_bytes, blob->size);
 	}
 }
 
@@ -179,15 +179,15 @@ static int validate_create(const struct vgalloc_device *dev,
 		return -EOPNOTSUPP;
 	}
 	if (info->blob_mem != VGALLOC_BLOB_MEM_GUEST &&
-	    dev->fd.params[VGALLOC_PARAM_3D_FEATURES] != 1) {
+	    dev->fd->params[VGALLOC_PARAM_3D_FEATURES] != 1) {
 		return -EOPNOTSUPP;
 	}
 	if ((info->blob_flags & VGALLOC_BLOB_FLAG_CROSS_DEVICE) &&
-	    dev->fd.params[VGALLOC_PARAM_CROSS_DEVICE] != 1) {
+	    dev->fd->params[VGALLOC_PARAM_CROSS_DEVICE] != 1) {
 		return -EOPNOTSUPP;
 	}
 	if (vgalloc__blob_window(info->blob_mem, info->blob_flags) &&
-	    dev->fd.params[VGALLOC_PARAM_HOST_VISIBLE] != 1) {
+	    dev->fd->params[VGALLOC_PARAM_HOST_VISIBLE] != 1) {
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -227,20 +227,20 @@ int vgalloc__blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_c
 		return ret;
 	}
 
-	pthread_mutex_lock(&dev->fd.import_lock);
+	pthread_mutex_lock(&dev->fd->import_lock);
 	/* A handle we already track, or a zero id, is a kernel answer we cannot trust. */
 	if (!handle || !res_id || table_get_locked(dev, handle)) {
 		if (handle && !table_get_locked(dev, handle)) {
 			close_raw_locked(dev, handle);
 		}
-		pthread_mutex_unlock(&dev->fd.import_lock);
+		pthread_mutex_unlock(&dev->fd->import_lock);
 		blob_put(dev, blob);
 		return -EIO;
 	}
 	ret = table_reserve_locked(dev, handle) ? table_ref_locked(dev, handle) : -ENOMEM;
 	if (ret) {
 		close_raw_locked(dev, handle);
-		pthread_mutex_unlock(&dev->fd.import_lock);
+		pthread_mutex_unlock(&dev->fd->import_lock);
 		blob_put(dev, blob);
 		return ret;
 	}
@@ -252,11 +252,11 @@ int vgalloc__blob_create(struct vgalloc_device *dev, const struct vgalloc_blob_c
 	blob->size = size;
 	blob->origin = VGALLOC_BLOB_CREATED;
 	blob->refcount = 1;
-	dev->fd.by_handle[handle] = blob;
-	pthread_mutex_unlock(&dev->fd.import_lock);
+	dev->fd->by_handle[handle] = blob;
+	pthread_mutex_unlock(&dev->fd->import_lock);
 
 	account(dev, blob, true);
-	vgalloc__stat_add(&dev->stats.blobs_created, 1);
+	vgalloc__stat_add(&dev->fd->stats.blobs_created, 1);
 	*out_blob = blob;
 	return 0;
 }
@@ -285,33 +285,33 @@ int vgalloc__blob_map(struct vgalloc_device *dev, struct vgalloc_blob *blob, voi
 	if (!(blob->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE)) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&dev->fd.lock);
-	vgalloc__once_wait(&dev->fd.lock, &dev->fd.cond, &blob->map_busy);
+	pthread_mutex_lock(&dev->fd->lock);
+	vgalloc__once_wait(&dev->fd->lock, &dev->fd->cond, &blob->map_busy);
 	if (blob->map) {
 		blob->map_count++;
 		*out_ptr = blob->map;
-		pthread_mutex_unlock(&dev->fd.lock);
+		pthread_mutex_unlock(&dev->fd->lock);
 		return 0;
 	}
 	/* Once-guard: the first map can wait ~1 ms for the host, so it runs without the lock. */
 	blob->map_busy = true;
-	pthread_mutex_unlock(&dev->fd.lock);
+	pthread_mutex_unlock(&dev->fd->lock);
 
 	ret = VGALLOC__BE(dev, blob_map, blob->gem_handle, blob->size, &ptr);
 	if (!ret && !ptr) {
 		ret = -EIO;
 	}
 
-	pthread_mutex_lock(&dev->fd.lock);
+	pthread_mutex_lock(&dev->fd->lock);
 	if (!ret) {
 		blob->map = ptr;
 		blob->map_count = 1;
 		*out_ptr = ptr;
 	}
-	vgalloc__once_leave(&dev->fd.cond, &blob->map_busy);
-	pthread_mutex_unlock(&dev->fd.lock);
+	vgalloc__once_leave(&dev->fd->cond, &blob->map_busy);
+	pthread_mutex_unlock(&dev->fd->lock);
 	if (!ret) {
-		vgalloc__stat_add(&dev->stats.blobs_mapped, 1);
+		vgalloc__stat_add(&dev->fd->stats.blobs_mapped, 1);
 	}
 	return ret;
 }
@@ -321,7 +321,7 @@ static void unmap_now(struct vgalloc_device *dev, struct vgalloc_blob *blob, voi
 	if (VGALLOC__BE(dev, blob_unmap, blob->gem_handle, ptr, blob->size)) {
 		vgalloc__stat_add(&dev->stats.teardown_errors, 1);
 	}
-	vgalloc__stat_sub(&dev->stats.blobs_mapped, 1);
+	vgalloc__stat_sub(&dev->fd->stats.blobs_mapped, 1);
 }
 
 /*
@@ -334,28 +334,28 @@ static int unmap_ref(struct vgalloc_device *dev, struct vgalloc_blob *blob, bool
 	uint32_t floor;
 	void *ptr;
 
-	pthread_mutex_lock(&dev->fd.lock);
-	vgalloc__once_wait(&dev->fd.lock, &dev->fd.cond, &blob->map_busy);
-	/* shmem.c writes blob->shmem under dev->fd.lock too. */
+	pthread_mutex_lock(&dev->fd->lock);
+	vgalloc__once_wait(&dev->fd->lock, &dev->fd->cond, &blob->map_busy);
+	/* shmem.c writes blob->shmem under dev->fd->lock too. */
 	floor = user && blob->shmem != VGALLOC__SHMEM_NONE ? 1u : 0u;
 	if (!blob->map || blob->map_count <= floor) {
-		pthread_mutex_unlock(&dev->fd.lock);
+		pthread_mutex_unlock(&dev->fd->lock);
 		return -EINVAL;
 	}
 	if (--blob->map_count) {
-		pthread_mutex_unlock(&dev->fd.lock);
+		pthread_mutex_unlock(&dev->fd->lock);
 		return 0;
 	}
 	ptr = blob->map;
 	blob->map_busy = true;
-	pthread_mutex_unlock(&dev->fd.lock);
+	pthread_mutex_unlock(&dev->fd->lock);
 
 	unmap_now(dev, blob, ptr);
 
-	pthread_mutex_lock(&dev->fd.lock);
+	pthread_mutex_lock(&dev->fd->lock);
 	blob->map = NULL;
-	vgalloc__once_leave(&dev->fd.cond, &blob->map_busy);
-	pthread_mutex_unlock(&dev->fd.lock);
+	vgalloc__once_leave(&dev->fd->cond, &blob->map_busy);
+	pthread_mutex_unlock(&dev->fd->lock);
 	return 0;
 }
 
@@ -393,15 +393,15 @@ static bool release_locked(struct vgalloc_device *dev, struct vgalloc_blob *blob
 	if (--blob->refcount) {
 		return false;
 	}
-	dev->fd.by_handle[blob->gem_handle] = NULL;
+	dev->fd->by_handle[blob->gem_handle] = NULL;
 	/* The map state is fd.lock's: a racing unmap (an application bug, but one that must not
 	 * corrupt anything) may be between its two critical sections; wait for it. */
-	pthread_mutex_lock(&dev->fd.lock);
-	vgalloc__once_wait(&dev->fd.lock, &dev->fd.cond, &blob->map_busy);
+	pthread_mutex_lock(&dev->fd->lock);
+	vgalloc__once_wait(&dev->fd->lock, &dev->fd->cond, &blob->map_busy);
 	ptr = blob->map;
 	blob->map = NULL;
 	blob->map_count = 0;
-	pthread_mutex_unlock(&dev->fd.lock);
+	pthread_mutex_unlock(&dev->fd->lock);
 	if (ptr) {
 		unmap_now(dev, blob, ptr);
 	}
@@ -426,10 +426,10 @@ static void release(struct vgalloc_device *dev, struct vgalloc_blob *blob, bool 
 	int close_err = 0;
 	bool last;
 
-	pthread_mutex_lock(&dev->fd.import_lock);
+	pthread_mutex_lock(&dev->fd->import_lock);
 	blob->mem_refs -= unpin ? 1 : 0;
 	last = release_locked(dev, blob, &close_err);
-	pthread_mutex_unlock(&dev->fd.import_lock);
+	pthread_mutex_unlock(&dev->fd->import_lock);
 	if (last) {
 		finish_release(dev, blob, close_err);
 	}
@@ -442,9 +442,9 @@ void vgalloc__blob_release(struct vgalloc_device *dev, struct vgalloc_blob *blob
 
 void vgalloc__blob_pin(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 {
-	pthread_mutex_lock(&dev->fd.import_lock);
+	pthread_mutex_lock(&dev->fd->import_lock);
 	blob->mem_refs++;
-	pthread_mutex_unlock(&dev->fd.import_lock);
+	pthread_mutex_unlock(&dev->fd->import_lock);
 }
 
 void vgalloc__blob_unpin_release(struct vgalloc_device *dev, struct vgalloc_blob *blob)
@@ -464,27 +464,27 @@ int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 		return 0;
 	}
 	/* Check and drop in one critical section, so two racing destroys cannot both pass. */
-	pthread_mutex_lock(&dev->fd.import_lock);
-	pthread_mutex_lock(&dev->fd.lock);
-	live = vgalloc__slab_live(&dev->fd.blobs, blob);
-	pthread_mutex_unlock(&dev->fd.lock);
+	pthread_mutex_lock(&dev->fd->import_lock);
+	pthread_mutex_lock(&dev->fd->lock);
+	live = vgalloc__slab_live(&dev->fd->blobs, blob);
+	pthread_mutex_unlock(&dev->fd->lock);
 	if (!live) {
-		pthread_mutex_unlock(&dev->fd.import_lock);
+		pthread_mutex_unlock(&dev->fd->import_lock);
 		return -EINVAL;
 	}
 	/* References held by memory objects are not the caller's to drop. */
 	if (blob->refcount <= blob->mem_refs) {
-		pthread_mutex_unlock(&dev->fd.import_lock);
+		pthread_mutex_unlock(&dev->fd->import_lock);
 		return -EBUSY;
 	}
 	last = release_locked(dev, blob, &close_err);
 	if (last) {
 		/* Dead to every other caller from now on, before the slot is recycled. */
-		pthread_mutex_lock(&dev->fd.lock);
+		pthread_mutex_lock(&dev->fd->lock);
 		blob->slot.magic = VGALLOC__MAGIC_DYING;
-		pthread_mutex_unlock(&dev->fd.lock);
+		pthread_mutex_unlock(&dev->fd->lock);
 	}
-	pthread_mutex_unlock(&dev->fd.import_lock);
+	pthread_mutex_unlock(&dev->fd->import_lock);
 	if (last) {
 		finish_release(dev, blob, close_err);
 	}
@@ -518,7 +518,7 @@ int vgalloc_blob_export_dmabuf(struct vgalloc_device *dev, struct vgalloc_blob *
 	return 0;
 }
 
-/* Fill a public info struct from a blob; import_lock held (refcount), takes dev->fd.lock. */
+/* Fill a public info struct from a blob; import_lock held (refcount), takes dev->fd->lock. */
 static void fill_info(struct vgalloc_device *dev, const struct vgalloc_blob *blob,
                       struct vgalloc_blob_info *info)
 {
@@ -532,10 +532,10 @@ static void fill_info(struct vgalloc_device *dev, const struct vgalloc_blob *blo
 	info->refcount = blob->refcount;
 	info->size = blob->size;
 	info->blob_id = blob->blob_id;
-	pthread_mutex_lock(&dev->fd.lock);
+	pthread_mutex_lock(&dev->fd->lock);
 	info->map = blob->map;
 	info->map_count = blob->map_count;
-	pthread_mutex_unlock(&dev->fd.lock);
+	pthread_mutex_unlock(&dev->fd->lock);
 }
 
 /* import_lock held. Check a RESOURCE_INFO answer against what the device and caller need. */
@@ -577,7 +577,7 @@ static void track_locked(struct vgalloc_device *dev, struct vgalloc_blob *blob, 
 	blob->size = bi->size;
 	blob->origin = origin;
 	blob->refcount = 1;
-	dev->fd.by_handle[handle] = blob;
+	dev->fd->by_handle[handle] = blob;
 }
 
 /* A tracked blob answers a re-import only if it is what the importer needs. */
@@ -603,21 +603,21 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 	    (query_only && !query)) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&dev->fd.import_lock);
+	pthread_mutex_lock(&dev->fd->import_lock);
 	ret = prime_import_locked(dev, fd, &handle);
 	if (ret) {
-		pthread_mutex_unlock(&dev->fd.import_lock);
+		pthread_mutex_unlock(&dev->fd->import_lock);
 		/* The fd is the application's: a closed or foreign one is a bad argument. */
 		return ret == -EBADF ? -EINVAL : ret;
 	}
 	if (!handle) {
-		pthread_mutex_unlock(&dev->fd.import_lock);
+		pthread_mutex_unlock(&dev->fd->import_lock);
 		return -EIO;
 	}
 	blob = table_get_locked(dev, handle);
-	if (blob && dev->fd.has_handles) {
+	if (blob && dev->fd->has_handles) {
 		/* The consumer's table counted a second library reference: one is enough. */
-		dev->fd.handles.unref(dev->fd.handles.ctx, handle);
+		dev->fd->handles.unref(dev->fd->handles.ctx, handle);
 	}
 	if (blob) {
 		/* The kernel gave us a handle we already own: answer from the table, close nothing. */
@@ -627,10 +627,10 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 			fill_info(dev, blob, query);
 		} else {
 			blob->refcount++;
-			vgalloc__stat_add(&dev->stats.import_dedups, 1);
+			vgalloc__stat_add(&dev->fd->stats.import_dedups, 1);
 			*out = blob;
 		}
-		pthread_mutex_unlock(&dev->fd.import_lock);
+		pthread_mutex_unlock(&dev->fd->import_lock);
 		return ret;
 	}
 	ret = check_resource_locked(dev, handle, info->size, &bi);
@@ -652,13 +652,13 @@ int vgalloc__blob_import(struct vgalloc_device *dev, int fd,
 	if (ret || query_only) {
 		/* Not tracked before this call, so nobody else holds this handle: close it. */
 		gem_close_locked(dev, handle);
-		pthread_mutex_unlock(&dev->fd.import_lock);
+		pthread_mutex_unlock(&dev->fd->import_lock);
 		return ret;
 	}
 	track_locked(dev, blob, handle, &bi, info->blob_flags, VGALLOC_BLOB_IMPORTED);
-	pthread_mutex_unlock(&dev->fd.import_lock);
+	pthread_mutex_unlock(&dev->fd->import_lock);
 	account(dev, blob, true);
-	vgalloc__stat_add(&dev->stats.blobs_imported, 1);
+	vgalloc__stat_add(&dev->fd->stats.blobs_imported, 1);
 	*out = blob;
 	return 0;
 }
@@ -715,16 +715,16 @@ int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, ui
 	    (blob_flags & ~(uint32_t)VGALLOC__BLOB_FLAGS_MAINLINE)) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&dev->fd.import_lock);
+	pthread_mutex_lock(&dev->fd->import_lock);
 	blob = table_get_locked(dev, gem_handle);
 	if (blob) {
 		if (!covers(dev, blob, 0, blob_flags)) {
-			pthread_mutex_unlock(&dev->fd.import_lock);
+			pthread_mutex_unlock(&dev->fd->import_lock);
 			return -EINVAL;
 		}
 		blob->refcount++;
-		vgalloc__stat_add(&dev->stats.import_dedups, 1);
-		pthread_mutex_unlock(&dev->fd.import_lock);
+		vgalloc__stat_add(&dev->fd->stats.import_dedups, 1);
+		pthread_mutex_unlock(&dev->fd->import_lock);
 		*out_blob = blob;
 		return 0;
 	}
@@ -744,11 +744,11 @@ int vgalloc_blob_wrap_handle(struct vgalloc_device *dev, uint32_t gem_handle, ui
 		blob_put(dev, blob);
 	}
 	if (ret) {
-		pthread_mutex_unlock(&dev->fd.import_lock);
+		pthread_mutex_unlock(&dev->fd->import_lock);
 		return ret;
 	}
 	track_locked(dev, blob, gem_handle, &bi, blob_flags, VGALLOC_BLOB_WRAPPED);
-	pthread_mutex_unlock(&dev->fd.import_lock);
+	pthread_mutex_unlock(&dev->fd->import_lock);
 	account(dev, blob, true);
 	*out_blob = blob;
 	return 0;
@@ -764,14 +764,14 @@ int vgalloc_blob_get_info(struct vgalloc_device *dev, const struct vgalloc_blob 
 		return -EINVAL;
 	}
 	/* Checked and read under the import lock: a concurrent last destroy cannot interleave. */
-	pthread_mutex_lock(&dev->fd.import_lock);
-	pthread_mutex_lock(&dev->fd.lock);
-	live = vgalloc__slab_live(&dev->fd.blobs, blob);
-	pthread_mutex_unlock(&dev->fd.lock);
+	pthread_mutex_lock(&dev->fd->import_lock);
+	pthread_mutex_lock(&dev->fd->lock);
+	live = vgalloc__slab_live(&dev->fd->blobs, blob);
+	pthread_mutex_unlock(&dev->fd->lock);
 	if (live) {
 		fill_info(dev, blob, &info);
 	}
-	pthread_mutex_unlock(&dev->fd.import_lock);
+	pthread_mutex_unlock(&dev->fd->import_lock);
 	if (!live) {
 		return -EINVAL;
 	}
@@ -792,5 +792,5 @@ static void release_all(void *obj, void *arg)
 void vgalloc__blob_destroy_all(struct vgalloc_device *dev)
 {
 	/* Device destroy: no other thread may use the device, so no lock is needed to walk. */
-	vgalloc__slab_each_live(&dev->fd.blobs, release_all, dev);
+	vgalloc__slab_each_live(&dev->fd->blobs, release_all, dev);
 }

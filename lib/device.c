@@ -41,12 +41,12 @@ static uint32_t capset_read_size(uint32_t id)
 
 static bool param_known(const struct vgalloc_device *dev, uint32_t param)
 {
-	return dev->fd.params_present & (1u << param);
+	return dev->fd->params_present & (1u << param);
 }
 
 static uint64_t param_or_zero(const struct vgalloc_device *dev, uint32_t param)
 {
-	return vgalloc__param_or_zero(dev->fd.params, dev->fd.params_present, param);
+	return vgalloc__param_or_zero(dev->fd->params, dev->fd->params_present, param);
 }
 
 /* The highest param number each flavour's kernel knows. */
@@ -86,8 +86,8 @@ static int read_params(struct vgalloc_device *dev, const struct vgalloc_device_c
 			vgalloc__log(dev, VGALLOC_LOG_ERROR, "GETPARAM %u failed: %d", p, ret);
 			return ret;
 		}
-		dev->fd.params[p] = value;
-		dev->fd.params_present |= 1u << p;
+		dev->fd->params[p] = value;
+		dev->fd->params_present |= 1u << p;
 	}
 	return 0;
 }
@@ -108,10 +108,10 @@ static int probe_own(struct vgalloc_device *dev)
 			return -EOPNOTSUPP;
 		}
 	}
-	if (dev->fd.capset_id >= 64 || !(param_or_zero(dev, VGALLOC_PARAM_SUPPORTED_CAPSET_IDS) &
-	                                 (1ull << dev->fd.capset_id))) {
+	if (dev->fd->capset_id >= 64 || !(param_or_zero(dev, VGALLOC_PARAM_SUPPORTED_CAPSET_IDS) &
+	                                  (1ull << dev->fd->capset_id))) {
 		vgalloc__log(dev, VGALLOC_LOG_ERROR, "host does not offer capset %u",
-		             dev->fd.capset_id);
+		             dev->fd->capset_id);
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -123,7 +123,7 @@ static int context_init(struct vgalloc_device *dev, const struct vgalloc_device_
 	uint32_t n = 0;
 
 	params[n++] = (struct vgalloc_context_param_value){ VGALLOC_CONTEXT_PARAM_CAPSET_ID,
-		                                            dev->fd.capset_id };
+		                                            dev->fd->capset_id };
 	if (info->num_rings) {
 		params[n++] = (struct vgalloc_context_param_value){ VGALLOC_CONTEXT_PARAM_NUM_RINGS,
 			                                            info->num_rings };
@@ -159,18 +159,18 @@ static int read_capset(struct vgalloc_device *dev, const struct vgalloc_device_c
 		}
 		size = info->capset_size;
 	} else {
-		size = capset_read_size(dev->fd.capset_id);
+		size = capset_read_size(dev->fd->capset_id);
 	}
-	dev->fd.capset = vgalloc__alloc(&dev->allocator, size, 8, VGALLOC_SCOPE_DEVICE);
-	if (!dev->fd.capset) {
+	dev->fd->capset = vgalloc__alloc(&dev->fd->allocator, size, 8, VGALLOC_SCOPE_INSTANCE);
+	if (!dev->fd->capset) {
 		return -ENOMEM;
 	}
-	dev->fd.capset_size = size;
+	dev->fd->capset_size = size;
 	if (info->capset_data) {
-		memcpy(dev->fd.capset, info->capset_data, size);
+		memcpy(dev->fd->capset, info->capset_data, size);
 		return 0;
 	}
-	return get_caps(dev, dev->fd.capset_id, dev->fd.capset, size);
+	return get_caps(dev, dev->fd->capset_id, dev->fd->capset, size);
 }
 
 /*
@@ -179,7 +179,7 @@ static int read_capset(struct vgalloc_device *dev, const struct vgalloc_device_c
  */
 static int check_capset(struct vgalloc_device *dev, struct vgalloc_capset_info *caps)
 {
-	int ret = vgalloc__capset_parse(dev->fd.capset_id, dev->fd.capset, dev->fd.capset_size,
+	int ret = vgalloc__capset_parse(dev->fd->capset_id, dev->fd->capset, dev->fd->capset_size,
 	                                VGALLOC_CAPSET_FROM_DEVICE, caps);
 
 	if (ret == -EOPNOTSUPP) {
@@ -188,7 +188,7 @@ static int check_capset(struct vgalloc_device *dev, struct vgalloc_capset_info *
 	}
 	if (ret) {
 		vgalloc__log(dev, VGALLOC_LOG_ERROR, "%s capset: a value no valid host sends",
-		             vgalloc_capset_name(dev->fd.capset_id));
+		             vgalloc_capset_name(dev->fd->capset_id));
 		return -EIO;
 	}
 	return 0;
@@ -202,8 +202,8 @@ static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_devic
 	struct vgalloc__trait_inputs in = {
 		.info = info,
 		.caps = caps,
-		.params = dev->fd.params,
-		.params_present = dev->fd.params_present,
+		.params = dev->fd->params,
+		.params_present = dev->fd->params_present,
 		.device_flags = dev->flags,
 		.env_alloc_mode = env->alloc_mode,
 		.guest_page = page > 0 ? (uint64_t)page : 0,
@@ -216,8 +216,8 @@ static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_devic
 		vgalloc__log(dev, VGALLOC_LOG_WARN,
 		             "ignoring BLOB_ALIGNMENT %llu: not a power of two of at least 4096 (a "
 		             "downstream kernel's param 9?)",
-		             (unsigned long long)dev->fd.params[VGALLOC_PARAM_BLOB_ALIGNMENT]);
-		dev->fd.params_present &= ~(1u << VGALLOC_PARAM_BLOB_ALIGNMENT);
+		             (unsigned long long)dev->fd->params[VGALLOC_PARAM_BLOB_ALIGNMENT]);
+		dev->fd->params_present &= ~(1u << VGALLOC_PARAM_BLOB_ALIGNMENT);
 	}
 }
 
@@ -375,16 +375,16 @@ static int copy_handle_table(struct vgalloc_device *dev,
 	if (info->mode != VGALLOC_DEVICE_MODE_ADOPT) {
 		return -EINVAL;
 	}
-	ret = vgalloc__struct_in(t, VGALLOC__V0_HANDLE_TABLE, sizeof(dev->fd.handles),
-	                         &dev->fd.handles);
+	ret = vgalloc__struct_in(t, VGALLOC__V0_HANDLE_TABLE, sizeof(dev->fd->handles),
+	                         &dev->fd->handles);
 	if (ret) {
 		return ret;
 	}
-	if (dev->fd.handles.reserved || !dev->fd.handles.import || !dev->fd.handles.ref ||
-	    !dev->fd.handles.unref) {
+	if (dev->fd->handles.reserved || !dev->fd->handles.import || !dev->fd->handles.ref ||
+	    !dev->fd->handles.unref) {
 		return -EINVAL;
 	}
-	dev->fd.has_handles = true;
+	dev->fd->has_handles = true;
 	return 0;
 }
 
@@ -412,11 +412,11 @@ static int select_backend(struct vgalloc_device *dev, const struct vgalloc_devic
 		}
 		ret = vgalloc__virtgpu_create(info->mode == VGALLOC_DEVICE_MODE_ADOPT ? info->fd
 		                                                                      : -1,
-		                              info->capset_id, &dev->allocator, NULL, &be);
+		                              info->capset_id, &dev->fd->allocator, NULL, &be);
 		if (ret) {
 			return ret == -ENODEV ? -EOPNOTSUPP : ret;
 		}
-		dev->fd.owns_backend = true;
+		dev->fd->owns_backend = true;
 		break;
 	}
 	default:
@@ -429,35 +429,168 @@ static int select_backend(struct vgalloc_device *dev, const struct vgalloc_devic
 	    !be->ops->blob_destroy || !be->ops->get_fd) {
 		return -EINVAL;
 	}
-	dev->fd.be = be;
-	dev->fd.ops = be->ops;
+	dev->fd->be = be;
+	dev->fd->ops = be->ops;
 	return 0;
+}
+
+static void fd_free(struct vgalloc__fd *fd)
+{
+	struct vgalloc_allocator a = fd->allocator;
+
+	/* Own-mode virtgpu backends are the connection's (closing the fd it opened); the mock and
+	 * custom ones are borrowed. */
+	if (fd->owns_backend && fd->be && fd->ops->destroy) {
+		fd->ops->destroy(fd->be);
+	}
+	vgalloc__slab_finish(&a, &fd->blobs);
+	vgalloc__free(&a, fd->by_handle);
+	vgalloc__free(&a, fd->capset);
+	pthread_cond_destroy(&fd->cond);
+	vgalloc__shmem_finish(&fd->shmem);
+	pthread_mutex_destroy(&fd->import_lock);
+	pthread_mutex_destroy(&fd->lock);
+	fd->magic = VGALLOC__MAGIC_FREE;
+	vgalloc__free(&a, fd);
+}
+
+/* A new connection for one device; it becomes the device's when this returns 0. */
+static int fd_new(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info)
+{
+	struct vgalloc__fd *fd =
+	        vgalloc__alloc(&dev->allocator, sizeof(*fd), 64, VGALLOC_SCOPE_INSTANCE);
+
+	if (!fd) {
+		return -ENOMEM;
+	}
+	memset(fd, 0, sizeof(*fd));
+	fd->magic = VGALLOC__MAGIC_CONN;
+	atomic_init(&fd->refs, 1);
+	fd->allocator = dev->allocator;
+	fd->flags = info->flags & (VGALLOC_DEVICE_CONTEXT_READY | VGALLOC_DEVICE_GUEST_VRAM);
+	fd->flavour = info->flavour;
+	fd->host_page_size = info->host_page_size;
+	fd->backend_type = info->backend;
+	fd->mode = info->mode;
+	fd->capset_id = info->capset_id;
+	pthread_mutex_init(&fd->lock, NULL);
+	pthread_mutex_init(&fd->import_lock, NULL);
+	pthread_cond_init(&fd->cond, NULL);
+	vgalloc__shmem_init(&fd->shmem);
+	vgalloc__slab_init(&fd->blobs, sizeof(struct vgalloc_blob), VGALLOC__MAGIC_BLOB);
+	fd->blobs.scope = VGALLOC_SCOPE_INSTANCE;
+	dev->fd = fd;
+	return 0;
+}
+
+/* Drop the device's reference to its connection: the last one frees the connection's blobs (the
+ * shmem cache first) and the connection. */
+static void fd_release(struct vgalloc_device *dev)
+{
+	struct vgalloc__fd *fd = dev->fd;
+
+	if (!fd) {
+		return;
+	}
+	if (atomic_fetch_sub_explicit(&fd->refs, 1, memory_order_acq_rel) == 1) {
+		vgalloc__shmem_trim(dev);
+		vgalloc__blob_destroy_all(dev);
+		fd_free(fd);
+	}
+	dev->fd = NULL;
 }
 
 static void device_free(struct vgalloc_device *dev)
 {
 	struct vgalloc_allocator a = dev->allocator;
 
-	/* Own-mode virtgpu backends are the device's (closing the fd it opened); the mock and
-	 * custom ones are borrowed. */
-	if (dev->fd.owns_backend && dev->fd.be && dev->fd.ops->destroy) {
-		dev->fd.ops->destroy(dev->fd.be);
-	}
+	fd_release(dev);
 	for (uint32_t i = 0; i < dev->ld.shard_count; i++) {
 		vgalloc__mshard_finish(dev, &dev->ld.dshards[i]);
 	}
 	vgalloc__registry_free(dev);
-	vgalloc__slab_finish(&a, &dev->fd.blobs);
-	vgalloc__free(&a, dev->fd.by_handle);
-	vgalloc__free(&a, dev->fd.capset);
 	vgalloc__free(&a, dev->ld.types);
-	pthread_cond_destroy(&dev->fd.cond);
-	vgalloc__shmem_finish(&dev->fd.shmem);
-	pthread_mutex_destroy(&dev->fd.import_lock);
-	pthread_mutex_destroy(&dev->fd.lock);
 	pthread_mutex_destroy(&dev->ld.lock);
 	dev->magic = VGALLOC__MAGIC_FREE;
 	vgalloc__free(&a, dev);
+}
+
+/* Own or adopt a connection of the device's own: the backend, the params, the capset and, in own
+ * mode, the context. */
+static int connect_own(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info,
+                       struct vgalloc_capset_info *caps)
+{
+	int ret = fd_new(dev, info);
+
+	if (!ret) {
+		ret = copy_handle_table(dev, info);
+	}
+	if (!ret) {
+		ret = select_backend(dev, info);
+	}
+	/* Own mode: only GETPARAM and GET_CAPS may run before CONTEXT_INIT, or the kernel makes an
+	 * implicit context and our CONTEXT_INIT fails with -EEXIST. */
+	if (!ret) {
+		ret = read_params(dev, info);
+	}
+	if (!ret && info->mode == VGALLOC_DEVICE_MODE_OWN) {
+		ret = probe_own(dev);
+	}
+	if (!ret && info->mode == VGALLOC_DEVICE_MODE_ADOPT &&
+	    param_or_zero(dev, VGALLOC_PARAM_RESOURCE_BLOB) != 1) {
+		ret = -EOPNOTSUPP;
+	}
+	if (!ret) {
+		ret = read_capset(dev, info);
+	}
+	if (!ret) {
+		ret = check_capset(dev, caps);
+	}
+	if (!ret && info->mode == VGALLOC_DEVICE_MODE_OWN) {
+		ret = context_init(dev, info);
+		if (ret) {
+			vgalloc__log(dev, VGALLOC_LOG_ERROR, "CONTEXT_INIT failed: %d", ret);
+		}
+	}
+	return ret;
+}
+
+/*
+ * Join a connection: what belongs to the fd comes from it, so the create-info must leave it
+ * unset. The device then reads the connection's capset as its own.
+ */
+static int check_join(const struct vgalloc_device_create_info *info)
+{
+	const struct vgalloc__fd *fd = (const struct vgalloc__fd *)info->connection;
+
+	/* Only a connection its creator still holds can be joined. */
+	if (fd->magic != VGALLOC__MAGIC_CONN || !fd->root) {
+		return -EINVAL;
+	}
+	if (info->backend || info->mode || info->backend_object ||
+	    (info->capset_id && info->capset_id != fd->capset_id) || info->capset_data ||
+	    info->capset_size || info->params_present || info->num_rings || info->debug_name ||
+	    info->handle_table || info->flavour || info->host_page_size ||
+	    (info->flags & (VGALLOC_DEVICE_CONTEXT_READY | VGALLOC_DEVICE_GUEST_VRAM |
+	                    VGALLOC_DEVICE_SELF_TEST))) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int join(struct vgalloc_device *dev, struct vgalloc_device_create_info *info,
+                struct vgalloc_capset_info *caps)
+{
+	struct vgalloc__fd *fd = (struct vgalloc__fd *)info->connection;
+
+	atomic_fetch_add_explicit(&fd->refs, 1, memory_order_relaxed);
+	dev->fd = fd;
+	dev->flags |= fd->flags;
+	/* The traits are derived from the connection's facts, as its other devices' are. */
+	info->capset_id = fd->capset_id;
+	info->flavour = fd->flavour;
+	info->host_page_size = fd->host_page_size;
+	return check_capset(dev, caps);
 }
 
 int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
@@ -477,11 +610,16 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	if (ret) {
 		return ret;
 	}
-	if (info.mode != VGALLOC_DEVICE_MODE_OWN && info.mode != VGALLOC_DEVICE_MODE_ADOPT) {
-		return -EINVAL;
-	}
-	if (info.mode == VGALLOC_DEVICE_MODE_ADOPT &&
-	    !(info.flags & VGALLOC_DEVICE_CONTEXT_READY)) {
+	if (info.connection) {
+		ret = check_join(&info);
+		if (ret) {
+			return ret;
+		}
+	} else if ((info.mode != VGALLOC_DEVICE_MODE_OWN &&
+	            info.mode != VGALLOC_DEVICE_MODE_ADOPT) ||
+	           (info.mode == VGALLOC_DEVICE_MODE_ADOPT &&
+	            !(info.flags & VGALLOC_DEVICE_CONTEXT_READY)) ||
+	           !info.capset_id) {
 		return -EINVAL;
 	}
 	/* vgalloc.h's one rule: unknown flag bits and non-zero reserved fields are -EINVAL. */
@@ -501,8 +639,7 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	}
 	if (info.alloc_mode > VGALLOC_ALLOC_MODE_GUEST_FIRST ||
 	    info.hypervisor_hint > VGALLOC_HYPERVISOR_STATIC ||
-	    info.log_level > VGALLOC_LOG_DEBUG || !info.capset_id ||
-	    info.num_rings > VGALLOC_UAPI_MAX_RINGS ||
+	    info.log_level > VGALLOC_LOG_DEBUG || info.num_rings > VGALLOC_UAPI_MAX_RINGS ||
 	    (info.params_present & 1u) || /* there is no param 0 */
 	    (info.params_present >> (VGALLOC_PARAM_MAX + 1)) ||
 	    (info.capset_data && !info.capset_size)) {
@@ -524,19 +661,11 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	memset(dev, 0, sizeof(*dev));
 	dev->magic = VGALLOC__MAGIC_DEVICE;
 	dev->allocator = allocator;
-	dev->fd.backend_type = info.backend;
-	dev->fd.mode = info.mode;
 	dev->flags = info.flags;
-	dev->fd.capset_id = info.capset_id;
 	dev->log_fn = info.log_fn;
 	dev->log_user = info.log_user;
 	dev->log_level = info.log_level;
-	pthread_mutex_init(&dev->fd.lock, NULL);
-	pthread_mutex_init(&dev->fd.import_lock, NULL);
-	pthread_cond_init(&dev->fd.cond, NULL);
 	pthread_mutex_init(&dev->ld.lock, NULL);
-	vgalloc__shmem_init(&dev->fd.shmem);
-	vgalloc__slab_init(&dev->fd.blobs, sizeof(struct vgalloc_blob), VGALLOC__MAGIC_BLOB);
 	dev->ld.shard_count = info.pool_shards ? info.pool_shards : VGALLOC__DEFAULT_SHARDS;
 	for (uint32_t i = 0; i < dev->ld.shard_count; i++) {
 		vgalloc__mshard_init(dev, &dev->ld.dshards[i]);
@@ -561,39 +690,12 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 		ret = copy_hooks(dev, info.hooks);
 	}
 	if (!ret) {
-		ret = copy_handle_table(dev, &info);
-	}
-	if (!ret) {
-		ret = select_backend(dev, &info);
-	}
-	/* Own mode: only GETPARAM and GET_CAPS may run before CONTEXT_INIT, or the kernel makes an
-	 * implicit context and our CONTEXT_INIT fails with -EEXIST. */
-	if (!ret) {
-		ret = read_params(dev, &info);
-	}
-	if (!ret && info.mode == VGALLOC_DEVICE_MODE_OWN) {
-		ret = probe_own(dev);
-	}
-	if (!ret && info.mode == VGALLOC_DEVICE_MODE_ADOPT &&
-	    param_or_zero(dev, VGALLOC_PARAM_RESOURCE_BLOB) != 1) {
-		ret = -EOPNOTSUPP;
-	}
-	if (!ret) {
-		ret = read_capset(dev, &info);
-	}
-	if (!ret) {
-		ret = check_capset(dev, &caps);
-	}
-	if (!ret && info.mode == VGALLOC_DEVICE_MODE_OWN) {
-		ret = context_init(dev, &info);
-		if (ret) {
-			vgalloc__log(dev, VGALLOC_LOG_ERROR, "CONTEXT_INIT failed: %d", ret);
-		}
+		ret = info.connection ? join(dev, &info, &caps) : connect_own(dev, &info, &caps);
 	}
 	if (!ret) {
 		derive_traits(dev, &info, &caps, &env);
 	}
-	if (!ret && info.mode == VGALLOC_DEVICE_MODE_OWN &&
+	if (!ret && !info.connection && info.mode == VGALLOC_DEVICE_MODE_OWN &&
 	    (info.flags & VGALLOC_DEVICE_SELF_TEST)) {
 		ret = self_test(dev, &caps);
 	}
@@ -606,7 +708,7 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	}
 	vgalloc__log(dev, VGALLOC_LOG_INFO,
 	             "device ready: backend %s, %s mode, %s, blob alignment %llu",
-	             dev->fd.ops->name, dev->fd.mode == VGALLOC_DEVICE_MODE_OWN ? "own" : "adopt",
+	             dev->fd->ops->name, dev->fd->mode == VGALLOC_DEVICE_MODE_OWN ? "own" : "adopt",
 	             dev->ld.traits.alloc_mode == VGALLOC_ALLOC_MODE_GUEST_FIRST ? "guest-first"
 	                                                                         : "host-first",
 	             (unsigned long long)dev->ld.traits.blob_alignment);
@@ -619,11 +721,9 @@ void vgalloc_device_destroy(struct vgalloc_device *dev)
 	if (!dev || dev->magic != VGALLOC__MAGIC_DEVICE) {
 		return;
 	}
-	vgalloc__shmem_trim(dev);
 	vgalloc__mem_destroy_all(dev);
 	vgalloc__pools_destroy(dev);
-	vgalloc__blob_destroy_all(dev);
-	device_free(dev);
+	device_free(dev); /* the connection's last device frees its blobs too */
 }
 
 int vgalloc_device_get_fd(const struct vgalloc_device *dev)
@@ -633,7 +733,7 @@ int vgalloc_device_get_fd(const struct vgalloc_device *dev)
 	if (!dev) {
 		return -EINVAL;
 	}
-	fd = dev->fd.ops->get_fd(dev->fd.be);
+	fd = dev->fd->ops->get_fd(dev->fd->be);
 	return fd < 0 ? -ENODEV : fd;
 }
 
@@ -645,7 +745,7 @@ int vgalloc_device_get_param(const struct vgalloc_device *dev, uint32_t param, u
 	if (!param_known(dev, param)) {
 		return -ENOENT;
 	}
-	*value = dev->fd.params[param];
+	*value = dev->fd->params[param];
 	return 0;
 }
 
@@ -664,8 +764,8 @@ int vgalloc_device_read_capset(struct vgalloc_device *dev, uint32_t capset_id,
 	if (out_size < sizeof(info)) {
 		return -EINVAL;
 	}
-	if (capset_id == dev->fd.capset_id) {
-		ret = vgalloc__capset_parse(capset_id, dev->fd.capset, dev->fd.capset_size,
+	if (capset_id == dev->fd->capset_id) {
+		ret = vgalloc__capset_parse(capset_id, dev->fd->capset, dev->fd->capset_size,
 		                            VGALLOC_CAPSET_FROM_DEVICE, &info);
 		return ret ? ret : vgalloc__struct_out(out, &info, sizeof(info), sizeof(info));
 	}
@@ -698,11 +798,11 @@ int vgalloc_device_get_info(const struct vgalloc_device *dev, struct vgalloc_dev
 		return -EINVAL;
 	}
 	memset(&info, 0, sizeof(info));
-	info.backend = dev->fd.backend_type;
-	info.mode = dev->fd.mode;
+	info.backend = dev->fd->backend_type;
+	info.mode = dev->fd->mode;
 	info.alloc_mode = dev->ld.traits.alloc_mode;
-	info.capset_id = dev->fd.capset_id;
-	info.capset_size = dev->fd.capset_size;
+	info.capset_id = dev->fd->capset_id;
+	info.capset_size = dev->fd->capset_size;
 	info.blob_alignment = dev->ld.traits.blob_alignment;
 	info.flags = dev->flags;
 	info.memory_type_count = dev->ld.type_count;
@@ -733,4 +833,86 @@ int vgalloc_device_trim(struct vgalloc_device *dev)
 	/* The consumer says memory was given back: degraded pools may try full blocks again. */
 	vgalloc__pools_lift(dev);
 	return vgalloc__trim(dev);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Connections: a device without memory types or hooks (the root) makes one, as any device makes
+ * its own; joining devices take references; the root goes at vgalloc_connection_destroy().
+ */
+
+#define CONNECTION_FLAGS                                                                       \
+	(VGALLOC_DEVICE_CONTEXT_READY | VGALLOC_DEVICE_GUEST_VRAM | VGALLOC_DEVICE_SELF_TEST | \
+	 VGALLOC_DEVICE_ALLOW_ENV)
+
+int vgalloc_connection_create(const struct vgalloc_connection_create_info *user_info,
+                              struct vgalloc_connection **out_conn)
+{
+	struct vgalloc_connection_create_info info;
+	struct vgalloc_device_create_info di;
+	struct vgalloc_device *root;
+	int ret;
+
+	if (!out_conn) {
+		return -EINVAL;
+	}
+	ret = vgalloc__struct_in(user_info, sizeof(info), sizeof(info), &info);
+	if (ret) {
+		return ret;
+	}
+	if (info.flags & ~CONNECTION_FLAGS) {
+		return -EINVAL;
+	}
+	memset(&di, 0, sizeof(di));
+	di.struct_size = sizeof(di);
+	di.backend = info.backend;
+	di.mode = info.mode;
+	di.flags = info.flags;
+	di.backend_object = info.backend_object;
+	di.fd = info.fd;
+	di.capset_id = info.capset_id;
+	di.capset_data = info.capset_data;
+	di.capset_size = info.capset_size;
+	di.params_present = info.params_present;
+	memcpy(di.params, info.params, sizeof(di.params));
+	di.num_rings = info.num_rings;
+	di.log_level = info.log_level;
+	di.debug_name = info.debug_name;
+	di.allocator = info.allocator;
+	di.log_fn = info.log_fn;
+	di.log_user = info.log_user;
+	di.flavour = info.flavour;
+	di.host_page_size = info.host_page_size;
+	di.handle_table = info.handle_table;
+	ret = vgalloc_device_create(&di, &root);
+	if (ret) {
+		return ret;
+	}
+	root->fd->root = root;
+	*out_conn = (struct vgalloc_connection *)root->fd;
+	return 0;
+}
+
+void vgalloc_connection_destroy(struct vgalloc_connection *conn)
+{
+	struct vgalloc__fd *fd = (struct vgalloc__fd *)conn;
+	struct vgalloc_device *root;
+
+	if (!fd || fd->magic != VGALLOC__MAGIC_CONN || !fd->root) {
+		return;
+	}
+	root = fd->root;
+	fd->root = NULL;
+	vgalloc_device_destroy(root);
+}
+
+int vgalloc_connection_get_fd(const struct vgalloc_connection *conn)
+{
+	const struct vgalloc__fd *fd = (const struct vgalloc__fd *)conn;
+	int ret;
+
+	if (!fd || fd->magic != VGALLOC__MAGIC_CONN) {
+		return -EINVAL;
+	}
+	ret = fd->ops->get_fd(fd->be);
+	return ret < 0 ? -ENODEV : ret;
 }

@@ -20,7 +20,8 @@ _Static_assert(offsetof(struct vgalloc_stats, pools) == VGALLOC__V0_STATS,
 _Static_assert(sizeof(struct vgalloc_stats) ==
                        offsetof(struct vgalloc_stats, blobs_live) +
                                sizeof(uint64_t) *
-                                       (0 VGALLOC__STATS(VGALLOC__STAT_COUNT, VGALLOC__STAT_COUNT)),
+                                       (0 VGALLOC__STATS(VGALLOC__STAT_COUNT, VGALLOC__STAT_COUNT,
+                                                         VGALLOC__STAT_COUNT)),
                "stats.h lists every field of struct vgalloc_stats");
 
 int vgalloc_device_get_stats(const struct vgalloc_device *cdev, struct vgalloc_stats *out)
@@ -34,13 +35,15 @@ int vgalloc_device_get_stats(const struct vgalloc_device *cdev, struct vgalloc_s
 		return -EINVAL;
 	}
 	memset(&s, 0, sizeof(s));
-#define LOAD(name) s.name = atomic_load_explicit(&dev->stats.name, memory_order_relaxed);
-	VGALLOC__STATS(LOAD, VGALLOC__STAT_NONE)
+#define LOAD(name)    s.name = atomic_load_explicit(&dev->stats.name, memory_order_relaxed);
+#define LOAD_FD(name) s.name = atomic_load_explicit(&dev->fd->stats.name, memory_order_relaxed);
+	VGALLOC__STATS(LOAD, LOAD_FD, VGALLOC__STAT_NONE)
+#undef LOAD_FD
 #undef LOAD
 	/* The derived ones (D in stats.h). */
 	s.pools = atomic_load_explicit(&dev->ld.pool_count, memory_order_acquire);
 	vgalloc__pools_counts(dev, &s.suballocs_live, &s.suballoc_bytes);
-	c = &dev->fd.shmem;
+	c = &dev->fd->shmem;
 	pthread_mutex_lock(&c->lock);
 	s.shmem_live = c->live;
 	s.shmem_cached = c->cached;
@@ -90,7 +93,7 @@ int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size
 	}
 #define J(f) vgalloc__why(&w, "\"%s\":%llu,", #f, (unsigned long long)st.f);
 	vgalloc__why(&w, "{");
-	VGALLOC__STATS(J, J)
+	VGALLOC__STATS(J, J, J)
 #undef J
 	vgalloc__why(&w, "\"pool_detail\":[");
 	for (uint32_t i = 0;; i++) {

@@ -13,6 +13,7 @@ void vgalloc__slab_init(struct vgalloc__slab *slab, size_t slot_size, uint32_t m
 	memset(slab, 0, sizeof(*slab));
 	slab->slot_size = (slot_size + 15) & ~(size_t)15;
 	slab->magic = magic;
+	slab->scope = VGALLOC_SCOPE_DEVICE;
 }
 
 void vgalloc__slab_finish(const struct vgalloc_allocator *a, struct vgalloc__slab *slab)
@@ -45,7 +46,7 @@ static bool slab_grow(const struct vgalloc_allocator *a, struct vgalloc__slab *s
 		return false;
 	}
 	count = (size_t)64 << slab->nchunks;
-	base = vgalloc__alloc(a, count * slab->slot_size, 16, VGALLOC_SCOPE_DEVICE);
+	base = vgalloc__alloc(a, count * slab->slot_size, 16, slab->scope);
 	if (!base) {
 		return false;
 	}

@@ -19,6 +19,7 @@ struct vgalloc__slot {
 #define VGALLOC__MAGIC_BLOB   0x424c4f42u /* "BLOB" */
 #define VGALLOC__MAGIC_MEM    0x4d454d21u /* "MEM!" */
 #define VGALLOC__MAGIC_DEVICE 0x56474456u /* "VGDV" */
+#define VGALLOC__MAGIC_CONN   0x434f4e4eu /* "CONN" */
 #define VGALLOC__MAGIC_DYING  0x44594e47u /* "DYNG" */
 #define VGALLOC__MAGIC_FREE   0xdeadf7eeu
 #define VGALLOC__SLAB_CHUNKS  24
@@ -33,6 +34,7 @@ struct vgalloc__slab {
 	size_t slot_size;
 	uint32_t magic;
 	uint32_t nchunks;
+	uint32_t scope; /* of its chunks: enum vgalloc_alloc_scope, DEVICE unless set after init */
 	/* Called with a new chunk before any of its slots is used; false undoes the growth. */
 	bool (*on_grow)(void *ctx, unsigned char *base, size_t bytes);
 	void *on_grow_ctx;

@@ -11,7 +11,7 @@
  * makes no kernel call.
  *
  * Locking: cache.lock guards the buckets, the counters and every blob's shmem fields; blob->shmem
- * is written with dev->fd.lock held as well (blob.c reads it under dev->fd.lock). Backend calls
+ * is written with dev->fd->lock held as well (blob.c reads it under dev->fd->lock). Backend calls
  * (create, map, release) happen outside cache.lock.
  */
 #include "shmem.h"
@@ -51,12 +51,12 @@ void vgalloc__shmem_finish(struct vgalloc__shmem_cache *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
-/* cache.lock held: change a blob's state, which blob.c reads under dev->fd.lock. */
+/* cache.lock held: change a blob's state, which blob.c reads under dev->fd->lock. */
 static void set_state(struct vgalloc_device *dev, struct vgalloc_blob *b, uint8_t state)
 {
-	pthread_mutex_lock(&dev->fd.lock);
+	pthread_mutex_lock(&dev->fd->lock);
 	b->shmem = state;
-	pthread_mutex_unlock(&dev->fd.lock);
+	pthread_mutex_unlock(&dev->fd->lock);
 }
 
 /* cache.lock held: unlink every cached entry idle since before `deadline` (all of them for
@@ -64,7 +64,7 @@ static void set_state(struct vgalloc_device *dev, struct vgalloc_blob *b, uint8_
 static int take_expired_locked(struct vgalloc_device *dev, uint64_t deadline,
                                struct vgalloc_blob **out)
 {
-	struct vgalloc__shmem_cache *c = &dev->fd.shmem;
+	struct vgalloc__shmem_cache *c = &dev->fd->shmem;
 	int n = 0;
 
 	for (int i = 0; i < VGALLOC__SHMEM_BUCKETS; i++) {
@@ -107,9 +107,9 @@ int vgalloc__shmem_trim(struct vgalloc_device *dev)
 	struct vgalloc_blob *list = NULL;
 	int n;
 
-	pthread_mutex_lock(&dev->fd.shmem.lock);
+	pthread_mutex_lock(&dev->fd->shmem.lock);
 	n = take_expired_locked(dev, UINT64_MAX, &list);
-	pthread_mutex_unlock(&dev->fd.shmem.lock);
+	pthread_mutex_unlock(&dev->fd->shmem.lock);
 	release_list(dev, list);
 	return n;
 }
@@ -117,7 +117,7 @@ int vgalloc__shmem_trim(struct vgalloc_device *dev)
 /* A cached blob of exactly `size` bytes, now handed out, or NULL. */
 static struct vgalloc_blob *cache_get(struct vgalloc_device *dev, uint64_t size, void **out_ptr)
 {
-	struct vgalloc__shmem_cache *c = &dev->fd.shmem;
+	struct vgalloc__shmem_cache *c = &dev->fd->shmem;
 	struct vgalloc_blob *blob;
 	int b = bucket_of(size);
 
@@ -133,12 +133,12 @@ static struct vgalloc_blob *cache_get(struct vgalloc_device *dev, uint64_t size,
 		c->cached--;
 		c->live++;
 		c->hits++;
-		/* Read under dev->fd.lock with the state change; stable while the cache's own map
+		/* Read under dev->fd->lock with the state change; stable while the cache's own map
 		 * reference is held. */
-		pthread_mutex_lock(&dev->fd.lock);
+		pthread_mutex_lock(&dev->fd->lock);
 		blob->shmem = VGALLOC__SHMEM_LIVE;
 		*out_ptr = blob->map;
-		pthread_mutex_unlock(&dev->fd.lock);
+		pthread_mutex_unlock(&dev->fd->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return blob;
@@ -188,7 +188,7 @@ int vgalloc_shmem_create(struct vgalloc_device *dev, uint64_t size, struct vgall
 	if (!dev->ld.traits.blob_id_0 || !dev->ld.traits.has_3d || !dev->ld.traits.host_visible) {
 		return -EOPNOTSUPP;
 	}
-	c = &dev->fd.shmem;
+	c = &dev->fd->shmem;
 	blob = cache_get(dev, rounded, &ptr);
 	if (blob) {
 		*out_blob = blob;
@@ -230,12 +230,12 @@ int vgalloc_shmem_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 	if (!blob) {
 		return 0;
 	}
-	c = &dev->fd.shmem;
+	c = &dev->fd->shmem;
 	now = now_ns();
 	pthread_mutex_lock(&c->lock);
-	pthread_mutex_lock(&dev->fd.lock);
-	live = vgalloc__slab_live(&dev->fd.blobs, blob);
-	pthread_mutex_unlock(&dev->fd.lock);
+	pthread_mutex_lock(&dev->fd->lock);
+	live = vgalloc__slab_live(&dev->fd->blobs, blob);
+	pthread_mutex_unlock(&dev->fd->lock);
 	if (!live || blob->shmem != VGALLOC__SHMEM_LIVE) {
 		pthread_mutex_unlock(&c->lock);
 		return -EINVAL;

@@ -74,8 +74,22 @@ VGALLOC__SAME(VGALLOC_CONTEXT_PARAM_DEBUG_NAME, VGALLOC_UAPI_CONTEXT_PARAM_DEBUG
 struct vgalloc__pool;
 struct vgalloc_blob;
 
-/* Per fd: one DRM fd (one virtio-gpu context), whichever logical device allocates through it. */
+/*
+ * Per fd: the public struct vgalloc_connection, one DRM fd (one virtio-gpu context) or custom
+ * backend, whichever logical devices allocate through it. Every device holds a reference; so does
+ * vgalloc_connection_create()'s caller, through `root`, a device with no memory types or hooks
+ * that created it. The last device to go tears it down (its blobs, then the backend).
+ */
 struct vgalloc__fd {
+	uint32_t magic;
+	atomic_uint refs;
+	struct vgalloc_device *root;        /* vgalloc_connection_create()'s, until destroyed */
+	struct vgalloc_allocator allocator; /* the fd's memory: blob slab, handle table, capset */
+	uint32_t flags;                     /* CONTEXT_READY, GUEST_VRAM: what devices inherit */
+	uint32_t flavour;
+	uint32_t host_page_size;
+	struct vgalloc__stats stats; /* the blob counters (F in stats.h) */
+
 	uint32_t backend_type;
 	uint32_t mode;
 	uint32_t capset_id;
@@ -141,7 +155,7 @@ struct vgalloc_device {
 	vgalloc_log_fn log_fn;
 	void *log_user;
 
-	struct vgalloc__fd fd;
+	struct vgalloc__fd *fd; /* shared with the other devices of its connection */
 	struct vgalloc__ldev ld;
 	struct vgalloc__stats stats;
 };
@@ -168,7 +182,7 @@ int vgalloc__trim(struct vgalloc_device *dev);
 /* Backend dispatch: every kernel call goes through here so it is counted in one place. */
 #define VGALLOC__BE(dev, op, ...)                           \
 	(vgalloc__stat_add(&(dev)->stats.backend_calls, 1), \
-	 vgalloc__errno((dev)->fd.ops->op((dev)->fd.be, __VA_ARGS__)))
+	 vgalloc__errno((dev)->fd->ops->op((dev)->fd->be, __VA_ARGS__)))
 /* Hooks returning int are sanitised the same way; void and id hooks use the _RAW forms. */
 #define VGALLOC__HOOK(dev, hook, ...)                    \
 	(vgalloc__stat_add(&(dev)->stats.hook_calls, 1), \

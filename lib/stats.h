@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The device's counters, listed once. VGALLOC__STATS names every field of the public struct
- * vgalloc_stats in its order: C() for a counter the library keeps (an atomic, added to where the
- * event happens), D() for one derived when the stats are read (diag.c). The private struct, the
- * copy into the public one and the JSON writer all expand the same list.
+ * The counters, listed once. VGALLOC__STATS names every field of the public struct vgalloc_stats
+ * in its order: C() for a counter the logical device keeps, F() for one its connection keeps (the
+ * blobs are the fd's: every device on it reads the same), each an atomic added to where the event
+ * happens, and D() for one derived when the stats are read (diag.c). The private struct, the copy
+ * into the public one and the JSON writer all expand the same list.
  */
 #ifndef VGALLOC_STATS_H
 #define VGALLOC_STATS_H
@@ -12,14 +13,14 @@
 
 #include "core.h"
 
-#define VGALLOC__STATS(C, D)    \
-	C(blobs_live)           \
-	C(blob_bytes)           \
-	C(window_bytes)         \
-	C(blobs_mapped)         \
-	C(blobs_created)        \
-	C(blobs_imported)       \
-	C(import_dedups)        \
+#define VGALLOC__STATS(C, F, D) \
+	F(blobs_live)           \
+	F(blob_bytes)           \
+	F(window_bytes)         \
+	F(blobs_mapped)         \
+	F(blobs_created)        \
+	F(blobs_imported)       \
+	F(import_dedups)        \
 	C(mems_live)            \
 	C(mem_bytes_requested)  \
 	C(mem_bytes_committed)  \
@@ -49,8 +50,9 @@
 #define VGALLOC__STAT_FIELD(name) atomic_uint_fast64_t name;
 #define VGALLOC__STAT_NONE(name)
 
+/* A logical device's counters (C) and its connection's (F): one type, each instance uses its half. */
 struct vgalloc__stats {
-	VGALLOC__STATS(VGALLOC__STAT_FIELD, VGALLOC__STAT_NONE)
+	VGALLOC__STATS(VGALLOC__STAT_FIELD, VGALLOC__STAT_FIELD, VGALLOC__STAT_NONE)
 };
 
 static inline void vgalloc__stat_add(atomic_uint_fast64_t *c, uint64_t v)

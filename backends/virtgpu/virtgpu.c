@@ -380,7 +380,7 @@ int vgalloc__virtgpu_create(int fd, uint32_t capset_id, const struct vgalloc_all
 		return -EINVAL;
 	}
 	vg = allocator->alloc(allocator->user, sizeof(*vg), _Alignof(struct vgalloc__virtgpu),
-	                      VGALLOC_SCOPE_DEVICE);
+	                      VGALLOC_SCOPE_INSTANCE);
 	if (!vg) {
 		return -ENOMEM;
 	}

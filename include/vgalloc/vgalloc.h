@@ -18,12 +18,18 @@
  *    -EINVAL; a later version's bit is never silently ignored. Such a call changes nothing: no
  *    state is touched, nothing is leaked, out parameters are left alone. Reserved fields of
  *    output structs and hook arguments are written as 0. docs/errors.md lists every case.
- *  - Objects (devices, blobs, memory) are opaque. Blob and memory handles live in device-owned
- *    slabs: a double free or a pointer that is not a live handle of that device is caught and
- *    returns -EINVAL. Best effort: a stale handle whose slot has been reused by a new object of
+ *  - Objects (connections, devices, blobs, memory) are opaque. Blob handles live in a slab of
+ *    the connection's, memory handles in slabs of the device's: a double free or a pointer that
+ *    is not a live handle of that connection or device is caught and returns -EINVAL. Best effort: a stale handle whose slot has been reused by a new object of
  *    the same kind names that new object. Freed slots are reused first-in first-out, so that
  *    takes as many frees as the device has free slots.
- *  - Nothing is global: devices are independent. No library lock is held across a backend
+ *  - Two objects split the state. A connection is one virtio-gpu context: its fd (or custom
+ *    backend), capset and params, blobs, GEM-handle table, import dedup, shared-memory cache and
+ *    blob alignment. A device is one logical device allocating through a connection: its memory
+ *    types, hooks, options, pools and memory objects. Venus makes a connection per VkInstance
+ *    (its renderer) and a device per VkDevice; a device created without a connection makes one of
+ *    its own. Blobs are the connection's: any device on it may use any of them.
+ *  - Nothing is global: connections are independent. No library lock is held across a backend
  *    (kernel) call or a host hook, except the import-dedup lock, which is held across PRIME
  *    import, RESOURCE_INFO and GEM close so that a concurrent import never receives a handle that
  *    is being closed.
@@ -66,6 +72,7 @@
 extern "C" {
 #endif
 
+struct vgalloc_connection;
 struct vgalloc_device;
 struct vgalloc_blob;
 struct vgalloc_mem;
@@ -219,10 +226,11 @@ enum vgalloc_flavour {
  * driver can pass them on to pfnAllocation unchanged.
  */
 enum vgalloc_alloc_scope {
-	VGALLOC_SCOPE_COMMAND = 0, /* freed before the library call that made it returns */
-	VGALLOC_SCOPE_OBJECT = 1,  /* lives as long as one memory object or pool block */
-	VGALLOC_SCOPE_CACHE = 2,   /* records kept for reuse by a pool; freed with the pool */
-	VGALLOC_SCOPE_DEVICE = 3,  /* lives until vgalloc_device_destroy() */
+	VGALLOC_SCOPE_COMMAND = 0,  /* freed before the library call that made it returns */
+	VGALLOC_SCOPE_OBJECT = 1,   /* lives as long as one memory object or pool block */
+	VGALLOC_SCOPE_CACHE = 2,    /* records kept for reuse by a pool; freed with the pool */
+	VGALLOC_SCOPE_DEVICE = 3,   /* lives until vgalloc_device_destroy() */
+	VGALLOC_SCOPE_INSTANCE = 4, /* lives as long as the connection (the fd's state) */
 };
 
 /**
@@ -475,7 +483,8 @@ enum vgalloc_device_flag {
 };
 
 /**
- * How to create a device. Version 2 (version 0: 248 bytes; 1: 296, without handle_table).
+ * How to create a device. Version 3 (version 0: 248 bytes; 1: 296, without handle_table; 2: 304,
+ * without connection).
  * Own mode: backend_object (mock/custom) or the render node found by the backend; capset_id is
  * the context to initialise; num_rings and debug_name go to CONTEXT_INIT (debug_name only when
  * the kernel reports EXPLICIT_DEBUG_NAME = 1).
@@ -520,7 +529,82 @@ struct vgalloc_device_create_info {
 	/** Adopt mode: the consumer's GEM-handle table (copied); NULL = the library owns the
 	 *  handles it holds and GEM-closes them itself. */
 	const struct vgalloc_handle_table *handle_table;
+	/* --- appended after version 2 (304 bytes) --- */
+	/** A connection from vgalloc_connection_create() to join (borrowed; the device holds a
+	 *  reference of its own): the device allocates through its fd, context, GEM-handle table and
+	 *  blobs. Then everything the connection was created with must be left 0 here: backend,
+	 *  mode, backend_object, capset_data, capset_size, params_present, num_rings, debug_name,
+	 *  handle_table, flavour, host_page_size and the flags CONTEXT_READY, GUEST_VRAM and
+	 *  SELF_TEST; capset_id is 0 or the connection's; fd is not read. NULL = the device makes a
+	 *  connection of its own from this create-info, which no other device can join. */
+	struct vgalloc_connection *connection;
 };
+
+/* ---------------------------------------------------------------------------------------------
+ * Connection: one virtio-gpu context shared by the devices that join it.
+ */
+
+/**
+ * How to create a connection. Version 0. The fields mean what the device create-info's of the
+ * same names mean (own and adopt mode, backend, capset, params, context, handle table); flags may
+ * hold VGALLOC_DEVICE_CONTEXT_READY, _GUEST_VRAM, _SELF_TEST and _ALLOW_ENV (the environment's
+ * log level). allocator, log_fn and log_user serve the connection's own bookkeeping and messages;
+ * each device keeps its own.
+ */
+struct vgalloc_connection_create_info {
+	uint32_t struct_size;
+	uint32_t backend;        /* enum vgalloc_backend_type */
+	uint32_t mode;           /* enum vgalloc_device_mode */
+	uint32_t flags;          /* enum vgalloc_device_flag: the four above */
+	void *backend_object;    /* MOCK: struct vgalloc_mock *; CUSTOM: see vgalloc_backend.h */
+	int fd;                  /* VIRTGPU adopt: the caller's DRM fd (borrowed) */
+	uint32_t capset_id;      /* enum vgalloc_capset_id */
+	const void *capset_data; /* adopt: capset bytes the caller read (copied); NULL = read */
+	uint32_t capset_size;
+	uint32_t params_present; /* bit N: params[N] supplied */
+	uint64_t params[VGALLOC_PARAM_MAX + 1];
+	uint32_t num_rings;      /* own mode CONTEXT_INIT; 0 = not sent */
+	uint32_t log_level;      /* enum vgalloc_log_level; 0 = silent */
+	uint32_t flavour;        /* enum vgalloc_flavour */
+	uint32_t host_page_size; /* the host's page size when known; 0 = unknown */
+	const char *debug_name;  /* own mode; copied */
+	/** Adopt mode: the consumer's GEM-handle table (copied); NULL = the library's own. */
+	const struct vgalloc_handle_table *handle_table;
+	const struct vgalloc_allocator *allocator; /* copied; NULL = malloc */
+	vgalloc_log_fn log_fn;
+	void *log_user;
+};
+
+/**
+ * Create a connection: what vgalloc_device_create() does for the fd (probe, CONTEXT_INIT in own
+ * mode, params, capset, blob alignment, the optional self-test), once, for every device that
+ * joins it through vgalloc_device_create_info.connection.
+ * Ownership: the caller holds *out_conn until vgalloc_connection_destroy(); each device that
+ * joins holds a reference of its own, so the connection (and in own mode its fd) lives until the
+ * caller has destroyed it and its last device is gone, whichever comes last. The backend object
+ * and an adopted fd are borrowed as in vgalloc_device_create() and must outlive the connection.
+ * Thread safety: any thread; devices may join it from any thread, concurrently.
+ * Return: 0; -EINVAL (NULL, bad struct_size, an enum or flag bit it does not take, what
+ *         vgalloc_device_create() refuses in the same fields); -E2BIG; -EOPNOTSUPP; -ENOMEM;
+ *         -EEXIST; -EIO; any -errno from the backend's probe — as vgalloc_device_create().
+ */
+VGALLOC_API int vgalloc_connection_create(const struct vgalloc_connection_create_info *info,
+                                          struct vgalloc_connection **out_conn);
+
+/**
+ * Give up the caller's reference. The connection goes when its last device is destroyed (then its
+ * remaining blobs are freed, each logged as a leak at WARN, and an own-mode fd is closed); its
+ * devices keep working until then. Devices may not join it after this call.
+ * Ownership: consumes the caller's reference. Thread safety: no other call may use conn as the
+ * caller's (no join) concurrently; its devices may run.
+ */
+VGALLOC_API void vgalloc_connection_destroy(struct vgalloc_connection *conn);
+
+/**
+ * The DRM fd of the connection, lent (never close it).
+ * Thread safety: any thread. Return: the fd (≥ 0); -EINVAL (NULL); -ENODEV (the backend has no fd).
+ */
+VGALLOC_API int vgalloc_connection_get_fd(const struct vgalloc_connection *conn);
 
 /* ---------------------------------------------------------------------------------------------
  * Device.

@@ -475,15 +475,15 @@ static void probe_locks(void *user, enum vgalloc_log_level level, const char *ms
 	(void)msg;
 	p->lines++;
 	/* The callback may call back into the library: no library lock may be held here. */
-	if (pthread_mutex_trylock(&p->dev->fd.import_lock)) {
+	if (pthread_mutex_trylock(&p->dev->fd->import_lock)) {
 		p->locked++;
 	} else {
-		pthread_mutex_unlock(&p->dev->fd.import_lock);
+		pthread_mutex_unlock(&p->dev->fd->import_lock);
 	}
-	if (pthread_mutex_trylock(&p->dev->fd.lock)) {
+	if (pthread_mutex_trylock(&p->dev->fd->lock)) {
 		p->locked++;
 	} else {
-		pthread_mutex_unlock(&p->dev->fd.lock);
+		pthread_mutex_unlock(&p->dev->fd->lock);
 	}
 }
 

@@ -334,7 +334,7 @@ static void garbage_free(void *user, void *p)
 static struct {
 	void *ptr[SCOPED_MAX];
 	uint32_t scope[SCOPED_MAX];
-	uint32_t made[4]; /* allocations made per scope */
+	uint32_t made[5]; /* allocations made per scope */
 	bool bad_scope;
 } scoped;
 
@@ -343,7 +343,7 @@ static void *scoped_alloc(void *user, size_t size, size_t align, uint32_t scope)
 	void *p = NULL;
 
 	(void)user;
-	if (scope > VGALLOC_SCOPE_DEVICE) {
+	if (scope > VGALLOC_SCOPE_INSTANCE) {
 		scoped.bad_scope = true;
 		return NULL;
 	}
@@ -386,7 +386,7 @@ static uint32_t scoped_live(uint32_t scope)
 
 /* Each allocation says how long it lives, and lives exactly that long: command allocations are
  * gone when the call returns, object ones with their memory object or block, the rest with the
- * device. */
+ * device, and the connection's (its blobs, capset, handle table) with the connection. */
 static void allocator__scopes_are_what_they_say(void **state)
 {
 	struct vgalloc_allocator a = { NULL, scoped_alloc, scoped_free };
@@ -404,6 +404,7 @@ static void allocator__scopes_are_what_they_say(void **state)
 	ci.allocator = &a;
 	assert_int_equal(vgalloc_device_create(&ci, &f.dev), 0);
 	assert_true(scoped_live(VGALLOC_SCOPE_DEVICE) > 0);
+	assert_true(scoped_live(VGALLOC_SCOPE_INSTANCE) > 0);
 	assert_int_equal(scoped_live(VGALLOC_SCOPE_OBJECT) + scoped_live(VGALLOC_SCOPE_COMMAND), 0);
 
 	/* Another capset than the context's is read into a buffer of the call's own. */
@@ -425,7 +426,7 @@ static void allocator__scopes_are_what_they_say(void **state)
 	assert_int_equal(scoped_live(VGALLOC_SCOPE_OBJECT), 0);
 
 	vgalloc_device_destroy(f.dev);
-	for (uint32_t s = 0; s <= VGALLOC_SCOPE_DEVICE; s++) {
+	for (uint32_t s = 0; s <= VGALLOC_SCOPE_INSTANCE; s++) {
 		assert_int_equal(scoped_live(s), 0);
 	}
 	assert_false(scoped.bad_scope);

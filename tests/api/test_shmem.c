@@ -151,7 +151,7 @@ static void shmem_cache__idle_entries_expire(void **state)
 	void *p;
 
 	(void)state;
-	f->dev->fd.shmem.expiry_ns = 20ull * 1000 * 1000; /* 20 ms instead of 1 s */
+	f->dev->fd->shmem.expiry_ns = 20ull * 1000 * 1000; /* 20 ms instead of 1 s */
 	assert_int_equal(vgalloc_shmem_create(f->dev, 4096, &a, &p), 0);
 	assert_int_equal(vgalloc_shmem_destroy(f->dev, a), 0);
 	assert_int_equal(stats_of(f).shmem_cached, 1);

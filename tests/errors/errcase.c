@@ -313,7 +313,7 @@ void req_in(struct ctx *c, struct req_in *in)
 static const char *const capsets_prefixes[] = {
 	"vgalloc_capset_", "vgalloc_param_name", "vgalloc_device_read_capset", NULL,
 };
-static const char *const device_prefixes[] = { "vgalloc_device_", NULL };
+static const char *const device_prefixes[] = { "vgalloc_device_", "vgalloc_connection_", NULL };
 static const char *const diag_prefixes[] = {
 	"vgalloc_device_get_stats", "vgalloc_device_get_pool_stats", "vgalloc_device_stats_json",
 	"vgalloc_plan_", "vgalloc_step_name", "vgalloc_no_suballoc_name", "vgalloc_path_name",

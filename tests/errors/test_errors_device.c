@@ -8,7 +8,8 @@
  * teardown). A row of a pure call that another test already makes exactly, checking as much,
  * is a PROVEN_BY entry naming that test, which must exist.
  * Covers: vgalloc_device_create, vgalloc_device_destroy, vgalloc_device_get_fd,
- * vgalloc_device_get_param, vgalloc_device_get_info, vgalloc_device_trim.
+ * vgalloc_device_get_param, vgalloc_device_get_info, vgalloc_device_trim, and the connection's
+ * vgalloc_connection_create, vgalloc_connection_destroy, vgalloc_connection_get_fd.
  */
 #include <fcntl.h>
 
@@ -369,6 +370,24 @@ static const struct errcase cases[] = {
 	  .allow = ALLOW_CONTEXT),
 	ONE(device_create, capset_too_big),
 	ONE(device_create, capset_invalid),
+	PROVEN_BY(device_create, join_backend, "api/test_connection.c", connection__join_refusals),
+	PROVEN_BY(device_create, join_flags, "api/test_connection.c", connection__join_refusals),
+	PROVEN_BY(device_create, join_capset, "api/test_connection.c", connection__join_refusals),
+	PROVEN_BY(device_create, join_destroyed, "api/test_connection.c",
+	          connection__join_refusals),
+	PROVEN_BY(connection_create, null_out, "api/test_connection.c",
+	          connection__create_refusals),
+	PROVEN_BY(connection_create, null_info, "api/test_connection.c",
+	          connection__create_refusals),
+	PROVEN_BY(connection_create, struct_size_small, "api/test_connection.c",
+	          connection__create_refusals),
+	PROVEN_BY(connection_create, unknown_tail, "api/test_connection.c",
+	          connection__create_refusals),
+	PROVEN_BY(connection_create, device_flag, "api/test_connection.c",
+	          connection__create_refusals),
+	PROVEN_BY(connection_create, mode_0, "api/test_connection.c", connection__create_refusals),
+	PROVEN_BY(connection_destroy, null, "api/test_connection.c", connection__create_refusals),
+	PROVEN_BY(connection_get_fd, null, "api/test_connection.c", connection__create_refusals),
 	PROVEN_BY(device_destroy, null, "api/test_device.c",
 	          device_create__own_mode_probes_then_inits_context),
 	PROVEN_BY(device_get_fd, null, "api/test_device.c", device_create__bad_arguments),

@@ -594,8 +594,8 @@ static void set_knobs(struct model *m, struct fz *f)
 	m->cap = caps[fz_pick(f, FZ_ARRAY_SIZE(caps))];
 	/* The cache's knobs are constants in the library; its own tests set them directly. A
 	 * lower cap keeps what is cached and only stops more from coming in. */
-	m->dev->fd.shmem.expiry_ns = expiry[m->expiry];
-	m->dev->fd.shmem.max_cached_bytes = m->cap;
+	m->dev->fd->shmem.expiry_ns = expiry[m->expiry];
+	m->dev->fd->shmem.max_cached_bytes = m->cap;
 }
 
 static void trim(struct model *m)
