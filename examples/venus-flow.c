@@ -58,6 +58,9 @@ struct virgl_renderer_capset_venus {
 struct vn_device {
 	int fd;               /* the driver's render node; libvgalloc borrows it */
 	uint64_t next_obj_id; /* vn_get_next_obj_id() */
+	/* The VkInstance's (Venus's renderer is per instance): the fd, context and blobs. */
+	struct vgalloc_connection *conn;
+	/* The VkDevice's: memory types, hooks on its ring, pools. */
 	struct vgalloc_device *vgalloc;
 	struct wire *wire;
 };
@@ -74,7 +77,7 @@ static void say(struct wire *w, const char *fmt, ...) __attribute__((format(prin
 static int wire_open(struct wire **out, uint32_t use_guest_vram, int *render_fd);
 static int wire_close(struct wire *w);
 static int wire_virtgpu_init(struct wire *w, uint64_t *params, void *caps, uint32_t caps_size);
-static void wire_use_mock_backend(struct wire *w, struct vgalloc_device_create_info *ci);
+static void wire_use_mock_backend(struct wire *w, struct vgalloc_connection_create_info *ci);
 static int wire_alloc(struct wire *w, uint64_t id, uint64_t size, uint32_t res_id, uint32_t *seqno);
 static int wire_wait(struct wire *w, uint32_t seqno, void *cmd, uint32_t *cmd_size);
 static int wire_roundtrip(struct wire *w);
@@ -276,27 +279,50 @@ static const VkPhysicalDeviceLimits host_limits = { .minMemoryMapAlignment = 64,
 	                                            .nonCoherentAtomSize = 64,
 	                                            .bufferImageGranularity = 1 };
 
-static int vn_device_init_vgalloc(struct vn_device *dev)
+/* vkCreateInstance: the renderer's fd and context, and libvgalloc's connection on them. */
+static int vn_instance_init_vgalloc(struct vn_device *dev, uint32_t *use_guest_vram)
 {
-	struct vgalloc_host_hooks hooks = vn_hooks;
-	struct vgalloc_device_create_info ci = {
+	struct vgalloc_connection_create_info ci = {
 		.struct_size = sizeof(ci),
 		.backend = VGALLOC_BACKEND_VIRTGPU,
 		.mode = VGALLOC_DEVICE_MODE_ADOPT,
 		.flags = VGALLOC_DEVICE_CONTEXT_READY, /* the driver ran CONTEXT_INIT */
 		.fd = dev->fd,
 		.capset_id = VGALLOC_CAPSET_VENUS,
-		.hooks = &hooks, /* copied */
 	};
 	struct virgl_renderer_capset_venus caps; /* GET_CAPS reports no length: zero-fill */
-	struct vgalloc_memory_type types[TYPE_COUNT];
 	int ret;
 
-	hooks.ctx = dev;
 	memset(&caps, 0, sizeof(caps));
 	ret = virtgpu_init(dev, ci.params, &caps, sizeof(caps));
-	/* Params the driver read (1..6) go in: the library reads only the ones missing. */
+	if (ret) {
+		return ret;
+	}
+	/* Params the driver read (1..6) go in: the library reads only the ones missing. The
+	 * library checks the capset bytes (wire_format_version 0, ... are -EIO). */
 	ci.params_present = 0x7e; /* bits 1..6 */
+	ci.capset_data = &caps;
+	ci.capset_size = sizeof(caps);
+	*use_guest_vram = caps.use_guest_vram;
+	wire_use_mock_backend(dev->wire, &ci); /* the example only: the same create-info, mocked */
+	ret = vgalloc_connection_create(&ci, &dev->conn);
+	say(dev->wire, "vgalloc_connection_create(adopt, Venus) = %d", ret);
+	return ret;
+}
+
+/* vkCreateDevice: a device of the instance's connection, with this VkDevice's hooks. */
+static int vn_device_init_vgalloc(struct vn_device *dev)
+{
+	struct vgalloc_host_hooks hooks = vn_hooks;
+	struct vgalloc_device_create_info ci = {
+		.struct_size = sizeof(ci), .hooks = &hooks, /* copied */
+	};
+	struct vgalloc_memory_type types[TYPE_COUNT];
+	uint32_t use_guest_vram = 0;
+	int ret;
+
+	ret = vn_instance_init_vgalloc(dev, &use_guest_vram);
+	hooks.ctx = dev;
 	/* The series marks every type as able to back optimal images, as Venus cannot tell which
 	 * can: suballocations then start at 64 KiB boundaries. */
 	for (uint32_t i = 0; !ret && i < TYPE_COUNT; i++) {
@@ -306,18 +332,15 @@ static int vn_device_init_vgalloc(struct vn_device *dev)
 	if (ret) {
 		return ret;
 	}
-	ci.capset_data = &caps;
-	ci.capset_size = sizeof(caps);
+	ci.connection = dev->conn; /* its fd, context and blobs; the fd's fields stay 0 */
 	ci.memory_types = types;
 	ci.memory_type_count = TYPE_COUNT;
-	/* The library checks the bytes (wire_format_version 0, ... are -EIO). Venus decides
-	 * guest-first itself (has_guest_vram): pass its decision so both agree. */
-	ci.alloc_mode = caps.use_guest_vram ? VGALLOC_ALLOC_MODE_GUEST_FIRST
-	                                    : VGALLOC_ALLOC_MODE_HOST_FIRST;
-	wire_use_mock_backend(dev->wire, &ci); /* the example only: the same create-info, mocked */
+	/* Venus decides guest-first itself (has_guest_vram): pass its decision so both agree. */
+	ci.alloc_mode =
+	        use_guest_vram ? VGALLOC_ALLOC_MODE_GUEST_FIRST : VGALLOC_ALLOC_MODE_HOST_FIRST;
 	ret = vgalloc_device_create(&ci, &dev->vgalloc);
-	say(dev->wire, "vgalloc_device_create(adopt, Venus, %s) = %d",
-	    caps.use_guest_vram ? "guest-first" : "host-first", ret);
+	say(dev->wire, "vgalloc_device_create(connection, %s) = %d",
+	    use_guest_vram ? "guest-first" : "host-first", ret);
 	say(dev->wire, "  memory types 0, 1, 2: property flags 0x%x, 0x%x, 0x%x",
 	    types[0].property_flags, types[1].property_flags, types[2].property_flags);
 	return ret;
@@ -410,7 +433,7 @@ static int run_driver(uint32_t use_guest_vram)
 		return 1;
 	}
 	say(dev.wire, "== host: Venus capset use_guest_vram = %u ==", use_guest_vram);
-	STEP("vkCreateDevice", vn_device_init_vgalloc(&dev));
+	STEP("vkCreateInstance, vkCreateDevice", vn_device_init_vgalloc(&dev));
 
 	/* Two small host-visible allocations share one block: the second makes no call at all. */
 	for (int i = 0; i < 2; i++) {
@@ -445,6 +468,9 @@ out:
 	/* The empty block was retained for reuse: destroying the device releases it. */
 	say(dev.wire, "vkDestroyDevice");
 	vgalloc_device_destroy(dev.vgalloc);
+	/* Its blobs are gone with it; the connection is the instance's. */
+	say(dev.wire, "vkDestroyInstance");
+	vgalloc_connection_destroy(dev.conn);
 	/* The driver then closes its fd (STUB: close(dev.fd)); this one is the adapter's. */
 	return wire_close(dev.wire) || failed;
 }
@@ -537,7 +563,7 @@ static int wire_virtgpu_init(struct wire *w, uint64_t *params, void *caps, uint3
 	return vgalloc_mock_context_init(w->mock, VGALLOC_CAPSET_VENUS);
 }
 
-static void wire_use_mock_backend(struct wire *w, struct vgalloc_device_create_info *ci)
+static void wire_use_mock_backend(struct wire *w, struct vgalloc_connection_create_info *ci)
 {
 	ci->backend = VGALLOC_BACKEND_MOCK;
 	ci->backend_object = w->mock;
