@@ -495,9 +495,10 @@ boot() {
 			hangs=$((hangs + 1))
 			echo "[$tag] HANG secs=$secs" >>"$results"
 			{
-				echo "[$tag] hang after ${secs}s (qemu exit $qrc); last lines:"
+				echo "[$tag] hang after ${secs}s (qemu exit $qrc):"
 				tr -d '\r' <"$serial" |
-					grep -E '^(PROGRAM-|RESULT .* FAIL|VM-DONE)' | tail -n 4
+					grep -E '^(PROGRAM-HANG|PROGRAM-STUCK|RESULT .* FAIL)' | head -n 4 || true
+				tr -d '\r' <"$serial" | grep -E '^(PROGRAM-|VM-)' | tail -n 2 || true
 			} >>"$digest"
 			echo "--- last serial lines"
 			tr -d '\r' <"$serial" | tail -n 40
