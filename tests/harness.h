@@ -145,6 +145,25 @@ static inline void fx_create_info(struct fx *f, const struct fx_opts *o,
 	ci->hooks = &f->hooks;
 }
 
+/* A device joining `conn` with the fixture's memory types, these hooks and allocator (NULL:
+ * malloc): 0 or vgalloc_device_create()'s error, *out set on success only. */
+static inline int fx_join(struct vgalloc_connection *conn, const struct vgalloc_host_hooks *hooks,
+                          const struct vgalloc_allocator *a, struct vgalloc_device **out)
+{
+	struct vgalloc_memory_type types[3];
+	struct vgalloc_device_create_info ci;
+
+	fx_memory_types(types);
+	memset(&ci, 0, sizeof(ci));
+	ci.struct_size = sizeof(ci);
+	ci.connection = conn;
+	ci.memory_types = types;
+	ci.memory_type_count = 3;
+	ci.hooks = hooks;
+	ci.allocator = a;
+	return vgalloc_device_create(&ci, out);
+}
+
 static inline struct vgalloc_mock *fx_mock_new(const struct fx_opts *o)
 {
 	struct vgalloc_mock_create_info mi = {

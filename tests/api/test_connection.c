@@ -163,19 +163,9 @@ static struct vgalloc_connection *connect(struct vgalloc_mock *mock, uint32_t mo
 static struct vgalloc_device *join(struct vgalloc_connection *conn, struct counted_hooks *h,
                                    const struct vgalloc_allocator *a)
 {
-	struct vgalloc_memory_type types[3];
-	struct vgalloc_device_create_info ci;
 	struct vgalloc_device *dev = NULL;
 
-	fx_memory_types(types);
-	memset(&ci, 0, sizeof(ci));
-	ci.struct_size = sizeof(ci);
-	ci.connection = conn;
-	ci.memory_types = types;
-	ci.memory_type_count = 3;
-	ci.hooks = &h->outer;
-	ci.allocator = a;
-	assert_int_equal(vgalloc_device_create(&ci, &dev), 0);
+	assert_int_equal(fx_join(conn, &h->outer, a, &dev), 0);
 	return dev;
 }
 

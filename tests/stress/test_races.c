@@ -91,18 +91,9 @@ struct shared {
 
 static struct vgalloc_device *join_conn(struct shared *s)
 {
-	struct vgalloc_memory_type types[3];
-	struct vgalloc_device_create_info ci;
 	struct vgalloc_device *dev = NULL;
 
-	fx_memory_types(types);
-	memset(&ci, 0, sizeof(ci));
-	ci.struct_size = sizeof(ci);
-	ci.connection = s->conn;
-	ci.memory_types = types;
-	ci.memory_type_count = 3;
-	ci.hooks = &s->hooks;
-	return vgalloc_device_create(&ci, &dev) ? NULL : dev;
+	return fx_join(s->conn, &s->hooks, NULL, &dev) ? NULL : dev;
 }
 
 /* Suballocations and blobs of one device, each blob destroyed through the other device. */
