@@ -32,7 +32,7 @@
 #   VGALLOC_VENUS_CHURN_PATCHED   vn-churn arguments on patched
 #   VGALLOC_VENUS_CHECK_STOCK, VGALLOC_VENUS_CHECK_PATCHED   vn-check arguments
 #   VGALLOC_VENUS_HOST_VALIDATE   check|all|none: boots with VKR_DEBUG=validate (default check)
-#   VGALLOC_VM_ATTEMPTS           attempts per boot while it hangs (default 3)
+#   VGALLOC_VM_ATTEMPTS           attempts per boot while it hangs (default 4)
 #   VGALLOC_VENUS_BOOT_TIMEOUT    seconds per boot (default and maximum 240)
 #   VGALLOC_VENUS_PROG_TIMEOUT    seconds per step in the guest (default 150)
 #   VGALLOC_VENUS_APPEND          more words for the guest kernel's command line (after the
@@ -72,7 +72,7 @@ esac
 check_boots=${VGALLOC_VENUS_CHECK_BOOTS:-1}
 churn_boots=${VGALLOC_VENUS_CHURN_BOOTS:-2}
 host_validate=${VGALLOC_VENUS_HOST_VALIDATE:-check}
-attempts=${VGALLOC_VM_ATTEMPTS:-3}
+attempts=${VGALLOC_VM_ATTEMPTS:-4}
 boot_timeout=${VGALLOC_VENUS_BOOT_TIMEOUT:-240}
 prog_timeout=${VGALLOC_VENUS_PROG_TIMEOUT:-150}
 ((boot_timeout <= 240)) || boot_timeout=240
@@ -514,8 +514,10 @@ boot() {
 			echo "[$tag] BOOT fail secs=$secs" >>"$results"
 			{
 				echo "[$tag] failed after ${secs}s:"
-				judge "$serial" 2>&1 >/dev/null | sed 's/^/  /'
-				tr -d '\r' <"$serial" | grep -E '^(RESULT .* FAIL|PROGRAM-HANG)' | head -n 8
+				# judge fails here by definition: under set -e and pipefail, say so with || true.
+				judge "$serial" 2>&1 >/dev/null | sed 's/^/  /' || true
+				tr -d '\r' <"$serial" | grep -E '^(RESULT .* FAIL|PROGRAM-HANG)' | head -n 8 ||
+					true
 			} >>"$digest"
 			echo "--- guest kernel log"
 			tr -d '\r' <"$serial" | grep '^DMESG' | tail -n 30 || true
