@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 #
 # The inject tier's targets (tests/venus/README.md), read from run-venus.sh's results file:
-#   awk -v have_off=0|1 -v have_patched=0|1 -f gates-inject.awk results.txt results.txt
+#   awk -v have_off=0|1 -v have_patched=0|1 -v have_vtest=0|1 -f gates-inject.awk results.txt results.txt
 # The first pass finds the boots that finished; the second reads their lines. Each target prints
 # "TARGET PASS|FAIL ..." (or "TARGET INFO ..." where only printed). Exit 1 when a target fails.
 
@@ -36,6 +36,14 @@ $3 == "FFT-HASH" {
 	ffts[$4] = 1
 }
 $3 == "MEASURE" && $4 ~ /^fft\.[^.]+\.total$/ { lo_hi(drv " " $4, val($5)) }
+# The vtest boots: Venus over virgl_test_server inside the guest.
+$2 ~ /^vtest/ { vt_boot[drv] = 1 }
+$2 ~ /^vtest/ && $3 == "VALIDATION-VTEST" { lo_hi(drv " vtest-validation", val($4)) }
+$2 ~ /^vtest/ && $3 == "VGALLOC-READY" && $0 ~ /backend vtest/ { vt_ready[drv] = 1 }
+$2 ~ /^vtest/ && $3 == "VGALLOC-STATS" {
+	for (i = 4; i <= NF; i++) { split($i, p, "="); if (p[1] == "block_creations") lo_hi(drv " vtest blocks", p[2]) }
+}
+$2 ~ /^vtest/ && $3 == "MEASURE" && $4 ~ /^vtest\.[^.]+\.(cycle|unmapped)\.cycle$/ { lo_hi(drv " " $4, val($5)) }
 END {
 	if (have_patched) {
 		for (s = 1; s <= 2; s++) {
@@ -92,6 +100,27 @@ END {
 		      sprintf("host validation messages: patched %d-%d, stock %d-%d",
 		              lo["patched host-validation"], hi["patched host-validation"],
 		              lo["stock host-validation"], hi["stock host-validation"]))
+	}
+	if (have_vtest) {
+		# Correctness: every step of both vtest boots passed (vn-check with the guest's validation
+		# layer, vn-churn), so both boots finished.
+		check(("stock" in vt_boot) && ("patched" in vt_boot),
+		      sprintf("vtest: vn-check and vn-churn over virgl_test_server in the guest: stock %s, patched %s",
+		              ("stock" in vt_boot) ? "passed" : "missing", ("patched" in vt_boot) ? "passed" : "missing"))
+		check(("patched" in vt_ready) && hi["patched vtest blocks"] >= 1,
+		      sprintf("vtest: the patched driver allocated through libvgalloc's vtest backend (backend vtest %s, blocks made %d)",
+		              ("patched" in vt_ready) ? "ready" : "not seen", hi["patched vtest blocks"]))
+		check(("patched vtest-validation" in hi) && ("stock vtest-validation" in lo) &&
+		      hi["patched vtest-validation"] <= lo["stock vtest-validation"],
+		      sprintf("vtest: renderer validation messages: patched %d, stock %d",
+		              hi["patched vtest-validation"], lo["stock vtest-validation"]))
+		for (s = 1; s <= 2; s++) {
+			size = s == 1 ? "4k" : "64k"
+			k = "vtest." size ".cycle.cycle"
+			if (("patched " k) in lo && ("stock " k) in lo)
+				printf "TARGET INFO vtest %s mapped cycle p50: patched %.1f us, stock %.1f us\n",
+				       size, lo["patched " k], lo["stock " k]
+		}
 	}
 	if (have_off) {
 		n = 0

@@ -37,6 +37,8 @@
 #   VGALLOC_VENUS_PROG_TIMEOUT    seconds per step in the guest (default 150)
 #   VGALLOC_VENUS_APPEND          more words for the guest kernel's command line (after the
 #                                 default drm_kms_helper.fbdev_emulation=0; a later word wins)
+#   VGALLOC_VENUS_VTEST=0         leave out the inject tier's vtest boots (stock and patched Venus
+#                                 over virgl_test_server inside the guest)
 #   VGALLOC_VENUS_GF_FFT=1        also run vn-fft in the guest-first tier's check boots (it hangs
 #                                 there on both drivers: README)
 #   VGALLOC_VM_REQUIRED=1         a tier that cannot run fails (exit 1) instead of skipping (77)
@@ -283,6 +285,58 @@ write_step() {
 	} >"$share/steps/$(printf '%02d' "$n")-$name.sh"
 }
 
+# The vtest boots (inject tier): Venus's socket renderer, as Mesa's CI runs it, inside the guest.
+# virgl_test_server runs in the guest over lavapipe (its own loader sees lavapipe alone, or it
+# would find the guest's Venus ICD too) with the renderer's validation on, and the drivers connect
+# with VN_DEBUG=vtest. The guest kernel has udmabuf, which host-visible blobs need there (the host
+# kernel has none: REAL-STACK section 4). No virtio-gpu blob is involved.
+vtest_sock=/tmp/vtest.sock
+lvp_json=/usr/share/vulkan/icd.d/lvp_icd.json
+write_vtest_server() {
+	local f
+	f=$share/steps/$(printf '%02d' "$1")-vtest-server.sh
+	cat >"$f" <<-SCRIPT
+		#!/bin/sh
+		echo 'STEP vtest-server program=virgl_test_server args=--no-virgl --venus'
+		mkdir -p /tmp/cache
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp XDG_CACHE_HOME=/tmp/cache \
+			LC_ALL=C.UTF-8 VK_DRIVER_FILES=$lvp_json VK_ICD_FILENAMES=$lvp_json \
+			VKR_DEBUG=validate virgl_test_server --no-virgl --venus \
+			--socket-path $vtest_sock >/tmp/vtest-server.log 2>&1 &
+		echo \$! >/tmp/vtest-server.pid
+		i=0
+		while [ ! -S $vtest_sock ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+		udmabuf=no
+		[ -e /dev/udmabuf ] && udmabuf=yes
+		if [ -S $vtest_sock ]; then
+			echo "RESULT vtest_server PASS socket after \$((i * 100)) ms, udmabuf=\$udmabuf"
+			exit 0
+		fi
+		echo "RESULT vtest_server FAIL no socket after 10 s, udmabuf=\$udmabuf"
+		sed 's/^/INFO vtest-server: /' /tmp/vtest-server.log | tail -n 20
+		exit 1
+	SCRIPT
+}
+# The server's validation messages, counted as the host's are (host_messages, host_vuids).
+write_vtest_stop() {
+	local f
+	f=$share/steps/$(printf '%02d' "$1")-vtest-server-stop.sh
+	cat >"$f" <<-'SCRIPT'
+		#!/bin/sh
+		echo 'STEP vtest-server-stop'
+		kill "$(cat /tmp/vtest-server.pid)" 2>/dev/null
+		sleep 0.5
+		log=/tmp/vtest-server.log
+		m=$(grep -c -E 'VUID-|Validation Error' $log)
+		v=$(grep -o -E 'VUID-[A-Za-z0-9_-]+' $log | sort | uniq -c | sort -rn |
+			awk '{ printf "%s%s=%s", s, $2, $1; s = " " }')
+		echo "VALIDATION-VTEST messages=$m $v"
+		grep -v -E 'VUID-|Validation Error|The Vulkan spec states' $log | tail -n 5 |
+			sed 's/^/INFO vtest-server: /'
+		exit 0
+	SCRIPT
+}
+
 # plan_boot <kind> <driver> <host>: the steps of one boot.
 step_env=
 plan_boot() {
@@ -297,7 +351,18 @@ plan_boot() {
 	# order the drivers take.
 	[[ $host != inject ]] && write_step $((++n)) "$d-vn-capset" "$d" 0 vn-capset \
 		--expect-guest-vram "$gv"
-	if [[ $kind == check ]]; then
+	if [[ $kind == vtest ]]; then
+		write_vtest_server $((++n))
+		# VN_DEBUG=init: the patched driver logs the library's backend and its counters.
+		step_env="VN_DEBUG=vtest VTEST_SOCKET_NAME=$vtest_sock"
+		[[ $d == patched ]] && step_env="VN_DEBUG=vtest,init VTEST_SOCKET_NAME=$vtest_sock"
+		# shellcheck disable=SC2086 # argument lists on purpose
+		write_step $((++n)) "$d-vtest-vn-check" "$d" 1 vn-check $check_stock
+		write_step $((++n)) "$d-vtest-vn-churn" "$d" 0 vn-churn --sizes 4k,64k --cycles 8 \
+			--live 8 --unmapped 8 --tag vtest
+		step_env=
+		write_vtest_stop $((++n))
+	elif [[ $kind == check ]]; then
 		write_step $((++n)) "$d-vn-info" "$d" 0 vn-info
 		[[ $d == stock ]] && write_step $((++n)) "$d-vulkaninfo" "$d" 0 /usr/bin/vulkaninfo \
 			--summary
@@ -547,6 +612,12 @@ for ((i = 1; i <= churn_boots; i++)); do
 		done
 	done
 done
+# The inject tier's vtest boots: stock and patched Venus over the guest's own vtest server.
+if [[ $tier == inject && ${VGALLOC_VENUS_VTEST:-1} == 1 ]]; then
+	for d in "${run_drivers[@]}"; do
+		[[ $d == patched-off ]] || boot vtest "$d" 1 inject
+	done
+fi
 
 # 6. The figures per driver, as ranges over the boots that finished (µs; counts per phase).
 echo "=== summary per driver: min-max over boots (µs; ioctl counts per phase)"
@@ -561,7 +632,7 @@ awk '
 	NR == FNR { if ($3 == "BOOT") { finished[$1 " " $2] = 1 } next }
 	!(($1 " " $2) in finished) { next }
 	{ drv = substr($1, 2) }
-	$3 == "MEASURE" && $4 ~ /^(churn|fresh)\.[^.]+\.(cycle|long|unmapped)\.cycle$/ {
+	$3 == "MEASURE" && $4 ~ /^(churn|fresh|vtest)\.[^.]+\.(cycle|long|unmapped)\.cycle$/ {
 		split($5, p, "="); add(drv " " $4 " p50", p[2])
 	}
 	$3 == "MEASURE" && $4 ~ /^churn\.[^.]+\.live\.free_all_/ {
@@ -604,6 +675,8 @@ if [[ $tier == guest-first ]]; then
 else
 	awk -v have_off="$([[ " ${run_drivers[*]} " == *" patched-off "* ]] && echo 1 || echo 0)" \
 		-v have_patched="$([[ " ${run_drivers[*]} " == *" patched "* ]] && echo 1 || echo 0)" \
+		-v have_vtest="$([[ ${VGALLOC_VENUS_VTEST:-1} == 1 && " ${run_drivers[*]} " == *" patched "* &&
+			" ${run_drivers[*]} " == *" stock "* ]] && echo 1 || echo 0)" \
 		-f "$here/gates-inject.awk" "$results" "$results" >"$out/targets.txt" || gate_failed=1
 fi
 cat "$out/targets.txt"
