@@ -68,7 +68,7 @@ static bool table_reserve_locked(struct vgalloc_device *dev, uint32_t handle)
 		return false;
 	}
 	cap = VGALLOC__MAX(64u, handle * 2);
-	t = vgalloc__alloc(&dev->fd->allocator, sizeof(*t) * cap, 8, VGALLOC_SCOPE_INSTANCE);
+	t = vgalloc__alloc(&dev->fd->allocator, sizeof(*t) * cap, 8, dev->fd->scope);
 	if (!t) {
 		return false;
 	}

@@ -161,7 +161,7 @@ static int read_capset(struct vgalloc_device *dev, const struct vgalloc_device_c
 	} else {
 		size = capset_read_size(dev->fd->capset_id);
 	}
-	dev->fd->capset = vgalloc__alloc(&dev->fd->allocator, size, 8, VGALLOC_SCOPE_INSTANCE);
+	dev->fd->capset = vgalloc__alloc(&dev->fd->allocator, size, 8, dev->fd->scope);
 	if (!dev->fd->capset) {
 		return -ENOMEM;
 	}
@@ -410,9 +410,9 @@ static int select_backend(struct vgalloc_device *dev, const struct vgalloc_devic
 		if (info->mode == VGALLOC_DEVICE_MODE_ADOPT && info->fd < 0) {
 			return -EINVAL;
 		}
-		ret = vgalloc__virtgpu_create(info->mode == VGALLOC_DEVICE_MODE_ADOPT ? info->fd
-		                                                                      : -1,
-		                              info->capset_id, &dev->fd->allocator, NULL, &be);
+		ret = vgalloc__virtgpu_create(
+		        info->mode == VGALLOC_DEVICE_MODE_ADOPT ? info->fd : -1, info->capset_id,
+		        &dev->fd->allocator, dev->fd->scope, NULL, &be);
 		if (ret) {
 			return ret == -ENODEV ? -EOPNOTSUPP : ret;
 		}
@@ -454,11 +454,12 @@ static void fd_free(struct vgalloc__fd *fd)
 	vgalloc__free(&a, fd);
 }
 
-/* A new connection for one device; it becomes the device's when this returns 0. */
-static int fd_new(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info)
+/* A new connection for one device; it becomes the device's when this returns 0. Its memory has
+ * the scope given: INSTANCE for vgalloc_connection_create()'s, DEVICE for a device's own. */
+static int fd_new(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info,
+                  uint32_t scope)
 {
-	struct vgalloc__fd *fd =
-	        vgalloc__alloc(&dev->allocator, sizeof(*fd), 64, VGALLOC_SCOPE_INSTANCE);
+	struct vgalloc__fd *fd = vgalloc__alloc(&dev->allocator, sizeof(*fd), 64, scope);
 
 	if (!fd) {
 		return -ENOMEM;
@@ -467,6 +468,7 @@ static int fd_new(struct vgalloc_device *dev, const struct vgalloc_device_create
 	fd->magic = VGALLOC__MAGIC_CONN;
 	atomic_init(&fd->refs, 1);
 	fd->allocator = dev->allocator;
+	fd->scope = scope;
 	fd->flags = info->flags & (VGALLOC_DEVICE_CONTEXT_READY | VGALLOC_DEVICE_GUEST_VRAM);
 	fd->flavour = info->flavour;
 	fd->host_page_size = info->host_page_size;
@@ -478,7 +480,7 @@ static int fd_new(struct vgalloc_device *dev, const struct vgalloc_device_create
 	pthread_cond_init(&fd->cond, NULL);
 	vgalloc__shmem_init(&fd->shmem);
 	vgalloc__slab_init(&fd->blobs, sizeof(struct vgalloc_blob), VGALLOC__MAGIC_BLOB);
-	fd->blobs.scope = VGALLOC_SCOPE_INSTANCE;
+	fd->blobs.scope = scope;
 	dev->fd = fd;
 	return 0;
 }
@@ -518,9 +520,9 @@ static void device_free(struct vgalloc_device *dev)
 /* Own or adopt a connection of the device's own: the backend, the params, the capset and, in own
  * mode, the context. */
 static int connect_own(struct vgalloc_device *dev, const struct vgalloc_device_create_info *info,
-                       struct vgalloc_capset_info *caps)
+                       uint32_t scope, struct vgalloc_capset_info *caps)
 {
-	int ret = fd_new(dev, info);
+	int ret = fd_new(dev, info, scope);
 
 	if (!ret) {
 		ret = copy_handle_table(dev, info);
@@ -593,8 +595,9 @@ static int join(struct vgalloc_device *dev, struct vgalloc_device_create_info *i
 	return check_capset(dev, caps);
 }
 
-int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
-                          struct vgalloc_device **out_dev)
+/* vgalloc_device_create(); a connection it makes has memory of scope fd_scope. */
+static int device_create(const struct vgalloc_device_create_info *user_info, uint32_t fd_scope,
+                         struct vgalloc_device **out_dev)
 {
 	struct vgalloc_device_create_info info;
 	struct vgalloc_allocator allocator;
@@ -690,7 +693,8 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 		ret = copy_hooks(dev, info.hooks);
 	}
 	if (!ret) {
-		ret = info.connection ? join(dev, &info, &caps) : connect_own(dev, &info, &caps);
+		ret = info.connection ? join(dev, &info, &caps)
+		                      : connect_own(dev, &info, fd_scope, &caps);
 	}
 	if (!ret) {
 		derive_traits(dev, &info, &caps, &env);
@@ -714,6 +718,12 @@ int vgalloc_device_create(const struct vgalloc_device_create_info *user_info,
 	             (unsigned long long)dev->ld.traits.blob_alignment);
 	*out_dev = dev;
 	return 0;
+}
+
+int vgalloc_device_create(const struct vgalloc_device_create_info *info,
+                          struct vgalloc_device **out_dev)
+{
+	return device_create(info, VGALLOC_SCOPE_DEVICE, out_dev);
 }
 
 void vgalloc_device_destroy(struct vgalloc_device *dev)
@@ -883,7 +893,7 @@ int vgalloc_connection_create(const struct vgalloc_connection_create_info *user_
 	di.flavour = info.flavour;
 	di.host_page_size = info.host_page_size;
 	di.handle_table = info.handle_table;
-	ret = vgalloc_device_create(&di, &root);
+	ret = device_create(&di, VGALLOC_SCOPE_INSTANCE, &root);
 	if (ret) {
 		return ret;
 	}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The device's state, composed of what belongs to the fd and what belongs to the logical device (the
- * line API v2 splits along), the backend and hook dispatch, logging and the lock order. Nothing
- * here is installed.
+ * The state: the connection's (what belongs to the fd, shared by the devices that join it) and the
+ * logical device's, the backend and hook dispatch, logging and the lock order. Nothing here is
+ * installed.
  *
  * Lock order (a thread holding one may take those below it, never one above):
  *   mshard.lock (a memory-object shard or pool shard) → ldev.lock (registry, pool list)
@@ -85,7 +85,8 @@ struct vgalloc__fd {
 	atomic_uint refs;
 	struct vgalloc_device *root;        /* vgalloc_connection_create()'s, until destroyed */
 	struct vgalloc_allocator allocator; /* the fd's memory: blob slab, handle table, capset */
-	uint32_t flags;                     /* CONTEXT_READY, GUEST_VRAM: what devices inherit */
+	uint32_t scope; /* of that memory: INSTANCE when shared, DEVICE when one device's own */
+	uint32_t flags; /* CONTEXT_READY, GUEST_VRAM: what devices inherit */
 	uint32_t flavour;
 	uint32_t host_page_size;
 	struct vgalloc__stats stats; /* the blob counters (F in stats.h) */

@@ -372,7 +372,8 @@ static int open_render_node(const struct vgalloc__virtgpu_sys *sys, uint32_t cap
 }
 
 int vgalloc__virtgpu_create(int fd, uint32_t capset_id, const struct vgalloc_allocator *allocator,
-                            const struct vgalloc__virtgpu_sys *sys, struct vgalloc_backend **out)
+                            uint32_t scope, const struct vgalloc__virtgpu_sys *sys,
+                            struct vgalloc_backend **out)
 {
 	struct vgalloc__virtgpu *vg;
 
@@ -380,7 +381,7 @@ int vgalloc__virtgpu_create(int fd, uint32_t capset_id, const struct vgalloc_all
 		return -EINVAL;
 	}
 	vg = allocator->alloc(allocator->user, sizeof(*vg), _Alignof(struct vgalloc__virtgpu),
-	                      VGALLOC_SCOPE_INSTANCE);
+	                      scope);
 	if (!vg) {
 		return -ENOMEM;
 	}

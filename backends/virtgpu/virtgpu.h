@@ -81,11 +81,13 @@ extern const struct vgalloc__virtgpu_sys vgalloc__virtgpu_real_sys;
  * SUPPORTED_CAPSET_IDS (GETPARAM) has capset_id. Nothing but those two ioctls reaches a node before
  * it is picked (no implicit context); every other node opened is closed through sys. The backend
  * object and its fd (own mode) are released by its ops' destroy. allocator: every allocation
- * (copied; required). sys NULL = the real system calls (copied).
+ * (copied; required), with scope `scope` (enum vgalloc_alloc_scope: as long as the connection
+ * owning it). sys NULL = the real system calls (copied).
  * Return: 0 and *out; -EINVAL (allocator NULL); -ENODEV (own mode: no virtio-gpu render node
  * offers the capset, or the node list failed); -ENOMEM.
  */
 int vgalloc__virtgpu_create(int fd, uint32_t capset_id, const struct vgalloc_allocator *allocator,
-                            const struct vgalloc__virtgpu_sys *sys, struct vgalloc_backend **out);
+                            uint32_t scope, const struct vgalloc__virtgpu_sys *sys,
+                            struct vgalloc_backend **out);
 
 #endif

@@ -611,13 +611,14 @@ VGALLOC_API int vgalloc_connection_get_fd(const struct vgalloc_connection *conn)
  */
 
 /**
- * Create a device: probe (own mode: 3D_FEATURES, CAPSET_QUERY_FIX, RESOURCE_BLOB, CONTEXT_INIT
- * and the capset in SUPPORTED_CAPSET_IDs are required), initialise the context (own mode only),
- * read missing params and the capset, derive the blob alignment.
- * Ownership: the caller owns *out_dev and destroys it with vgalloc_device_destroy(). In adopt
- * mode the fd stays the caller's. The mock or custom backend object is borrowed (never destroyed by the
- * device) and must
- * outlive the device.
+ * Create a device. Without `connection`, it makes a connection of its own first: probe (own mode:
+ * 3D_FEATURES, CAPSET_QUERY_FIX, RESOURCE_BLOB, CONTEXT_INIT and the capset in
+ * SUPPORTED_CAPSET_IDs are required), initialise the context (own mode only), read missing params
+ * and the capset, derive the blob alignment. With one, it joins it and reads nothing.
+ * Ownership: the caller owns *out_dev and destroys it with vgalloc_device_destroy(); the device
+ * holds a reference to its connection. In adopt mode the fd stays the caller's. The mock or
+ * custom backend object is borrowed (never destroyed by the library) and must outlive the
+ * device's connection.
  * Thread safety: any thread; the create-info is only read during the call.
  * Return: 0; -EINVAL (NULL pointers, bad struct_size, bad enum, adopt without CONTEXT_READY,
  *         an alignment, block size or host page that is no power of two of at most 1 GiB
@@ -633,8 +634,10 @@ VGALLOC_API int vgalloc_device_create(const struct vgalloc_device_create_info *i
                                       struct vgalloc_device **out_dev);
 
 /**
- * Destroy a device. Live memory and blobs are freed first (each logged as a leak at WARN), in the
- * fixed teardown order. Own mode closes the fd; adopt mode does not.
+ * Destroy a device. Its live memory objects and pool blocks are freed first (each logged as a
+ * leak at WARN), in the fixed teardown order. When it holds the last reference to its connection
+ * (always, for a device made without one), the connection goes too: its remaining blobs are freed
+ * (logged as leaks) and, in own mode, the fd is closed; adopt mode never closes it.
  * Ownership: consumes dev. Thread safety: no other call on dev may run concurrently.
  */
 VGALLOC_API void vgalloc_device_destroy(struct vgalloc_device *dev);

@@ -79,7 +79,7 @@ struct vgalloc_backend_blob_info {
  *    included), except destroy, which runs once, alone, after every other call has returned.
  *    Ops run with no library lock held, except blob_import, blob_info, blob_destroy and the
  *    blob_unmap of a blob whose last reference goes while it is mapped, which run under the
- *    device's import-dedup lock: an op must not call back into the library.
+ *    connection's import-dedup lock: an op must not call back into the library.
  *  - Own mode: until context_init, the library calls no op but get_fd, get_param and get_capset
  *    (anything else would make the kernel create an implicit context). Adopt mode never calls
  *    context_init.
@@ -93,7 +93,7 @@ struct vgalloc_backend_ops {
 	 */
 	int (*get_fd)(struct vgalloc_backend *be);
 	/**
-	 * GETPARAM; *value is written only on success. Device create only.
+	 * GETPARAM; *value is written only on success. Connection create only.
 	 * Return: 0; -EINVAL or -ENOENT (the kernel does not know the param: the library treats it
 	 * as absent); any other -errno fails vgalloc_device_create with it.
 	 */
@@ -108,7 +108,7 @@ struct vgalloc_backend_ops {
 	                  uint32_t size);
 	/**
 	 * CONTEXT_INIT with count params (the library passes at most 3; DEBUG_NAME's value points to
-	 * a string valid for the call). Own mode, once, during device create.
+	 * a string valid for the call). Own mode, once, during connection create.
 	 * Return: 0; -EEXIST (the fd has a context already); any -errno fails vgalloc_device_create
 	 * with it.
 	 */
@@ -165,8 +165,8 @@ struct vgalloc_backend_ops {
 	int (*blob_destroy)(struct vgalloc_backend *be, uint32_t handle);
 	/**
 	 * Release the backend object and what it owns (an fd it opened). Called only for a backend
-	 * the device created itself (VGALLOC_BACKEND_VIRTGPU), at device destroy, after every other
-	 * op has returned; a mock or custom backend object is the caller's and never destroyed by
+	 * the library created itself (VGALLOC_BACKEND_VIRTGPU), when its connection goes (the last
+	 * device or vgalloc_connection_destroy()), after every other op has returned; a mock or custom backend object is the caller's and never destroyed by
 	 * the library. May be NULL.
 	 */
 	void (*destroy)(struct vgalloc_backend *be);

@@ -14,8 +14,10 @@ extern "C" {
 #endif
 
 /** Cheap counters, read atomically (each counter is exact; the set is not a snapshot; the shmem
- *  counters are read together). Output struct, version 4 (version 0: 120 bytes, 1: 184, 2: 224,
- *  3: 248). */
+ *  counters are read together). The blob counters (blobs_live to import_dedups) and the shmem
+ *  counters are the device's connection's: every device on one connection reports the same
+ *  values, so add them up per connection, not per device. The rest are the device's own.
+ *  Output struct, version 4 (version 0: 120 bytes, 1: 184, 2: 224, 3: 248). */
 struct vgalloc_stats {
 	uint32_t struct_size;
 	uint32_t reserved;

@@ -269,7 +269,9 @@ static struct vgalloc_backend *fake_backend(struct fake_kernel *k, struct vgallo
 	vgalloc__allocator_default(a);
 	memset(k, 0, sizeof(*k));
 	k->map_offset = 0x100000000ull;
-	assert_int_equal(vgalloc__virtgpu_create(42, VGALLOC_CAPSET_VENUS, a, &sys, &vg), 0);
+	assert_int_equal(vgalloc__virtgpu_create(42, VGALLOC_CAPSET_VENUS, a, VGALLOC_SCOPE_DEVICE,
+	                                         &sys, &vg),
+	                 0);
 	return vg;
 }
 
@@ -537,7 +539,9 @@ static void virtgpu__own_discovery_through_the_seam(void **state)
 	k.nodes[2] =
 	        (struct fake_node){ "/dev/dri/renderD130", 0, "virtio_gpu",
 		                    (1u << VGALLOC_CAPSET_VIRGL) | (1u << VGALLOC_CAPSET_VENUS) };
-	assert_int_equal(vgalloc__virtgpu_create(-1, VGALLOC_CAPSET_VENUS, &c.a, &sys, &be), 0);
+	assert_int_equal(vgalloc__virtgpu_create(-1, VGALLOC_CAPSET_VENUS, &c.a,
+	                                         VGALLOC_SCOPE_DEVICE, &sys, &be),
+	                 0);
 	assert_non_null(be);
 	assert_int_equal(be->magic, VGALLOC_BACKEND_MAGIC);
 	assert_int_equal(be->ops->abi_version, VGALLOC_BACKEND_ABI_VERSION);
@@ -575,7 +579,8 @@ static void virtgpu__own_discovery_without_a_node(void **state)
 	(void)state;
 	counting_init(&c);
 	/* No node at all: -ENODEV, nothing opened or asked, nothing kept. */
-	assert_int_equal(vgalloc__virtgpu_create(-1, VGALLOC_CAPSET_VENUS, &c.a, &sys, &be),
+	assert_int_equal(vgalloc__virtgpu_create(-1, VGALLOC_CAPSET_VENUS, &c.a,
+	                                         VGALLOC_SCOPE_DEVICE, &sys, &be),
 	                 -ENODEV);
 	assert_null(be);
 	assert_int_equal(k.render_nodes_calls, 1);
@@ -585,7 +590,8 @@ static void virtgpu__own_discovery_without_a_node(void **state)
 
 	/* The node list itself fails: the same. */
 	k.render_nodes_ret = -ENOENT;
-	assert_int_equal(vgalloc__virtgpu_create(-1, VGALLOC_CAPSET_VENUS, &c.a, &sys, &be),
+	assert_int_equal(vgalloc__virtgpu_create(-1, VGALLOC_CAPSET_VENUS, &c.a,
+	                                         VGALLOC_SCOPE_DEVICE, &sys, &be),
 	                 -ENODEV);
 	assert_null(be);
 	assert_int_equal(k.render_nodes_calls, 2);
@@ -605,7 +611,8 @@ static void virtgpu__own_discovery_without_a_node(void **state)
 		                         1u << VGALLOC_CAPSET_VENUS };
 	k.nodes[3] = (struct fake_node){ "/dev/dri/renderD131", 0, "virtio_gpu",
 		                         1u << VGALLOC_CAPSET_VIRGL };
-	assert_int_equal(vgalloc__virtgpu_create(-1, VGALLOC_CAPSET_VENUS, &c.a, &sys, &be),
+	assert_int_equal(vgalloc__virtgpu_create(-1, VGALLOC_CAPSET_VENUS, &c.a,
+	                                         VGALLOC_SCOPE_DEVICE, &sys, &be),
 	                 -ENODEV);
 	assert_null(be);
 	assert_int_equal(k.open_count, 3);
@@ -622,7 +629,8 @@ static void virtgpu__own_discovery_without_a_node(void **state)
 	assert_int_equal(c.live, 0);
 
 	/* No allocator: nothing to allocate with. */
-	assert_int_equal(vgalloc__virtgpu_create(-1, VGALLOC_CAPSET_VENUS, NULL, &sys, &be),
+	assert_int_equal(vgalloc__virtgpu_create(-1, VGALLOC_CAPSET_VENUS, NULL,
+	                                         VGALLOC_SCOPE_DEVICE, &sys, &be),
 	                 -EINVAL);
 	assert_null(be);
 }

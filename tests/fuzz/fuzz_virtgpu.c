@@ -1887,7 +1887,8 @@ static void run(struct fz *f)
 		drm_setup(f);
 		c.k.fd = -1;
 		c.alloc.fail_in = fail_backend;
-		ret = vgalloc__virtgpu_create(-1, c.k.capset_id, &c.alloc.a, &sys, &c.vg);
+		ret = vgalloc__virtgpu_create(-1, c.k.capset_id, &c.alloc.a, VGALLOC_SCOPE_DEVICE,
+		                              &sys, &c.vg);
 		fz_trace("discovery: %d", ret);
 		FZ_CHECK(!drm.listed);
 		if (ret) {
@@ -1907,7 +1908,8 @@ static void run(struct fz *f)
 		FZ_CHECK(c.k.fd >= 0);
 		FZ_CHECK(!c.k.real_mmap || !ftruncate(c.k.fd, (off_t)MEMFD_SIZE));
 		c.alloc.fail_in = fail_backend;
-		ret = vgalloc__virtgpu_create(c.k.fd, c.k.capset_id, &c.alloc.a, &sys, &c.vg);
+		ret = vgalloc__virtgpu_create(c.k.fd, c.k.capset_id, &c.alloc.a,
+		                              VGALLOC_SCOPE_DEVICE, &sys, &c.vg);
 		if (ret) {
 			FZ_CHECK(ret == -ENOMEM && fail_backend);
 			FZ_CHECK_EQ(close(c.k.fd), 0);
