@@ -89,7 +89,7 @@ struct vgalloc__fd {
 	uint32_t flags; /* CONTEXT_READY, GUEST_VRAM: what devices inherit */
 	uint32_t flavour;
 	uint32_t host_page_size;
-	struct vgalloc__stats stats; /* the blob counters (F in stats.h) */
+	struct vgalloc__fd_stats stats; /* the blob counters (F in stats.h) */
 
 	uint32_t backend_type;
 	uint32_t mode;

@@ -50,9 +50,13 @@
 #define VGALLOC__STAT_FIELD(name) atomic_uint_fast64_t name;
 #define VGALLOC__STAT_NONE(name)
 
-/* A logical device's counters (C) and its connection's (F): one type, each instance uses its half. */
+/* A logical device's counters (C) and its connection's (F), each half its own type, so that a
+ * counter read or added on the wrong object does not compile. */
 struct vgalloc__stats {
-	VGALLOC__STATS(VGALLOC__STAT_FIELD, VGALLOC__STAT_FIELD, VGALLOC__STAT_NONE)
+	VGALLOC__STATS(VGALLOC__STAT_FIELD, VGALLOC__STAT_NONE, VGALLOC__STAT_NONE)
+};
+struct vgalloc__fd_stats {
+	VGALLOC__STATS(VGALLOC__STAT_NONE, VGALLOC__STAT_FIELD, VGALLOC__STAT_NONE)
 };
 
 static inline void vgalloc__stat_add(atomic_uint_fast64_t *c, uint64_t v)
