@@ -481,7 +481,8 @@ int vgalloc_blob_destroy(struct vgalloc_device *dev, struct vgalloc_blob *blob)
 	if (last) {
 		/* Dead to every other caller from now on, before the slot is recycled. */
 		pthread_mutex_lock(&dev->fd->lock);
-		blob->slot.magic = VGALLOC__MAGIC_DYING;
+		atomic_store_explicit(&blob->slot.magic, VGALLOC__MAGIC_DYING,
+		                      memory_order_relaxed);
 		pthread_mutex_unlock(&dev->fd->lock);
 	}
 	pthread_mutex_unlock(&dev->fd->import_lock);

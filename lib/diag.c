@@ -34,6 +34,8 @@ int vgalloc_device_get_stats(const struct vgalloc_device *cdev, struct vgalloc_s
 	if (!dev) {
 		return -EINVAL;
 	}
+	/* Frees other threads queued are done frees to the caller: complete them first. */
+	vgalloc__pools_drain(dev);
 	memset(&s, 0, sizeof(s));
 #define LOAD(name)    s.name = atomic_load_explicit(&dev->stats.name, memory_order_relaxed);
 #define LOAD_FD(name) s.name = atomic_load_explicit(&dev->fd->stats.name, memory_order_relaxed);

@@ -22,19 +22,26 @@ void vgalloc__slab_finish(const struct vgalloc_allocator *a, struct vgalloc__sla
 		vgalloc__free(a, slab->chunks[i].base);
 	}
 	slab->nchunks = 0;
-	slab->free_head = slab->free_tail = NULL;
+	slab->quar_head = slab->quar_tail = slab->warm = NULL;
+	slab->quar_count = 0;
 }
 
-static void free_append(struct vgalloc__slab *slab, struct vgalloc__slot *s)
+static void warm_push(struct vgalloc__slab *slab, struct vgalloc__slot *s)
 {
-	s->magic = VGALLOC__MAGIC_FREE;
-	s->next_free = NULL;
-	if (slab->free_tail) {
-		slab->free_tail->next_free = s;
-	} else {
-		slab->free_head = s;
+	s->next_free = slab->warm;
+	slab->warm = s;
+}
+
+static struct vgalloc__slot *quarantine_pop(struct vgalloc__slab *slab)
+{
+	struct vgalloc__slot *s = slab->quar_head;
+
+	slab->quar_head = s->next_free;
+	if (!slab->quar_head) {
+		slab->quar_tail = NULL;
 	}
-	slab->free_tail = s;
+	slab->quar_count--;
+	return s;
 }
 
 static bool slab_grow(const struct vgalloc_allocator *a, struct vgalloc__slab *slab)
@@ -55,8 +62,13 @@ static bool slab_grow(const struct vgalloc_allocator *a, struct vgalloc__slab *s
 		vgalloc__free(a, base);
 		return false;
 	}
-	for (size_t i = 0; i < count; i++) {
-		free_append(slab, (void *)(base + i * slab->slot_size));
+	/* Pushed from the end so the chunk is handed out in address order. */
+	for (size_t i = count; i-- > 0;) {
+		struct vgalloc__slot *s = (void *)(base + i * slab->slot_size);
+
+		atomic_init(&s->magic, VGALLOC__MAGIC_FREE);
+		atomic_init(&s->state, VGALLOC__STATE_DYING);
+		warm_push(slab, s);
 	}
 	slab->chunks[slab->nchunks].base = base;
 	slab->chunks[slab->nchunks].count = count;
@@ -67,28 +79,43 @@ static bool slab_grow(const struct vgalloc_allocator *a, struct vgalloc__slab *s
 void *vgalloc__slab_get_locked(const struct vgalloc_allocator *a, struct vgalloc__slab *slab)
 {
 	struct vgalloc__slot *s;
-	uint32_t gen;
 
-	if (!slab->free_head && !slab_grow(a, slab)) {
+	/* A full quarantine holds a slot more than it must: grow before reusing one early. */
+	if (!slab->warm && !slab->quar_count && !slab_grow(a, slab)) {
 		return NULL;
 	}
-	s = slab->free_head;
-	slab->free_head = s->next_free;
-	if (!slab->free_head) {
-		slab->free_tail = NULL;
+	if (!slab->warm && !slab_grow(a, slab)) {
+		s = quarantine_pop(slab);
+	} else {
+		s = slab->warm;
+		slab->warm = s->next_free;
 	}
-	gen = s->gen + 1;
-	memset(s, 0, slab->slot_size);
-	s->gen = gen;
-	s->magic = slab->magic;
+	/* The header is left to atomics: a thread checking a stale pointer may read it now. */
+	memset((unsigned char *)s + sizeof(*s), 0, slab->slot_size - sizeof(*s));
+	s->gen++;
+	s->next_free = NULL;
+	atomic_store_explicit(&s->state, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->magic, slab->magic, memory_order_relaxed);
 	slab->live++;
 	return s;
 }
 
 void vgalloc__slab_put_locked(struct vgalloc__slab *slab, void *obj)
 {
-	/* FIFO: the slot just freed is the last to be handed out again. */
-	free_append(slab, obj);
+	struct vgalloc__slot *s = obj;
+
+	atomic_store_explicit(&s->magic, VGALLOC__MAGIC_FREE, memory_order_relaxed);
+	atomic_store_explicit(&s->state, VGALLOC__STATE_DYING, memory_order_relaxed);
+	s->next_free = NULL;
+	if (slab->quar_tail) {
+		slab->quar_tail->next_free = s;
+	} else {
+		slab->quar_head = s;
+	}
+	slab->quar_tail = s;
+	if (++slab->quar_count > VGALLOC__SLAB_QUARANTINE) {
+		warm_push(slab, quarantine_pop(slab));
+	}
 	slab->live--;
 }
 
@@ -110,7 +137,8 @@ bool vgalloc__slab_owns(const struct vgalloc__slab *slab, const void *p)
 bool vgalloc__slab_live(const struct vgalloc__slab *slab, const void *p)
 {
 	return vgalloc__slab_owns(slab, p) &&
-	       ((const struct vgalloc__slot *)p)->magic == slab->magic;
+	       atomic_load_explicit(&((const struct vgalloc__slot *)p)->magic,
+	                            memory_order_relaxed) == slab->magic;
 }
 
 void vgalloc__slab_each_live(struct vgalloc__slab *slab, void (*fn)(void *obj, void *arg),
@@ -121,7 +149,7 @@ void vgalloc__slab_each_live(struct vgalloc__slab *slab, void (*fn)(void *obj, v
 			struct vgalloc__slot *s =
 			        (void *)(slab->chunks[i].base + j * slab->slot_size);
 
-			if (s->magic == slab->magic) {
+			if (atomic_load_explicit(&s->magic, memory_order_relaxed) == slab->magic) {
 				fn(s, arg);
 			}
 		}

@@ -7,14 +7,26 @@
 #ifndef VGALLOC_HANDLE_H
 #define VGALLOC_HANDLE_H
 
+#include <stdatomic.h>
+
 #include "core.h"
 
-/* Every handle object starts with this header. */
+/*
+ * Every handle object starts with this header. `magic` and `state` are atomics so that a memory
+ * object can be checked and claimed by a thread that does not hold its shard's lock (a deferred
+ * free, mem.c); everything else in a slot belongs to the owner's lock.
+ */
 struct vgalloc__slot {
-	uint32_t magic; /* live magic, VGALLOC__MAGIC_DYING while torn down, poison when free */
-	uint32_t gen;   /* bumped on every reuse */
-	struct vgalloc__slot *next_free;
+	_Atomic uint32_t magic; /* live magic, VGALLOC__MAGIC_DYING while torn down, poison free */
+	/* Memory objects: 0 = live and idle, else VGALLOC__STATE_DYING (freed, or being freed: no
+	 * call may use it) or the number of threads inside vgalloc_mem_map() of it. */
+	_Atomic uint32_t state;
+	uint32_t gen; /* bumped on every reuse */
+	uint32_t reserved;
+	struct vgalloc__slot *next_free; /* the slab's free lists, or a shard's deferred frees */
 };
+
+#define VGALLOC__STATE_DYING 0x80000000u
 
 #define VGALLOC__MAGIC_BLOB   0x424c4f42u /* "BLOB" */
 #define VGALLOC__MAGIC_MEM    0x4d454d21u /* "MEM!" */
@@ -23,12 +35,19 @@ struct vgalloc__slot {
 #define VGALLOC__MAGIC_DYING  0x44594e47u /* "DYNG" */
 #define VGALLOC__MAGIC_FREE   0xdeadf7eeu
 #define VGALLOC__SLAB_CHUNKS  24
+/* Frees a slot waits behind before it is handed out again (the quarantine). */
+#define VGALLOC__SLAB_QUARANTINE 256
 
 /*
  * Fixed-size slots in chunks that only grow (chunk k holds 64 << k slots) and go back to the
- * allocator when the slab is finished. Free slots are reused FIFO so that a stale pointer stays
- * poisoned for as long as possible. The owner serialises every call but the _owns/_live reads
- * of a pointer it already holds a lock for.
+ * allocator when the slab is finished. A freed slot first waits in a FIFO quarantine until
+ * VGALLOC__SLAB_QUARANTINE later frees have passed it: a stale pointer stays poisoned (a double
+ * free or a use after free is caught) for at least that many frees. It then goes on a LIFO stack
+ * from which slots are handed out, so the slot reused is the most recently released one, still
+ * in cache, not the coldest (a FIFO over 100k free slots made every new handle a cache miss).
+ * Only when the stack is empty and the slab cannot grow does a slot leave quarantine early.
+ * The owner serialises every call but the _owns/_live reads of a pointer it already holds a
+ * lock for.
  */
 struct vgalloc__slab {
 	size_t slot_size;
@@ -42,7 +61,9 @@ struct vgalloc__slab {
 		unsigned char *base;
 		size_t count;
 	} chunks[VGALLOC__SLAB_CHUNKS];
-	struct vgalloc__slot *free_head, *free_tail;
+	struct vgalloc__slot *quar_head, *quar_tail; /* FIFO, oldest first */
+	uint32_t quar_count;
+	struct vgalloc__slot *warm; /* LIFO of slots out of quarantine and never-used ones */
 	uint64_t live;
 };
 

@@ -30,12 +30,34 @@ static struct vgalloc__mshard *lock_mem(struct vgalloc_device *dev, const struct
 	if (!ms) {
 		return NULL;
 	}
+	/* The registry found a slot of ours: its header is safe to read. A deferred free may have
+	 * claimed it without this lock; then it is as good as freed. */
 	pthread_mutex_lock(&ms->lock);
-	if (!vgalloc__slab_live(&ms->mems, mem)) {
+	if (atomic_load_explicit(&mem->slot.magic, memory_order_relaxed) != VGALLOC__MAGIC_MEM ||
+	    (atomic_load_explicit(&mem->slot.state, memory_order_relaxed) & VGALLOC__STATE_DYING)) {
 		pthread_mutex_unlock(&ms->lock);
 		return NULL;
 	}
 	return ms;
+}
+
+/* Count a thread in vgalloc_mem_map() of mem, unless a free claimed it. */
+static bool map_enter(struct vgalloc_mem *mem)
+{
+	uint32_t v = atomic_load_explicit(&mem->slot.state, memory_order_relaxed);
+
+	do {
+		if (v & VGALLOC__STATE_DYING) {
+			return false;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(
+	        &mem->slot.state, &v, v + 1, memory_order_acquire, memory_order_relaxed));
+	return true;
+}
+
+static void map_leave(struct vgalloc_mem *mem)
+{
+	atomic_fetch_sub_explicit(&mem->slot.state, 1, memory_order_release);
 }
 
 /* A dedicated allocation's own backing, from its plan and request, on the shard ms. */
@@ -197,6 +219,7 @@ static int map_once(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 
 int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr)
 {
+	struct vgalloc__backing *bk;
 	struct vgalloc__mshard *ms;
 	bool mappable;
 	int ret;
@@ -204,20 +227,30 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	if (!dev || !out_ptr || !(ms = lock_mem(dev, mem))) {
 		return -EINVAL;
 	}
+	bk = mem->bk;
 	/* Only host-visible memory maps, even when guest-first gave an export a mappable blob. */
 	mappable =
 	        (dev->ld.types[mem->type].property_flags & VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE) &&
-	        (mem->bk->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) &&
-	        mem->bk->path != VGALLOC_PATH_HOST_ONLY;
-	/* Marked in the same critical section that found it live: a racing vgalloc_mem_free() of
-	 * this allocation now gets -EBUSY instead of pulling its blob or block away. */
-	if (mappable) {
-		mem->map_busy++;
-	}
-	pthread_mutex_unlock(&ms->lock);
+	        (bk->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) && bk->path != VGALLOC_PATH_HOST_ONLY;
 	if (!mappable) {
+		pthread_mutex_unlock(&ms->lock);
 		return -EINVAL;
 	}
+	/* A block that is mapped already: an offset, all under the lock (a free racing with it
+	 * comes before or after it, and a block is only released under this lock). */
+	if (bk->keep_mapped && bk->ptr && !bk->busy) {
+		mem->map_count++;
+		*out_ptr = (unsigned char *)bk->ptr + mem->offset;
+		pthread_mutex_unlock(&ms->lock);
+		return 0;
+	}
+	/* Counted in the same critical section that found it live: a racing vgalloc_mem_free() of
+	 * this allocation now gets -EBUSY instead of pulling its blob or block away. */
+	if (!map_enter(mem)) {
+		pthread_mutex_unlock(&ms->lock);
+		return -EINVAL;
+	}
+	pthread_mutex_unlock(&ms->lock);
 	ret = map_once(dev, mem, out_ptr);
 	/* DESIGN §4 rule 8: a first map may need a window range; give back what pools and the
 	 * shmem cache keep and try once more before reporting the window full. */
@@ -229,9 +262,7 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	if (ret == -ENOSPC && mem->block) {
 		vgalloc__pool_map_window_full(dev, mem);
 	}
-	pthread_mutex_lock(&ms->lock);
-	mem->map_busy--;
-	pthread_mutex_unlock(&ms->lock);
+	map_leave(mem);
 	return ret;
 }
 
@@ -320,6 +351,7 @@ int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vgalloc_mem *c
 int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 {
 	struct vgalloc__mshard *ms;
+	int ret;
 
 	if (!dev) {
 		return -EINVAL;
@@ -327,20 +359,22 @@ int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	if (!mem) {
 		return 0;
 	}
-	ms = lock_mem(dev, mem);
+	ms = vgalloc__mem_owner(dev, mem);
 	if (!ms) {
 		return -EINVAL;
 	}
-	if (mem->map_busy) {
+	/* Freeing a suballocation never touches the backend (unless its block goes). */
+	if (ms->pooled) {
+		return vgalloc__pool_free(dev, ms, mem);
+	}
+	pthread_mutex_lock(&ms->lock);
+	ret = vgalloc__mem_claim(mem);
+	if (ret) {
 		pthread_mutex_unlock(&ms->lock);
-		return -EBUSY; /* another thread is mapping it right now */
+		return ret;
 	}
-	if (mem->block) {
-		/* Freeing a suballocation never touches the backend (unless its block goes). */
-		return vgalloc__pool_free(dev, mem);
-	}
-	/* Mark it first so that a racing second free sees a dead handle. */
-	mem->slot.magic = VGALLOC__MAGIC_DYING;
+	/* Dead to every other caller from here (the claim), and to destroy's walk. */
+	atomic_store_explicit(&mem->slot.magic, VGALLOC__MAGIC_DYING, memory_order_relaxed);
 	pthread_mutex_unlock(&ms->lock);
 
 	vgalloc__stat_sub(&dev->stats.mems_live, 1);
@@ -369,6 +403,8 @@ static void free_shard(struct vgalloc__mshard *ms, void *arg)
 
 void vgalloc__mem_destroy_all(struct vgalloc_device *dev)
 {
+	/* Frees queued by other threads finish first: those objects are not alive. */
+	vgalloc__pools_drain(dev);
 	for (uint32_t i = 0; i < dev->ld.shard_count; i++) {
 		free_shard(&dev->ld.dshards[i], dev);
 	}

@@ -7,6 +7,8 @@
 #ifndef VGALLOC_MEM_H
 #define VGALLOC_MEM_H
 
+#include <errno.h>
+
 #include "backing.h"
 #include "handle.h"
 
@@ -25,10 +27,28 @@ struct vgalloc_mem {
 	uint64_t size;      /* requested */
 	uint64_t committed; /* what it holds: the rounded size, or its range of a block */
 	uint64_t offset;    /* in its blob */
-	/* ms->lock */
-	uint32_t map_busy; /* threads inside vgalloc_mem_map of this allocation */
+	/* ms->lock; its threads inside vgalloc_mem_map() are counted in slot.state */
 	uint32_t map_count;
 };
+
+/*
+ * Claim a live memory object for its free: its state goes from live and idle to dying in one
+ * atomic step, with or without its shard's lock. Return: 0; -EINVAL (freed, being freed or not a
+ * live object); -EBUSY (a thread is inside vgalloc_mem_map() of it).
+ */
+static inline int vgalloc__mem_claim(struct vgalloc_mem *mem)
+{
+	uint32_t v = 0;
+
+	if (atomic_load_explicit(&mem->slot.magic, memory_order_relaxed) != VGALLOC__MAGIC_MEM) {
+		return -EINVAL;
+	}
+	if (atomic_compare_exchange_strong_explicit(&mem->slot.state, &v, VGALLOC__STATE_DYING,
+	                                            memory_order_acq_rel, memory_order_relaxed)) {
+		return 0;
+	}
+	return v & VGALLOC__STATE_DYING ? -EINVAL : -EBUSY;
+}
 
 /* Device destroy: free every memory object still alive (and log it). */
 void vgalloc__mem_destroy_all(struct vgalloc_device *dev);

@@ -37,8 +37,15 @@ struct vgalloc__shard {
 	struct vgalloc__block *retained;
 	uint64_t committed; /* block bytes */
 	uint64_t requested; /* bytes live suballocations asked for */
-	uint64_t live;      /* live suballocations */
+	uint64_t live;      /* live suballocations, counting claimed ones not yet drained */
+	/* Frees from threads that did not take this shard's lock (vgalloc__pool_free), on a line
+	 * of their own: the owner reads it on every allocation, others write it. */
+	_Alignas(64) _Atomic(struct vgalloc__slot *) deferred;
+	atomic_uint deferred_count;
 };
+
+/* Frees a shard may queue before the thread that queues the next one drains them itself. */
+#define VGALLOC__DEFERRED_MAX 64
 
 struct vgalloc__pool {
 	uint64_t key;
@@ -310,6 +317,7 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 
 		pool->shards[i].pool = pool;
 		vgalloc__mshard_init(dev, &pool->shards[i].ms);
+		pool->shards[i].ms.pooled = true;
 		ret = vgalloc__sa_init(&pool->shards[i].sa, &cfg);
 		if (ret) {
 			/* Shards 0..i are initialised (i's allocator is empty): undo exactly those. */
@@ -361,6 +369,10 @@ static struct vgalloc__shard *shard_of(struct vgalloc_mem *mem)
 	return (struct vgalloc__shard *)mem->ms;
 }
 
+static void drain_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
+                         struct vgalloc__block **release);
+static void release_list(struct vgalloc_device *dev, struct vgalloc__block *b);
+
 static struct vgalloc__block *block_emptied_locked(struct vgalloc_device *dev,
                                                    struct vgalloc__shard *s,
                                                    struct vgalloc__block *b);
@@ -377,6 +389,7 @@ static void release_added(struct vgalloc_device *dev, struct vgalloc__block **ad
 int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
                         const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out)
 {
+	struct vgalloc__block *drained = NULL;
 	struct vgalloc__sa_alloc a;
 	struct vgalloc__pool *pool;
 	struct vgalloc__shard *s;
@@ -389,9 +402,12 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 		return ret;
 	}
 	s = lock_some_shard(pool);
+	/* Frees other threads queued here go first: their ranges may serve this request. */
+	drain_locked(dev, s, &drained);
 	mem = vgalloc__mem_get_locked(dev, &s->ms);
 	if (!mem) {
 		pthread_mutex_unlock(&s->ms.lock);
+		release_list(dev, drained);
 		return -ENOMEM;
 	}
 	struct vgalloc__block *added[4];
@@ -443,6 +459,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 		vgalloc__slab_put_locked(&s->ms.mems, mem);
 		pthread_mutex_unlock(&s->ms.lock);
 		release_added(dev, added, grown);
+		release_list(dev, drained);
 		return ret;
 	}
 	b = a.block->owner;
@@ -465,6 +482,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 	s->live++;
 	pthread_mutex_unlock(&s->ms.lock);
 	release_added(dev, added, grown);
+	release_list(dev, drained);
 	*out = mem;
 	return 0;
 }
@@ -501,10 +519,13 @@ block_emptied_locked(struct vgalloc_device *dev, struct vgalloc__shard *s, struc
 	return NULL;
 }
 
-/* Called with the shard lock held and the memory object checked; unlocks. */
-int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
+/*
+ * Shard lock held, mem claimed: give its range back. A block this empties that is not kept goes
+ * on *release (chained through ret_next) for the caller to release once the lock is dropped.
+ */
+static void free_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
+                        struct vgalloc_mem *mem, struct vgalloc__block **release)
 {
-	struct vgalloc__shard *s = shard_of(mem);
 	struct vgalloc__sa_alloc a = {
 		.block = mem->block->sa,
 		.offset = mem->offset,
@@ -512,28 +533,124 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 		.node = mem->sa_node,
 		.index = mem->sa_index,
 	};
-	struct vgalloc__sa_block *empty;
-	struct vgalloc__block *release = NULL;
-	uint64_t size = mem->size;
+	struct vgalloc__sa_block *empty = vgalloc__sa_free(&s->sa, &a);
 
-	/* Another thread is inside vgalloc_mem_map() of this very allocation: a race in the
-	 * application, refused so the mapping thread never sees its block go away. */
-	if (mem->map_busy) {
-		pthread_mutex_unlock(&s->ms.lock);
-		return -EBUSY;
-	}
-	empty = vgalloc__sa_free(&s->sa, &a);
-	s->requested -= size;
+	s->requested -= mem->size;
 	s->live--;
 	vgalloc__slab_put_locked(&s->ms.mems, mem);
 	if (empty) {
-		release = block_emptied_locked(dev, s, empty->owner);
+		struct vgalloc__block *b = block_emptied_locked(dev, s, empty->owner);
+
+		if (b) {
+			b->ret_next = *release;
+			*release = b;
+		}
 	}
-	pthread_mutex_unlock(&s->ms.lock);
-	if (release) {
-		block_release(dev, release);
+}
+
+/* Shard lock held: complete the frees other threads queued here. */
+static void drain_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
+                         struct vgalloc__block **release)
+{
+	struct vgalloc__slot *q;
+	uint32_t n = 0;
+
+	if (!atomic_load_explicit(&s->deferred, memory_order_relaxed)) {
+		return;
 	}
+	q = atomic_exchange_explicit(&s->deferred, NULL, memory_order_acquire);
+	while (q) {
+		struct vgalloc__slot *next = q->next_free;
+
+		free_locked(dev, s, (struct vgalloc_mem *)q, release);
+		q = next;
+		n++;
+	}
+	atomic_fetch_sub_explicit(&s->deferred_count, n, memory_order_relaxed);
+}
+
+/* No lock held: release the blocks drain_locked() and free_locked() took out. */
+static void release_list(struct vgalloc_device *dev, struct vgalloc__block *b)
+{
+	while (b) {
+		struct vgalloc__block *next = b->ret_next;
+
+		b->ret_next = NULL;
+		block_release(dev, b);
+		b = next;
+	}
+}
+
+/*
+ * Whether this thread should leave a free on shard s to the shard's own user: s is not the shard
+ * this thread allocates from (once the pool spreads threads over shards). Queuing it costs one
+ * atomic push; taking the lock would pull the other thread's allocator state into this CPU's
+ * cache and make the two contend.
+ */
+static bool free_elsewhere(const struct vgalloc__shard *s)
+{
+	const struct vgalloc__pool *pool = s->pool;
+
+	return atomic_load_explicit(&pool->spread, memory_order_relaxed) &&
+	       s != &pool->shards[vgalloc__thread_shard(pool->shard_count)];
+}
+
+int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc__mshard *ms,
+                       struct vgalloc_mem *mem)
+{
+	struct vgalloc__shard *s = (struct vgalloc__shard *)ms;
+	struct vgalloc__block *release = NULL;
+	int ret;
+
+	/* Claimed first, with or without the lock: a second free, or one racing with a thread
+	 * inside vgalloc_mem_map() of it, is refused here whichever path it would take. */
+	ret = vgalloc__mem_claim(mem);
+	if (ret) {
+		return ret;
+	}
+	if (free_elsewhere(s) || pthread_mutex_trylock(&ms->lock)) {
+		struct vgalloc__slot *head =
+		        atomic_load_explicit(&s->deferred, memory_order_relaxed);
+
+		do {
+			mem->slot.next_free = head;
+		} while (!atomic_compare_exchange_weak_explicit(&s->deferred, &head, &mem->slot,
+		                                                memory_order_release,
+		                                                memory_order_relaxed));
+		/* Bounded: a shard nobody allocates from any more still gets its memory back. */
+		if (atomic_fetch_add_explicit(&s->deferred_count, 1, memory_order_relaxed) + 1 <
+		    VGALLOC__DEFERRED_MAX) {
+			return 0;
+		}
+		pthread_mutex_lock(&ms->lock);
+		drain_locked(dev, s, &release);
+	} else {
+		drain_locked(dev, s, &release);
+		free_locked(dev, s, mem, &release);
+	}
+	pthread_mutex_unlock(&ms->lock);
+	release_list(dev, release);
 	return 0;
+}
+
+void vgalloc__pools_drain(struct vgalloc_device *dev)
+{
+	uint32_t n = atomic_load_explicit(&dev->ld.pool_count, memory_order_acquire);
+
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t j = 0; j < dev->ld.pools[i]->shard_count; j++) {
+			struct vgalloc__shard *s = &dev->ld.pools[i]->shards[j];
+			struct vgalloc__block *release = NULL;
+
+			if (!atomic_load_explicit(&s->deferred, memory_order_relaxed)) {
+				continue;
+			}
+			pthread_mutex_lock(&s->ms.lock);
+			drain_locked(dev, s, &release);
+			pthread_mutex_unlock(&s->ms.lock);
+			release_list(dev, release);
+		}
+	}
 }
 
 void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_mem *mem)
@@ -588,9 +705,10 @@ int vgalloc__pools_trim(struct vgalloc_device *dev)
 
 		for (uint32_t j = 0; j < pool->shard_count; j++) {
 			struct vgalloc__shard *s = &pool->shards[j];
-			struct vgalloc__block *list;
+			struct vgalloc__block *list, *drained = NULL;
 
 			pthread_mutex_lock(&s->ms.lock);
+			drain_locked(dev, s, &drained);
 			list = s->retained;
 			s->retained = NULL;
 			for (struct vgalloc__block *b = list; b; b = b->ret_next) {
@@ -602,6 +720,11 @@ int vgalloc__pools_trim(struct vgalloc_device *dev)
 				vgalloc__stat_sub(&dev->stats.retained_bytes, b->size);
 			}
 			pthread_mutex_unlock(&s->ms.lock);
+			/* A drained block that emptied went past the retained list: released too. */
+			for (struct vgalloc__block *b = drained; b; b = b->ret_next) {
+				released++;
+			}
+			release_list(dev, drained);
 			while (list) {
 				struct vgalloc__block *next = list->ret_next;
 
@@ -690,6 +813,7 @@ int vgalloc__pool_stats(struct vgalloc_device *dev, uint32_t index, struct vgall
 	if (index >= atomic_load_explicit(&dev->ld.pool_count, memory_order_acquire)) {
 		return -ENOENT;
 	}
+	vgalloc__pools_drain(dev);
 	pool = dev->ld.pools[index];
 	memset(&ps, 0, sizeof(ps));
 	ps.memory_type = dev->ld.types[pool->type].host_index;

@@ -20,8 +20,17 @@ struct vgalloc__mshard;
  */
 int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
                         const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out);
-/* Called with the shard lock held and the memory object checked; unlocks. */
-int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc_mem *mem);
+/*
+ * Free a suballocation of pool shard ms (ms->pooled; no lock held). Claimed at once; its range
+ * is given back now, or, when the shard is another thread's or its lock is busy, queued on the
+ * shard and given back by the next call that takes that lock (an allocation there, a free that
+ * finds the queue full, trim, statistics, device destroy). Return: 0; -EINVAL (not live);
+ * -EBUSY (a thread is inside vgalloc_mem_map() of it).
+ */
+int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc__mshard *ms,
+                       struct vgalloc_mem *mem);
+/* Complete every queued free (takes each shard's lock that has some). */
+void vgalloc__pools_drain(struct vgalloc_device *dev);
 /*
  * A suballocation's first map found no window room even after a trim: close its block to new
  * members and degrade its pool (docs/window-full.md). Takes the shard lock.

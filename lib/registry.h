@@ -15,8 +15,10 @@
 struct vgalloc_device;
 struct vgalloc_mem;
 
+/* Cache-line aligned: neighbouring shards are different threads' locks. */
 struct vgalloc__mshard {
-	struct vgalloc_device *dev;
+	_Alignas(64) struct vgalloc_device *dev;
+	bool pooled; /* a pool shard (pool.c): its suballocations may be freed deferred */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct vgalloc__slab mems;

@@ -1027,7 +1027,13 @@ VGALLOC_API int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vg
  * Free an allocation in the fixed order: wait for its pending token → munmap → GEM close →
  * host_free. Backend errors during teardown cannot be reported to Vulkan; they are logged and
  * counted in vgalloc_stats.teardown_errors.
- * Thread safety: any thread, also one other than the allocating thread.
+ * Thread safety: any thread, also one other than the allocating thread. A suballocation freed
+ * while another thread holds its pool shard (or from a thread that allocates from another shard)
+ * is dead to every call on return, and its range goes back to its block on the next call that
+ * takes that shard (an allocation there, the 64th such queued free, vgalloc_device_trim(),
+ * vgalloc_device_get_stats() or _get_pool_stats(), vgalloc_device_destroy()).
+ * Double-free detection: a freed handle is refused for at least the next 256 frees of its shard
+ * (its slot is not reused before), later only while its slot is not reused.
  * Return: 0 (also for NULL mem); -EINVAL (NULL dev, double free, foreign pointer — nothing
  *         changed); -EBUSY (another thread is in vgalloc_mem_map() on it: an application race,
  *         nothing changed).
