@@ -212,6 +212,7 @@ static void derive_traits(struct vgalloc_device *dev, const struct vgalloc_devic
 	};
 
 	vgalloc__traits_derive(&in, &dev->ld.traits);
+	vgalloc__plan_fast_init(&dev->ld.traits);
 	if (dev->ld.traits.blob_alignment_param_bad) {
 		vgalloc__log(dev, VGALLOC_LOG_WARN,
 		             "ignoring BLOB_ALIGNMENT %llu: not a power of two of at least 4096 (a "

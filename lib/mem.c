@@ -149,32 +149,55 @@ static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan
 int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *ureq,
                       struct vgalloc_mem **out_mem)
 {
+	struct vgalloc__pool_req pr;
 	struct vgalloc_request req;
 	struct vgalloc_plan plan;
+	bool pool, planned = false;
 	uint32_t type;
-	bool pool;
 	int ret;
 
 	if (!dev || !out_mem) {
 		return -EINVAL;
 	}
-	ret = vgalloc__plan_in(&dev->ld.traits, ureq, &req, &plan);
-	if (ret) {
-		return ret;
+	/* The common request, a plain suballocation, skips the full plan (policy.h). */
+	pool = dev->ld.has_hooks && vgalloc__plan_fast(&dev->ld.traits, ureq, &pr);
+	if (!pool) {
+		ret = vgalloc__plan_in(&dev->ld.traits, ureq, &req, &plan);
+		if (ret) {
+			return ret;
+		}
+		if (plan.path == VGALLOC_PATH_UNSUPPORTED || !dev->ld.has_hooks) {
+			return -EOPNOTSUPP;
+		}
+		planned = true;
+		vgalloc__find_type(&dev->ld.traits, plan.memory_type, &type);
+		pool = plan.suballocate;
+		pr = (struct vgalloc__pool_req){
+			.key = plan.pool_key,
+			.size = req.size,
+			.alignment = plan.alignment,
+			.min_block = plan.min_block_size,
+			.type = type,
+			.path = plan.path,
+			.blob_mem = plan.blob_mem,
+			.blob_flags = plan.blob_flags,
+		};
 	}
-	if (plan.path == VGALLOC_PATH_UNSUPPORTED || !dev->ld.has_hooks) {
-		return -EOPNOTSUPP;
-	}
-	vgalloc__find_type(&dev->ld.traits, plan.memory_type, &type);
-	pool = plan.suballocate;
 	for (int attempt = 0;; attempt++) {
-		ret = pool ? vgalloc__pool_alloc(dev, &plan, &req, type, out_mem) : -ENOBUFS;
+		ret = pool ? vgalloc__pool_alloc(dev, &pr, out_mem) : -ENOBUFS;
 		/* The plan's one degradation (vgalloc.h, `suballocate`): a pool with no window room
 		 * even for its smallest block, or no pool slot left, and this allocation runs the
 		 * same path alone, now and on the retry. */
 		if (ret == -ENOBUFS) {
 			pool = false;
-			ret = dedicated_alloc(dev, &plan, &req, type, out_mem);
+			if (!planned) {
+				ret = vgalloc__plan_in(&dev->ld.traits, ureq, &req, &plan);
+				if (ret) {
+					break;
+				}
+				planned = true;
+			}
+			ret = dedicated_alloc(dev, &plan, &req, pr.type, out_mem);
 		}
 		/* DESIGN §4 rule 8: the window is the whole guest's; give back what we keep and
 		 * try once more before reporting it full. */
@@ -184,7 +207,7 @@ int vgalloc_mem_alloc(struct vgalloc_device *dev, const struct vgalloc_request *
 	}
 	if (ret) {
 		vgalloc__log(dev, VGALLOC_LOG_DEBUG, "%s allocation of %llu bytes failed: %d",
-		             vgalloc_path_name(plan.path), (unsigned long long)req.size, ret);
+		             vgalloc_path_name(pr.path), (unsigned long long)pr.size, ret);
 	}
 	return ret;
 }

@@ -460,6 +460,74 @@ const char *vgalloc_path_name(uint32_t path)
 	return path < VGALLOC__ARRAY_SIZE(names) && names[path] ? names[path] : "unknown";
 }
 
+/* The one plain request per type whose plan the fast path reuses: the smallest size. */
+static bool plain_request(const struct vgalloc_request *r)
+{
+	return !r->flags && !r->export_handle_types && !r->allocate_flags && !r->reserved &&
+	       !r->opaque_capture_address;
+}
+
+void vgalloc__plan_fast_init(struct vgalloc__traits *t)
+{
+	for (uint32_t i = 0; i < t->type_count && i < VGALLOC__ARRAY_SIZE(t->fast); i++) {
+		struct vgalloc_request r = {
+			.struct_size = sizeof(r),
+			.memory_type = t->types[i].host_index,
+			.size = 1,
+		};
+		struct vgalloc__fast_plan *f = &t->fast[i];
+		struct vgalloc_plan plan;
+		uint32_t found;
+
+		memset(f, 0, sizeof(*f));
+		/* Two types with one host index: the first is the one requests find. */
+		if (vgalloc__find_type(t, r.memory_type, &found) || found != i ||
+		    vgalloc__plan(t, &r, &plan, NULL) || !plan.suballocate) {
+			continue;
+		}
+		/* For a plain request only its size and alignment can change this plan: the size
+		 * against max_suballoc_size, the alignment rule against max_suballoc_alignment
+		 * (checked per request); path, flags and pool key are the type's. */
+		f->suballocate = true;
+		f->path = plan.path;
+		f->blob_mem = plan.blob_mem;
+		f->blob_flags = plan.blob_flags;
+		f->pool_key = plan.pool_key;
+	}
+}
+
+bool vgalloc__plan_fast(const struct vgalloc__traits *t, const struct vgalloc_request *r,
+                        struct vgalloc__pool_req *out)
+{
+	const struct vgalloc__fast_plan *f;
+	uint64_t alignment;
+	uint32_t i;
+
+	if (!r || r->struct_size != sizeof(*r) || !plain_request(r) || !r->size ||
+	    r->size > t->max_suballoc_size || (r->alignment & (r->alignment - 1))) {
+		return false;
+	}
+	for (i = 0; i < t->type_count && t->types[i].host_index != r->memory_type; i++) {
+	}
+	if (i >= t->type_count || i >= VGALLOC__ARRAY_SIZE(t->fast) || !t->fast[i].suballocate) {
+		return false;
+	}
+	alignment = vgalloc__suballoc_alignment(&t->types[i], r);
+	if (t->max_suballoc_alignment && alignment > t->max_suballoc_alignment) {
+		return false;
+	}
+	f = &t->fast[i];
+	out->key = f->pool_key;
+	out->size = r->size;
+	out->alignment = alignment;
+	out->min_block = t->min_block_size;
+	out->type = i;
+	out->path = f->path;
+	out->blob_mem = f->blob_mem;
+	out->blob_flags = f->blob_flags;
+	return true;
+}
+
 int vgalloc__plan_in(const struct vgalloc__traits *t, const struct vgalloc_request *ureq,
                      struct vgalloc_request *req, struct vgalloc_plan *plan)
 {

@@ -67,6 +67,20 @@ struct vgalloc__traits {
 	uint64_t max_block_size;         /* and its largest */
 	const struct vgalloc__mem_type *types;
 	uint32_t type_count;
+	/* Per memory type: the plan of a plain request, when it suballocates (plan.c's fast
+	 * path); set by vgalloc__plan_fast_init() once the rest is derived. */
+	struct vgalloc__fast_plan {
+		bool suballocate;
+		uint32_t path, blob_mem, blob_flags;
+		uint64_t pool_key;
+	} fast[64];
+};
+
+/* What a pool allocation needs of a plan and its request (pool.c). */
+struct vgalloc__pool_req {
+	uint64_t key, size, alignment, min_block;
+	uint32_t type; /* index into the device's memory-type table */
+	uint32_t path, blob_mem, blob_flags;
 };
 
 /* What the traits are derived from: every input is a value, none is looked up. */
@@ -115,6 +129,16 @@ const struct vgalloc__path_steps *vgalloc__path_steps(uint32_t path);
  */
 int vgalloc__plan(const struct vgalloc__traits *t, const struct vgalloc_request *req,
                   struct vgalloc_plan *plan, struct vgalloc__why *why);
+/*
+ * The hot path's plan: a plain request (current struct size; no flags, export, allocate flags,
+ * capture address) that suballocates is planned by its memory type's precomputed plain plan, its
+ * size and its alignment, with vgalloc__plan()'s result (tests/unit/test_policy.c holds them
+ * equal). Returns false when the request is not such a request: plan it in full.
+ */
+bool vgalloc__plan_fast(const struct vgalloc__traits *t, const struct vgalloc_request *r,
+                        struct vgalloc__pool_req *out);
+/* Fill t->fast from vgalloc__plan() of a plain request per type (traits otherwise complete). */
+void vgalloc__plan_fast_init(struct vgalloc__traits *t);
 /* A caller's versioned request read in (vgalloc__struct_in's errors), then planned. */
 int vgalloc__plan_in(const struct vgalloc__traits *t, const struct vgalloc_request *ureq,
                      struct vgalloc_request *req, struct vgalloc_plan *plan);

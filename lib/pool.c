@@ -268,10 +268,11 @@ static void pool_free_struct(struct vgalloc_device *dev, struct vgalloc__pool *p
 	vgalloc__free(&dev->allocator, pool);
 }
 
-static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan, uint32_t type,
+static int pool_get(struct vgalloc_device *dev, const struct vgalloc__pool_req *pr,
                     struct vgalloc__pool **out)
 {
-	struct vgalloc__pool *pool = pool_find(dev, plan->pool_key);
+	struct vgalloc__pool *pool = pool_find(dev, pr->key);
+	uint32_t type = pr->type;
 	uint32_t n;
 	int ret = 0;
 
@@ -280,7 +281,7 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 		return 0;
 	}
 	pthread_mutex_lock(&dev->ld.lock);
-	pool = pool_find(dev, plan->pool_key);
+	pool = pool_find(dev, pr->key);
 	n = atomic_load_explicit(&dev->ld.pool_count, memory_order_relaxed);
 	if (pool || n == VGALLOC__MAX_POOLS) {
 		pthread_mutex_unlock(&dev->ld.lock);
@@ -300,14 +301,14 @@ static int pool_get(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
 		return -ENOMEM;
 	}
 	memset(pool->shards, 0, sizeof(*pool->shards) * dev->ld.shard_count);
-	pool->key = plan->pool_key;
+	pool->key = pr->key;
 	pool->type = type;
-	pool->path = plan->path;
-	pool->blob_mem = plan->blob_mem;
-	pool->blob_flags = plan->blob_flags;
-	pool->allocate_flags = (uint32_t)(plan->pool_key >> 16) & 0xffff;
+	pool->path = pr->path;
+	pool->blob_mem = pr->blob_mem;
+	pool->blob_flags = pr->blob_flags;
+	pool->allocate_flags = (uint32_t)(pr->key >> 16) & 0xffff;
 	pool->granularity = VGALLOC__MAX(dev->ld.types[type].pool_alignment, 16);
-	pool->min_block = plan->min_block_size;
+	pool->min_block = pr->min_block;
 	pool->shard_count = dev->ld.shard_count;
 	for (uint32_t i = 0; i < pool->shard_count; i++) {
 		struct vgalloc__sa_config cfg = {
@@ -386,8 +387,8 @@ static void release_added(struct vgalloc_device *dev, struct vgalloc__block **ad
 	}
 }
 
-int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
-                        const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out)
+int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_req *pr,
+                        struct vgalloc_mem **out)
 {
 	struct vgalloc__block *drained = NULL;
 	struct vgalloc__sa_alloc a;
@@ -397,7 +398,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 	struct vgalloc_mem *mem;
 	int ret;
 
-	ret = pool_get(dev, plan, type, &pool);
+	ret = pool_get(dev, pr, &pool);
 	if (ret) {
 		return ret;
 	}
@@ -413,10 +414,9 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 	struct vgalloc__block *added[4];
 	int grown = 0;
 
-	for (; (ret = vgalloc__sa_alloc(&s->sa, req->size, plan->alignment, &a)) == -ENOSPC;
-	     grown++) {
+	for (; (ret = vgalloc__sa_alloc(&s->sa, pr->size, pr->alignment, &a)) == -ENOSPC; grown++) {
 		uint64_t size = vgalloc__sa_block_size(
-		        req->size, plan->alignment, s->committed, pool->min_block,
+		        pr->size, pr->alignment, s->committed, pool->min_block,
 		        dev->ld.traits.max_block_size, pool->granularity);
 		/* The host allocation and its blob must be the same size: the blob is rounded to
 		 * the blob alignment, so the block is too. */
@@ -430,7 +430,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 		}
 		/* Growing talks to the kernel and the host: never with the shard lock held. */
 		pthread_mutex_unlock(&s->ms.lock);
-		ret = block_grow(dev, s, req->size, plan->alignment, size, &nb);
+		ret = block_grow(dev, s, pr->size, pr->alignment, size, &nb);
 		pthread_mutex_lock(&s->ms.lock);
 		if (ret) {
 			break;
@@ -474,11 +474,11 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *p
 	mem->sa_index = a.index;
 	mem->offset = a.offset;
 	mem->committed = a.size;
-	mem->size = req->size;
-	mem->type = type;
+	mem->size = pr->size;
+	mem->type = pr->type;
 	mem->export_types = 0;
 	/* Per-shard counters: a shared atomic here would make two threads fight over one line. */
-	s->requested += req->size;
+	s->requested += pr->size;
 	s->live++;
 	pthread_mutex_unlock(&s->ms.lock);
 	release_added(dev, added, grown);

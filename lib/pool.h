@@ -7,6 +7,7 @@
 #define VGALLOC_POOL_H
 
 #include "core.h"
+#include "policy.h"
 
 struct vgalloc_device;
 struct vgalloc_mem;
@@ -14,12 +15,12 @@ struct vgalloc__pool;
 struct vgalloc__mshard;
 
 /*
- * A suballocation for `plan` (plan->suballocate) of memory-type table index `type`. Return: 0;
+ * A suballocation of a plan that suballocates, as vgalloc__pool_req states it. Return: 0;
  * -ENOBUFS (no room in the window even for the smallest block, or no pool slot: the plan's
  * fallback applies); -ENOMEM; a backing's error.
  */
-int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc_plan *plan,
-                        const struct vgalloc_request *req, uint32_t type, struct vgalloc_mem **out);
+int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_req *pr,
+                        struct vgalloc_mem **out);
 /*
  * Free a suballocation of pool shard ms (ms->pooled; no lock held). Claimed at once; its range
  * is given back now, or, when the shard is another thread's or its lock is busy, queued on the

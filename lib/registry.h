@@ -30,7 +30,11 @@ struct vgalloc__registry {
 	uint32_t reserved;
 	struct vgalloc__registry_entry {
 		uintptr_t base, end;
-		size_t slot_size;
+		/* Whether an offset is a multiple of the slot size, without a division: the slot
+		 * size is odd << shift; a multiple has `shift` low zero bits, and its odd part
+		 * times the odd factor's inverse (mod 2^64) is at most `limit`. */
+		uint64_t inverse, limit;
+		uint32_t shift;
 		struct vgalloc__mshard *ms;
 	} e[];
 };

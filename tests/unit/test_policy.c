@@ -1077,6 +1077,111 @@ static void plan_request__matches_what_mem_alloc_does(void **state)
 	fx_free(f);
 }
 
+/* The hot path's plan (vgalloc__plan_fast) is vgalloc__plan's, for every plain request that
+ * suballocates, and declines everything else: random requests over every trait set, with a
+ * type whose alignment depends on the size. */
+static void plan_fast__is_the_full_plan_for_plain_suballocations(void **state)
+{
+	struct vgalloc__mem_type tt[sizeof(types) / sizeof(types[0]) + 1];
+	uint64_t x = 0x5eed0fa57ull;
+	uint32_t fast = 0, agreed_declines = 0;
+
+	(void)state;
+	memcpy(tt, types, sizeof(types));
+	tt[5] = (struct vgalloc__mem_type){
+		.host_index = 9,
+		.property_flags = 0x7,
+		.type_alignment = 65536,
+		.pool_alignment = 256,
+		.size_alignment_count = 2,
+		.size_alignments = { { .max_size = 4096, .alignment = 256 },
+		                     { .max_size = 65536, .alignment = 4096 } },
+	};
+	for (int id = 0; id < TRAITS_COUNT; id++) {
+		struct vgalloc__traits t = make_traits((enum traits_id)id);
+
+		t.types = tt;
+		t.type_count = 6;
+		vgalloc__plan_fast_init(&t);
+		for (int i = 0; i < 20000; i++) {
+			static const uint32_t host[] = { 0, 1, 2, 3, 4, 9, 7 };
+			struct vgalloc_request r = { .struct_size = sizeof(r) };
+			struct vgalloc__pool_req pr;
+			struct vgalloc_plan plan;
+			uint32_t index;
+			bool f;
+			int ret;
+
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			r.memory_type = host[(x >> 33) % 7];
+			r.size = (x >> 20) % 5 == 0 ? (x >> 40) % (16u << 20)
+			                            : 1 + (x >> 44) % 70000;
+			r.alignment = (x >> 8) % 3 ? 0 : 1ull << ((x >> 12) % 24);
+			if ((x >> 18) % 17 == 0) {
+				r.alignment = 3 << 8; /* not a power of two */
+			}
+			switch ((x >> 24) % 12) {
+			case 0:
+				r.flags = VGALLOC_REQUEST_DEDICATED_IMAGE;
+				break;
+			case 1:
+				r.export_handle_types = DMABUF;
+				break;
+			case 2:
+				r.allocate_flags = VGALLOC_ALLOCATE_ZERO_INITIALIZE;
+				break;
+			case 3:
+				r.flags = VGALLOC_REQUEST_EXACT_ALIGNMENT;
+				break;
+			case 4:
+				r.opaque_capture_address = 0x1000;
+				break;
+			default:
+				break;
+			}
+			f = vgalloc__plan_fast(&t, &r, &pr);
+			ret = vgalloc__plan(&t, &r, &plan, NULL);
+			if (!f) {
+				/* Declined: then it is not a plain suballocation. */
+				assert_false(!ret && plan.suballocate && !r.flags &&
+				             !r.export_handle_types && !r.allocate_flags &&
+				             !r.opaque_capture_address);
+				agreed_declines++;
+				continue;
+			}
+			fast++;
+			assert_int_equal(ret, 0);
+			assert_int_equal(plan.suballocate, 1);
+			assert_int_equal(vgalloc__find_type(&t, plan.memory_type, &index), 0);
+			assert_int_equal(pr.type, index);
+			assert_int_equal(pr.key, plan.pool_key);
+			assert_int_equal(pr.alignment, plan.alignment);
+			assert_int_equal(pr.min_block, plan.min_block_size);
+			assert_int_equal(pr.path, plan.path);
+			assert_int_equal(pr.blob_mem, plan.blob_mem);
+			assert_int_equal(pr.blob_flags, plan.blob_flags);
+			assert_int_equal(pr.size, r.size);
+		}
+	}
+	/* Both sides were exercised. */
+	assert_true(fast > 10000);
+	assert_true(agreed_declines > 10000);
+	/* A request of an older, shorter struct version always takes the full path. */
+	{
+		struct vgalloc__traits t = make_traits(HOSTF);
+		struct vgalloc_request r = { .struct_size = sizeof(r) - 8,
+			                     .memory_type = 1,
+			                     .size = 4096 };
+		struct vgalloc__pool_req pr;
+
+		vgalloc__plan_fast_init(&t);
+		assert_false(vgalloc__plan_fast(&t, &r, &pr));
+		r.struct_size = sizeof(r);
+		assert_true(vgalloc__plan_fast(&t, &r, &pr));
+		assert_false(vgalloc__plan_fast(&t, NULL, &pr));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1088,6 +1193,7 @@ int main(void)
 		cmocka_unit_test(device_traits__self_test),
 		cmocka_unit_test(plan_explain__says_why),
 		cmocka_unit_test(plan_request__matches_what_mem_alloc_does),
+		cmocka_unit_test(plan_fast__is_the_full_plan_for_plain_suballocations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
