@@ -207,18 +207,110 @@ void bench_run(const struct bench_config *cfg, const struct bench_trace *t, uint
  * retained-bytes cap in force. Return 0 or -errno. */
 int bench_probe_device(const struct bench_config *cfg, struct vgalloc_device_info *info);
 
-/* W8: throughput of one device/pool under one and two threads. */
+/* ---------------------------------------------------------------------------------------------
+ * Background load and per-thread CPU clocks (load.c)
+ */
+
+#include <stdio.h>
+
+/* A snapshot of the machine's CPU accounting (/proc/stat's aggregate "cpu" line), this
+ * process's own CPU time and the wall time. Also used as an accumulator of differences. */
+struct bench_load_snap {
+	bool ok;             /* /proc/stat was read (accumulator: at least one pair added) */
+	uint32_t ncpu;       /* cpuN lines in /proc/stat */
+	uint32_t pairs;      /* accumulator: pairs of snapshots added */
+	uint64_t busy_ticks; /* user+nice+system+irq+softirq+steal, all CPUs, USER_HZ ticks */
+	uint64_t idle_ticks; /* idle+iowait */
+	uint64_t steal_ticks;
+	uint64_t own_cpu_ns; /* getrusage(RUSAGE_SELF) user + system */
+	uint64_t wall_ns;    /* CLOCK_MONOTONIC */
+};
+
+/* Load of the other processes between two snapshots. */
+struct bench_load {
+	bool ok;
+	uint32_t ncpu;
+	double other_cpus; /* (all CPUs' busy time - this process's CPU time) / wall time, in
+	                      0..ncpu */
+	double resolution; /* CPUs: /proc/stat counts whole ticks on each CPU at each snapshot,
+	                      so other_cpus is good to about pairs x ncpu ticks / wall time */
+	double steal;      /* steal / (busy + idle), 0..1 */
+	double wall_s;
+};
+
+void bench_load_take(struct bench_load_snap *s);
+/* acc += b - a (a pair where either snapshot failed is skipped). Start from a zeroed acc. */
+void bench_load_add(struct bench_load_snap *acc, const struct bench_load_snap *a,
+                    const struct bench_load_snap *b);
+/* From an accumulator of differences. */
+void bench_load_compute(const struct bench_load_snap *delta, struct bench_load *out);
+void bench_load_between(const struct bench_load_snap *a, const struct bench_load_snap *b,
+                        struct bench_load *out);
+/* "0.12 CPUs busy with other work (of 8), steal 0.0 %" or "n/a (...)"; the resolution is
+ * appended when it is coarser than 0.05 CPUs. */
+void bench_load_format(char *buf, size_t size, const struct bench_load *l);
+/* Print "background load: ..." over a sample of `ms` milliseconds taken now. */
+void bench_load_print_sample(FILE *f, unsigned ms);
+/* Print "background load during the run: ..." from `start` to now. */
+void bench_load_print_run(FILE *f, const struct bench_load_snap *start);
+
+/* The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID) and runqueue wait (second field of
+ * /proc/self/task/<gettid()>/schedstat). Open and close in the thread that samples. */
+struct bench_thread_clock {
+	int fd; /* schedstat, -1 when unavailable */
+};
+struct bench_thread_sample {
+	uint64_t cpu_ns;
+	uint64_t runq_ns;
+	bool runq_ok;
+};
+void bench_thread_clock_open(struct bench_thread_clock *tc);
+void bench_thread_clock_close(struct bench_thread_clock *tc);
+/* Start reads the runqueue wait before the CPU time, stop after, so that the reads of schedstat
+ * stay out of the CPU-time window. */
+void bench_thread_start(const struct bench_thread_clock *tc, struct bench_thread_sample *s);
+void bench_thread_stop(const struct bench_thread_clock *tc, struct bench_thread_sample *s);
+
+/* W8: throughput and CPU time of one device/pool under one and two threads, beside two threads
+ * on two separate devices (the machine's own two-thread cost). */
+enum bench_w8_variant_id {
+	W8_1T = 0,          /* 1 thread (seed 11), alloc+free */
+	W8_2T = 1,          /* 2 threads, one device, alloc+free */
+	W8_2T_CROSS = 2,    /* 2 threads, one device, odd-id frees done by the other thread */
+	W8_2T_SEPARATE = 3, /* 2 threads, a device each, nothing shared: machine baseline */
+	W8_1T_MAP = 4,      /* 1 thread, alloc+map+free */
+	W8_2T_MAP = 5,      /* 2 threads, one device, alloc+map+free */
+	W8_VARIANTS = 6,
+};
+
+/* Targets on the CPU-time ratios (lower is better). */
+#define BENCH_W8_CPU_RATIO_MAX       1.25
+#define BENCH_W8_CPU_RATIO_CROSS_MAX 2.0
+
+struct bench_w8_variant {
+	uint32_t threads;
+	double ops_per_s;     /* all ops / wall time from the start barrier to the last end;
+	                           median over runs */
+	double cpu_ns_per_op; /* sum of the threads' CPU ns / sum of their ops; median */
+	double wall_ratio;    /* median of per-run ops/s ratios to the 1-thread variant (base: 1) */
+	double cpu_ratio;     /* median of per-run CPU ns/op ratios to the 1-thread variant */
+	double runq_wait_us[2]; /* per thread, median over runs; < 0: not available */
+	struct bench_load load; /* other processes, over this variant's runs together */
+};
+
 struct bench_w8_result {
 	int error;
-	double ops_1t; /* ops/s, median over runs */
-	double ops_2t;
-	double ops_2t_cross;
-	double ops_1t_map, ops_2t_map;
-	double ratio, ratio_cross, ratio_map; /* medians of per-run ratios */
+	struct bench_w8_variant v[W8_VARIANTS];
 	uint64_t handed_over; /* frees done by the other thread (cross variant, last run) */
 	uint32_t cpus;
 	bool pinned;
 };
+
+/* The 1-thread variant a variant's ratios are taken against. */
+static inline int bench_w8_base(int variant)
+{
+	return variant >= W8_1T_MAP ? W8_1T_MAP : W8_1T;
+}
 
 void bench_w8(const struct bench_config *cfg, const struct bench_trace *t0,
               const struct bench_trace *t1, struct bench_w8_result *res);

@@ -928,13 +928,21 @@ out:
  * of every odd-id allocation of its own trace to the other thread through that thread's inbox
  * (a mutex-protected array, checked without the lock through an atomic count), 64 frees per
  * hand-over so that the queue's own lock stays out of the figure; the owner of an inbox drains it
- * before each of its own ops and, once its trace is done, until the other thread is done too.
+ * before each of its own ops and, once its trace is done, until the other thread is done too
+ * (sleeping on the inbox's condition variable in between, so that waiting costs no CPU time).
+ * In the separate variant each thread has a device of its own and nothing is shared: the
+ * machine's own cost of running two threads at once (caches, memory, SMT, clock).
+ *
+ * Each thread reads its own CPU time (CLOCK_THREAD_CPUTIME_ID) and runqueue wait (schedstat)
+ * right after the start barrier and when it is done; CPU ns per op = the threads' CPU ns / their
+ * ops. The main thread samples the machine's background load around each measurement.
  */
 
 #define OUTBOX_MAX 64
 
 struct w8_inbox {
 	pthread_mutex_t lock;
+	pthread_cond_t cond; /* signalled on a hand-over and when the sender is done */
 	atomic_size_t n;
 	struct vgalloc_mem **v;
 	size_t cap;
@@ -952,10 +960,29 @@ struct w8_thread {
 	struct w8_thread *peer;
 	atomic_bool done;
 	uint64_t start_ns, end_ns;
+	struct bench_thread_sample s0, s1; /* CPU time and runqueue wait at start and end */
 	uint64_t handed;
 	int error;
 	struct vgalloc_mem *outbox[OUTBOX_MAX]; /* frees waiting to be handed over */
 	size_t outn;
+};
+
+/* The variants, in the order a run executes them. */
+static const struct {
+	int threads;
+	bool map, cross, separate;
+} w8_variants[W8_VARIANTS] = {
+	[W8_1T] = { 1, false, false, false },      [W8_2T] = { 2, false, false, false },
+	[W8_2T_CROSS] = { 2, false, true, false }, [W8_2T_SEPARATE] = { 2, false, false, true },
+	[W8_1T_MAP] = { 1, true, false, false },   [W8_2T_MAP] = { 2, true, false, false },
+};
+
+/* One measurement of one variant. */
+struct w8_meas {
+	double ops_per_s;
+	double cpu_ns_per_op;
+	double runq_us[2]; /* < 0: not available */
+	uint64_t handed;
 };
 
 static int inbox_push(struct w8_inbox *in, struct vgalloc_mem *const *m, size_t count)
@@ -970,6 +997,7 @@ static int inbox_push(struct w8_inbox *in, struct vgalloc_mem *const *m, size_t 
 	}
 	memcpy(&in->v[n], m, count * sizeof(*m));
 	atomic_store_explicit(&in->n, n + count, memory_order_release);
+	pthread_cond_signal(&in->cond);
 	pthread_mutex_unlock(&in->lock);
 	return 0;
 }
@@ -1014,11 +1042,43 @@ static int inbox_drain(struct w8_thread *w)
 	return ret;
 }
 
+/* Cross variant, own trace done: free what the peer hands over until it is done too. */
+static int inbox_drain_until_peer_done(struct w8_thread *w)
+{
+	struct w8_inbox *in = &w->inbox;
+	int ret = 0;
+
+	/* Wake the peer if it already waits for this thread. */
+	pthread_mutex_lock(&w->peer->inbox.lock);
+	pthread_cond_signal(&w->peer->inbox.cond);
+	pthread_mutex_unlock(&w->peer->inbox.lock);
+	while (!ret) {
+		bool finished;
+
+		ret = inbox_drain(w);
+		if (ret) {
+			break;
+		}
+		/* The peer flushes its outbox before it sets done, and signals after. */
+		pthread_mutex_lock(&in->lock);
+		while (atomic_load(&in->n) == 0 && !atomic_load(&w->peer->done)) {
+			pthread_cond_wait(&in->cond, &in->lock);
+		}
+		finished = atomic_load(&in->n) == 0;
+		pthread_mutex_unlock(&in->lock);
+		if (finished) {
+			break;
+		}
+	}
+	return ret;
+}
+
 static void *w8_main(void *arg)
 {
 	struct w8_thread *w = arg;
 	struct vgalloc_request req = { .struct_size = sizeof(req), .memory_type = 0 };
 	const struct bench_trace *t = w->t;
+	struct bench_thread_clock tc;
 	void *ptr;
 	int ret = 0;
 
@@ -1031,10 +1091,12 @@ static void *w8_main(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
 #endif
+	bench_thread_clock_open(&tc);
 	if (w->barrier) {
 		pthread_barrier_wait(w->barrier);
 	}
 	w->start_ns = mono_ns();
+	bench_thread_start(&tc, &w->s0);
 	for (size_t i = 0; i < t->n_ops && !ret; i++) {
 		const struct bench_op *op = &t->ops[i];
 
@@ -1065,20 +1127,13 @@ static void *w8_main(void *arg)
 	}
 	atomic_store(&w->done, true);
 	if (w->cross) {
-		/* The peer may still hand frees over until it is done. */
-		while (!ret) {
-			bool peer_done = atomic_load(&w->peer->done);
+		int r = inbox_drain_until_peer_done(w);
 
-			ret = inbox_drain(w);
-			if (peer_done && atomic_load(&w->inbox.n) == 0) {
-				break;
-			}
-			if (atomic_load(&w->inbox.n) == 0) {
-				sched_yield();
-			}
-		}
+		ret = ret ? ret : r;
 	}
+	bench_thread_stop(&tc, &w->s1);
 	w->end_ns = mono_ns();
+	bench_thread_clock_close(&tc);
 	w->error = ret;
 	return NULL;
 }
@@ -1089,6 +1144,7 @@ static int w8_thread_init(struct w8_thread *w, const struct bench_trace *t,
 {
 	memset(w, 0, sizeof(*w));
 	pthread_mutex_init(&w->inbox.lock, NULL);
+	pthread_cond_init(&w->inbox.cond, NULL);
 	w->t = t;
 	w->dev = dev;
 	w->map = map;
@@ -1111,37 +1167,43 @@ static int w8_thread_init(struct w8_thread *w, const struct bench_trace *t,
 
 static void w8_thread_finish(struct w8_thread *w)
 {
+	pthread_cond_destroy(&w->inbox.cond);
 	pthread_mutex_destroy(&w->inbox.lock);
 	free(w->mems);
 	free(w->inbox.v);
 	free(w->inbox.spare);
 }
 
-/* One measurement: ops/s over `nthreads` threads on one fresh device. */
+/* One measurement of variant `var`: its threads on fresh device(s). */
 static int w8_once(const struct bench_config *cfg, const struct bench_trace *t0,
-                   const struct bench_trace *t1, int nthreads, bool map, bool cross, bool pin,
-                   double *ops_per_s, uint64_t *handed)
+                   const struct bench_trace *t1, int var, bool pin, struct w8_meas *m)
 {
 	const size_t cap = (t0->n_allocs > t1->n_allocs ? t0->n_allocs : t1->n_allocs) + 1;
+	const int nthreads = w8_variants[var].threads;
+	const bool map = w8_variants[var].map;
+	const bool cross = w8_variants[var].cross && nthreads == 2;
+	const int ndev = w8_variants[var].separate && nthreads == 2 ? 2 : 1;
 	struct w8_thread w[2];
 	pthread_barrier_t barrier;
 	pthread_t tid[2];
-	struct api_ctx c;
-	uint64_t start = UINT64_MAX, end = 0, ops = 0;
-	int ret, created = 0, inited = 0;
+	struct api_ctx c[2];
+	uint64_t start = UINT64_MAX, end = 0, ops = 0, cpu = 0;
+	int ret = 0, created = 0, inited = 0, opened = 0;
 
-	if (nthreads == 1) {
-		cross = false;
-	}
-	ret = api_open(cfg, t0->base_align, false, VGALLOC_MOCK_COST_NONE, 1, &c);
-	if (ret) {
-		return ret;
-	}
+	memset(m, 0, sizeof(*m));
 	memset(w, 0, sizeof(w));
-	ret = w8_thread_init(&w[0], t0, c.dev, map, cross, pin ? 0 : -1, cap);
+	for (int d = 0; d < ndev && !ret; d++) {
+		ret = api_open(cfg, (d ? t1 : t0)->base_align, false, VGALLOC_MOCK_COST_NONE, 1,
+		               &c[d]);
+		opened += !ret;
+	}
+	if (ret) {
+		goto out;
+	}
+	ret = w8_thread_init(&w[0], t0, c[0].dev, map, cross, pin ? 0 : -1, cap);
 	inited = 1;
 	if (!ret && nthreads == 2) {
-		ret = w8_thread_init(&w[1], t1, c.dev, map, cross, pin ? 1 : -1, cap);
+		ret = w8_thread_init(&w[1], t1, c[ndev - 1].dev, map, cross, pin ? 1 : -1, cap);
 		inited = 2;
 	}
 	if (ret) {
@@ -1187,9 +1249,6 @@ static int w8_once(const struct bench_config *cfg, const struct bench_trace *t0,
 	if (ret) {
 		goto out;
 	}
-	if (handed) {
-		*handed = 0;
-	}
 	for (int k = 0; k < nthreads; k++) {
 		if (!ret && w[k].error) {
 			ret = w[k].error;
@@ -1197,64 +1256,96 @@ static int w8_once(const struct bench_config *cfg, const struct bench_trace *t0,
 		start = w[k].start_ns < start ? w[k].start_ns : start;
 		end = w[k].end_ns > end ? w[k].end_ns : end;
 		ops += w[k].t->n_ops;
-		if (handed) {
-			*handed += w[k].handed;
-		}
+		cpu += w[k].s1.cpu_ns - w[k].s0.cpu_ns;
+		m->runq_us[k] = w[k].s0.runq_ok && w[k].s1.runq_ok
+		                        ? (double)(w[k].s1.runq_ns - w[k].s0.runq_ns) / 1e3
+		                        : -1;
+		m->handed += w[k].handed;
 	}
-	*ops_per_s = end > start ? (double)ops * 1e9 / (double)(end - start) : 0.0;
+	if (nthreads == 1) {
+		m->runq_us[1] = -1;
+	}
+	m->ops_per_s = end > start ? (double)ops * 1e9 / (double)(end - start) : 0.0;
+	m->cpu_ns_per_op = ops ? (double)cpu / (double)ops : 0.0;
 out:
 	for (int k = 0; k < inited; k++) {
 		w8_thread_finish(&w[k]);
 	}
-	api_close(&c);
+	for (int d = 0; d < opened; d++) {
+		api_close(&c[d]);
+	}
 	return ret;
 }
+
+/* Per variant and run: ops/s, CPU ns/op, the two ratios and two runqueue waits. */
+enum {
+	W8_F_OPS,
+	W8_F_CPU,
+	W8_F_WALL_RATIO,
+	W8_F_CPU_RATIO,
+	W8_F_RUNQ0,
+	W8_F_RUNQ1,
+	W8_FIELDS
+};
 
 void bench_w8(const struct bench_config *cfg, const struct bench_trace *t0,
               const struct bench_trace *t1, struct bench_w8_result *res)
 {
 	const uint32_t runs = cfg->runs ? cfg->runs : 1;
-	double *v[5], *rt[3];
+	struct bench_load_snap load[W8_VARIANTS];
+	bool runq_ok[W8_VARIANTS][2];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	bool pin = ncpu >= 2;
+	double *buf;
 	int ret = 0;
 
+#define W8_COL(var, f) (buf + ((size_t)(var)*W8_FIELDS + (f)) * runs)
 	memset(res, 0, sizeof(*res));
+	memset(load, 0, sizeof(load));
 	res->cpus = ncpu > 0 ? (uint32_t)ncpu : 1;
 	res->pinned = pin;
-	for (int k = 0; k < 5; k++) {
-		v[k] = calloc(runs, sizeof(double));
-		if (!v[k]) {
-			ret = -ENOMEM;
-		}
+	for (int k = 0; k < W8_VARIANTS; k++) {
+		res->v[k].threads = (uint32_t)w8_variants[k].threads;
+		runq_ok[k][0] = true;
+		runq_ok[k][1] = w8_variants[k].threads == 2;
 	}
-	for (int k = 0; k < 3; k++) {
-		rt[k] = calloc(runs, sizeof(double));
-		if (!rt[k]) {
-			ret = -ENOMEM;
-		}
+	buf = calloc((size_t)runs * W8_VARIANTS * W8_FIELDS, sizeof(double));
+	if (!buf) {
+		ret = -ENOMEM;
 	}
 	/* Interleave the variants run by run so slow drift of the machine hits them alike. */
 	for (uint32_t r = 0; r < runs && !ret; r++) {
-		ret = w8_once(cfg, t0, t1, 1, false, false, pin, &v[0][r], NULL);
-		if (!ret) {
-			ret = w8_once(cfg, t0, t1, 2, false, false, pin, &v[1][r], NULL);
+		struct w8_meas m[W8_VARIANTS];
+
+		for (int k = 0; k < W8_VARIANTS && !ret; k++) {
+			struct bench_load_snap a, b;
+
+			bench_load_take(&a);
+			ret = w8_once(cfg, t0, t1, k, pin, &m[k]);
+			bench_load_take(&b);
+			bench_load_add(&load[k], &a, &b);
+			if (k == W8_2T_CROSS) {
+				res->handed_over = m[k].handed;
+			}
 		}
-		if (!ret) {
-			ret = w8_once(cfg, t0, t1, 2, false, true, pin, &v[2][r],
-			              &res->handed_over);
+		if (ret) {
+			break;
 		}
-		if (!ret) {
-			ret = w8_once(cfg, t0, t1, 1, true, false, pin, &v[3][r], NULL);
-		}
-		if (!ret) {
-			ret = w8_once(cfg, t0, t1, 2, true, false, pin, &v[4][r], NULL);
-		}
-		if (!ret) {
+		for (int k = 0; k < W8_VARIANTS; k++) {
+			const struct w8_meas *base = &m[bench_w8_base(k)];
+
+			W8_COL(k, W8_F_OPS)[r] = m[k].ops_per_s;
+			W8_COL(k, W8_F_CPU)[r] = m[k].cpu_ns_per_op;
 			/* Ratios within a run: its measurements ran back to back. */
-			rt[0][r] = v[0][r] > 0 ? v[1][r] / v[0][r] : 0;
-			rt[1][r] = v[0][r] > 0 ? v[2][r] / v[0][r] : 0;
-			rt[2][r] = v[3][r] > 0 ? v[4][r] / v[3][r] : 0;
+			W8_COL(k, W8_F_WALL_RATIO)
+			[r] = base->ops_per_s > 0 ? m[k].ops_per_s / base->ops_per_s : 0;
+			W8_COL(k, W8_F_CPU_RATIO)
+			[r] = base->cpu_ns_per_op > 0 ? m[k].cpu_ns_per_op / base->cpu_ns_per_op
+			                              : 0;
+			for (int t = 0; t < 2; t++) {
+				W8_COL(k, W8_F_RUNQ0 + t)[r] = m[k].runq_us[t];
+				runq_ok[k][t] = runq_ok[k][t] && m[k].runq_us[t] >= 0;
+			}
 		}
 	}
 	if (pin) {
@@ -1270,20 +1361,19 @@ void bench_w8(const struct bench_config *cfg, const struct bench_trace *t0,
 #endif
 	}
 	res->error = ret;
-	if (!ret) {
-		res->ops_1t = bench_median(v[0], runs);
-		res->ops_2t = bench_median(v[1], runs);
-		res->ops_2t_cross = bench_median(v[2], runs);
-		res->ops_1t_map = bench_median(v[3], runs);
-		res->ops_2t_map = bench_median(v[4], runs);
-		res->ratio = bench_median(rt[0], runs);
-		res->ratio_cross = bench_median(rt[1], runs);
-		res->ratio_map = bench_median(rt[2], runs);
+	for (int k = 0; k < W8_VARIANTS && !ret; k++) {
+		struct bench_w8_variant *v = &res->v[k];
+
+		v->ops_per_s = bench_median(W8_COL(k, W8_F_OPS), runs);
+		v->cpu_ns_per_op = bench_median(W8_COL(k, W8_F_CPU), runs);
+		v->wall_ratio = bench_median(W8_COL(k, W8_F_WALL_RATIO), runs);
+		v->cpu_ratio = bench_median(W8_COL(k, W8_F_CPU_RATIO), runs);
+		for (int t = 0; t < 2; t++) {
+			v->runq_wait_us[t] =
+			        runq_ok[k][t] ? bench_median(W8_COL(k, W8_F_RUNQ0 + t), runs) : -1;
+		}
+		bench_load_compute(&load[k], &v->load);
 	}
-	for (int k = 0; k < 5; k++) {
-		free(v[k]);
-	}
-	for (int k = 0; k < 3; k++) {
-		free(rt[k]);
-	}
+#undef W8_COL
+	free(buf);
 }
