@@ -148,7 +148,9 @@ enum bench_allocator {
 	ALLOC_ONE_BLOB = 1, /* VGALLOC_DEVICE_NO_SUBALLOC, every allocation mapped */
 	ALLOC_LAZY = 2,     /* NO_SUBALLOC, only the mapped fraction mapped (stock Venus) */
 	ALLOC_SA = 3,       /* the pure vgalloc__sa_* algorithm, no device */
-	ALLOC_COUNT = 4,
+	ALLOC_TLSF = 4,     /* ref.c's two-level segregated fit: a reference, not gated */
+	ALLOC_SLAB = 5,     /* ref.c's pb_slab-style allocator: a reference, not gated */
+	ALLOC_COUNT = 6,
 };
 
 extern const char *const bench_allocator_names[ALLOC_COUNT];
@@ -165,7 +167,7 @@ struct bench_config {
 
 /* One timed quantity over runs. */
 struct bench_time {
-	double mean_ns;  /* median over runs of the batch-timed mean */
+	double mean_ns;  /* median over runs of the per-op mean */
 	double p99_ns;   /* median over runs of the per-op p99 */
 	double max_ns;   /* median over runs of the per-op maximum */
 	double worst_ns; /* maximum over all runs */
@@ -198,10 +200,10 @@ struct bench_result {
 	uint64_t leaked_blobs;
 };
 
-/* Run one allocator over one trace: a stats pass, then `runs` batch-timed and `runs` per-op
- * timed replays. */
-void bench_run(const struct bench_config *cfg, const struct bench_trace *t, uint32_t allocator,
-               struct bench_result *res);
+/* Run the selected allocators over one trace: a stats pass each, then `runs` repetitions in each
+ * of which every allocator replays the trace per-op timed and then whole (interleaved). */
+void bench_run_set(const struct bench_config *cfg, const struct bench_trace *t,
+                   const bool which[ALLOC_COUNT], struct bench_result res[ALLOC_COUNT]);
 
 /* Create a device as the runs do (base alignment 256) and read its info: the block sizes and the
  * retained-bytes cap in force. Return 0 or -errno. */

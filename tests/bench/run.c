@@ -9,14 +9,13 @@
  *    reads the device counters after every operation (they are a handful of atomic loads), so
  *    peak committed bytes are exact; pool statistics (a walk under the pool locks) are read once,
  *    right after the operation at which the trace's live requested bytes first peak.
- *  - `runs` batch-timed replays: maximal runs of consecutive allocations (or frees), at most 64
- *    ops, are timed as a whole with the TSC; one timer overhead is subtracted per batch; the mean
- *    of a run is the sum over ops; the figure is the median over runs. Maps of a batch's mapped
- *    allocations happen after the batch, timed as their own batch, so alloc time excludes map.
- *  - `runs` per-op replays: every call timed alone (overhead subtracted) for p99 and maximum;
- *    the figures are the medians over runs (the worst single op over all runs is kept too).
- *  - `runs` whole-trace replays under one timer and none inside (alloc, map, free): the median
- *    ns per allocation cross-checks the batch method (≈ alloc + free + mapped share of map).
+ *  - Then `runs` repetitions; in each, every allocator of the workload replays the trace twice,
+ *    one allocator after the other (interleaved, so the machine's drift hits them alike):
+ *    once with every call timed alone with the TSC (one timer overhead subtracted): the mean,
+ *    p99 and maximum of alloc, map and free all come from these per-op samples; and once
+ *    under one timer with none inside: the cycle, ns per allocation of alloc + map (when the
+ *    allocation is mapped) + free, what a user pays with nothing measuring it.
+ *    Each figure is the median over the repetitions (the worst single op is kept too).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -34,15 +33,17 @@
 #include "vgalloc/vgalloc_mock.h"
 
 #include "bench.h"
+#include "ref.h"
 #include "suballoc.h"
 
-#define BATCH_MAX 64
+/* The replay loops are the functions an instruction count toggles on (scripts/bench.sh): never
+ * inlined into their callers, so that only the replay is counted. */
+#define REPLAY_FN __attribute__((noinline))
 
 const char *const bench_allocator_names[ALLOC_COUNT] = {
-	[ALLOC_VGALLOC] = "libvgalloc",
-	[ALLOC_ONE_BLOB] = "one-blob-per-alloc",
-	[ALLOC_LAZY] = "stock-venus-lazy",
-	[ALLOC_SA] = "allocator-alone",
+	[ALLOC_VGALLOC] = "libvgalloc",    [ALLOC_ONE_BLOB] = "one-blob-per-alloc",
+	[ALLOC_LAZY] = "stock-venus-lazy", [ALLOC_SA] = "allocator-alone",
+	[ALLOC_TLSF] = "tlsf-reference",   [ALLOC_SLAB] = "slab-reference",
 };
 
 uint64_t bench_align_up(uint64_t v, uint64_t a)
@@ -295,10 +296,7 @@ static void api_stats_pass(const struct bench_config *cfg, const struct bench_tr
 }
 
 struct timing_acc {
-	uint64_t ticks[3]; /* alloc, free, map: batch sums */
-	uint64_t batches[3];
-	uint64_t count[3];
-	uint64_t *samples[3]; /* per-op mode */
+	uint64_t *samples[3]; /* ticks per op, overhead subtracted */
 	size_t n_samples[3];
 };
 
@@ -316,129 +314,54 @@ static inline void record_op(struct timing_acc *a, int kind, uint64_t t0, uint64
 	a->samples[kind][a->n_samples[kind]++] = d > overhead ? d - overhead : 0;
 }
 
-/* One timed replay through the public API. Returns 0 or -errno (and what failed). */
-static int api_timed(const struct bench_trace *t, struct api_ctx *c, bool map_all, bool per_op,
-                     uint64_t overhead, struct timing_acc *a, const char **what)
+/* One per-op timed replay through the public API. Returns 0 or -errno (and what failed). */
+static REPLAY_FN int api_timed(const struct bench_trace *t, struct api_ctx *c, bool map_all,
+                               uint64_t overhead, struct timing_acc *a, const char **what)
 {
 	struct vgalloc_request req = { .struct_size = sizeof(req), .memory_type = 0 };
 	const struct bench_op *ops = t->ops;
 	struct vgalloc_device *dev = c->dev;
 	struct vgalloc_mem **mems = c->mems;
-	size_t i = 0, n = t->n_ops;
 	uint64_t t0, t1;
 	void *ptr;
-	int ret = 0;
+	int ret;
 
-	while (i < n) {
-		uint8_t kind = ops[i].kind;
-		size_t j = i + 1, k;
+	for (size_t i = 0; i < t->n_ops; i++) {
+		const struct bench_op *op = &ops[i];
 
-		while (j < n && ops[j].kind == kind && j - i < BATCH_MAX) {
-			j++;
-		}
-		if (kind == OP_ALLOC) {
-			if (per_op) {
-				for (k = i; k < j; k++) {
-					req.size = ops[k].size;
-					req.alignment = ops[k].align;
-					t0 = tick_start();
-					ret = vgalloc_mem_alloc(dev, &req, &mems[ops[k].id]);
-					t1 = tick_stop();
-					if (ret) {
-						break;
-					}
-					record_op(a, T_ALLOC, t0, t1, overhead);
-				}
-			} else {
-				t0 = tick_start();
-				for (k = i; k < j; k++) {
-					req.size = ops[k].size;
-					req.alignment = ops[k].align;
-					ret = vgalloc_mem_alloc(dev, &req, &mems[ops[k].id]);
-					if (ret) {
-						break;
-					}
-				}
-				t1 = tick_stop();
-				a->ticks[T_ALLOC] += t1 - t0;
-				a->batches[T_ALLOC]++;
-			}
-			a->count[T_ALLOC] += j - i;
+		if (op->kind == OP_ALLOC) {
+			req.size = op->size;
+			req.alignment = op->align;
+			t0 = tick_start();
+			ret = vgalloc_mem_alloc(dev, &req, &mems[op->id]);
+			t1 = tick_stop();
 			if (ret) {
 				*what = "vgalloc_mem_alloc";
 				return ret;
 			}
-			/* Maps of this batch, after it. */
-			if (per_op) {
-				for (k = i; k < j; k++) {
-					if (!is_mapped(t, map_all, ops[k].id)) {
-						continue;
-					}
-					t0 = tick_start();
-					ret = vgalloc_mem_map(dev, mems[ops[k].id], &ptr);
-					t1 = tick_stop();
-					if (ret) {
-						break;
-					}
-					record_op(a, T_MAP, t0, t1, overhead);
-					a->count[T_MAP]++;
-				}
-			} else {
-				uint64_t mapped = 0;
-
-				t0 = tick_start();
-				for (k = i; k < j; k++) {
-					if (is_mapped(t, map_all, ops[k].id)) {
-						ret = vgalloc_mem_map(dev, mems[ops[k].id], &ptr);
-						if (ret) {
-							break;
-						}
-						mapped++;
-					}
-				}
-				t1 = tick_stop();
-				if (mapped) {
-					a->ticks[T_MAP] += t1 - t0;
-					a->batches[T_MAP]++;
-					a->count[T_MAP] += mapped;
-				}
+			record_op(a, T_ALLOC, t0, t1, overhead);
+			if (!is_mapped(t, map_all, op->id)) {
+				continue;
 			}
+			t0 = tick_start();
+			ret = vgalloc_mem_map(dev, mems[op->id], &ptr);
+			t1 = tick_stop();
 			if (ret) {
 				*what = "vgalloc_mem_map";
 				return ret;
 			}
+			record_op(a, T_MAP, t0, t1, overhead);
 		} else {
-			if (per_op) {
-				for (k = i; k < j; k++) {
-					t0 = tick_start();
-					ret = vgalloc_mem_free(dev, mems[ops[k].id]);
-					t1 = tick_stop();
-					if (ret) {
-						break;
-					}
-					mems[ops[k].id] = NULL;
-					record_op(a, T_FREE, t0, t1, overhead);
-				}
-			} else {
-				t0 = tick_start();
-				for (k = i; k < j; k++) {
-					ret = vgalloc_mem_free(dev, mems[ops[k].id]);
-					if (ret) {
-						break;
-					}
-					mems[ops[k].id] = NULL;
-				}
-				t1 = tick_stop();
-				a->ticks[T_FREE] += t1 - t0;
-				a->batches[T_FREE]++;
-			}
-			a->count[T_FREE] += j - i;
+			t0 = tick_start();
+			ret = vgalloc_mem_free(dev, mems[op->id]);
+			t1 = tick_stop();
 			if (ret) {
 				*what = "vgalloc_mem_free";
 				return ret;
 			}
+			mems[op->id] = NULL;
+			record_op(a, T_FREE, t0, t1, overhead);
 		}
-		i = j;
 	}
 	return 0;
 }
@@ -612,79 +535,39 @@ static void sa_stats_pass(const struct bench_config *cfg, const struct bench_tra
 	free(st);
 }
 
-static int sa_timed(const struct bench_trace *t, struct sa_ctx *c, bool per_op, uint64_t overhead,
-                    struct timing_acc *a, const char **what)
+static REPLAY_FN int sa_timed(const struct bench_trace *t, struct sa_ctx *c, uint64_t overhead,
+                              struct timing_acc *a, const char **what)
 {
 	const struct bench_op *ops = t->ops;
 	struct vgalloc__sa_alloc *allocs = c->allocs;
-	size_t i = 0, n = t->n_ops;
 	uint64_t t0, t1;
-	int ret = 0;
+	int ret;
 
-	while (i < n) {
-		uint8_t kind = ops[i].kind;
-		size_t j = i + 1, k;
+	for (size_t i = 0; i < t->n_ops; i++) {
+		const struct bench_op *op = &ops[i];
 
-		while (j < n && ops[j].kind == kind && j - i < BATCH_MAX) {
-			j++;
-		}
-		if (kind == OP_ALLOC) {
-			if (per_op) {
-				for (k = i; k < j; k++) {
-					t0 = tick_start();
-					ret = sa_do_alloc(c, ops[k].size, ops[k].align,
-					                  &allocs[ops[k].id]);
-					t1 = tick_stop();
-					if (ret) {
-						break;
-					}
-					record_op(a, T_ALLOC, t0, t1, overhead);
-				}
-			} else {
-				t0 = tick_start();
-				for (k = i; k < j; k++) {
-					ret = sa_do_alloc(c, ops[k].size, ops[k].align,
-					                  &allocs[ops[k].id]);
-					if (ret) {
-						break;
-					}
-				}
-				t1 = tick_stop();
-				a->ticks[T_ALLOC] += t1 - t0;
-				a->batches[T_ALLOC]++;
-			}
-			a->count[T_ALLOC] += j - i;
+		if (op->kind == OP_ALLOC) {
+			t0 = tick_start();
+			ret = sa_do_alloc(c, op->size, op->align, &allocs[op->id]);
+			t1 = tick_stop();
 			if (ret) {
 				*what = "vgalloc__sa_alloc";
 				return ret;
 			}
+			record_op(a, T_ALLOC, t0, t1, overhead);
 		} else {
-			if (per_op) {
-				for (k = i; k < j; k++) {
-					t0 = tick_start();
-					sa_do_free(c, &allocs[ops[k].id]);
-					t1 = tick_stop();
-					record_op(a, T_FREE, t0, t1, overhead);
-				}
-			} else {
-				t0 = tick_start();
-				for (k = i; k < j; k++) {
-					sa_do_free(c, &allocs[ops[k].id]);
-				}
-				t1 = tick_stop();
-				a->ticks[T_FREE] += t1 - t0;
-				a->batches[T_FREE]++;
-			}
-			a->count[T_FREE] += j - i;
+			t0 = tick_start();
+			sa_do_free(c, &allocs[op->id]);
+			t1 = tick_stop();
+			record_op(a, T_FREE, t0, t1, overhead);
 		}
-		i = j;
 	}
 	return 0;
 }
 
-/* Cross-check of the batch method: the whole trace under one timer, no timer inside. */
-static int api_whole(const struct bench_trace *t, struct api_ctx *c, bool map_all, uint64_t *ticks,
-                     const char **what)
+/* The cycle: the whole trace under one timer, no timer inside. */
+static REPLAY_FN int api_whole(const struct bench_trace *t, struct api_ctx *c, bool map_all,
+                               uint64_t *ticks, const char **what)
 {
 	struct vgalloc_request req = { .struct_size = sizeof(req), .memory_type = 0 };
 	const struct bench_op *ops = t->ops;
@@ -725,8 +608,8 @@ static int api_whole(const struct bench_trace *t, struct api_ctx *c, bool map_al
 	return ret;
 }
 
-static int sa_whole(const struct bench_trace *t, struct sa_ctx *c, uint64_t *ticks,
-                    const char **what)
+static REPLAY_FN int sa_whole(const struct bench_trace *t, struct sa_ctx *c, uint64_t *ticks,
+                              const char **what)
 {
 	const struct bench_op *ops = t->ops;
 	struct vgalloc__sa_alloc *allocs = c->allocs;
@@ -751,6 +634,122 @@ static int sa_whole(const struct bench_trace *t, struct sa_ctx *c, uint64_t *tic
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * The reference allocators (ref.c): offsets only, blocks grown and kept as allocator-alone does.
+ */
+
+struct ref_ctx {
+	struct ref_allocator *r;
+	struct ref_handle *h; /* by id */
+};
+
+static int ref_open(const struct bench_config *cfg, const struct bench_trace *t, uint32_t allocator,
+                    struct ref_ctx *c)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->h = calloc(t->n_allocs ? t->n_allocs : 1, sizeof(*c->h));
+	if (!c->h) {
+		return -ENOMEM;
+	}
+	ret = ref_create(allocator == ALLOC_TLSF ? REF_TLSF : REF_SLAB, t->base_align,
+	                 cfg->min_block_size ? cfg->min_block_size : 4 * MiB,
+	                 cfg->max_block_size ? cfg->max_block_size : 64 * MiB, &c->r);
+	if (ret) {
+		free(c->h);
+		c->h = NULL;
+	}
+	return ret;
+}
+
+static void ref_close(struct ref_ctx *c)
+{
+	ref_destroy(c->r);
+	free(c->h);
+	memset(c, 0, sizeof(*c));
+}
+
+static REPLAY_FN int ref_timed(const struct bench_trace *t, struct ref_ctx *c, uint64_t overhead,
+                               struct timing_acc *a, const char **what)
+{
+	const struct bench_op *ops = t->ops;
+	uint64_t t0, t1;
+	int ret;
+
+	for (size_t i = 0; i < t->n_ops; i++) {
+		const struct bench_op *op = &ops[i];
+
+		if (op->kind == OP_ALLOC) {
+			t0 = tick_start();
+			ret = ref_alloc(c->r, op->size, op->align, &c->h[op->id]);
+			t1 = tick_stop();
+			if (ret) {
+				*what = "ref_alloc";
+				return ret;
+			}
+			record_op(a, T_ALLOC, t0, t1, overhead);
+		} else {
+			t0 = tick_start();
+			ref_free(c->r, &c->h[op->id]);
+			t1 = tick_stop();
+			record_op(a, T_FREE, t0, t1, overhead);
+		}
+	}
+	return 0;
+}
+
+static REPLAY_FN int ref_whole(const struct bench_trace *t, struct ref_ctx *c, uint64_t *ticks,
+                               const char **what)
+{
+	const struct bench_op *ops = t->ops;
+	uint64_t t0, t1;
+	int ret = 0;
+
+	t0 = tick_start();
+	for (size_t i = 0; i < t->n_ops; i++) {
+		if (ops[i].kind == OP_ALLOC) {
+			ret = ref_alloc(c->r, ops[i].size, ops[i].align, &c->h[ops[i].id]);
+			if (ret) {
+				*what = "ref_alloc";
+				break;
+			}
+		} else {
+			ref_free(c->r, &c->h[ops[i].id]);
+		}
+	}
+	t1 = tick_stop();
+	*ticks = t1 - t0;
+	return ret;
+}
+
+static void ref_stats_pass(const struct bench_config *cfg, const struct bench_trace *t,
+                           uint32_t allocator, struct bench_result *res)
+{
+	struct ref_ctx c;
+	int ret = ref_open(cfg, t, allocator, &c);
+
+	if (ret) {
+		set_err(res, ret, "ref_create");
+		return;
+	}
+	for (size_t i = 0; i < t->n_ops && !ret; i++) {
+		const struct bench_op *op = &t->ops[i];
+
+		if (op->kind == OP_ALLOC) {
+			ret = ref_alloc(c.r, op->size, op->align, &c.h[op->id]);
+			if (ret) {
+				set_err(res, ret, "ref_alloc");
+			}
+		} else {
+			ref_free(c.r, &c.h[op->id]);
+		}
+	}
+	res->blob_creations = ref_blocks_added(c.r);
+	res->peak_committed = ref_peak_committed(c.r);
+	ref_close(&c);
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Orchestration.
  */
 
@@ -759,167 +758,210 @@ static double ticks_to_ns(const struct bench_clock *clk, double ticks)
 	return ticks / clk->ticks_per_ns;
 }
 
-void bench_run(const struct bench_config *cfg, const struct bench_trace *t, uint32_t allocator,
-               struct bench_result *res)
+static bool is_offset_allocator(uint32_t allocator)
 {
-	const bool is_sa = allocator == ALLOC_SA;
-	const bool no_suballoc = allocator == ALLOC_ONE_BLOB || allocator == ALLOC_LAZY;
-	const bool map_all = allocator == ALLOC_ONE_BLOB;
-	const uint32_t runs = cfg->runs ? cfg->runs : 1;
-	double *mean[3], *p99[3], *mx[3], *whole;
-	uint64_t *buf[3] = { NULL, NULL, NULL };
-	const struct bench_clock *clk = cfg->clk;
+	return allocator == ALLOC_SA || allocator == ALLOC_TLSF || allocator == ALLOC_SLAB;
+}
 
-	memset(res, 0, sizeof(*res));
-	res->ran = true;
-	res->metadata_per_live = -1.0;
-	res->modeled_qemu_ms_per_1000 = -1.0;
-	res->modeled_memfd_ms_per_1000 = -1.0;
-	if (allocator == ALLOC_LAZY && t->mapped_count == t->n_allocs) {
-		res->same_as_one_blob = true;
+/* One allocator's figures over the repetitions. */
+struct run_acc {
+	double *mean[3], *p99[3], *mx[3], *whole;
+	uint64_t *buf[3]; /* per-op samples of one replay */
+	bool ok;
+};
+
+static void acc_free(struct run_acc *acc)
+{
+	for (int k = 0; k < 3; k++) {
+		free(acc->mean[k]);
+		free(acc->p99[k]);
+		free(acc->mx[k]);
+		free(acc->buf[k]);
+	}
+	free(acc->whole);
+	memset(acc, 0, sizeof(*acc));
+}
+
+static int acc_init(struct run_acc *acc, uint32_t runs, const struct bench_trace *t)
+{
+	memset(acc, 0, sizeof(*acc));
+	acc->whole = calloc(runs, sizeof(double));
+	for (int k = 0; k < 3; k++) {
+		acc->mean[k] = calloc(runs, sizeof(double));
+		acc->p99[k] = calloc(runs, sizeof(double));
+		acc->mx[k] = calloc(runs, sizeof(double));
+		acc->buf[k] = malloc((t->n_allocs ? t->n_allocs : 1) * sizeof(uint64_t));
+		if (!acc->mean[k] || !acc->p99[k] || !acc->mx[k] || !acc->buf[k]) {
+			acc_free(acc);
+			return -ENOMEM;
+		}
+	}
+	if (!acc->whole) {
+		acc_free(acc);
+		return -ENOMEM;
+	}
+	acc->ok = true;
+	return 0;
+}
+
+/* Repetition r of one allocator: a per-op replay, then (whole) a cycle replay. */
+static void run_once(const struct bench_config *cfg, const struct bench_trace *t,
+                     uint32_t allocator, bool whole, uint32_t r, struct run_acc *acc,
+                     struct bench_result *res)
+{
+	const struct bench_clock *clk = cfg->clk;
+	const bool map_all = allocator == ALLOC_ONE_BLOB;
+	struct timing_acc ta;
+	const char *what = "";
+	uint64_t ticks = 0;
+	int ret;
+
+	memset(&ta, 0, sizeof(ta));
+	for (int k = 0; k < 3; k++) {
+		ta.samples[k] = acc->buf[k];
+	}
+	if (allocator == ALLOC_SA) {
+		struct sa_ctx c;
+
+		ret = sa_open(cfg, t, &c);
+		if (ret) {
+			set_err(res, ret, "vgalloc__sa_init");
+			return;
+		}
+		ret = whole ? sa_whole(t, &c, &ticks, &what)
+		            : sa_timed(t, &c, clk->overhead, &ta, &what);
+		sa_close(&c);
+	} else if (is_offset_allocator(allocator)) {
+		struct ref_ctx c;
+
+		ret = ref_open(cfg, t, allocator, &c);
+		if (ret) {
+			set_err(res, ret, "ref_create");
+			return;
+		}
+		ret = whole ? ref_whole(t, &c, &ticks, &what)
+		            : ref_timed(t, &c, clk->overhead, &ta, &what);
+		ref_close(&c);
+	} else {
+		struct api_ctx c;
+		const bool no_suballoc = allocator != ALLOC_VGALLOC;
+
+		/* The memfd-floor cost comes free with the first per-op run. */
+		ret = api_open(cfg, t->base_align, no_suballoc, VGALLOC_MOCK_COST_MEMFD_FLOOR,
+		               t->n_allocs, &c);
+		if (ret) {
+			set_err(res, ret, "device create");
+			return;
+		}
+		ret = whole ? api_whole(t, &c, map_all, &ticks, &what)
+		            : api_timed(t, &c, map_all, clk->overhead, &ta, &what);
+		api_close(&c);
+		if (!ret && !whole && r == 0) {
+			res->modeled_memfd_ms_per_1000 = (double)c.ledger_end.modeled_ns / 1e6 *
+			                                 1000.0 / (double)t->n_allocs;
+		}
+	}
+	if (ret) {
+		set_err(res, ret, what);
 		return;
 	}
-	whole = calloc(runs, sizeof(double));
+	if (whole) {
+		acc->whole[r] = ticks_to_ns(clk, (double)ticks) / (double)t->n_allocs;
+		return;
+	}
 	for (int k = 0; k < 3; k++) {
-		mean[k] = calloc(runs, sizeof(double));
-		p99[k] = calloc(runs, sizeof(double));
-		mx[k] = calloc(runs, sizeof(double));
-		buf[k] = malloc((t->n_allocs ? t->n_allocs : 1) * sizeof(uint64_t));
-		if (!mean[k] || !p99[k] || !mx[k] || !buf[k]) {
-			set_err(res, -ENOMEM, "bench buffers");
+		struct bench_time *bt = k == T_ALLOC  ? &res->alloc
+		                        : k == T_FREE ? &res->free
+		                                      : &res->map;
+		size_t n = ta.n_samples[k], idx = (size_t)((double)n * 0.99);
+		double sum = 0, worst;
+
+		bt->count = n;
+		if (!n) {
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			sum += (double)ta.samples[k][i];
+		}
+		qsort(ta.samples[k], n, sizeof(uint64_t), cmp_u64);
+		idx = idx >= n ? n - 1 : idx;
+		acc->mean[k][r] = ticks_to_ns(clk, sum / (double)n);
+		acc->p99[k][r] = ticks_to_ns(clk, (double)ta.samples[k][idx]);
+		worst = ticks_to_ns(clk, (double)ta.samples[k][n - 1]);
+		acc->mx[k][r] = worst;
+		if (worst > bt->worst_ns) {
+			bt->worst_ns = worst;
 		}
 	}
-	if (!whole) {
-		set_err(res, -ENOMEM, "bench buffers");
+}
+
+void bench_run_set(const struct bench_config *cfg, const struct bench_trace *t,
+                   const bool which[ALLOC_COUNT], struct bench_result res[ALLOC_COUNT])
+{
+	const uint32_t runs = cfg->runs ? cfg->runs : 1;
+	struct run_acc acc[ALLOC_COUNT];
+
+	memset(acc, 0, sizeof(acc));
+	/* Stats passes, untimed. */
+	for (uint32_t a = 0; a < ALLOC_COUNT; a++) {
+		struct bench_result *r = &res[a];
+
+		memset(r, 0, sizeof(*r));
+		if (!which[a]) {
+			continue;
+		}
+		r->ran = true;
+		r->metadata_per_live = -1.0;
+		r->modeled_qemu_ms_per_1000 = -1.0;
+		r->modeled_memfd_ms_per_1000 = -1.0;
+		if (a == ALLOC_LAZY && t->mapped_count == t->n_allocs) {
+			r->same_as_one_blob = true;
+			continue;
+		}
+		if (acc_init(&acc[a], runs, t)) {
+			set_err(r, -ENOMEM, "bench buffers");
+			continue;
+		}
+		if (a == ALLOC_SA) {
+			sa_stats_pass(cfg, t, r);
+		} else if (is_offset_allocator(a)) {
+			ref_stats_pass(cfg, t, a, r);
+		} else {
+			api_stats_pass(cfg, t, a != ALLOC_VGALLOC, a == ALLOC_ONE_BLOB, r);
+		}
+		r->blobs_per_1000 = (double)r->blob_creations * 1000.0 / (double)t->n_allocs;
+		r->waste = t->peak_live ? (double)r->peak_committed / (double)t->peak_live : 0.0;
+		if (r->live_at_peak) {
+			r->metadata_per_live =
+			        (double)r->metadata_at_peak / (double)r->live_at_peak;
+		}
 	}
-	if (res->error) {
-		goto out;
-	}
-
-	/* 1. Stats pass. */
-	if (is_sa) {
-		sa_stats_pass(cfg, t, res);
-	} else {
-		api_stats_pass(cfg, t, no_suballoc, map_all, res);
-	}
-	if (res->error) {
-		goto out;
-	}
-	res->blobs_per_1000 = (double)res->blob_creations * 1000.0 / (double)t->n_allocs;
-	res->waste = t->peak_live ? (double)res->peak_committed / (double)t->peak_live : 0.0;
-	if (res->live_at_peak) {
-		res->metadata_per_live = (double)res->metadata_at_peak / (double)res->live_at_peak;
-	}
-
-	/* 2. Batch-timed runs (means), 3. per-op runs (p99, max), 4. whole-trace runs (check). */
-	for (int mode = 0; mode < 3; mode++) {
-		const bool per_op = mode == 1;
-
-		for (uint32_t r = 0; r < runs; r++) {
-			struct timing_acc acc;
-			const char *what = "";
-			uint64_t ticks = 0;
-			int ret;
-
-			memset(&acc, 0, sizeof(acc));
-			for (int k = 0; k < 3; k++) {
-				acc.samples[k] = buf[k];
-			}
-			if (is_sa) {
-				struct sa_ctx c;
-
-				ret = sa_open(cfg, t, &c);
-				if (ret) {
-					set_err(res, ret, "vgalloc__sa_init");
-					goto out;
-				}
-				ret = mode == 2
-				              ? sa_whole(t, &c, &ticks, &what)
-				              : sa_timed(t, &c, per_op, clk->overhead, &acc, &what);
-				sa_close(&c);
-			} else {
-				struct api_ctx c;
-
-				/* The memfd-floor cost comes free with the first batch run. */
-				ret = api_open(cfg, t->base_align, no_suballoc,
-				               VGALLOC_MOCK_COST_MEMFD_FLOOR, t->n_allocs, &c);
-				if (ret) {
-					set_err(res, ret, "device create");
-					goto out;
-				}
-				ret = mode == 2 ? api_whole(t, &c, map_all, &ticks, &what)
-				                : api_timed(t, &c, map_all, per_op, clk->overhead,
-				                            &acc, &what);
-				api_close(&c);
-				if (!ret && mode == 0 && r == 0) {
-					res->modeled_memfd_ms_per_1000 =
-					        (double)c.ledger_end.modeled_ns / 1e6 * 1000.0 /
-					        (double)t->n_allocs;
-				}
-			}
-			if (ret) {
-				set_err(res, ret, what);
-				goto out;
-			}
-			if (mode == 2) {
-				whole[r] = ticks_to_ns(clk, (double)ticks) / (double)t->n_allocs;
-				continue;
-			}
-			for (int k = 0; k < 3; k++) {
-				if (!per_op) {
-					double net = (double)acc.ticks[k] -
-					             (double)acc.batches[k] * (double)clk->overhead;
-
-					mean[k][r] = acc.count[k]
-					                     ? ticks_to_ns(clk, net < 0 ? 0 : net) /
-					                               (double)acc.count[k]
-					                     : 0.0;
-				} else if (acc.n_samples[k]) {
-					size_t n = acc.n_samples[k];
-					size_t idx = (size_t)((double)n * 0.99);
-					double worst;
-
-					qsort(acc.samples[k], n, sizeof(uint64_t), cmp_u64);
-					if (idx >= n) {
-						idx = n - 1;
-					}
-					p99[k][r] = ticks_to_ns(clk, (double)acc.samples[k][idx]);
-					worst = ticks_to_ns(clk, (double)acc.samples[k][n - 1]);
-					mx[k][r] = worst;
-					if (k == T_ALLOC && worst > res->alloc.worst_ns) {
-						res->alloc.worst_ns = worst;
-					} else if (k == T_FREE && worst > res->free.worst_ns) {
-						res->free.worst_ns = worst;
-					} else if (k == T_MAP && worst > res->map.worst_ns) {
-						res->map.worst_ns = worst;
-					}
-				}
-				if (!per_op) {
-					struct bench_time *bt = k == T_ALLOC  ? &res->alloc
-					                        : k == T_FREE ? &res->free
-					                                      : &res->map;
-					bt->count = acc.count[k];
+	/* Repetitions, every allocator in turn within each. */
+	for (uint32_t rep = 0; rep < runs; rep++) {
+		for (int whole = 0; whole < 2; whole++) {
+			for (uint32_t a = 0; a < ALLOC_COUNT; a++) {
+				if (acc[a].ok && !res[a].error) {
+					run_once(cfg, t, a, whole, rep, &acc[a], &res[a]);
 				}
 			}
 		}
 	}
-	res->alloc.mean_ns = bench_median(mean[T_ALLOC], runs);
-	res->free.mean_ns = bench_median(mean[T_FREE], runs);
-	res->map.mean_ns = bench_median(mean[T_MAP], runs);
-	res->alloc.p99_ns = bench_median(p99[T_ALLOC], runs);
-	res->free.p99_ns = bench_median(p99[T_FREE], runs);
-	res->map.p99_ns = bench_median(p99[T_MAP], runs);
-	res->alloc.max_ns = bench_median(mx[T_ALLOC], runs);
-	res->free.max_ns = bench_median(mx[T_FREE], runs);
-	res->map.max_ns = bench_median(mx[T_MAP], runs);
-	res->replay_ns_per_alloc = bench_median(whole, runs);
-out:
-	free(whole);
-	for (int k = 0; k < 3; k++) {
-		free(mean[k]);
-		free(p99[k]);
-		free(mx[k]);
-		free(buf[k]);
+	for (uint32_t a = 0; a < ALLOC_COUNT; a++) {
+		struct bench_result *r = &res[a];
+
+		if (acc[a].ok && !r->error) {
+			r->alloc.mean_ns = bench_median(acc[a].mean[T_ALLOC], runs);
+			r->free.mean_ns = bench_median(acc[a].mean[T_FREE], runs);
+			r->map.mean_ns = bench_median(acc[a].mean[T_MAP], runs);
+			r->alloc.p99_ns = bench_median(acc[a].p99[T_ALLOC], runs);
+			r->free.p99_ns = bench_median(acc[a].p99[T_FREE], runs);
+			r->map.p99_ns = bench_median(acc[a].p99[T_MAP], runs);
+			r->alloc.max_ns = bench_median(acc[a].mx[T_ALLOC], runs);
+			r->free.max_ns = bench_median(acc[a].mx[T_FREE], runs);
+			r->map.max_ns = bench_median(acc[a].mx[T_MAP], runs);
+			r->replay_ns_per_alloc = bench_median(acc[a].whole, runs);
+		}
+		acc_free(&acc[a]);
 	}
 }
 

@@ -6,7 +6,7 @@
  * figures beside the project's targets (PASS/MISS).
  *
  * Usage: vgalloc-bench [--quick] [--csv | --json] [--runs N] [--workload NAME[,NAME...]]
- *                      [--trace-out FILE] [--strict]
+ *                      [--allocators LIST] [--trace-out FILE] [--strict]
  */
 #include <ctype.h>
 #include <errno.h>
@@ -35,32 +35,39 @@ struct options {
 	bool quick, strict;
 	enum out_format format;
 	uint32_t runs;
-	const char *workloads; /* comma-separated, NULL = all */
+	const char *workloads;  /* comma-separated, NULL = all but the 1M-live growth */
+	const char *allocators; /* comma-separated, NULL = all */
 	const char *trace_out;
 };
 
-/* A workload: a base trace, the pool base alignment and the never-mapped fraction. */
+/* A workload: a base trace, the pool base alignment and the never-mapped fraction. Growth
+ * workloads (G*) run only the suballocating allocators, on a window of GROWTH_WINDOW. */
 struct wl_def {
 	const char *name;
 	const char *base;
 	uint64_t base_align;
 	double nomap;
+	bool growth;
 };
 
+#define GROWTH_WINDOW (128 * GiB)
+
 static const struct wl_def wl_defs[] = {
-	{ "W1", "W1", 256, 0.0 },           { "W1R", "W1R", 256, 0.0 },
-	{ "W2", "W2", 256, 0.0 },           { "W3", "W3", 256, 0.0 },
-	{ "W4", "W4", 256, 0.0 },           { "W5", "W5", 256, 0.0 },
-	{ "W6", "W6", 256, 0.0 },           { "W3-a4k", "W3", 4 * KiB, 0.0 },
-	{ "W3-a64k", "W3", 64 * KiB, 0.0 }, { "W5-a4k", "W5", 4 * KiB, 0.0 },
-	{ "W5-a64k", "W5", 64 * KiB, 0.0 }, { "W3-nomap50", "W3", 256, 0.5 },
-	{ "W5-nomap50", "W5", 256, 0.5 },
+	{ "W1", "W1", 256, 0.0, false },           { "W1R", "W1R", 256, 0.0, false },
+	{ "W2", "W2", 256, 0.0, false },           { "W3", "W3", 256, 0.0, false },
+	{ "W4", "W4", 256, 0.0, false },           { "W5", "W5", 256, 0.0, false },
+	{ "W6", "W6", 256, 0.0, false },           { "W3-a4k", "W3", 4 * KiB, 0.0, false },
+	{ "W3-a64k", "W3", 64 * KiB, 0.0, false }, { "W5-a4k", "W5", 4 * KiB, 0.0, false },
+	{ "W5-a64k", "W5", 64 * KiB, 0.0, false }, { "W3-nomap50", "W3", 256, 0.5, false },
+	{ "W5-nomap50", "W5", 256, 0.5, false },   { "G1k", "G1k", 256, 0.0, true },
+	{ "G10k", "G10k", 256, 0.0, true },        { "G100k", "G100k", 256, 0.0, true },
+	{ "G1M", "G1M", 256, 0.0, true },
 };
 #define WL_COUNT (sizeof(wl_defs) / sizeof(wl_defs[0]))
 
 /* Base traces, generated on first use. W8 uses two extra churn traces. */
-static const char *const base_names[] = { "W1", "W1R", "W2",     "W3",    "W4",
-	                                  "W5", "W6",  "W8-s11", "W8-s12" };
+static const char *const base_names[] = { "W1",     "W1R",    "W2",  "W3",   "W4",    "W5", "W6",
+	                                  "W8-s11", "W8-s12", "G1k", "G10k", "G100k", "G1M" };
 #define BASE_COUNT (sizeof(base_names) / sizeof(base_names[0]))
 
 struct workload {
@@ -84,18 +91,24 @@ static bool base_ready[BASE_COUNT];
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vgalloc-bench [options]\n"
-	           "  --quick            every workload at a tiny scale (a smoke test; figures not "
-	           "comparable)\n"
-	           "  --csv | --json     machine-readable output instead of the table\n"
-	           "  --runs N           timed runs per figure (median; default 5, --quick 1)\n"
-	           "  --workload LIST    comma-separated: W1 W1R W2 W3 W4 W5 W6 W8 W3-a4k W3-a64k "
-	           "W5-a4k\n"
-	           "                     W5-a64k W3-nomap50 W5-nomap50 (default: all)\n"
-	           "  --trace-out FILE   write the traces used as CSV op,id,size,align (several "
-	           "traces:\n"
-	           "                     FILE with .NAME inserted before the extension)\n"
-	           "  --strict           exit 1 when a target is missed\n");
+	fprintf(f,
+	        "usage: vgalloc-bench [options]\n"
+	        "  --quick            every workload at a tiny scale (a smoke test; figures not "
+	        "comparable)\n"
+	        "  --csv | --json     machine-readable output instead of the table\n"
+	        "  --runs N           timed runs per figure (median; default 5, --quick 1)\n"
+	        "  --workload LIST    comma-separated: W1 W1R W2 W3 W4 W5 W6 W8 W3-a4k W3-a64k "
+	        "W5-a4k\n"
+	        "                     W5-a64k W3-nomap50 W5-nomap50, growth G1k G10k G100k G1M\n"
+	        "                     (default: all but G1M; --quick: G1k and G10k of the growth)\n"
+	        "  --allocators LIST  comma-separated: libvgalloc one-blob-per-alloc "
+	        "stock-venus-lazy\n"
+	        "                     allocator-alone tlsf-reference slab-reference (default: "
+	        "all)\n"
+	        "  --trace-out FILE   write the traces used as CSV op,id,size,align (several "
+	        "traces:\n"
+	        "                     FILE with .NAME inserted before the extension)\n"
+	        "  --strict           exit 1 when a target is missed\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -123,6 +136,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->runs = (uint32_t)v;
 		} else if (!strcmp(a, "--workload") && i + 1 < argc) {
 			o->workloads = argv[++i];
+		} else if (!strcmp(a, "--allocators") && i + 1 < argc) {
+			o->allocators = argv[++i];
 		} else if (!strcmp(a, "--trace-out") && i + 1 < argc) {
 			o->trace_out = argv[++i];
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -164,6 +179,15 @@ static bool selected(const char *list, const char *name)
 		p = comma + 1;
 	}
 	return false;
+}
+
+/* Whether workload NAME runs: listed, or by default everything but the largest growth sizes. */
+static bool wl_selected(const struct options *o, const char *name)
+{
+	if (o->workloads) {
+		return selected(o->workloads, name);
+	}
+	return strcmp(name, "G1M") && (!o->quick || strcmp(name, "G100k"));
 }
 
 static int check_workload_names(const char *list)
@@ -222,6 +246,15 @@ static int generate(size_t k, bool quick)
 		ret = trace_w5(t, &sc);
 	} else if (!strcmp(n, "W6")) {
 		ret = trace_w6(t, &sc);
+	} else if (n[0] == 'G') {
+		/* Growth: churn(256, 64 KiB, 256, L, max(400000, 2L), 7); --quick: 40000 ops. */
+		uint32_t live = !strcmp(n, "G1k")     ? 1000
+		                : !strcmp(n, "G10k")  ? 10000
+		                : !strcmp(n, "G100k") ? 100000
+		                                      : 1000000;
+		uint32_t ops = quick ? 40000 : 2 * live > 400000 ? 2 * live : 400000;
+
+		ret = trace_churn(t, 256, 64 * KiB, 256, live, ops > 2 * live ? ops : 2 * live, 7);
 	} else {
 		uint64_t seed = !strcmp(n, "W8-s11") ? 11 : 12;
 
@@ -330,24 +363,30 @@ static void print_header(const struct options *o, const struct bench_clock *clk,
 		       (unsigned long long)di->max_block_size,
 		       (unsigned long long)di->max_suballoc_size, di->pool_shards);
 	}
-	printf("method: %u runs; mean = median over runs of batch-timed means (maximal runs of "
-	       "same-kind ops, <= 64 per batch,\n"
-	       "  one overhead subtracted per batch); p99 and max = medians over runs of per-op "
-	       "timings ('worst' in JSON = max over all runs).\n"
-	       "  alloc excludes map (a batch's maps follow it, timed apart). 'replay' = median ns "
-	       "per allocation of whole-trace replays\n"
-	       "  under one timer (alloc+map+free, no inner timers): a cross-check of the batch "
-	       "means. Committed bytes = "
-	       "stats.block_bytes + stats.mem_bytes_committed,\n"
-	       "  read after every op of an untimed pass; metadata and window at the op where live "
-	       "requested bytes first peak.\n"
-	       "  Modeled cost: the mock's computed cost model (never slept), QEMU-TCG and "
-	       "memfd-floor presets, ms per 1000 allocations,\n"
-	       "  device teardown included. allocator-alone: vgalloc__sa_* with blocks from "
-	       "vgalloc__sa_block_size on -ENOSPC;\n"
-	       "  one empty block kept, any other empty block removed at once. Never-mapped "
-	       "choice: separate RNG (DESIGN's, seed 0x%llx).\n",
-	       cfg->runs, NOMAP_SEED);
+	printf("method: %u repetitions; in each, every allocator of a workload replays its trace "
+	       "twice, one allocator after\n"
+	       "  the other (interleaved): every call timed alone (alloc, map and free "
+	       "mean/p99/max all from these per-op\n"
+	       "  samples, one timer overhead subtracted each), then the whole trace under one "
+	       "timer and none inside: 'cycle' =\n"
+	       "  ns per allocation of alloc + map (when mapped) + free, what users pay. Figures "
+	       "are medians over the repetitions\n"
+	       "  ('worst' in JSON = max over all). 'cycle/alg' = libvgalloc's cycle over "
+	       "allocator-alone's in the same run.\n"
+	       "  Committed bytes = stats.block_bytes + stats.mem_bytes_committed, read after "
+	       "every op of an untimed pass;\n"
+	       "  metadata and window at the op where live requested bytes first peak. Modeled "
+	       "cost: the mock's computed cost\n"
+	       "  model (never slept), QEMU-TCG and memfd-floor presets, ms per 1000 "
+	       "allocations, device teardown included.\n"
+	       "  allocator-alone: vgalloc__sa_* with blocks from vgalloc__sa_block_size on "
+	       "-ENOSPC; one empty block kept, any\n"
+	       "  other removed at once; tlsf-/slab-reference: ours (tests/bench/ref.c), same "
+	       "block policy, not gated.\n"
+	       "  Growth workloads G*: churn(256, 64 KiB, 256, L, max(400000, 2L), 7), window "
+	       "%llu GiB. Never-mapped choice:\n"
+	       "  separate RNG (DESIGN's, seed 0x%llx).\n",
+	       cfg->runs, (unsigned long long)(GROWTH_WINDOW / GiB), NOMAP_SEED);
 }
 
 static void time3(char *buf, size_t size, const struct bench_time *t)
@@ -358,6 +397,17 @@ static void time3(char *buf, size_t size, const struct bench_time *t)
 	fmt_num(b, sizeof(b), t->p99_ns);
 	fmt_num(c, sizeof(c), t->max_ns);
 	snprintf(buf, size, "%s/%s/%s", a, b, c);
+}
+
+/* libvgalloc's cycle over the algorithm's in the same run; 0 when either is missing. */
+static double cycle_ratio(const struct workload *w)
+{
+	const struct bench_result *v = &w->res[ALLOC_VGALLOC], *a = &w->res[ALLOC_SA];
+
+	if (!v->ran || v->error || !a->ran || a->error || a->replay_ns_per_alloc <= 0) {
+		return 0;
+	}
+	return v->replay_ns_per_alloc / a->replay_ns_per_alloc;
 }
 
 static void print_workload_table(const struct workload *w)
@@ -381,7 +431,7 @@ static void print_workload_table(const struct workload *w)
 	       "(sum align_up(size, %s) / sum size, live set at peak)\n",
 	       w->floor_blobs_per_1000, w->floor_waste, at);
 	printf("   %-19s %-20s %-20s %7s %8s %10s %7s %8s %10s %10s %9s\n", "allocator",
-	       "alloc ns mean/p99/max", "free ns mean/p99/max", "map ns", "replay", "blobs/1000",
+	       "alloc ns mean/p99/max", "free ns mean/p99/max", "map ns", "cycle", "blobs/1000",
 	       "waste", "meta B/a", "window@pk", "QEMU ms/1k", "memfd/1k");
 	for (uint32_t a = 0; a < ALLOC_COUNT; a++) {
 		const struct bench_result *r = &w->res[a];
@@ -402,12 +452,12 @@ static void print_workload_table(const struct workload *w)
 		}
 		time3(ta, sizeof(ta), &r->alloc);
 		time3(tf, sizeof(tf), &r->free);
-		fmt_num(m, sizeof(m), a == ALLOC_SA || !r->map.count ? -1 : r->map.mean_ns);
+		fmt_num(m, sizeof(m), !r->map.count ? -1 : r->map.mean_ns);
 		fmt_num(rp, sizeof(rp), r->replay_ns_per_alloc);
 		fmt_num(bl, sizeof(bl), r->blobs_per_1000);
 		snprintf(ws, sizeof(ws), "%.3f", r->waste);
 		fmt_num(md, sizeof(md), r->metadata_per_live);
-		if (a == ALLOC_SA) {
+		if (a >= ALLOC_SA) {
 			snprintf(win, sizeof(win), "-");
 		} else {
 			fmt_bytes(win, sizeof(win), (double)r->window_at_peak);
@@ -429,6 +479,16 @@ static void print_workload_table(const struct workload *w)
 		       "added per 1000)\n",
 		       (unsigned long long)w->res[ALLOC_SA].blob_creations,
 		       (unsigned long long)w->res[ALLOC_SA].blocks_removed);
+	}
+	if (cycle_ratio(w) > 0) {
+		const struct bench_result *v = &w->res[ALLOC_VGALLOC];
+
+		printf("   cycle/alg: libvgalloc alloc+map+free %.1f ns / allocator-alone "
+		       "alloc+free "
+		       "%.1f ns = %.2f; libvgalloc per-op p99/mean: alloc %.2f, free %.2f\n",
+		       v->replay_ns_per_alloc, w->res[ALLOC_SA].replay_ns_per_alloc, cycle_ratio(w),
+		       v->alloc.mean_ns > 0 ? v->alloc.p99_ns / v->alloc.mean_ns : 0,
+		       v->free.mean_ns > 0 ? v->free.p99_ns / v->free.mean_ns : 0);
 	}
 }
 
@@ -622,17 +682,37 @@ static size_t collect_targets(struct workload *wls, size_t nwl, const struct ben
 		const char *wn = k == 0 ? "W3" : "W5";
 		struct workload *w = find_wl(wls, nwl, wn);
 		const struct bench_result *r = w ? &w->res[ALLOC_SA] : NULL;
+		const struct bench_result *pub = w ? &w->res[ALLOC_VGALLOC] : NULL;
 		bool ok = r && r->ran && !r->error;
+		bool vok = pub && pub->ran && !pub->error;
 
 		if (!w) {
 			continue;
 		}
 		snprintf(name, sizeof(name), "%s allocator-alone alloc mean ns", wn);
 		n = add_target(v, n, name, ok ? r->alloc.mean_ns : 0, 30, true, ok);
-		snprintf(name, sizeof(name), "%s allocator-alone alloc p99 / mean", wn);
+		snprintf(name, sizeof(name), "%s vgalloc_mem_alloc per-op p99 / mean", wn);
+		n = add_target(
+		        v, n, name,
+		        vok && pub->alloc.mean_ns > 0 ? pub->alloc.p99_ns / pub->alloc.mean_ns : 0,
+		        3, true, vok && pub->alloc.mean_ns > 0);
+		snprintf(name, sizeof(name), "%s vgalloc_mem_free per-op p99 / mean", wn);
 		n = add_target(v, n, name,
-		               ok && r->alloc.mean_ns > 0 ? r->alloc.p99_ns / r->alloc.mean_ns : 0,
-		               3, true, ok && r->alloc.mean_ns > 0);
+		               vok && pub->free.mean_ns > 0 ? pub->free.p99_ns / pub->free.mean_ns
+		                                            : 0,
+		               3, true, vok && pub->free.mean_ns > 0);
+	}
+	for (size_t k = 0; k < nwl; k++) {
+		struct workload *w = &wls[k];
+		const char *wn = w->def->name;
+		bool gated = w->def->growth || !strcmp(wn, "W3") || !strcmp(wn, "W4") ||
+		             !strcmp(wn, "W5") || !strcmp(wn, "W6");
+
+		if (!w->done || !gated) {
+			continue;
+		}
+		snprintf(name, sizeof(name), "%s public alloc+map+free cycle / algorithm's", wn);
+		n = add_target(v, n, name, cycle_ratio(w), 2, true, cycle_ratio(w) > 0);
 	}
 	for (size_t k = 0; k < sizeof(public_wls) / sizeof(public_wls[0]); k++) {
 		struct workload *w = find_wl(wls, nwl, public_wls[k]);
@@ -670,7 +750,7 @@ int main(int argc, char **argv)
 	struct vgalloc_device_info di;
 	struct workload *wls = NULL;
 	struct bench_w8_result w8;
-	struct target targets[32];
+	struct target targets[64];
 	size_t nwl = 0, ntargets;
 	bool w8_ran = false, any_error = false, any_miss = false, tty = isatty(2);
 	int ret, probe_ret, traces_to_write = 0;
@@ -698,7 +778,7 @@ int main(int argc, char **argv)
 
 	/* Traces. */
 	for (size_t k = 0; k < WL_COUNT; k++) {
-		if (selected(o.workloads, wl_defs[k].name)) {
+		if (wl_selected(&o, wl_defs[k].name)) {
 			ret = generate(base_index(wl_defs[k].base), o.quick);
 			if (ret) {
 				fprintf(stderr, "vgalloc-bench: trace %s: %s\n", wl_defs[k].base,
@@ -798,7 +878,10 @@ int main(int argc, char **argv)
 		struct workload *w = &wls[nwl];
 		uint64_t max_block;
 
-		if (!selected(o.workloads, d->name)) {
+		bool which[ALLOC_COUNT];
+		struct bench_config wcfg = cfg;
+
+		if (!wl_selected(&o, d->name)) {
 			continue;
 		}
 		w->def = d;
@@ -819,11 +902,18 @@ int main(int argc, char **argv)
 		                                              (double)w->trace.peak_live
 		                                    : 0.0;
 		for (uint32_t a = 0; a < ALLOC_COUNT; a++) {
-			if (tty && !o.quick) {
-				fprintf(stderr, "\r  running %-11s %-19s", d->name,
-				        bench_allocator_names[a]);
-			}
-			bench_run(&cfg, &w->trace, a, &w->res[a]);
+			/* Growth: the suballocators only (a million blobs is not the question). */
+			which[a] = selected(o.allocators, bench_allocator_names[a]) &&
+			           (!d->growth || (a != ALLOC_ONE_BLOB && a != ALLOC_LAZY));
+		}
+		if (d->growth) {
+			wcfg.window_size = GROWTH_WINDOW;
+		}
+		if (tty && !o.quick) {
+			fprintf(stderr, "\r  running %-11s", d->name);
+		}
+		bench_run_set(&wcfg, &w->trace, which, w->res);
+		for (uint32_t a = 0; a < ALLOC_COUNT; a++) {
 			if (w->res[a].error || w->res[a].order_violations ||
 			    w->res[a].leaked_blobs) {
 				any_error = true;
