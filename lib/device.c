@@ -480,7 +480,7 @@ static int fd_new(struct vgalloc_device *dev, const struct vgalloc_device_create
 	pthread_mutex_init(&fd->import_lock, NULL);
 	pthread_cond_init(&fd->cond, NULL);
 	vgalloc__shmem_init(&fd->shmem);
-	vgalloc__slab_init(&fd->blobs, sizeof(struct vgalloc_blob), VGALLOC__MAGIC_BLOB);
+	vgalloc__slab_init(&fd->blobs, sizeof(struct vgalloc_blob), VGALLOC__MAGIC_BLOB, false);
 	fd->blobs.scope = scope;
 	dev->fd = fd;
 	return 0;

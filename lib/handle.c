@@ -8,10 +8,12 @@
 
 #include "handle.h"
 
-void vgalloc__slab_init(struct vgalloc__slab *slab, size_t slot_size, uint32_t magic)
+void vgalloc__slab_init(struct vgalloc__slab *slab, size_t slot_size, uint32_t magic, bool lines)
 {
+	size_t unit = lines ? 64 : 16;
+
 	memset(slab, 0, sizeof(*slab));
-	slab->slot_size = (slot_size + 15) & ~(size_t)15;
+	slab->slot_size = (slot_size + unit - 1) & ~(unit - 1);
 	slab->magic = magic;
 	slab->scope = VGALLOC_SCOPE_DEVICE;
 }
@@ -53,7 +55,7 @@ static bool slab_grow(const struct vgalloc_allocator *a, struct vgalloc__slab *s
 		return false;
 	}
 	count = (size_t)64 << slab->nchunks;
-	base = vgalloc__alloc(a, count * slab->slot_size, 16, slab->scope);
+	base = vgalloc__alloc(a, count * slab->slot_size, 64, slab->scope);
 	if (!base) {
 		return false;
 	}
@@ -92,7 +94,6 @@ void *vgalloc__slab_get_locked(const struct vgalloc_allocator *a, struct vgalloc
 	}
 	/* The header is left to atomics: a thread checking a stale pointer may read it now. */
 	memset((unsigned char *)s + sizeof(*s), 0, slab->slot_size - sizeof(*s));
-	s->gen++;
 	s->next_free = NULL;
 	atomic_store_explicit(&s->state, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->magic, slab->magic, memory_order_relaxed);

@@ -21,8 +21,6 @@ struct vgalloc__slot {
 	/* Memory objects: 0 = live and idle, else VGALLOC__STATE_DYING (freed, or being freed: no
 	 * call may use it) or the number of threads inside vgalloc_mem_map() of it. */
 	_Atomic uint32_t state;
-	uint32_t gen; /* bumped on every reuse */
-	uint32_t reserved;
 	struct vgalloc__slot *next_free; /* the slab's free lists, or a shard's deferred frees */
 };
 
@@ -50,7 +48,7 @@ struct vgalloc__slot {
  * lock for.
  */
 struct vgalloc__slab {
-	size_t slot_size;
+	size_t slot_size; /* a multiple of 16, or of 64 (cache lines) when init asked for lines */
 	uint32_t magic;
 	uint32_t nchunks;
 	uint32_t scope; /* of its chunks: enum vgalloc_alloc_scope, DEVICE unless set after init */
@@ -67,7 +65,9 @@ struct vgalloc__slab {
 	uint64_t live;
 };
 
-void vgalloc__slab_init(struct vgalloc__slab *slab, size_t slot_size, uint32_t magic);
+/* Slots of slot_size bytes; `lines`: each slot starts a cache line (its first 64 bytes are
+ * one line), for objects whose hot fields come first. */
+void vgalloc__slab_init(struct vgalloc__slab *slab, size_t slot_size, uint32_t magic, bool lines);
 void vgalloc__slab_finish(const struct vgalloc_allocator *a, struct vgalloc__slab *slab);
 void *vgalloc__slab_get_locked(const struct vgalloc_allocator *a, struct vgalloc__slab *slab);
 void vgalloc__slab_put_locked(struct vgalloc__slab *slab, void *obj);

@@ -16,20 +16,25 @@ struct vgalloc__block;
 struct vgalloc__mshard;
 
 struct vgalloc_mem {
+	/* The first cache line (slots are line-aligned) holds all a free of a suballocation
+	 * reads: a free finds the object cold, and a second line was a second miss. */
 	struct vgalloc__slot slot;
-	struct vgalloc__mshard *ms;   /* its lock and slab */
-	struct vgalloc__backing *bk;  /* its own (dedicated), or its pool block's */
 	struct vgalloc__block *block; /* suballocated: the pool block it lives in */
 	void *sa_node;                /* suballocated: the allocator's record */
 	uint32_t sa_index;
-	uint32_t type; /* index into the device's memory-type table */
+	uint32_t type;              /* index into the device's memory-type table */
+	uint64_t size;              /* requested */
+	struct vgalloc__mshard *ms; /* its lock and slab */
+	/* --- */
+	struct vgalloc__backing *bk; /* its own (dedicated), or its pool block's */
+	uint64_t committed;          /* what it holds: the rounded size, or its range of a block */
+	uint64_t offset;             /* in its blob */
 	uint32_t export_types;
-	uint64_t size;      /* requested */
-	uint64_t committed; /* what it holds: the rounded size, or its range of a block */
-	uint64_t offset;    /* in its blob */
 	/* ms->lock; its threads inside vgalloc_mem_map() are counted in slot.state */
 	uint32_t map_count;
 };
+_Static_assert(offsetof(struct vgalloc_mem, ms) + sizeof(void *) <= 64,
+               "a free of a suballocation reads one cache line of its memory object");
 
 /*
  * Claim a live memory object for its free: its state goes from live and idle to dying in one

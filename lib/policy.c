@@ -460,13 +460,6 @@ const char *vgalloc_path_name(uint32_t path)
 	return path < VGALLOC__ARRAY_SIZE(names) && names[path] ? names[path] : "unknown";
 }
 
-/* The one plain request per type whose plan the fast path reuses: the smallest size. */
-static bool plain_request(const struct vgalloc_request *r)
-{
-	return !r->flags && !r->export_handle_types && !r->allocate_flags && !r->reserved &&
-	       !r->opaque_capture_address;
-}
-
 void vgalloc__plan_fast_init(struct vgalloc__traits *t)
 {
 	for (uint32_t i = 0; i < t->type_count && i < VGALLOC__ARRAY_SIZE(t->fast); i++) {
@@ -493,6 +486,8 @@ void vgalloc__plan_fast_init(struct vgalloc__traits *t)
 		f->blob_mem = plan.blob_mem;
 		f->blob_flags = plan.blob_flags;
 		f->pool_key = plan.pool_key;
+		f->sized = t->types[i].size_alignment_count != 0;
+		f->type_alignment = t->types[i].type_alignment;
 	}
 }
 
@@ -503,8 +498,11 @@ bool vgalloc__plan_fast(const struct vgalloc__traits *t, const struct vgalloc_re
 	uint64_t alignment;
 	uint32_t i;
 
-	if (!r || r->struct_size != sizeof(*r) || !plain_request(r) || !r->size ||
-	    r->size > t->max_suballoc_size || (r->alignment & (r->alignment - 1))) {
+	/* One test for every field a plain request leaves 0. */
+	if (!r || r->struct_size != sizeof(*r) ||
+	    (r->flags | r->export_handle_types | r->allocate_flags | r->reserved |
+	     r->opaque_capture_address) ||
+	    r->size - 1 >= t->max_suballoc_size || (r->alignment & (r->alignment - 1))) {
 		return false;
 	}
 	for (i = 0; i < t->type_count && t->types[i].host_index != r->memory_type; i++) {
@@ -512,11 +510,12 @@ bool vgalloc__plan_fast(const struct vgalloc__traits *t, const struct vgalloc_re
 	if (i >= t->type_count || i >= VGALLOC__ARRAY_SIZE(t->fast) || !t->fast[i].suballocate) {
 		return false;
 	}
-	alignment = vgalloc__suballoc_alignment(&t->types[i], r);
+	f = &t->fast[i];
+	alignment = f->sized ? vgalloc__suballoc_alignment(&t->types[i], r)
+	                     : VGALLOC__MAX(f->type_alignment, r->alignment);
 	if (t->max_suballoc_alignment && alignment > t->max_suballoc_alignment) {
 		return false;
 	}
-	f = &t->fast[i];
 	out->key = f->pool_key;
 	out->size = r->size;
 	out->alignment = alignment;

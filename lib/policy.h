@@ -71,8 +71,10 @@ struct vgalloc__traits {
 	 * path); set by vgalloc__plan_fast_init() once the rest is derived. */
 	struct vgalloc__fast_plan {
 		bool suballocate;
+		bool sized; /* the type's alignment depends on the size (its table) */
 		uint32_t path, blob_mem, blob_flags;
 		uint64_t pool_key;
+		uint64_t type_alignment; /* the rule when not sized */
 	} fast[64];
 };
 

@@ -370,8 +370,8 @@ static struct vgalloc__shard *shard_of(struct vgalloc_mem *mem)
 	return (struct vgalloc__shard *)mem->ms;
 }
 
-static void drain_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
-                         struct vgalloc__block **release);
+static inline void drain_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
+                                struct vgalloc__block **release);
 static void release_list(struct vgalloc_device *dev, struct vgalloc__block *b);
 
 static struct vgalloc__block *block_emptied_locked(struct vgalloc_device *dev,
@@ -526,10 +526,9 @@ block_emptied_locked(struct vgalloc_device *dev, struct vgalloc__shard *s, struc
 static void free_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
                         struct vgalloc_mem *mem, struct vgalloc__block **release)
 {
+	/* What vgalloc__sa_free reads of an allocation: the first line of mem, no more. */
 	struct vgalloc__sa_alloc a = {
 		.block = mem->block->sa,
-		.offset = mem->offset,
-		.size = mem->committed,
 		.node = mem->sa_node,
 		.index = mem->sa_index,
 	};
@@ -548,16 +547,13 @@ static void free_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
 	}
 }
 
-/* Shard lock held: complete the frees other threads queued here. */
-static void drain_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
-                         struct vgalloc__block **release)
+/* Shard lock held: complete the frees other threads queued here (drain_locked checks first). */
+static void drain_queued_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
+                                struct vgalloc__block **release)
 {
 	struct vgalloc__slot *q;
 	uint32_t n = 0;
 
-	if (!atomic_load_explicit(&s->deferred, memory_order_relaxed)) {
-		return;
-	}
 	q = atomic_exchange_explicit(&s->deferred, NULL, memory_order_acquire);
 	while (q) {
 		struct vgalloc__slot *next = q->next_free;
@@ -567,6 +563,14 @@ static void drain_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
 		n++;
 	}
 	atomic_fetch_sub_explicit(&s->deferred_count, n, memory_order_relaxed);
+}
+
+static inline void drain_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
+                                struct vgalloc__block **release)
+{
+	if (atomic_load_explicit(&s->deferred, memory_order_relaxed)) {
+		drain_queued_locked(dev, s, release);
+	}
 }
 
 /* No lock held: release the blocks drain_locked() and free_locked() took out. */

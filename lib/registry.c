@@ -61,6 +61,13 @@ static bool register_chunk(void *ctx, unsigned char *base, size_t bytes)
 	for (i = at; i < n; i++) {
 		reg->e[i + 1] = old->e[i];
 	}
+	reg->largest = 0;
+	for (i = 1; i < reg->count; i++) {
+		if (reg->e[i].end - reg->e[i].base >
+		    reg->e[reg->largest].end - reg->e[reg->largest].base) {
+			reg->largest = i;
+		}
+	}
 	/* Readers may still hold the old table: it is kept (chained) until device destroy. */
 	atomic_store_explicit(&dev->ld.registry, reg, memory_order_release);
 	pthread_mutex_unlock(&dev->ld.lock);
@@ -72,7 +79,7 @@ void vgalloc__mshard_init(struct vgalloc_device *dev, struct vgalloc__mshard *ms
 	ms->dev = dev;
 	pthread_mutex_init(&ms->lock, NULL);
 	pthread_cond_init(&ms->cond, NULL);
-	vgalloc__slab_init(&ms->mems, sizeof(struct vgalloc_mem), VGALLOC__MAGIC_MEM);
+	vgalloc__slab_init(&ms->mems, sizeof(struct vgalloc_mem), VGALLOC__MAGIC_MEM, true);
 	ms->mems.on_grow = register_chunk;
 	ms->mems.on_grow_ctx = ms;
 }
@@ -106,6 +113,10 @@ struct vgalloc__mshard *vgalloc__mem_owner(struct vgalloc_device *dev, const voi
 	if (!reg || !p) {
 		return NULL;
 	}
+	e = &reg->e[reg->largest];
+	if (a - e->base < e->end - e->base) {
+		goto found;
+	}
 	/* The last entry starting at or below a, found without a branch on the data: every call
 	 * looks up a different handle, and a mispredicted search cost more than the rest of it. */
 	e = reg->e;
@@ -118,6 +129,7 @@ struct vgalloc__mshard *vgalloc__mem_owner(struct vgalloc_device *dev, const voi
 	if (a < e->base || a >= e->end) {
 		return NULL;
 	}
+found:
 	off = a - e->base;
 	if (off & ((1ull << e->shift) - 1)) {
 		return NULL;

@@ -27,7 +27,7 @@ struct vgalloc__mshard {
 struct vgalloc__registry {
 	struct vgalloc__registry *older;
 	uint32_t count;
-	uint32_t reserved;
+	uint32_t largest; /* the entry with the most bytes: checked first, it holds most slots */
 	struct vgalloc__registry_entry {
 		uintptr_t base, end;
 		/* Whether an offset is a multiple of the slot size, without a division: the slot
