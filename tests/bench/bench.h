@@ -162,6 +162,7 @@ struct bench_config {
 	uint64_t retain_bytes;   /* passed in the create-info; 0 = library default */
 	uint64_t min_block_size; /* passed; 0 = library default */
 	uint64_t max_block_size;
+	bool cycle_only; /* whole-trace replays only: no stats pass, no per-op runs (profiling) */
 	const struct bench_clock *clk;
 };
 

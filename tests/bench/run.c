@@ -922,6 +922,9 @@ void bench_run_set(const struct bench_config *cfg, const struct bench_trace *t,
 			set_err(r, -ENOMEM, "bench buffers");
 			continue;
 		}
+		if (cfg->cycle_only) {
+			continue;
+		}
 		if (a == ALLOC_SA) {
 			sa_stats_pass(cfg, t, r);
 		} else if (is_offset_allocator(a)) {
@@ -938,7 +941,7 @@ void bench_run_set(const struct bench_config *cfg, const struct bench_trace *t,
 	}
 	/* Repetitions, every allocator in turn within each. */
 	for (uint32_t rep = 0; rep < runs; rep++) {
-		for (int whole = 0; whole < 2; whole++) {
+		for (int whole = cfg->cycle_only; whole < 2; whole++) {
 			for (uint32_t a = 0; a < ALLOC_COUNT; a++) {
 				if (acc[a].ok && !res[a].error) {
 					run_once(cfg, t, a, whole, rep, &acc[a], &res[a]);

@@ -32,7 +32,7 @@ enum out_format {
 };
 
 struct options {
-	bool quick, strict;
+	bool quick, strict, cycle_only;
 	enum out_format format;
 	uint32_t runs;
 	const char *workloads;  /* comma-separated, NULL = all but the 1M-live growth */
@@ -121,6 +121,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->quick = true;
 		} else if (!strcmp(a, "--strict")) {
 			o->strict = true;
+		} else if (!strcmp(a, "--cycle-only")) {
+			o->cycle_only = true;
 		} else if (!strcmp(a, "--csv")) {
 			o->format = OUT_CSV;
 		} else if (!strcmp(a, "--json")) {
@@ -764,6 +766,7 @@ int main(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.runs = o.runs;
 	cfg.quick = o.quick;
+	cfg.cycle_only = o.cycle_only;
 	cfg.window_size = 4 * GiB;
 	cfg.clk = &clk;
 	memset(&di, 0, sizeof(di));
