@@ -39,6 +39,9 @@
 #   VGALLOC_VM_CACHE          the VM rig (tests/vm/build-rig.sh builds it when missing)
 #   VGALLOC_VENUS_BUILD_ROOT  auto (default: overlay, else copy), overlay or copy
 #   VGALLOC_VENUS_JOBS        ninja -j (default 2)
+#   VGALLOC_VENUS_LIB_DIR     where the library's sources (meson.build include lib backends) come
+#                             from (default: this tree); tier.sh builds an earlier revision's
+#                             library into the same series with it (VGALLOC_VENUS_BEFORE)
 #   VGALLOC_VM_REQUIRED=1     exit 1 instead of 77 when the build cannot run here
 # Exit: 0 ready, 77 cannot run here (not root, no network for a cold stage, the rig cannot be
 # built), 1 anything else (including a failed symbol check).
@@ -81,6 +84,7 @@ BUILDFLAGS_ENV=(DEB_BUILD_MAINT_OPTIONS=optimize=-lto DEB_CFLAGS_MAINT_APPEND=-W
 TARGET=src/virtio/vulkan/libvulkan_virtio.so
 # The library files the subproject compiles: what is hashed into the key and copied.
 LIB_PATHS=(meson.build include lib backends)
+libdir=${VGALLOC_VENUS_LIB_DIR:-$repo}
 STOCK_SO=/usr/lib/x86_64-linux-gnu/libvulkan_virtio.so
 STOCK_JSON=/usr/share/vulkan/icd.d/virtio_icd.json
 ICD_NAME=virtio_icd.vgalloc.x86_64.json
@@ -194,7 +198,7 @@ if [[ ${VGALLOC_VM_NS:-} != "$$" ]]; then
 	((rc != VM_SKIP)) || skip_or_fail "the VM rig cannot be built here (see above)"
 	((rc == 0)) || vm_die "tests/vm/build-rig.sh failed (exit $rc)"
 	broot_key=$(build_root_key)
-	key=$(driver_key_material "$repo" "$repo/integrations/venus/patches" "$broot_key" | sha256_of)
+	key=$(driver_key_material "$libdir" "$repo/integrations/venus/patches" "$broot_key" | sha256_of)
 	stage_done rig+key
 	if driver_ready "$VENUS_CACHE/driver-${key:0:16}"; then
 		finish "$VENUS_CACHE/driver-${key:0:16}" warm
@@ -332,7 +336,7 @@ mkdir -p "$scratch/build" "$mnt" "$logs"
 # describe other sources than the ones compiled.
 staged=$scratch/build/inputs
 mkdir -p "$staged/vgalloc" "$staged/patches"
-tar -C "$repo" -cf - "${LIB_PATHS[@]}" | tar -C "$staged/vgalloc" -xf -
+tar -C "$libdir" -cf - "${LIB_PATHS[@]}" | tar -C "$staged/vgalloc" -xf -
 cp "$repo/integrations/venus/patches/series" "$staged/patches/"
 while read -r p; do
 	cp "$repo/integrations/venus/patches/$p" "$staged/patches/"

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 #
 # The inject tier's targets (tests/venus/README.md), read from run-venus.sh's results file:
-#   awk -v have_off=0|1 -v have_patched=0|1 -v have_vtest=0|1 -f gates-inject.awk results.txt results.txt
+#   awk -v have_off=0|1 -v have_patched=0|1 -v have_vtest=0|1 -v have_before=0|1 \
+#       -f gates-inject.awk results.txt results.txt
 # The first pass finds the boots that finished; the second reads their lines. Each target prints
 # "TARGET PASS|FAIL ..." (or "TARGET INFO ..." where only printed). Exit 1 when a target fails.
 
@@ -100,6 +101,25 @@ END {
 		      sprintf("host validation messages: patched %d-%d, stock %d-%d",
 		              lo["patched host-validation"], hi["patched host-validation"],
 		              lo["stock host-validation"], hi["stock host-validation"]))
+	}
+	if (have_before) {
+		# The library before and after, the same series around it: the patched churn p50 lies
+		# within the before-build's boot-to-boot range or below it (its fastest boot is no
+		# slower than the before-build's slowest).
+		for (s = 1; s <= 2; s++) {
+			size = s == 1 ? "4k" : "64k"
+			k = "churn." size ".cycle.cycle"
+			if (!(("patched " k) in lo) || !(("patched-before " k) in hi)) {
+				check(0, size " before/after cycle p50: missing"); continue
+			}
+			check(lo["patched " k] <= hi["patched-before " k] + 0,
+			      sprintf("%s mapped cycle p50, library after vs before: %.1f-%.1f us vs %.1f-%.1f us (target: within the before range or faster)",
+			              size, lo["patched " k], hi["patched " k], lo["patched-before " k], hi["patched-before " k]))
+			k = "churn." size ".unmapped.free"
+			if (("patched " k) in lo && ("patched-before " k) in lo)
+				printf "TARGET INFO %s never-mapped free p50, after vs before: %.1f-%.1f us vs %.1f-%.1f us\n",
+				       size, lo["patched " k], hi["patched " k], lo["patched-before " k], hi["patched-before " k]
+		}
 	}
 	if (have_vtest) {
 		# Correctness: every step of both vtest boots passed (vn-check with the guest's validation

@@ -22,6 +22,9 @@
 #                                 share), e.g. from tests/venus/build-mesa.sh --print-dir; default:
 #                                 the guest root's /opt/vgalloc/lib/libvulkan_virtio.so or
 #                                 /opt/vgalloc/libvulkan_virtio.so
+#   VGALLOC_VENUS_BEFORE_SO       host path of the same series built with an earlier library
+#                                 (tier.sh's VGALLOC_VENUS_BEFORE): driver "patched-before", churn
+#                                 boots only, interleaved with the others (inject tier)
 #   VGALLOC_VENUS_PATCHED_ENV     extra VAR=value words for the patched driver's programs
 #   VGALLOC_VENUS_PATCHED_OFF_ENV the words that switch the library off inside the patched driver;
 #                                 with them, driver "patched-off" runs the patched binary so, with
@@ -173,10 +176,21 @@ else
 		fi
 	done
 fi
-if [[ -n $patched_lib ]]; then
+# write_icd <name> <library path in the guest>
+write_icd() {
 	printf '{\n    "ICD": {\n        "api_version": "%s",\n        "library_path": "%s"\n    },\n' \
-		"${api:-1.3.0}" "$patched_lib" >"$share/icd/patched.json"
-	printf '    "file_format_version": "1.0.0"\n}\n' >>"$share/icd/patched.json"
+		"${api:-1.3.0}" "$2" >"$share/icd/$1.json"
+	printf '    "file_format_version": "1.0.0"\n}\n' >>"$share/icd/$1.json"
+}
+[[ -z $patched_lib ]] || write_icd patched "$patched_lib"
+before_lib=
+if [[ -n ${VGALLOC_VENUS_BEFORE_SO:-} && $tier == inject ]]; then
+	[[ -f $VGALLOC_VENUS_BEFORE_SO ]] || vm_die "VGALLOC_VENUS_BEFORE_SO: no such file"
+	mkdir -p "$share/driver-before"
+	cp "$VGALLOC_VENUS_BEFORE_SO" "$share/driver-before/libvulkan_virtio.so"
+	before_lib=/mnt/vgalloc-venus/driver-before/libvulkan_virtio.so
+	write_icd patched-before "$before_lib"
+	[[ " $drivers " == *" patched-before "* ]] || drivers+=" patched-before"
 fi
 run_drivers=()
 for d in $drivers; do
@@ -198,7 +212,14 @@ for d in $drivers; do
 				"skipped"
 		fi
 		;;
-	*) vm_die "unknown driver '$d' (stock, patched, patched-off)" ;;
+	patched-before)
+		if [[ -n $before_lib ]]; then
+			run_drivers+=(patched-before)
+		else
+			vm_log "NOTE: patched-before needs VGALLOC_VENUS_BEFORE_SO (inject tier): skipped"
+		fi
+		;;
+	*) vm_die "unknown driver '$d' (stock, patched, patched-off, patched-before)" ;;
 	esac
 done
 ((${#run_drivers[@]})) || skip_or_fail "no driver to run"
@@ -266,6 +287,9 @@ write_step() {
 	elif [[ $driver == patched-off ]]; then
 		json=/mnt/vgalloc-venus/icd/patched.json
 		extra="${VGALLOC_VENUS_PATCHED_ENV:-} ${VGALLOC_VENUS_PATCHED_OFF_ENV-VN_PERF=no_vgalloc}"
+	elif [[ $driver == patched-before ]]; then
+		json=/mnt/vgalloc-venus/icd/patched-before.json
+		extra=${VGALLOC_VENUS_PATCHED_ENV:-}
 	fi
 	local layer_env=
 	((layer)) && layer_env="VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation"
@@ -343,7 +367,7 @@ plan_boot() {
 	local kind=$1 d=$2 host=$3 n=0 churn check gv=0
 	rm -f "$share/steps"/*.sh
 	churn=$churn_stock check=$check_stock
-	if [[ $d == patched ]]; then
+	if [[ $d == patched || $d == patched-before ]]; then
 		churn=$churn_patched check=$check_patched
 	fi
 	[[ $host == static ]] && gv=1
@@ -600,9 +624,10 @@ boot() {
 # Check boots on the first host only (the guest-first tier's: the emulated static host; its
 # pass-through host-first baseline is the inject tier's correctness run on the same QEMU).
 read -r first_host _ <<<"$hosts"
+# patched-before only measures: its churn boots, beside patched's.
 for ((i = 1; i <= check_boots; i++)); do
 	for d in "${run_drivers[@]}"; do
-		boot check "$d" "$i" "$first_host"
+		[[ $d == patched-before ]] || boot check "$d" "$i" "$first_host"
 	done
 done
 for ((i = 1; i <= churn_boots; i++)); do
@@ -615,7 +640,7 @@ done
 # The inject tier's vtest boots: stock and patched Venus over the guest's own vtest server.
 if [[ $tier == inject && ${VGALLOC_VENUS_VTEST:-1} == 1 ]]; then
 	for d in "${run_drivers[@]}"; do
-		[[ $d == patched-off ]] || boot vtest "$d" 1 inject
+		[[ $d == patched-off || $d == patched-before ]] || boot vtest "$d" 1 inject
 	done
 fi
 
@@ -675,6 +700,7 @@ if [[ $tier == guest-first ]]; then
 else
 	awk -v have_off="$([[ " ${run_drivers[*]} " == *" patched-off "* ]] && echo 1 || echo 0)" \
 		-v have_patched="$([[ " ${run_drivers[*]} " == *" patched "* ]] && echo 1 || echo 0)" \
+		-v have_before="$([[ " ${run_drivers[*]} " == *" patched-before "* ]] && echo 1 || echo 0)" \
 		-v have_vtest="$([[ ${VGALLOC_VENUS_VTEST:-1} == 1 && " ${run_drivers[*]} " == *" patched "* &&
 			" ${run_drivers[*]} " == *" stock "* ]] && echo 1 || echo 0)" \
 		-f "$here/gates-inject.awk" "$results" "$results" >"$out/targets.txt" || gate_failed=1
