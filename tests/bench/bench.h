@@ -173,6 +173,8 @@ struct bench_time {
 	double max_ns;   /* median over runs of the per-op maximum */
 	double worst_ns; /* maximum over all runs */
 	uint64_t count;
+	/* Share of the ops of range-path sizes (> 32 KiB), and of the slowest 1 % of them. */
+	double range_share, tail_range_share;
 };
 
 struct bench_result {

@@ -306,12 +306,17 @@ enum {
 	T_MAP = 2
 };
 
+/* Sizes above this take the suballocator's range path (its slabs serve the smaller ones). */
+#define RANGE_PATH_SIZE (32 * KiB)
+
+/* A sample: the op's ticks, shifted left once; bit 0 says it was a range-path size (tails). */
 static inline void record_op(struct timing_acc *a, int kind, uint64_t t0, uint64_t t1,
-                             uint64_t overhead)
+                             uint64_t overhead, uint64_t size)
 {
 	uint64_t d = t1 - t0;
 
-	a->samples[kind][a->n_samples[kind]++] = d > overhead ? d - overhead : 0;
+	d = d > overhead ? d - overhead : 0;
+	a->samples[kind][a->n_samples[kind]++] = d << 1 | (size > RANGE_PATH_SIZE);
 }
 
 /* One per-op timed replay through the public API. Returns 0 or -errno (and what failed). */
@@ -339,7 +344,7 @@ static REPLAY_FN int api_timed(const struct bench_trace *t, struct api_ctx *c, b
 				*what = "vgalloc_mem_alloc";
 				return ret;
 			}
-			record_op(a, T_ALLOC, t0, t1, overhead);
+			record_op(a, T_ALLOC, t0, t1, overhead, op->size);
 			if (!is_mapped(t, map_all, op->id)) {
 				continue;
 			}
@@ -350,7 +355,7 @@ static REPLAY_FN int api_timed(const struct bench_trace *t, struct api_ctx *c, b
 				*what = "vgalloc_mem_map";
 				return ret;
 			}
-			record_op(a, T_MAP, t0, t1, overhead);
+			record_op(a, T_MAP, t0, t1, overhead, op->size);
 		} else {
 			t0 = tick_start();
 			ret = vgalloc_mem_free(dev, mems[op->id]);
@@ -360,7 +365,7 @@ static REPLAY_FN int api_timed(const struct bench_trace *t, struct api_ctx *c, b
 				return ret;
 			}
 			mems[op->id] = NULL;
-			record_op(a, T_FREE, t0, t1, overhead);
+			record_op(a, T_FREE, t0, t1, overhead, op->size);
 		}
 	}
 	return 0;
@@ -554,12 +559,12 @@ static REPLAY_FN int sa_timed(const struct bench_trace *t, struct sa_ctx *c, uin
 				*what = "vgalloc__sa_alloc";
 				return ret;
 			}
-			record_op(a, T_ALLOC, t0, t1, overhead);
+			record_op(a, T_ALLOC, t0, t1, overhead, op->size);
 		} else {
 			t0 = tick_start();
 			sa_do_free(c, &allocs[op->id]);
 			t1 = tick_stop();
-			record_op(a, T_FREE, t0, t1, overhead);
+			record_op(a, T_FREE, t0, t1, overhead, op->size);
 		}
 	}
 	return 0;
@@ -687,12 +692,12 @@ static REPLAY_FN int ref_timed(const struct bench_trace *t, struct ref_ctx *c, u
 				*what = "ref_alloc";
 				return ret;
 			}
-			record_op(a, T_ALLOC, t0, t1, overhead);
+			record_op(a, T_ALLOC, t0, t1, overhead, op->size);
 		} else {
 			t0 = tick_start();
 			ref_free(c->r, &c->h[op->id]);
 			t1 = tick_stop();
-			record_op(a, T_FREE, t0, t1, overhead);
+			record_op(a, T_FREE, t0, t1, overhead, op->size);
 		}
 	}
 	return 0;
@@ -873,7 +878,7 @@ static void run_once(const struct bench_config *cfg, const struct bench_trace *t
 		struct bench_time *bt = k == T_ALLOC  ? &res->alloc
 		                        : k == T_FREE ? &res->free
 		                                      : &res->map;
-		size_t n = ta.n_samples[k], idx = (size_t)((double)n * 0.99);
+		size_t n = ta.n_samples[k], idx = (size_t)((double)n * 0.99), large = 0, tail = 0;
 		double sum = 0, worst;
 
 		bt->count = n;
@@ -881,13 +886,20 @@ static void run_once(const struct bench_config *cfg, const struct bench_trace *t
 			continue;
 		}
 		for (size_t i = 0; i < n; i++) {
-			sum += (double)ta.samples[k][i];
+			sum += (double)(ta.samples[k][i] >> 1);
+			large += ta.samples[k][i] & 1;
 		}
 		qsort(ta.samples[k], n, sizeof(uint64_t), cmp_u64);
 		idx = idx >= n ? n - 1 : idx;
+		for (size_t i = idx; i < n; i++) {
+			tail += ta.samples[k][i] & 1;
+		}
+		/* What the slowest 1 % are made of, against the whole (last repetition's). */
+		bt->range_share = (double)large / (double)n;
+		bt->tail_range_share = (double)tail / (double)(n - idx);
 		acc->mean[k][r] = ticks_to_ns(clk, sum / (double)n);
-		acc->p99[k][r] = ticks_to_ns(clk, (double)ta.samples[k][idx]);
-		worst = ticks_to_ns(clk, (double)ta.samples[k][n - 1]);
+		acc->p99[k][r] = ticks_to_ns(clk, (double)(ta.samples[k][idx] >> 1));
+		worst = ticks_to_ns(clk, (double)(ta.samples[k][n - 1] >> 1));
 		acc->mx[k][r] = worst;
 		if (worst > bt->worst_ns) {
 			bt->worst_ns = worst;

@@ -491,6 +491,11 @@ static void print_workload_table(const struct workload *w)
 		       v->replay_ns_per_alloc, w->res[ALLOC_SA].replay_ns_per_alloc, cycle_ratio(w),
 		       v->alloc.mean_ns > 0 ? v->alloc.p99_ns / v->alloc.mean_ns : 0,
 		       v->free.mean_ns > 0 ? v->free.p99_ns / v->free.mean_ns : 0);
+		printf("   tail: range-path sizes (> 32 KiB) are %.0f %% of allocs, %.0f %% of the "
+		       "slowest "
+		       "1 %% of allocs, %.0f %% of the slowest 1 %% of frees; blocks made: %llu\n",
+		       100 * v->alloc.range_share, 100 * v->alloc.tail_range_share,
+		       100 * v->free.tail_range_share, (unsigned long long)v->blob_creations);
 	}
 }
 
