@@ -432,4 +432,7 @@ void vgalloc__mem_destroy_all(struct vgalloc_device *dev)
 		free_shard(&dev->ld.dshards[i], dev);
 	}
 	vgalloc__pools_each_mshard(dev, free_shard, dev);
+	/* Those frees may have been queued too (a shard not this CPU's): complete them before the
+	 * pools go. */
+	vgalloc__pools_drain(dev);
 }
