@@ -339,6 +339,32 @@ static inline void fx_foreign_release(struct fx *f, int fd, uint64_t host_handle
 	vgalloc_mock_host_free(f->mock, host_handle);
 }
 
+/* Random numbers for tests (xorshift64*), and the seed: VGALLOC_TEST_SEED when set, else the
+ * test's own fixed default, so a failure can be replayed. */
+static inline uint64_t rng_next(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+static inline uint64_t rng_range(uint64_t *s, uint64_t lo, uint64_t hi)
+{
+	return lo + rng_next(s) % (hi - lo + 1);
+}
+
+static inline uint64_t test_seed_or(uint64_t fallback)
+{
+	const char *e = getenv("VGALLOC_TEST_SEED");
+	uint64_t seed = e ? strtoull(e, NULL, 0) : 0;
+
+	return seed ? seed : fallback;
+}
+
 static inline struct vgalloc_request fx_req(uint32_t type, uint64_t size)
 {
 	struct vgalloc_request r;

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "../harness.h"
 #include "ref.h"
 
 #define KiB (1ull << 10)
@@ -26,31 +27,9 @@
 #define REPLAY_OPS    4000u
 #define MAX_BLOCK_IDS 4096u
 
-/* --- random numbers ----------------------------------------------------------------------- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	/* xorshift64* */
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t rng_range(uint64_t *s, uint64_t lo, uint64_t hi)
-{
-	return lo + rng_next(s) % (hi - lo + 1);
-}
-
 static uint64_t test_seed(void)
 {
-	const char *e = getenv("VGALLOC_TEST_SEED");
-	uint64_t seed = e ? strtoull(e, NULL, 0) : 0;
-
-	return seed ? seed : 0x7ef0a11c5eed1234ull;
+	return test_seed_or(0x7ef0a11c5eed1234ull);
 }
 
 /* --- the replay --------------------------------------------------------------------------- */

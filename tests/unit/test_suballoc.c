@@ -21,31 +21,9 @@
 /* Live allocations the random run hovers around. */
 #define MODEL_TARGET_LIVE 2000u
 
-/* --- random numbers ----------------------------------------------------------------------- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	/* xorshift64* */
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t rng_range(uint64_t *s, uint64_t lo, uint64_t hi)
-{
-	return lo + rng_next(s) % (hi - lo + 1);
-}
-
 static uint64_t test_seed(void)
 {
-	const char *e = getenv("VGALLOC_TEST_SEED");
-	uint64_t seed = e ? strtoull(e, NULL, 0) : 0;
-
-	return seed ? seed : 0x5eed0fa110c47e57ull;
+	return test_seed_or(0x5eed0fa110c47e57ull);
 }
 
 static uint64_t round_up(uint64_t v, uint64_t g)
