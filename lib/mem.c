@@ -371,7 +371,8 @@ int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vgalloc_mem *c
 	return vgalloc__struct_out(out, &info, VGALLOC__V0_MEM_INFO, sizeof(info));
 }
 
-int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
+/* A free; !may_defer: a suballocation's range goes back before this returns (destroy). */
+static int mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem, bool may_defer)
 {
 	struct vgalloc__mshard *ms;
 	int ret;
@@ -388,7 +389,7 @@ int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	}
 	/* Freeing a suballocation never touches the backend (unless its block goes). */
 	if (ms->pooled) {
-		return vgalloc__pool_free(dev, ms, mem);
+		return vgalloc__pool_free(dev, ms, mem, may_defer);
 	}
 	pthread_mutex_lock(&ms->lock);
 	ret = vgalloc__mem_claim(mem);
@@ -409,6 +410,11 @@ int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	return 0;
 }
 
+int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem)
+{
+	return mem_free(dev, mem, true);
+}
+
 static void free_one(void *obj, void *arg)
 {
 	struct vgalloc_device *dev = arg;
@@ -416,7 +422,7 @@ static void free_one(void *obj, void *arg)
 
 	vgalloc__log(dev, VGALLOC_LOG_WARN, "device destroyed with a %llu-byte allocation alive",
 	             (unsigned long long)mem->size);
-	vgalloc_mem_free(dev, mem);
+	mem_free(dev, mem, false);
 }
 
 static void free_shard(struct vgalloc__mshard *ms, void *arg)
@@ -432,7 +438,4 @@ void vgalloc__mem_destroy_all(struct vgalloc_device *dev)
 		free_shard(&dev->ld.dshards[i], dev);
 	}
 	vgalloc__pools_each_mshard(dev, free_shard, dev);
-	/* Those frees may have been queued too (a shard not this CPU's): complete them before the
-	 * pools go. */
-	vgalloc__pools_drain(dev);
 }

@@ -600,7 +600,7 @@ static bool free_elsewhere(const struct vgalloc__shard *s)
 }
 
 int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc__mshard *ms,
-                       struct vgalloc_mem *mem)
+                       struct vgalloc_mem *mem, bool may_defer)
 {
 	struct vgalloc__shard *s = (struct vgalloc__shard *)ms;
 	struct vgalloc__block *release = NULL;
@@ -612,7 +612,11 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc__mshard *ms,
 	if (ret) {
 		return ret;
 	}
-	if (free_elsewhere(s) || pthread_mutex_trylock(&ms->lock)) {
+	if (!may_defer) {
+		pthread_mutex_lock(&ms->lock);
+		drain_locked(dev, s, &release);
+		free_locked(dev, s, mem, &release);
+	} else if (free_elsewhere(s) || pthread_mutex_trylock(&ms->lock)) {
 		struct vgalloc__slot *head =
 		        atomic_load_explicit(&s->deferred, memory_order_relaxed);
 

@@ -25,11 +25,12 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_r
  * Free a suballocation of pool shard ms (ms->pooled; no lock held). Claimed at once; its range
  * is given back now, or, when the shard is another thread's or its lock is busy, queued on the
  * shard and given back by the next call that takes that lock (an allocation there, a free that
- * finds the queue full, trim, statistics, device destroy). Return: 0; -EINVAL (not live);
- * -EBUSY (a thread is inside vgalloc_mem_map() of it).
+ * finds the queue full, trim, statistics, device destroy). !may_defer: given back now, under
+ * the lock (device destroy's walk). Return: 0; -EINVAL (not live); -EBUSY (a thread is inside
+ * vgalloc_mem_map() of it).
  */
 int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc__mshard *ms,
-                       struct vgalloc_mem *mem);
+                       struct vgalloc_mem *mem, bool may_defer);
 /* Complete every queued free (takes each shard's lock that has some). */
 void vgalloc__pools_drain(struct vgalloc_device *dev);
 /*
