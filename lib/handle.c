@@ -60,17 +60,20 @@ static bool slab_grow(const struct vgalloc_allocator *a, struct vgalloc__slab *s
 		return false;
 	}
 	memset(base, 0, count * slab->slot_size);
+	for (size_t i = 0; i < count; i++) {
+		struct vgalloc__slot *s = (void *)(base + i * slab->slot_size);
+
+		atomic_init(&s->magic, VGALLOC__MAGIC_FREE);
+		atomic_init(&s->state, VGALLOC__STATE_DYING);
+	}
+	/* Published (registered) with every header written: a lookup may read them from now on. */
 	if (slab->on_grow && !slab->on_grow(slab->on_grow_ctx, base, count * slab->slot_size)) {
 		vgalloc__free(a, base);
 		return false;
 	}
 	/* Pushed from the end so the chunk is handed out in address order. */
 	for (size_t i = count; i-- > 0;) {
-		struct vgalloc__slot *s = (void *)(base + i * slab->slot_size);
-
-		atomic_init(&s->magic, VGALLOC__MAGIC_FREE);
-		atomic_init(&s->state, VGALLOC__STATE_DYING);
-		warm_push(slab, s);
+		warm_push(slab, (void *)(base + i * slab->slot_size));
 	}
 	slab->chunks[slab->nchunks].base = base;
 	slab->chunks[slab->nchunks].count = count;
@@ -82,7 +85,8 @@ void *vgalloc__slab_get_locked(const struct vgalloc_allocator *a, struct vgalloc
 {
 	struct vgalloc__slot *s;
 
-	/* A full quarantine holds a slot more than it must: grow before reusing one early. */
+	/* Nothing out of quarantine: grow rather than reuse a slot before its 256 frees, and reuse
+	 * one early only when the slab cannot grow. */
 	if (!slab->warm && !slab->quar_count && !slab_grow(a, slab)) {
 		return NULL;
 	}
@@ -95,7 +99,9 @@ void *vgalloc__slab_get_locked(const struct vgalloc_allocator *a, struct vgalloc
 	/* The header is left to atomics: a thread checking a stale pointer may read it now. */
 	memset((unsigned char *)s + sizeof(*s), 0, slab->slot_size - sizeof(*s));
 	s->next_free = NULL;
-	atomic_store_explicit(&s->state, 0, memory_order_relaxed);
+	/* Its kind, but still dying (state) until its owner has filled it in and published it
+	 * (vgalloc__slot_publish): a stale pointer to it cannot claim a half-built object. */
+	atomic_store_explicit(&s->state, VGALLOC__STATE_DYING, memory_order_relaxed);
 	atomic_store_explicit(&s->magic, slab->magic, memory_order_relaxed);
 	slab->live++;
 	return s;

@@ -18,13 +18,20 @@
  */
 struct vgalloc__slot {
 	_Atomic uint32_t magic; /* live magic, VGALLOC__MAGIC_DYING while torn down, poison free */
-	/* Memory objects: 0 = live and idle, else VGALLOC__STATE_DYING (freed, or being freed: no
-	 * call may use it) or the number of threads inside vgalloc_mem_map() of it. */
+	/* Memory objects: 0 = live and idle, else VGALLOC__STATE_DYING (not yet published, freed,
+	 * or being freed: no call may use it) or the number of threads in vgalloc_mem_map()'s slow
+	 * path (the first map of its blob or block) for it. */
 	_Atomic uint32_t state;
 	struct vgalloc__slot *next_free; /* the slab's free lists, or a shard's deferred frees */
 };
 
 #define VGALLOC__STATE_DYING 0x80000000u
+
+/* Owner's lock held: a memory object handed out by the slab is complete; calls may use it. */
+static inline void vgalloc__slot_publish(struct vgalloc__slot *s)
+{
+	atomic_store_explicit(&s->state, 0, memory_order_release);
+}
 
 #define VGALLOC__MAGIC_BLOB   0x424c4f42u /* "BLOB" */
 #define VGALLOC__MAGIC_MEM    0x4d454d21u /* "MEM!" */

@@ -139,6 +139,9 @@ static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan
 		put_mem(mem);
 		return ret;
 	}
+	pthread_mutex_lock(&ms->lock);
+	vgalloc__slot_publish(&mem->slot);
+	pthread_mutex_unlock(&ms->lock);
 	vgalloc__stat_add(&dev->stats.mems_live, 1);
 	vgalloc__stat_add(&dev->stats.mem_bytes_requested, mem->size);
 	vgalloc__stat_add(&dev->stats.mem_bytes_committed, mem->committed);
@@ -259,8 +262,8 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 		pthread_mutex_unlock(&ms->lock);
 		return -EINVAL;
 	}
-	/* A block that is mapped already: an offset, all under the lock (a free racing with it
-	 * comes before or after it, and a block is only released under this lock). */
+	/* A block that is mapped already: an offset, all under the lock (a free racing with it is
+	 * ordered after it: a block leaves its allocator only under this lock). */
 	if (bk->keep_mapped && bk->ptr && !bk->busy) {
 		mem->map_count++;
 		*out_ptr = (unsigned char *)bk->ptr + mem->offset;

@@ -371,12 +371,12 @@ static struct vgalloc__shard *shard_of(struct vgalloc_mem *mem)
 }
 
 static inline void drain_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
-                                struct vgalloc__block **release);
+                                struct vgalloc__block **release, bool keep);
 static void release_list(struct vgalloc_device *dev, struct vgalloc__block *b);
 
 static struct vgalloc__block *block_emptied_locked(struct vgalloc_device *dev,
                                                    struct vgalloc__shard *s,
-                                                   struct vgalloc__block *b);
+                                                   struct vgalloc__block *b, bool keep);
 
 static void release_added(struct vgalloc_device *dev, struct vgalloc__block **added, int n)
 {
@@ -404,7 +404,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_r
 	}
 	s = lock_some_shard(pool);
 	/* Frees other threads queued here go first: their ranges may serve this request. */
-	drain_locked(dev, s, &drained);
+	drain_locked(dev, s, &drained, false);
 	mem = vgalloc__mem_get_locked(dev, &s->ms);
 	if (!mem) {
 		pthread_mutex_unlock(&s->ms.lock);
@@ -428,8 +428,11 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_r
 		if (grown == 4) {
 			break;
 		}
-		/* Growing talks to the kernel and the host: never with the shard lock held. */
+		/* Growing talks to the kernel and the host: never with the shard lock held. What the
+		 * drain emptied goes first, so a full window finds its ranges given back. */
 		pthread_mutex_unlock(&s->ms.lock);
+		release_list(dev, drained);
+		drained = NULL;
 		ret = block_grow(dev, s, pr->size, pr->alignment, size, &nb);
 		pthread_mutex_lock(&s->ms.lock);
 		if (ret) {
@@ -450,7 +453,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_r
 	 * an empty block like any other: retained or released, never forgotten. */
 	for (int i = 0; i < grown; i++) {
 		if (!added[i]->sa->used && (ret || added[i] != a.block->owner)) {
-			added[i] = block_emptied_locked(dev, s, added[i]);
+			added[i] = block_emptied_locked(dev, s, added[i], false);
 		} else {
 			added[i] = NULL;
 		}
@@ -480,6 +483,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_r
 	/* Per-shard counters: a shared atomic here would make two threads fight over one line. */
 	s->requested += pr->size;
 	s->live++;
+	vgalloc__slot_publish(&mem->slot);
 	pthread_mutex_unlock(&s->ms.lock);
 	release_added(dev, added, grown);
 	release_list(dev, drained);
@@ -490,17 +494,20 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_r
 /*
  * Shard lock held: a block just became (or was created) empty. Keep it for reuse while the pool's
  * retained bytes stay under the cap (reserved atomically: shards share the cap), else take it
- * out of the allocator and return it for release once the lock is dropped.
+ * out of the allocator and return it for release once the lock is dropped. `keep`: kept
+ * whatever the cap, for the next trim or allocation to deal with (a caller that must not run
+ * release hooks: statistics).
  */
-static struct vgalloc__block *
-block_emptied_locked(struct vgalloc_device *dev, struct vgalloc__shard *s, struct vgalloc__block *b)
+static struct vgalloc__block *block_emptied_locked(struct vgalloc_device *dev,
+                                                   struct vgalloc__shard *s,
+                                                   struct vgalloc__block *b, bool keep)
 {
 	struct vgalloc__pool *pool = s->pool;
 	uint64_t kept = atomic_load_explicit(&pool->retained, memory_order_relaxed);
 
 	do {
 		/* A closed block can never take a new member: keeping it would only hold memory. */
-		if (b->closed || kept + b->size > dev->ld.retain_bytes) {
+		if (!keep && (b->closed || kept + b->size > dev->ld.retain_bytes)) {
 			vgalloc__sa_remove_block(&s->sa, b->sa);
 			s->committed -= b->size;
 			return b;
@@ -524,7 +531,7 @@ block_emptied_locked(struct vgalloc_device *dev, struct vgalloc__shard *s, struc
  * on *release (chained through ret_next) for the caller to release once the lock is dropped.
  */
 static void free_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
-                        struct vgalloc_mem *mem, struct vgalloc__block **release)
+                        struct vgalloc_mem *mem, struct vgalloc__block **release, bool keep)
 {
 	/* What vgalloc__sa_free reads of an allocation: the first line of mem, no more. */
 	struct vgalloc__sa_alloc a = {
@@ -538,7 +545,7 @@ static void free_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
 	s->live--;
 	vgalloc__slab_put_locked(&s->ms.mems, mem);
 	if (empty) {
-		struct vgalloc__block *b = block_emptied_locked(dev, s, empty->owner);
+		struct vgalloc__block *b = block_emptied_locked(dev, s, empty->owner, keep);
 
 		if (b) {
 			b->ret_next = *release;
@@ -549,7 +556,7 @@ static void free_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
 
 /* Shard lock held: complete the frees other threads queued here (drain_locked checks first). */
 static void drain_queued_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
-                                struct vgalloc__block **release)
+                                struct vgalloc__block **release, bool keep)
 {
 	struct vgalloc__slot *q;
 	uint32_t n = 0;
@@ -558,7 +565,7 @@ static void drain_queued_locked(struct vgalloc_device *dev, struct vgalloc__shar
 	while (q) {
 		struct vgalloc__slot *next = q->next_free;
 
-		free_locked(dev, s, (struct vgalloc_mem *)q, release);
+		free_locked(dev, s, (struct vgalloc_mem *)q, release, keep);
 		q = next;
 		n++;
 	}
@@ -566,10 +573,10 @@ static void drain_queued_locked(struct vgalloc_device *dev, struct vgalloc__shar
 }
 
 static inline void drain_locked(struct vgalloc_device *dev, struct vgalloc__shard *s,
-                                struct vgalloc__block **release)
+                                struct vgalloc__block **release, bool keep)
 {
 	if (atomic_load_explicit(&s->deferred, memory_order_relaxed)) {
-		drain_queued_locked(dev, s, release);
+		drain_queued_locked(dev, s, release, keep);
 	}
 }
 
@@ -614,11 +621,15 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc__mshard *ms,
 	}
 	if (!may_defer) {
 		pthread_mutex_lock(&ms->lock);
-		drain_locked(dev, s, &release);
-		free_locked(dev, s, mem, &release);
+		drain_locked(dev, s, &release, false);
+		free_locked(dev, s, mem, &release, false);
 	} else if (free_elsewhere(s) || pthread_mutex_trylock(&ms->lock)) {
 		struct vgalloc__slot *head =
 		        atomic_load_explicit(&s->deferred, memory_order_relaxed);
+		/* Counted before it is pushed, so the count is never below the queue's length. */
+		bool full = atomic_fetch_add_explicit(&s->deferred_count, 1, memory_order_relaxed) +
+		                    1 >=
+		            VGALLOC__DEFERRED_MAX;
 
 		do {
 			mem->slot.next_free = head;
@@ -626,15 +637,14 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc__mshard *ms,
 		                                                memory_order_release,
 		                                                memory_order_relaxed));
 		/* Bounded: a shard nobody allocates from any more still gets its memory back. */
-		if (atomic_fetch_add_explicit(&s->deferred_count, 1, memory_order_relaxed) + 1 <
-		    VGALLOC__DEFERRED_MAX) {
+		if (!full) {
 			return 0;
 		}
 		pthread_mutex_lock(&ms->lock);
-		drain_locked(dev, s, &release);
+		drain_locked(dev, s, &release, false);
 	} else {
-		drain_locked(dev, s, &release);
-		free_locked(dev, s, mem, &release);
+		drain_locked(dev, s, &release, false);
+		free_locked(dev, s, mem, &release, false);
 	}
 	pthread_mutex_unlock(&ms->lock);
 	release_list(dev, release);
@@ -654,7 +664,7 @@ void vgalloc__pools_drain(struct vgalloc_device *dev)
 				continue;
 			}
 			pthread_mutex_lock(&s->ms.lock);
-			drain_locked(dev, s, &release);
+			drain_locked(dev, s, &release, true);
 			pthread_mutex_unlock(&s->ms.lock);
 			release_list(dev, release);
 		}
@@ -716,7 +726,7 @@ int vgalloc__pools_trim(struct vgalloc_device *dev)
 			struct vgalloc__block *list, *drained = NULL;
 
 			pthread_mutex_lock(&s->ms.lock);
-			drain_locked(dev, s, &drained);
+			drain_locked(dev, s, &drained, false);
 			list = s->retained;
 			s->retained = NULL;
 			for (struct vgalloc__block *b = list; b; b = b->ret_next) {

@@ -134,7 +134,8 @@ void vgalloc__sa_remove_block(struct vgalloc__sa *sa, struct vgalloc__sa_block *
  */
 int vgalloc__sa_alloc(struct vgalloc__sa *sa, uint64_t size, uint64_t align,
                       struct vgalloc__sa_alloc *out);
-/* Free an allocation. Returns its block when that block became empty, else NULL. */
+/* Free an allocation: reads only a->block, a->node and a->index (pool.c passes no more). Returns
+ * its block when that block became empty, else NULL. */
 struct vgalloc__sa_block *vgalloc__sa_free(struct vgalloc__sa *sa,
                                            const struct vgalloc__sa_alloc *a);
 

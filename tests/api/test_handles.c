@@ -6,7 +6,8 @@
  * once, dead to every call, its range given back by the next call that takes the lock).
  * The shard's lock is taken here directly (lib/ headers) to make a free find it busy.
  * Covers: vgalloc_mem_alloc, vgalloc_mem_free, vgalloc_mem_map, vgalloc_mem_get_info,
- * vgalloc_device_get_stats, vgalloc_device_destroy.
+ * vgalloc_device_get_stats, vgalloc_device_stats_json, vgalloc_device_trim,
+ * vgalloc_device_destroy.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -135,6 +136,47 @@ static void deferred__queued_free_is_dead_at_once_and_done_later(void **state)
 	fx_free(f);
 }
 
+/* Statistics complete queued frees without releasing anything: a block the completion empties
+ * is kept (even above retain_bytes) for the next trim, so no hook runs inside a stats call. */
+static void deferred__statistics_complete_queued_frees_without_hooks(void **state)
+{
+	struct fx_opts o = { 0 };
+	struct vgalloc_memory_type types[3];
+	struct vgalloc_device_create_info ci;
+	struct fx *f = calloc(1, sizeof(*f));
+	struct vgalloc_stats st = { .struct_size = sizeof(st) };
+	struct vgalloc_mem *a;
+	struct vgalloc__mshard *ms;
+	char json[4096];
+
+	(void)state;
+	assert_non_null(f);
+	f->fds_before = count_open_fds();
+	f->mock = fx_mock_new(&o);
+	assert_int_equal(vgalloc_mock_get_hooks(f->mock, 0, &f->hooks), 0);
+	fx_create_info(f, &o, types, &ci);
+	ci.retain_bytes = 1; /* an empty block is never kept on the free path */
+	assert_int_equal(vgalloc_device_create(&ci, &f->dev), 0);
+	a = sub(f);
+	ms = vgalloc__mem_owner(f->dev, a);
+	pthread_mutex_lock(&ms->lock);
+	assert_int_equal(vgalloc_mem_free(f->dev, a), 0);
+	pthread_mutex_unlock(&ms->lock);
+	vgalloc_mock_reset_counters(f->mock);
+	assert_int_equal(vgalloc_device_get_stats(f->dev, &st), 0);
+	assert_int_equal(st.suballocs_live, 0);
+	assert_int_equal(st.blocks, 1);
+	assert_int_equal(st.retained_bytes, st.block_bytes);
+	assert_true(vgalloc_device_stats_json(f->dev, json, sizeof(json)) > 0);
+	/* Not one backend call or hook. */
+	for (int c = 0; c < VGALLOC_MOCK_CALL_COUNT; c++) {
+		assert_int_equal(fx_ledger(f->mock).calls[c], 0);
+	}
+	assert_int_equal(vgalloc_device_trim(f->dev), 1);
+	assert_int_equal(fx_ledger(f->mock).calls[VGALLOC_MOCK_CALL_HOST_FREE], 1);
+	fx_free(f);
+}
+
 struct freer {
 	struct fx *f;
 	struct vgalloc_mem **m;
@@ -223,6 +265,7 @@ int main(void)
 		cmocka_unit_test(deferred__queued_free_is_dead_at_once_and_done_later),
 		cmocka_unit_test(deferred__full_queue_is_drained_by_the_freer),
 		cmocka_unit_test(deferred__free_during_map_is_ebusy),
+		cmocka_unit_test(deferred__statistics_complete_queued_frees_without_hooks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1139,6 +1139,16 @@ static void plan_fast__is_the_full_plan_for_plain_suballocations(void **state)
 			default:
 				break;
 			}
+			/* Fields that matter only with a flag, and reserved: noise for both. */
+			if ((x >> 40) % 4 == 0) {
+				r.priority = 0.5f;
+				r.user_data = &r;
+				r.import_fd = 7;
+				r.blob_id = 42;
+			}
+			if ((x >> 44) % 53 == 0) {
+				r.reserved = 1;
+			}
 			f = vgalloc__plan_fast(&t, &r, &pr);
 			ret = vgalloc__plan(&t, &r, &plan, NULL);
 			if (!f) {
@@ -1175,6 +1185,9 @@ static void plan_fast__is_the_full_plan_for_plain_suballocations(void **state)
 		struct vgalloc__pool_req pr;
 
 		vgalloc__plan_fast_init(&t);
+		assert_false(vgalloc__plan_fast(&t, &r, &pr));
+		/* A later, longer version too: vgalloc__plan_in reads it in. */
+		r.struct_size = sizeof(r) + 8;
 		assert_false(vgalloc__plan_fast(&t, &r, &pr));
 		r.struct_size = sizeof(r);
 		assert_true(vgalloc__plan_fast(&t, &r, &pr));
