@@ -400,8 +400,11 @@ enum vgalloc_hooks_flag {
  *  - host_wait, host_roundtrip (a blob the renderer may not have processed yet) and host_free
  *    at release: inside vgalloc_mem_free() of the allocation — for a pool block, of its last
  *    suballocation, or later inside vgalloc_device_trim(), the ENOSPC retry of any allocating
- *    call, or vgalloc_device_destroy() (retained blocks). Any thread that frees; user_data is
- *    the request's (NULL for a block).
+ *    call, or vgalloc_device_destroy() (retained blocks). A block whose last suballocation's
+ *    free was queued (vgalloc_mem_free) is released by the call that completes the queue: a
+ *    vgalloc_mem_alloc() from that pool shard or a vgalloc_mem_free() of another suballocation
+ *    of it, on whichever thread makes it. Statistics calls never release. user_data is the
+ *    request's (NULL for a block).
  */
 struct vgalloc_host_hooks {
 	uint32_t struct_size;
@@ -522,9 +525,11 @@ struct vgalloc_device_create_info {
 	uint64_t max_suballoc_size; /* larger requests get their own blob; 0 = 4 MiB */
 	uint32_t reserved1;         /* must be 0 */
 	uint32_t pool_shards;       /* lock shards per pool; 0 = 4 */
-	uint64_t retain_bytes;      /* empty blocks kept per pool; 0 = 32 MiB, UINT64_MAX = all */
-	uint64_t min_block_size;    /* smallest block; 0 = 4 MiB (gfxstream: 16 MiB) */
-	uint64_t max_block_size;    /* largest block; 0 = 32 MiB */
+	/* Empty blocks kept per pool (queued frees and statistics calls may keep more until the
+	 * next trim): 0 = 32 MiB, UINT64_MAX = all. */
+	uint64_t retain_bytes;
+	uint64_t min_block_size; /* smallest block; 0 = 4 MiB (gfxstream: 16 MiB) */
+	uint64_t max_block_size; /* largest block; 0 = 32 MiB */
 	/* --- appended after version 1 (296 bytes) --- */
 	/** Adopt mode: the consumer's GEM-handle table (copied); NULL = the library owns the
 	 *  handles it holds and GEM-closes them itself. */
@@ -1028,15 +1033,20 @@ VGALLOC_API int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vg
  * host_free. Backend errors during teardown cannot be reported to Vulkan; they are logged and
  * counted in vgalloc_stats.teardown_errors.
  * Thread safety: any thread, also one other than the allocating thread. A suballocation freed
- * while another thread holds its pool shard (or from a thread that allocates from another shard)
- * is dead to every call on return, and its range goes back to its block on the next call that
- * takes that shard (an allocation there, the 64th such queued free, vgalloc_device_trim(),
- * vgalloc_device_get_stats() or _get_pool_stats(), vgalloc_device_destroy()).
+ * while another thread holds its pool shard, or (once threads have met on its pool) from a
+ * thread that allocates from another shard, is dead to every call on return and queued on its
+ * shard; its range goes back to its block when the queue is completed: by the next
+ * vgalloc_mem_alloc() from that shard, a vgalloc_mem_free() there that takes the lock, the free
+ * that makes 64 queued, vgalloc_device_trim() (and the ENOSPC retry), the statistics calls or
+ * vgalloc_device_destroy(). Until then its block is not empty: up to 63 queued frees per shard
+ * can hold blocks beyond retain_bytes.
  * Double-free detection: a freed handle is refused for at least the next 256 frees of its shard
- * (its slot is not reused before), later only while its slot is not reused.
+ * (its slot is not reused before; unless the library cannot allocate handle memory), later
+ * only while its slot is not reused.
  * Return: 0 (also for NULL mem); -EINVAL (NULL dev, double free, foreign pointer — nothing
- *         changed); -EBUSY (another thread is in vgalloc_mem_map() on it: an application race,
- *         nothing changed).
+ *         changed); -EBUSY (another thread is inside vgalloc_mem_map() creating or mapping its
+ *         blob or block: an application race, nothing changed; a map that only adds an offset
+ *         to a mapped block is ordered before the free instead).
  */
 VGALLOC_API int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem);
 

@@ -79,7 +79,9 @@ struct vgalloc_pool_stats {
 };
 
 /**
- * Walk pool `index` (0, 1, ... until -ENOENT). Takes each of its shard locks in turn.
+ * Walk pool `index` (0, 1, ... until -ENOENT). Completes the frees queued on every pool's shards
+ * first (taking each shard lock that has some; no hook runs: a block this empties is kept as
+ * retained), then takes each of this pool's shard locks in turn.
  * Return: 0; -EINVAL (NULL, bad struct_size); -ENOENT (no such pool).
  */
 VGALLOC_API int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32_t index,
@@ -92,7 +94,9 @@ VGALLOC_API int vgalloc_device_get_pool_stats(struct vgalloc_device *dev, uint32
 VGALLOC_API int vgalloc_device_stats_json(struct vgalloc_device *dev, char *buf, size_t size);
 
 /**
- * Read the counters. Output struct: writes min(stats->struct_size, own size).
+ * Read the counters. Output struct: writes min(stats->struct_size, own size). Frees queued on
+ * pool shards (vgalloc_mem_free) are completed first, so they count as done; no hook runs (a
+ * block this empties is kept as retained for the next trim or allocation).
  * Thread safety: any thread. Return: 0; -EINVAL (NULL, struct_size < version-0 size).
  */
 VGALLOC_API int vgalloc_device_get_stats(const struct vgalloc_device *dev,
