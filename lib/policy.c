@@ -486,8 +486,6 @@ void vgalloc__plan_fast_init(struct vgalloc__traits *t)
 		f->blob_mem = plan.blob_mem;
 		f->blob_flags = plan.blob_flags;
 		f->pool_key = plan.pool_key;
-		f->sized = t->types[i].size_alignment_count != 0;
-		f->type_alignment = t->types[i].type_alignment;
 	}
 }
 
@@ -511,8 +509,7 @@ bool vgalloc__plan_fast(const struct vgalloc__traits *t, const struct vgalloc_re
 		return false;
 	}
 	f = &t->fast[i];
-	alignment = f->sized ? vgalloc__suballoc_alignment(&t->types[i], r)
-	                     : VGALLOC__MAX(f->type_alignment, r->alignment);
+	alignment = vgalloc__suballoc_alignment(&t->types[i], r);
 	if (t->max_suballoc_alignment && alignment > t->max_suballoc_alignment) {
 		return false;
 	}

@@ -71,10 +71,8 @@ struct vgalloc__traits {
 	 * path); set by vgalloc__plan_fast_init() once the rest is derived. */
 	struct vgalloc__fast_plan {
 		bool suballocate;
-		bool sized; /* the type's alignment depends on the size (its table) */
 		uint32_t path, blob_mem, blob_flags;
 		uint64_t pool_key;
-		uint64_t type_alignment; /* the rule when not sized */
 	} fast[64];
 };
 
@@ -106,8 +104,23 @@ void vgalloc__traits_derive(const struct vgalloc__trait_inputs *in, struct vgall
  * with the floors applied. Return: 0; -EINVAL (a rule DESIGN §4 rule 5 forbids). */
 int vgalloc__type_alignments(struct vgalloc__mem_type *t);
 /* The offset alignment of a suballocation of `r` in memory of type t (DESIGN §4 rule 5). */
-uint64_t vgalloc__suballoc_alignment(const struct vgalloc__mem_type *t,
-                                     const struct vgalloc_request *r);
+static inline uint64_t vgalloc__suballoc_alignment(const struct vgalloc__mem_type *t,
+                                                   const struct vgalloc_request *r)
+{
+	uint64_t a = t->type_alignment;
+
+	/* Not below what the type's pools are aligned to (their granularity). */
+	if (r->flags & VGALLOC_REQUEST_EXACT_ALIGNMENT) {
+		return VGALLOC__MAX(r->alignment, t->pool_alignment);
+	}
+	for (uint32_t i = 0; i < t->size_alignment_count; i++) {
+		if (r->size <= t->size_alignments[i].max_size) {
+			a = t->size_alignments[i].alignment;
+			break;
+		}
+	}
+	return VGALLOC__MAX(a, r->alignment);
+}
 
 /*
  * Each path's steps, one table: the plan copies them and the executor (backing.c) runs them, so

@@ -174,21 +174,3 @@ int vgalloc__type_alignments(struct vgalloc__mem_type *t)
 	}
 	return 0;
 }
-
-uint64_t vgalloc__suballoc_alignment(const struct vgalloc__mem_type *t,
-                                     const struct vgalloc_request *r)
-{
-	uint64_t a = t->type_alignment;
-
-	/* Not below what the type's pools are aligned to (their granularity). */
-	if (r->flags & VGALLOC_REQUEST_EXACT_ALIGNMENT) {
-		return VGALLOC__MAX(r->alignment, t->pool_alignment);
-	}
-	for (uint32_t i = 0; i < t->size_alignment_count; i++) {
-		if (r->size <= t->size_alignments[i].max_size) {
-			a = t->size_alignments[i].alignment;
-			break;
-		}
-	}
-	return VGALLOC__MAX(a, r->alignment);
-}
