@@ -14,23 +14,24 @@
  *     unmap, a dedicated exported image's memory and its dma-buf, free and teardown.
  *  5. The adapter: the only code that knows the kernel and the host are libvgalloc's mock.
  *
- * gfxstream's modes, as far as today's API expresses them. The driver runs on two hosts:
- *  - deferredMapping = 1 and a kernel with CREATE_GUEST_HANDLE (gfxstream param 10 = 1): every
- *    host-visible allocation is its own host allocation, tagged with a blob id
- *    (VkCreateBlobGOOGLE), whose blob is made at the first vkMapMemory (vkGetBlobGOOGLE, then
- *    CREATE_BLOB): never suballocated. An exported dedicated image takes the guest-handle path:
- *    a GUEST blob with CREATE_GUEST_HANDLE, the placeholder submit and its wait, then the host
- *    allocation that takes the handle by blob id.
+ * gfxstream's three modes. The driver runs on three hosts:
+ *  - deferredMapping = 1: every host-visible allocation is its own host allocation, tagged with
+ *    a blob id (VkCreateBlobGOOGLE), whose blob is made at the first vkMapMemory
+ *    (vkGetBlobGOOGLE, then CREATE_BLOB): never suballocated.
  *  - deferredMapping = 0 and a mainline kernel: host-visible memory is suballocated from 16 MiB
  *    blocks whose blobs are made with them; exports get a SHAREABLE HOST3D blob. The host picks
  *    each allocation's blob id (vkGetMemoryHostAddressInfoGOOGLE, G7): host_alloc returns it
  *    (VGALLOC_HOST_RESULT_BLOB_ID) and the blob is created with it.
- * Not expressible today (docs/integration.md §3 and §8), so not shown:
+ *  - a kernel with CREATE_GUEST_HANDLE (gfxstream param 10 = 1): every host-visible allocation,
+ *    as gfxstream's allocateCoherentMemory does, and an exported dedicated image take the
+ *    guest-handle path: a GUEST blob with CREATE_GUEST_HANDLE, the placeholder submit and its
+ *    wait, then the host allocation that takes the handle by blob id.
+ * integrations/gfxstream/ is the same in Mesa's gfxstream driver. Not expressible today
+ * (docs/integration.md §3 and §8), so not shown:
  *  - the alwaysBlob export (a cmd-carrying SHAREABLE|CROSS_DEVICE blob plus a placeholder
- *    submit, G13) has no vgalloc_mem_alloc path; the second host exports the library's way;
- *  - gfxstream makes every coherent allocation a guest-handle blob when the kernel allows; the
- *    library does so only for exported dedicated images, and keeps host_free last, where
- *    gfxstream frees the host memory before the blob (G17);
+ *    submit, G13) has no vgalloc_mem_alloc path; the hosts export the library's way;
+ *  - gfxstream frees a guest-handle allocation's host memory before its blob; the library keeps
+ *    host_free last (G17);
  *  - the 64 KiB over-rounding of dedicated allocations (G5), per-request dedicated
  *    DEVICE_ADDRESS memory (G4) and imports of classic (non-blob) resources (G14).
  *
@@ -624,8 +625,8 @@ void wire_free(Wire *w, uint64_t memory)
 
 int main()
 {
-	const HostModel deferred{ 1, true }, eager{ 0, false };
-	int failed = run_driver(deferred) | run_driver(eager);
+	const HostModel deferred{ 1, false }, eager{ 0, false }, guestHandle{ 1, true };
+	int failed = run_driver(deferred) | run_driver(eager) | run_driver(guestHandle);
 
 	std::printf("%s\n", failed ? "FAILED" : "OK");
 	return failed;

@@ -195,9 +195,11 @@ enum vgalloc_path {
 	VGALLOC_PATH_IMPORT = 5,           /* dma-buf import, round trip, host import */
 	/**
 	 * Guest-handle (an exported dedicated image on a device whose flavour's CREATE_GUEST_HANDLE
-	 * param is 1): the memory is guest pages and the host works on an OS handle it made of them.
-	 * vgalloc_mem_alloc: new_blob_id; CREATE_BLOB(GUEST, MAPPABLE|SHAREABLE|CREATE_GUEST_HANDLE,
-	 * blob_id, size rounded to the blob alignment); host_roundtrip, which for this path is the
+	 * param is 1; under the gfxstream flavour also every host-visible allocation that is not
+	 * exported, as gfxstream's own driver does): the memory is guest pages and the host works on
+	 * an OS handle it made of them. vgalloc_mem_alloc: new_blob_id; CREATE_BLOB(GUEST,
+	 * MAPPABLE|CREATE_GUEST_HANDLE, plus SHAREABLE when exported, blob_id, size rounded to the
+	 * blob alignment); host_roundtrip, which for this path is the
 	 * consumer's placeholder submit and its wait (gfxstream: a no-op command on its context
 	 * ring, then a wait, so the renderer has filed the handle before anything names it);
 	 * host_import(res_id, size, blob_id) (gfxstream: the host allocation that takes the handle

@@ -75,6 +75,7 @@ enum traits_id {
 	GFX_DEF,   /* gfxstream, deferredMapping, 16 KiB blob alignment */
 	GFX_BLK,   /* gfxstream without deferredMapping */
 	CROS_GH,   /* ChromeOS flavour with CREATE_GUEST_HANDLE */
+	GFX_GH,    /* gfxstream, deferredMapping, CREATE_GUEST_HANDLE, 16 KiB blob alignment */
 	TRAITS_COUNT,
 };
 
@@ -131,6 +132,15 @@ static struct vgalloc__traits make_traits(enum traits_id id)
 	case CROS_GH:
 		t.flavour = VGALLOC_FLAVOUR_CHROMEOS;
 		t.create_guest_handle = true;
+		break;
+	case GFX_GH:
+		t.flavour = VGALLOC_FLAVOUR_GFXSTREAM;
+		t.capset_id = VGALLOC_CAPSET_GFXSTREAM_VULKAN;
+		t.gfxstream = true;
+		t.deferred_mapping = true;
+		t.create_guest_handle = true;
+		t.blob_alignment = 16384;
+		t.min_block_size = 16u << 20;
 		break;
 	default:
 		break;
@@ -642,6 +652,44 @@ static const struct policy_case cases[] = {
 	  STEPS(0),
 	  0,
 	  R(NOT_HOST_VISIBLE) | R(EXPORT) | R(DEDICATED_IMAGE) | R(GUEST_HANDLE) },
+	/* gfxstream with CREATE_GUEST_HANDLE: every host-visible allocation, as allocateCoherentMemory
+	 * does; device-local memory and exports keep their paths. */
+	{ "gfxstream guest handle: every host-visible allocation",
+	  GFX_GH,
+	  { T_COHERENT, 5000 },
+	  0,
+	  VGALLOC_PATH_GUEST_HANDLE,
+	  GUEST,
+	  M | GH,
+	  STEPS(NEW, BLOB, PH, HIMPORT),
+	  STEPS(MAP),
+	  0,
+	  R(GUEST_HANDLE) | R(DEFERRED_MAPPING),
+	  0,
+	  16384,
+	  16384 },
+	{ "gfxstream guest handle: device-local memory stays host-only",
+	  GFX_GH,
+	  { T_DEVICE, 5000 },
+	  0,
+	  VGALLOC_PATH_HOST_ONLY,
+	  0,
+	  0,
+	  STEPS(NEW, HALLOC),
+	  STEPS(0),
+	  0,
+	  R(NOT_HOST_VISIBLE) | R(DEFERRED_MAPPING) },
+	{ "gfxstream guest handle: a plain export stays host-first",
+	  GFX_GH,
+	  { T_COHERENT, 4096, .exports = DMABUF },
+	  0,
+	  VGALLOC_PATH_HOST_FIRST_EAGER,
+	  HOST3D,
+	  M | S,
+	  STEPS(NEW, HALLOC, WAIT, BLOB),
+	  STEPS(MAP),
+	  0,
+	  R(EXPORT) | R(DEFERRED_MAPPING) },
 	{ "guest handle flavour, plain export: eager",
 	  CROS_GH,
 	  { T_COHERENT, 4096, .exports = DMABUF },
