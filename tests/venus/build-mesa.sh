@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # Build, once and cached, Mesa's Venus driver (libvulkan_virtio.so) with the patch series in
-# integrations/venus/patches and this tree's libvgalloc as its meson subproject, configured as
-# Debian configures it, in a trixie build root derived from the VM rig.
+# integrations/venus/patches, or with VGALLOC_MESA_DRIVER=gfxstream the gfxstream guest driver
+# (libvulkan_gfxstream.so) with integrations/gfxstream/patches, and this tree's libvgalloc as its
+# meson subproject, configured as Debian configures it, in a trixie build root derived from the
+# VM rig. Below, "the driver" is the one chosen; both share the build root and the source.
 #
 # The build root is the rig's chroot ($VGALLOC_VM_CACHE/root, never changed here) under an
 # overlayfs: lower = the rig, upper = a cached layer holding BUILD_PACKAGES, mounted in a private
@@ -18,8 +20,8 @@
 #   mesa-source-<version>/ what `apt-get source --download-only` fetched (.dsc, tarballs; apt
 #                          checked them against the signed Sources index), SHA256SUMS checked on
 #                          every later use
-#   driver-<key16>/        libvulkan_virtio.so (stripped as dh_strip does), .debug beside it,
-#                          virtio_icd.vgalloc.x86_64.json, build.txt, key.txt, meson and ninja
+#   driver-<key16>/        the driver (stripped as dh_strip does), .debug beside it, its
+#                          <icd>.vgalloc.x86_64.json, build.txt, key.txt, meson and ninja
 #                          logs; key = Mesa version, the series, the library sources meson
 #                          compiles, the meson options and build flags, the build root's key
 #   failed-logs/           the logs of the last failed build
@@ -35,6 +37,7 @@
 # Usage: tests/venus/build-mesa.sh [--print-dir]
 #   stdout: build.txt (or with --print-dir only the driver's directory); progress on stderr.
 # Environment:
+#   VGALLOC_MESA_DRIVER       venus (default) or gfxstream
 #   VGALLOC_VENUS_CACHE       the cache above
 #   VGALLOC_VM_CACHE          the VM rig (tests/vm/build-rig.sh builds it when missing)
 #   VGALLOC_VENUS_BUILD_ROOT  auto (default: overlay, else copy), overlay or copy
@@ -53,6 +56,26 @@ repo=$(cd "$here/../.." && pwd)
 source "$here/../vm/lib.sh"
 
 VENUS_CACHE=${VGALLOC_VENUS_CACHE:-/var/cache/vgalloc-venus}
+# Which of Mesa's drivers and which series: Venus (integrations/venus) or the gfxstream guest
+# (integrations/gfxstream). Both share the build root, the source and the cache.
+DRIVER=${VGALLOC_MESA_DRIVER:-venus}
+case $DRIVER in
+venus)
+	VK_DRIVER=virtio
+	TARGET=src/virtio/vulkan/libvulkan_virtio.so
+	STOCK_JSON=/usr/share/vulkan/icd.d/virtio_icd.json
+	ICD_NAME=virtio_icd.vgalloc.x86_64.json
+	;;
+gfxstream)
+	VK_DRIVER=gfxstream
+	TARGET=src/gfxstream/guest/vulkan/libvulkan_gfxstream.so
+	STOCK_JSON=/usr/share/vulkan/icd.d/gfxstream_vk_icd.json
+	ICD_NAME=gfxstream_vk_icd.vgalloc.x86_64.json
+	;;
+*) vm_die "VGALLOC_MESA_DRIVER: venus or gfxstream" ;;
+esac
+SO=${TARGET##*/}
+PATCHES=$repo/integrations/$DRIVER/patches
 MESA_VERSION=25.0.7-2+deb13u1
 # Bump when the recipe below changes what is built; it is part of both keys.
 RECIPE=1
@@ -71,7 +94,7 @@ SRC_LINE="deb-src $VM_MIRROR $VM_SUITE main"
 # from the changelog, and dh_auto_configure adds the paths (Mesa compiles in datadir and
 # sysconfdir for drirc) and --wrap-mode=nodownload (no subproject is ever fetched).
 # shellcheck disable=SC2054 # x11,wayland is one meson value
-MESON_OPTIONS=(-Dvulkan-drivers=virtio -Dgallium-drivers= -Dplatforms=x11,wayland -Dglx=disabled
+MESON_OPTIONS=(-Dvulkan-drivers=$VK_DRIVER -Dgallium-drivers= -Dplatforms=x11,wayland -Dglx=disabled
 	-Degl=disabled -Dgbm=disabled -Dgles1=disabled -Dgles2=disabled -Dopengl=false
 	-Dllvm=disabled -Dvideo-codecs= -Dvulkan-layers= -Dtools= -Dshared-glapi=disabled
 	-Dglvnd=disabled -Dlibunwind=disabled -Dvalgrind=disabled -Dzstd=enabled
@@ -81,14 +104,11 @@ DH_MESON_ARGS=(--wrap-mode=nodownload --prefix=/usr --sysconfdir=/etc --localsta
 # debian/rules exports these before dpkg-buildflags (amd64: no arch-specific additions).
 BUILDFLAGS_ENV=(DEB_BUILD_MAINT_OPTIONS=optimize=-lto DEB_CFLAGS_MAINT_APPEND=-Wall
 	DEB_CXXFLAGS_MAINT_APPEND=-Wall)
-TARGET=src/virtio/vulkan/libvulkan_virtio.so
 # The library files the subproject compiles: what is hashed into the key and copied.
 LIB_PATHS=(meson.build include lib backends)
 libdir=${VGALLOC_VENUS_LIB_DIR:-$repo}
-STOCK_SO=/usr/lib/x86_64-linux-gnu/libvulkan_virtio.so
-STOCK_JSON=/usr/share/vulkan/icd.d/virtio_icd.json
-ICD_NAME=virtio_icd.vgalloc.x86_64.json
-ICD_LIBRARY=/opt/vgalloc/lib/libvulkan_virtio.so
+STOCK_SO=/usr/lib/x86_64-linux-gnu/$SO
+ICD_LIBRARY=/opt/vgalloc/lib/$SO
 KEEP_DRIVERS=5
 
 jobs=${VGALLOC_VENUS_JOBS:-2}
@@ -104,7 +124,7 @@ esac
 
 skip_or_fail() {
 	if [[ ${VGALLOC_VM_REQUIRED:-0} == 1 ]]; then
-		vm_log "FAIL: the Venus build is required (VGALLOC_VM_REQUIRED=1) but cannot run: $*"
+		vm_log "FAIL: the $DRIVER build is required (VGALLOC_VM_REQUIRED=1) but cannot run: $*"
 		exit 1
 	fi
 	vm_skip "$*"
@@ -171,9 +191,9 @@ sha256_of() {
 # driver_ready <dir>: a finished build whose driver is the one build.txt records.
 driver_ready() {
 	local dir=$1 want
-	[[ -f $dir/build.txt && -f $dir/libvulkan_virtio.so && -f $dir/$ICD_NAME ]] || return 1
-	want=$(awk '$1 == "sha256" && $2 == "libvulkan_virtio.so" { print $3 }' "$dir/build.txt")
-	[[ -n $want && $(sha256_of <"$dir/libvulkan_virtio.so") == "$want" ]]
+	[[ -f $dir/build.txt && -f $dir/$SO && -f $dir/$ICD_NAME ]] || return 1
+	want=$(awk -v so="$SO" '$1 == "sha256" && $2 == so { print $3 }' "$dir/build.txt")
+	[[ -n $want && $(sha256_of <"$dir/$SO") == "$want" ]]
 }
 
 finish() {
@@ -183,14 +203,14 @@ finish() {
 	else
 		cat "$dir/build.txt"
 	fi
-	vm_log "venus driver $how in $dir ($how: $(minutes) min)"
+	vm_log "$DRIVER driver $how in $dir ($how: $(minutes) min)"
 	exit 0
 }
 
 # --- the warm path: no namespace, no lock, no network -------------------------------------------
 
-[[ $(id -u) -eq 0 ]] || skip_or_fail "the Venus build needs root (chroot, mount)"
-[[ -f $repo/integrations/venus/patches/series ]] || vm_die "no integrations/venus/patches/series"
+[[ $(id -u) -eq 0 ]] || skip_or_fail "the $DRIVER build needs root (chroot, mount)"
+[[ -f $PATCHES/series ]] || vm_die "no $PATCHES/series"
 
 if [[ ${VGALLOC_VM_NS:-} != "$$" ]]; then
 	rc=0
@@ -198,7 +218,7 @@ if [[ ${VGALLOC_VM_NS:-} != "$$" ]]; then
 	((rc != VM_SKIP)) || skip_or_fail "the VM rig cannot be built here (see above)"
 	((rc == 0)) || vm_die "tests/vm/build-rig.sh failed (exit $rc)"
 	broot_key=$(build_root_key)
-	key=$(driver_key_material "$libdir" "$repo/integrations/venus/patches" "$broot_key" | sha256_of)
+	key=$(driver_key_material "$libdir" "$PATCHES" "$broot_key" | sha256_of)
 	stage_done rig+key
 	if driver_ready "$VENUS_CACHE/driver-${key:0:16}"; then
 		finish "$VENUS_CACHE/driver-${key:0:16}" warm
@@ -337,10 +357,10 @@ mkdir -p "$scratch/build" "$mnt" "$logs"
 staged=$scratch/build/inputs
 mkdir -p "$staged/vgalloc" "$staged/patches"
 tar -C "$libdir" -cf - "${LIB_PATHS[@]}" | tar -C "$staged/vgalloc" -xf -
-cp "$repo/integrations/venus/patches/series" "$staged/patches/"
+cp "$PATCHES/series" "$staged/patches/"
 while read -r p; do
-	cp "$repo/integrations/venus/patches/$p" "$staged/patches/"
-done < <(series_names "$repo/integrations/venus/patches")
+	cp "$PATCHES/$p" "$staged/patches/"
+done < <(series_names "$PATCHES")
 broot_key=$(build_root_key)
 driver_key_material "$staged/vgalloc" "$staged/patches" "$broot_key" >"$staged/key.txt"
 key=$(sha256_of <"$staged/key.txt")
@@ -348,7 +368,7 @@ out=$VENUS_CACHE/driver-${key:0:16}
 if driver_ready "$out"; then # built by another run while this one waited
 	finish "$out" warm
 fi
-vm_log "building the patched Venus driver, key ${key:0:16} (load $load_start, $(nproc) cpus)"
+vm_log "building the patched $DRIVER driver, key ${key:0:16} (load $load_start, $(nproc) cpus)"
 
 # --- 1. the build root --------------------------------------------------------------------------
 
@@ -559,7 +579,8 @@ if ! chroot_run sh -c 'cd /build/src && exec env "$@"' _ "${flags[@]}" \
 	tail -n 30 "$logs/meson-setup.log" >&2
 	vm_die "meson setup failed"
 fi
-# With the feature on auto, a subproject that failed to configure would silently give stock Venus.
+# With the feature on auto, a subproject that failed to configure would silently give the stock
+# driver.
 if ! grep -q '^Executing subproject vgalloc' "$logs/meson-setup.log" ||
 	! grep -q 'Dependency vgalloc found: YES' "$logs/meson-setup.log"; then
 	vm_die "meson setup did not take libvgalloc from subprojects/vgalloc (see meson-setup.log)"
@@ -580,9 +601,9 @@ stage_done ninja
 tmp_out=$out.tmp
 remove_dir "$tmp_out"
 mkdir -p "$tmp_out"
-so=/build/out/libvulkan_virtio.so
+so=/build/out/$SO
 mkdir -p "$scratch/build/out"
-cp "$scratch/build/b/$TARGET" "$scratch/build/out/libvulkan_virtio.so"
+cp "$scratch/build/b/$TARGET" "$scratch/build/out/$SO"
 # The library's symbols in the unstripped link: present (it is linked in) and all local.
 local_vgalloc=$(chroot_run nm "$so" | awk '$3 ~ /^vgalloc_/ && $2 ~ /^[a-z]$/' | wc -l)
 # As dh_strip: the debug info beside it, the driver stripped.
@@ -623,7 +644,7 @@ patched_strings=$(conf_strings "$mnt$so")
 
 api=$(sed -n 's/.*"api_version"[[:space:]]*:[[:space:]]*"\([0-9.]*\)".*/\1/p' "$mnt$STOCK_JSON")
 [[ -n $api ]] || vm_die "no api_version in $STOCK_JSON"
-cp "$scratch/build/out/libvulkan_virtio.so" "$scratch/build/out/libvulkan_virtio.so.debug" \
+cp "$scratch/build/out/$SO" "$scratch/build/out/$SO.debug" \
 	"$tmp_out/"
 printf '{\n    "ICD": {\n        "api_version": "%s",\n        "library_path": "%s"\n    },\n    "file_format_version": "1.0.0"\n}\n' \
 	"$api" "$ICD_LIBRARY" >"$tmp_out/$ICD_NAME"
@@ -639,7 +660,7 @@ rig_mesa=$(chroot_run dpkg-query -W -f '${Version}' mesa-vulkan-drivers 2>/dev/n
 [[ $rig_mesa == "$MESA_VERSION" ]] ||
 	vm_log "WARNING: the rig's stock driver is $rig_mesa, the patched one Mesa $MESA_VERSION"
 {
-	echo "# vgalloc patched Venus driver: Mesa $MESA_VERSION + integrations/venus/patches"
+	echo "# vgalloc patched $DRIVER driver: Mesa $MESA_VERSION + ${PATCHES#"$repo"/}"
 	echo "key $key"
 	echo "driver-dir $out"
 	echo "mesa $MESA_VERSION (source $src_how, ${src_cache##*/})"
@@ -653,8 +674,8 @@ rig_mesa=$(chroot_run dpkg-query -W -f '${Version}' mesa-vulkan-drivers 2>/dev/n
 	printf 'flags %s\n' "${flags[@]}"
 	echo "meson-setup $(grep -m1 'Dependency vgalloc found' "$logs/meson-setup.log")"
 	echo "warnings $warnings"
-	echo "size libvulkan_virtio.so $(stat -c %s "$tmp_out/libvulkan_virtio.so") stock $(stat -c %s "$mnt$STOCK_SO")"
-	echo "sha256 libvulkan_virtio.so $(sha256_of <"$tmp_out/libvulkan_virtio.so")"
+	echo "size $SO $(stat -c %s "$tmp_out/$SO") stock $(stat -c %s "$mnt$STOCK_SO")"
+	echo "sha256 $SO $(sha256_of <"$tmp_out/$SO")"
 	echo "icd $ICD_NAME api_version $api library_path $ICD_LIBRARY"
 	echo "compiled-in stock [$stock_strings] patched [$patched_strings]"
 	echo "exported-stock $(tr '\n' ',' <<<"$stock_syms" | sed 's/,$//; s/,/, /g')"
@@ -685,5 +706,5 @@ find "$VENUS_CACHE" -maxdepth 1 -name 'driver-*' -type d ! -name '*.tmp' -printf
 		vm_log "removing the old ${d##*/}"
 		rm -rf --one-file-system "$d"
 	done
-printf '%s\n' "${stage_lines[@]}" | sed 's/^/venus: time /' >&2
+printf '%s\n' "${stage_lines[@]}" | sed "s/^/$DRIVER: time /" >&2
 finish "$out" cold
