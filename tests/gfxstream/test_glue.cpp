@@ -643,6 +643,17 @@ void takes_only_plain_host_visible_memory(void **)
 	assert_false(r->dev->takes(allocateInfo(4096, TYPE_COHERENT, &exp)));
 	assert_false(r->dev->takes(allocateInfo(4096, TYPE_COHERENT, &imp)));
 	assert_false(r->dev->takes(allocateInfo(0)));
+	/* A struct of gfxstream's own (VkImportColorBufferGOOGLE's place in the chain), even behind
+	 * one the glue knows. */
+	VkBaseInStructure foreign = {};
+	foreign.sType = static_cast<VkStructureType>(1000268000);
+	VkMemoryAllocateFlagsInfo flags = {};
+	flags.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO;
+	flags.pNext = &foreign;
+	assert_false(r->dev->takes(allocateInfo(4096, TYPE_COHERENT, &foreign)));
+	assert_false(r->dev->takes(allocateInfo(4096, TYPE_COHERENT, &flags)));
+	flags.pNext = nullptr;
+	assert_true(r->dev->takes(allocateInfo(4096, TYPE_COHERENT, &flags)));
 	assert_int_equal(r->host->calls.size(), 0);
 	finish(r);
 }

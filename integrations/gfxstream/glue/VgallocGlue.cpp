@@ -171,6 +171,19 @@ bool VgallocDevice::takes(const VkMemoryAllocateInfo& info) const {
 
     if (info.memoryTypeIndex >= mTypeCount || !(mHostVisibleTypes & (1u << info.memoryTypeIndex)))
         return false;
+    // Only chains libvgalloc expresses whole: an import, an export or a gfxstream struct
+    // (VkImportColorBufferGOOGLE, ...) keeps the driver's own path.
+    for (auto* s = static_cast<const VkBaseInStructure*>(info.pNext); s; s = s->pNext) {
+        switch (s->sType) {
+            case VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO:
+            case VK_STRUCTURE_TYPE_MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO:
+            case VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO:
+            case VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT:
+                break;
+            default:
+                return false;
+        }
+    }
     if (vgalloc_vk_request_from_allocate_info(&info, nullptr, mTypeCount, &req)) return false;
     return !req.export_handle_types &&
            !(req.flags & (VGALLOC_REQUEST_IMPORT_FD | VGALLOC_REQUEST_IMPORT_HOST_POINTER |

@@ -109,9 +109,11 @@ class VgallocDevice {
     // Frees every allocation still alive and the retained blocks (host calls run here).
     ~VgallocDevice();
 
-    // Whether allocate() takes this request: a host-visible type of the device and a chain the
-    // request helper knows. gfxstream's auxiliary command memory (memoryTypeIndex
-    // VK_MAX_MEMORY_TYPES), exports and imports stay with ResourceTracker.
+    // Whether allocate() takes this request: a host-visible type of the device and a chain of
+    // only VkMemoryAllocateFlagsInfo, VkMemoryOpaqueCaptureAddressAllocateInfo,
+    // VkMemoryDedicatedAllocateInfo and VkMemoryPriorityAllocateInfoEXT. gfxstream's auxiliary
+    // command memory (memoryTypeIndex VK_MAX_MEMORY_TYPES), exports, imports and gfxstream's own
+    // structs stay with ResourceTracker.
     bool takes(const VkMemoryAllocateInfo& info) const;
     // Allocates `info` (for which takes() is true). Thread-safe. On failure nothing is left on
     // either side and *out is unchanged.
