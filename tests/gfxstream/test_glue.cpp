@@ -69,6 +69,7 @@ struct Call {
 	bool tagged = false;
 	VgallocBlobTag tag = {};
 	uint32_t allocateFlags = 0;
+	uint32_t deviceMask = 0;
 	uint64_t captureAddress = 0;
 };
 
@@ -99,10 +100,11 @@ class MockHost : public VgallocHostCalls
 			c.tag = *tag;
 		for (auto *s = static_cast<const VkBaseInStructure *>(info.pNext); s;
 		     s = s->pNext) {
-			if (s->sType == VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO)
-				c.allocateFlags =
-				        reinterpret_cast<const VkMemoryAllocateFlagsInfo *>(s)
-				                ->flags;
+			if (s->sType == VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO) {
+				auto *f = reinterpret_cast<const VkMemoryAllocateFlagsInfo *>(s);
+				c.allocateFlags = f->flags;
+				c.deviceMask = f->deviceMask;
+			}
 			if (s->sType ==
 			    VK_STRUCTURE_TYPE_MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO)
 				c.captureAddress =
@@ -194,7 +196,7 @@ class MockHost : public VgallocHostCalls
 
 struct Rig {
 	vgalloc_mock *mock = nullptr;
-	MockHost *host = nullptr;
+	std::shared_ptr<MockHost> host;
 	std::unique_ptr<VgallocDevice> dev;
 	VulkanCapset caps = {};
 	uint64_t params[10] = {};
@@ -243,7 +245,7 @@ Rig *makeRig(Mode mode)
 		r->params[i] = i != 4;
 	r->params[6] = 1u << VGALLOC_CAPSET_GFXSTREAM_VULKAN;
 	r->params[9] = mode == Mode::GuestHandle;
-	r->host = new MockHost(r->mock);
+	r->host = std::make_shared<MockHost>(r->mock);
 
 	VgallocDeviceInfo info;
 	info.fd = vgalloc_mock_get_fd(r->mock);
@@ -277,7 +279,7 @@ void finish(Rig *r)
 	assert_int_equal(l.host_allocs, 0);
 	assert_int_equal(l.pending_tokens, 0);
 	assert_int_equal(l.order_violations, 0);
-	delete r->host;
+	r->host.reset();
 	vgalloc_mock_destroy(r->mock);
 	delete r;
 }
@@ -423,8 +425,24 @@ void blocks_keep_device_address_memory_apart(void **)
 	assert_non_null(second);
 	assert_int_equal(second->allocateFlags, VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT);
 	assert_true(second->info.allocationSize >= 16 * kMiB);
-	r->dev->free(&plain);
-	r->dev->free(&bda);
+	/* An app mask makes a pool of its own, whose block carries no mask (a zero mask is invalid
+	 * and gfxstream has one physical device). */
+	VgallocAllocation masked;
+	flags.flags = VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT | VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT;
+	flags.deviceMask = 1;
+	assert_int_equal(r->dev->allocate(allocateInfo(4096, TYPE_COHERENT, &flags), &masked),
+	                 VK_SUCCESS);
+	assert_true(masked.suballocated);
+	const Call third = r->host->calls.back().kind == Call::Allocate
+	                           ? r->host->calls.back()
+	                           : r->host->calls[r->host->calls.size() - 2];
+	assert_int_equal(third.kind, Call::Allocate);
+	assert_int_equal(third.memory, handleOf(masked.hostMemory));
+	assert_int_equal(third.allocateFlags, VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT);
+	assert_int_equal(third.deviceMask, 0);
+	assert_true(r->dev->free(&plain));
+	assert_true(r->dev->free(&bda));
+	assert_true(r->dev->free(&masked));
 	finish(r);
 }
 
@@ -457,6 +475,11 @@ void blocks_capture_replay_is_dedicated_with_its_address(void **)
 	                        VGALLOC_MOCK_CALL_BLOB_DESTROY, VGALLOC_MOCK_CALL_HOST_ROUNDTRIP,
 	                        VGALLOC_MOCK_CALL_HOST_FREE });
 	assert_int_equal(r->host->count(Call::Placeholder), 1);
+	/* The host refusing the address reaches the app as such. */
+	r->host->failAllocate = VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS;
+	assert_int_equal(r->dev->allocate(allocateInfo(5000, TYPE_COHERENT, &flags), &a),
+	                 VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS);
+	assert_null(a.mem);
 	finish(r);
 }
 
@@ -670,7 +693,7 @@ void create_refuses_a_bad_capset_and_changes_nothing(void **)
 	mi.supported_capsets = 1u << VGALLOC_CAPSET_GFXSTREAM_VULKAN;
 	assert_int_equal(vgalloc_mock_create(&mi, &mock), 0);
 	assert_int_equal(vgalloc_mock_context_init(mock, VGALLOC_CAPSET_GFXSTREAM_VULKAN), 0);
-	MockHost host(mock);
+	auto host = std::make_shared<MockHost>(mock);
 	VgallocDeviceInfo info;
 	info.fd = vgalloc_mock_get_fd(mock);
 	info.capset = &caps;
@@ -684,15 +707,15 @@ void create_refuses_a_bad_capset_and_changes_nothing(void **)
 	info.backendObject = mock;
 	std::unique_ptr<VgallocDevice> dev;
 	caps.blobAlignment = 6000; // no power of two
-	assert_int_equal(VgallocDevice::create(info, &host, &dev), VK_ERROR_INITIALIZATION_FAILED);
+	assert_int_equal(VgallocDevice::create(info, host, &dev), VK_ERROR_INITIALIZATION_FAILED);
 	assert_true(dev == nullptr);
 	caps.blobAlignment = kBlobAlignment;
 	assert_int_equal(VgallocDevice::create(info, nullptr, &dev),
 	                 VK_ERROR_INITIALIZATION_FAILED);
 	info.params = nullptr;
-	assert_int_equal(VgallocDevice::create(info, &host, &dev), VK_ERROR_INITIALIZATION_FAILED);
+	assert_int_equal(VgallocDevice::create(info, host, &dev), VK_ERROR_INITIALIZATION_FAILED);
 	assert_true(dev == nullptr);
-	assert_int_equal(host.calls.size(), 0);
+	assert_int_equal(host->calls.size(), 0);
 	vgalloc_mock_destroy(mock);
 }
 

@@ -35,16 +35,17 @@ Handle fromHandle(uint64_t handle) {
     }
 }
 
-// What a failed host call tells libvgalloc: out of host memory, or of device memory (which
-// vgalloc_vk_result() turns back into VK_ERROR_OUT_OF_DEVICE_MEMORY), or a broken host.
+// What a failed host call tells libvgalloc, chosen so that vgalloc_vk_result() gives the app
+// the host's VkResult back. The host running out of device memory is not the guest's window
+// being full (-ENOSPC, on which the library trims and shrinks its blocks): -EIO.
 int toErrno(VkResult result) {
     switch (result) {
         case VK_SUCCESS:
             return 0;
         case VK_ERROR_OUT_OF_HOST_MEMORY:
             return -ENOMEM;
-        case VK_ERROR_OUT_OF_DEVICE_MEMORY:
-            return -ENOSPC;
+        case VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS:
+            return -EADDRINUSE;
         default:
             return -EIO;
     }
@@ -74,12 +75,17 @@ struct HostAllocateInfo {
         capture.sType = VK_STRUCTURE_TYPE_MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO;
         info.allocationSize = args.size;
         info.memoryTypeIndex = args.memory_type;
-        if (args.allocate_flags) {
-            auto* appFlags = app ? findStruct<VkMemoryAllocateFlagsInfo>(
-                                       app->pNext, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO)
-                                 : nullptr;
-            flags.flags = args.allocate_flags;
-            flags.deviceMask = appFlags ? appFlags->deviceMask : 0;
+        auto* appFlags = app ? findStruct<VkMemoryAllocateFlagsInfo>(
+                                   app->pNext, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO)
+                             : nullptr;
+        uint32_t allocateFlags = args.allocate_flags;
+        // A pool block has no app mask to send, and gfxstream exposes one physical device: the
+        // block is allocated without one.
+        if (!appFlags) allocateFlags &= ~uint32_t(VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT);
+        if (allocateFlags) {
+            flags.flags = allocateFlags;
+            flags.deviceMask =
+                (allocateFlags & VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT) ? appFlags->deviceMask : 0;
             *next = &flags;
             next = &flags.pNext;
         }
@@ -96,7 +102,8 @@ struct HostAllocateInfo {
 
 }  // namespace
 
-VkResult VgallocDevice::create(const VgallocDeviceInfo& info, VgallocHostCalls* calls,
+VkResult VgallocDevice::create(const VgallocDeviceInfo& info,
+                               std::shared_ptr<VgallocHostCalls> calls,
                                std::unique_ptr<VgallocDevice>* out) {
     vgalloc_capset_info caps = {};
     vgalloc_memory_type types[VK_MAX_MEMORY_TYPES];
@@ -113,7 +120,7 @@ VkResult VgallocDevice::create(const VgallocDeviceInfo& info, VgallocHostCalls* 
     }
 
     std::unique_ptr<VgallocDevice> dev(new VgallocDevice);
-    dev->mCalls = calls;
+    dev->mCalls = std::move(calls);
     dev->mDeferredMapping = caps.u.gfxstream_vulkan.deferred_mapping != 0;
     dev->mTypeCount = props.memoryTypeCount;
     for (uint32_t i = 0; i < props.memoryTypeCount; i++) {
@@ -223,9 +230,10 @@ VkResult VgallocDevice::map(const VgallocAllocation& allocation, uint8_t** ptr) 
     return VK_SUCCESS;
 }
 
-void VgallocDevice::free(VgallocAllocation* allocation) {
-    if (allocation->mem) vgalloc_mem_free(mDevice, allocation->mem);
+bool VgallocDevice::free(VgallocAllocation* allocation) {
+    if (allocation->mem && vgalloc_mem_free(mDevice, allocation->mem)) return false;
     *allocation = VgallocAllocation();
+    return true;
 }
 
 uint64_t VgallocDevice::hookNewBlobId(void* ctx) {

@@ -102,9 +102,10 @@ struct VgallocAllocation {
 class VgallocDevice {
    public:
     // Creates libvgalloc's device in adopt mode on info.fd with the gfxstream flavour and
-    // capset. `calls` is borrowed and must outlive the device. Returns VK_SUCCESS, or
-    // VK_ERROR_INITIALIZATION_FAILED with *out unchanged (the driver then keeps its own path).
-    static VkResult create(const VgallocDeviceInfo& info, VgallocHostCalls* calls,
+    // capset. The device shares `calls` (its hooks run until the device is destroyed). Returns
+    // VK_SUCCESS, or VK_ERROR_INITIALIZATION_FAILED with *out unchanged (the driver then keeps
+    // its own path). Runs no hook and no host call.
+    static VkResult create(const VgallocDeviceInfo& info, std::shared_ptr<VgallocHostCalls> calls,
                            std::unique_ptr<VgallocDevice>* out);
     // Frees every allocation still alive and the retained blocks (host calls run here).
     ~VgallocDevice();
@@ -121,8 +122,10 @@ class VgallocDevice {
     // The allocation's first byte in the guest, mapped once; the pointer stays valid until
     // free(). Thread-safe.
     VkResult map(const VgallocAllocation& allocation, uint8_t** ptr);
-    // Frees the allocation (a range goes back to its block) and resets *allocation.
-    void free(VgallocAllocation* allocation);
+    // Frees the allocation (a range goes back to its block) and resets *allocation. Vulkan
+    // forbids freeing memory another thread is mapping; if it happens anyway the library
+    // refuses (-EBUSY) and the allocation is kept, which this reports as false.
+    bool free(VgallocAllocation* allocation);
 
     struct vgalloc_device* device() const {
         return mDevice;
@@ -143,7 +146,7 @@ class VgallocDevice {
                               struct vgalloc_host_result* out);
     static void hookHostFree(void* ctx, void* userData, uint64_t hostHandle);
 
-    VgallocHostCalls* mCalls = nullptr;
+    std::shared_ptr<VgallocHostCalls> mCalls;
     struct vgalloc_device* mDevice = nullptr;
     bool mDeferredMapping = false;
     uint32_t mTypeCount = 0;
