@@ -290,7 +290,8 @@ static void choose_path(const struct vgalloc__traits *t, const struct vgalloc_re
 	if (t->create_guest_handle && t->gfxstream && host_visible && !exported) {
 		plan->path = VGALLOC_PATH_GUEST_HANDLE;
 		plan->blob_mem = VGALLOC_BLOB_MEM_GUEST;
-		plan->blob_flags = VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE;
+		plan->blob_flags =
+		        VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_CREATE_GUEST_HANDLE;
 		vgalloc__why(why,
 		             "path: guest-handle — gfxstream with CREATE_GUEST_HANDLE = 1 makes "
 		             "every host-visible allocation guest pages the host takes by handle: "
