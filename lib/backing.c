@@ -243,9 +243,9 @@ int vgalloc__backing_make(struct vgalloc_device *dev, struct vgalloc__backing *b
 	ret = run_steps(dev, bk, &r, ps->alloc, ps->alloc_count);
 	/* Nobody else sees the backing yet, but its lock orders these writes before the
 	 * publication of the object that holds it. */
-	pthread_mutex_lock(&bk->ms->lock);
+	vgalloc__lock(&bk->ms->lock);
 	publish(bk, &r);
-	pthread_mutex_unlock(&bk->ms->lock);
+	vgalloc__unlock(&bk->ms->lock);
 	return ret;
 }
 
@@ -259,32 +259,33 @@ int vgalloc__backing_map(struct vgalloc_device *dev, struct vgalloc__backing *bk
 	if (!ps || !ps->map_count) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&ms->lock);
-	vgalloc__once_wait(&ms->lock, &ms->cond, &bk->busy);
+	vgalloc__lock(&ms->lock);
+	vgalloc__lock_once_wait(&ms->lock, &ms->cond, &bk->busy);
 	if (bk->keep_mapped && bk->ptr) {
 		*out_ptr = bk->ptr;
-		pthread_mutex_unlock(&ms->lock);
+		vgalloc__unlock(&ms->lock);
 		return 0;
 	}
 	bk->busy = true;
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 
 	/* The steps before MAP make the blob (host-first lazy); once made, only MAP runs again
 	 * (MAP is every path's last map step: policy.c's table). */
 	ret = run_steps(dev, bk, &r, bk->blob ? &ps->map[ps->map_count - 1] : ps->map,
 	                bk->blob ? 1 : ps->map_count);
 
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	publish(bk, &r);
 	if (!ret) {
 		bk->maps++;
 		if (bk->keep_mapped) {
 			bk->ptr = r.ptr;
+			atomic_store_explicit(&bk->mapped, r.ptr, memory_order_release);
 		}
 		*out_ptr = r.ptr;
 	}
-	vgalloc__once_leave(&ms->cond, &bk->busy);
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__lock_once_leave(&ms->cond, &bk->busy);
+	vgalloc__unlock(&ms->lock);
 	return ret;
 }
 
@@ -343,6 +344,7 @@ void vgalloc__backing_release(struct vgalloc_device *dev, struct vgalloc__backin
 	}
 	bk->blob = NULL;
 	bk->ptr = NULL;
+	atomic_store_explicit(&bk->mapped, NULL, memory_order_relaxed);
 	bk->token_pending = false;
 	bk->has_host = false;
 }

@@ -42,6 +42,9 @@ struct vgalloc__backing {
 	uint64_t host_handle;
 	struct vgalloc_blob *blob;
 	void *ptr; /* keep_mapped: the mapping */
+	/* keep_mapped: ptr once the mapping is complete, for vgalloc_mem_map()'s lock-free path;
+	 * set and cleared under the owner's lock */
+	_Atomic(void *) mapped;
 };
 
 /*

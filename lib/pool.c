@@ -348,7 +348,7 @@ static struct vgalloc__shard *lock_some_shard(struct vgalloc__pool *pool)
 	 * that migrates between CPUs would otherwise spread its memory over every shard (measured:
 	 * W3 with half its allocations never mapped went from waste 1.26 to 2.40). */
 	if (!atomic_load_explicit(&pool->spread, memory_order_relaxed)) {
-		if (!pthread_mutex_trylock(&pool->shards[0].ms.lock)) {
+		if (!vgalloc__trylock(&pool->shards[0].ms.lock)) {
 			return &pool->shards[0];
 		}
 		atomic_store_explicit(&pool->spread, true, memory_order_relaxed);
@@ -357,11 +357,11 @@ static struct vgalloc__shard *lock_some_shard(struct vgalloc__pool *pool)
 	for (uint32_t i = 0; i < n; i++) {
 		struct vgalloc__shard *s = &pool->shards[(first + i) % n];
 
-		if (!pthread_mutex_trylock(&s->ms.lock)) {
+		if (!vgalloc__trylock(&s->ms.lock)) {
 			return s;
 		}
 	}
-	pthread_mutex_lock(&pool->shards[first].ms.lock);
+	vgalloc__lock(&pool->shards[first].ms.lock);
 	return &pool->shards[first];
 }
 
@@ -407,7 +407,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_r
 	drain_locked(dev, s, &drained, false);
 	mem = vgalloc__mem_get_locked(dev, &s->ms);
 	if (!mem) {
-		pthread_mutex_unlock(&s->ms.lock);
+		vgalloc__unlock(&s->ms.lock);
 		release_list(dev, drained);
 		return -ENOMEM;
 	}
@@ -430,20 +430,20 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_r
 		}
 		/* Growing talks to the kernel and the host: never with the shard lock held. What the
 		 * drain emptied goes first, so a full window finds its ranges given back. */
-		pthread_mutex_unlock(&s->ms.lock);
+		vgalloc__unlock(&s->ms.lock);
 		release_list(dev, drained);
 		drained = NULL;
 		ret = block_grow(dev, s, pr->size, pr->alignment, size, &nb);
-		pthread_mutex_lock(&s->ms.lock);
+		vgalloc__lock(&s->ms.lock);
 		if (ret) {
 			break;
 		}
 		/* The ladder may have made it smaller than asked. */
 		ret = vgalloc__sa_add_block(&s->sa, nb->size, nb, &nb->sa);
 		if (ret) {
-			pthread_mutex_unlock(&s->ms.lock);
+			vgalloc__unlock(&s->ms.lock);
 			block_release(dev, nb);
-			pthread_mutex_lock(&s->ms.lock);
+			vgalloc__lock(&s->ms.lock);
 			break;
 		}
 		s->committed += nb->size;
@@ -460,7 +460,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_r
 	}
 	if (ret) {
 		vgalloc__slab_put_locked(&s->ms.mems, mem);
-		pthread_mutex_unlock(&s->ms.lock);
+		vgalloc__unlock(&s->ms.lock);
 		release_added(dev, added, grown);
 		release_list(dev, drained);
 		return ret;
@@ -484,7 +484,7 @@ int vgalloc__pool_alloc(struct vgalloc_device *dev, const struct vgalloc__pool_r
 	s->requested += pr->size;
 	s->live++;
 	vgalloc__slot_publish(&mem->slot);
-	pthread_mutex_unlock(&s->ms.lock);
+	vgalloc__unlock(&s->ms.lock);
 	release_added(dev, added, grown);
 	release_list(dev, drained);
 	*out = mem;
@@ -620,10 +620,10 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc__mshard *ms,
 		return ret;
 	}
 	if (!may_defer) {
-		pthread_mutex_lock(&ms->lock);
+		vgalloc__lock(&ms->lock);
 		drain_locked(dev, s, &release, false);
 		free_locked(dev, s, mem, &release, false);
-	} else if (free_elsewhere(s) || pthread_mutex_trylock(&ms->lock)) {
+	} else if (free_elsewhere(s) || vgalloc__trylock(&ms->lock)) {
 		struct vgalloc__slot *head =
 		        atomic_load_explicit(&s->deferred, memory_order_relaxed);
 		/* Counted before it is pushed, so the count is never below the queue's length. */
@@ -640,13 +640,13 @@ int vgalloc__pool_free(struct vgalloc_device *dev, struct vgalloc__mshard *ms,
 		if (!full) {
 			return 0;
 		}
-		pthread_mutex_lock(&ms->lock);
+		vgalloc__lock(&ms->lock);
 		drain_locked(dev, s, &release, false);
 	} else {
 		drain_locked(dev, s, &release, false);
 		free_locked(dev, s, mem, &release, false);
 	}
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	release_list(dev, release);
 	return 0;
 }
@@ -663,9 +663,9 @@ void vgalloc__pools_drain(struct vgalloc_device *dev)
 			if (!atomic_load_explicit(&s->deferred, memory_order_relaxed)) {
 				continue;
 			}
-			pthread_mutex_lock(&s->ms.lock);
+			vgalloc__lock(&s->ms.lock);
 			drain_locked(dev, s, &release, true);
-			pthread_mutex_unlock(&s->ms.lock);
+			vgalloc__unlock(&s->ms.lock);
 			release_list(dev, release);
 		}
 	}
@@ -679,15 +679,15 @@ void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_me
 	uint64_t floor = VGALLOC__ALIGN_UP_POW2(VGALLOC__WINDOW_FLOOR_BLOCK, block_unit(dev, pool));
 	bool closed = false;
 
-	pthread_mutex_lock(&s->ms.lock);
-	vgalloc__once_wait(&s->ms.lock, &s->ms.cond, &b->bk.busy);
+	vgalloc__lock(&s->ms.lock);
+	vgalloc__lock_once_wait(&s->ms.lock, &s->ms.cond, &b->bk.busy);
 	/* Another thread may have mapped it since; then nothing is wrong with this block. */
 	if (!b->bk.ptr && !b->closed) {
 		vgalloc__sa_close_block(&s->sa, b->sa);
 		b->closed = true;
 		closed = true;
 	}
-	pthread_mutex_unlock(&s->ms.lock);
+	vgalloc__unlock(&s->ms.lock);
 	if (!closed) {
 		return;
 	}
@@ -725,7 +725,7 @@ int vgalloc__pools_trim(struct vgalloc_device *dev)
 			struct vgalloc__shard *s = &pool->shards[j];
 			struct vgalloc__block *list, *drained = NULL;
 
-			pthread_mutex_lock(&s->ms.lock);
+			vgalloc__lock(&s->ms.lock);
 			drain_locked(dev, s, &drained, false);
 			list = s->retained;
 			s->retained = NULL;
@@ -737,7 +737,7 @@ int vgalloc__pools_trim(struct vgalloc_device *dev)
 				                          memory_order_relaxed);
 				vgalloc__stat_sub(&dev->stats.retained_bytes, b->size);
 			}
-			pthread_mutex_unlock(&s->ms.lock);
+			vgalloc__unlock(&s->ms.lock);
 			/* A drained block that emptied went past the retained list: released too. */
 			for (struct vgalloc__block *b = drained; b; b = b->ret_next) {
 				released++;
@@ -815,10 +815,10 @@ void vgalloc__pools_counts(struct vgalloc_device *dev, uint64_t *live, uint64_t 
 		for (uint32_t j = 0; j < dev->ld.pools[i]->shard_count; j++) {
 			struct vgalloc__shard *s = &dev->ld.pools[i]->shards[j];
 
-			pthread_mutex_lock(&s->ms.lock);
+			vgalloc__lock(&s->ms.lock);
 			*live += s->live;
 			*requested += s->requested;
-			pthread_mutex_unlock(&s->ms.lock);
+			vgalloc__unlock(&s->ms.lock);
 		}
 	}
 }
@@ -841,7 +841,7 @@ int vgalloc__pool_stats(struct vgalloc_device *dev, uint32_t index, struct vgall
 		struct vgalloc__shard *s = &pool->shards[j];
 		struct vgalloc__sa_stats st;
 
-		pthread_mutex_lock(&s->ms.lock);
+		vgalloc__lock(&s->ms.lock);
 		vgalloc__sa_get_stats(&s->sa, &st);
 		ps.requested_bytes += s->requested;
 		for (uint32_t c = 0; c < s->ms.mems.nchunks; c++) {
@@ -854,7 +854,7 @@ int vgalloc__pool_stats(struct vgalloc_device *dev, uint32_t index, struct vgall
 				ps.window_bytes += b->size;
 			}
 		}
-		pthread_mutex_unlock(&s->ms.lock);
+		vgalloc__unlock(&s->ms.lock);
 		ps.blocks += st.blocks;
 		ps.block_bytes += st.block_bytes;
 		ps.used_bytes += st.used_bytes;

@@ -77,8 +77,8 @@ static bool register_chunk(void *ctx, unsigned char *base, size_t bytes)
 void vgalloc__mshard_init(struct vgalloc_device *dev, struct vgalloc__mshard *ms)
 {
 	ms->dev = dev;
-	pthread_mutex_init(&ms->lock, NULL);
-	pthread_cond_init(&ms->cond, NULL);
+	atomic_init(&ms->lock.word, 0);
+	atomic_init(&ms->cond.seq, 0);
 	vgalloc__slab_init(&ms->mems, sizeof(struct vgalloc_mem), VGALLOC__MAGIC_MEM, true);
 	ms->mems.on_grow = register_chunk;
 	ms->mems.on_grow_ctx = ms;
@@ -87,8 +87,6 @@ void vgalloc__mshard_init(struct vgalloc_device *dev, struct vgalloc__mshard *ms
 void vgalloc__mshard_finish(struct vgalloc_device *dev, struct vgalloc__mshard *ms)
 {
 	vgalloc__slab_finish(&dev->allocator, &ms->mems);
-	pthread_cond_destroy(&ms->cond);
-	pthread_mutex_destroy(&ms->lock);
 }
 
 struct vgalloc_mem *vgalloc__mem_get_locked(struct vgalloc_device *dev, struct vgalloc__mshard *ms)

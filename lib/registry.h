@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "handle.h"
+#include "lock.h"
 
 struct vgalloc_device;
 struct vgalloc_mem;
@@ -19,8 +20,8 @@ struct vgalloc_mem;
 struct vgalloc__mshard {
 	_Alignas(64) struct vgalloc_device *dev;
 	bool pooled; /* a pool shard (pool.c): its suballocations may be freed deferred */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	struct vgalloc__lock lock;
+	struct vgalloc__cond cond;
 	struct vgalloc__slab mems;
 };
 

@@ -106,13 +106,13 @@ static void deferred__queued_free_is_dead_at_once_and_done_later(void **state)
 	(void)state;
 	assert_non_null(ms);
 	assert_true(ms->pooled);
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	assert_int_equal(vgalloc_mem_free(f->dev, a), 0);
 	/* Queued, not yet given back: the slot is still a memory object, but dying. */
 	assert_int_equal(magic_of(a), VGALLOC__MAGIC_MEM);
 	assert_true(atomic_load(&a->slot.state) & VGALLOC__STATE_DYING);
 	assert_int_equal(vgalloc_mem_free(f->dev, a), -EINVAL);
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	assert_int_equal(vgalloc_mem_map(f->dev, a, &ptr), -EINVAL);
 	assert_int_equal(vgalloc_mem_get_info(f->dev, a, &info), -EINVAL);
 	assert_int_equal(vgalloc_mem_free(f->dev, a), -EINVAL);
@@ -122,17 +122,17 @@ static void deferred__queued_free_is_dead_at_once_and_done_later(void **state)
 	assert_int_equal(suballocs_live(f), 2);
 
 	/* Statistics complete queued frees before they count. */
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	assert_int_equal(vgalloc_mem_free(f->dev, b), 0);
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	assert_int_equal(magic_of(b), VGALLOC__MAGIC_MEM);
 	assert_int_equal(suballocs_live(f), 1);
 	assert_int_equal(magic_of(b), VGALLOC__MAGIC_FREE);
 
 	/* Device destroy completes them too: no allocation is reported alive or leaks. */
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	assert_int_equal(vgalloc_mem_free(f->dev, c), 0);
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	fx_free(f);
 }
 
@@ -159,9 +159,9 @@ static void deferred__statistics_complete_queued_frees_without_hooks(void **stat
 	assert_int_equal(vgalloc_device_create(&ci, &f->dev), 0);
 	a = sub(f);
 	ms = vgalloc__mem_owner(f->dev, a);
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	assert_int_equal(vgalloc_mem_free(f->dev, a), 0);
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	vgalloc_mock_reset_counters(f->mock);
 	assert_int_equal(vgalloc_device_get_stats(f->dev, &st), 0);
 	assert_int_equal(st.suballocs_live, 0);
@@ -213,7 +213,7 @@ static void deferred__full_queue_is_drained_by_the_freer(void **state)
 		m[i] = sub(f);
 	}
 	ms = vgalloc__mem_owner(f->dev, m[0]);
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	/* 63 queued frees return at once, with the lock held elsewhere. */
 	assert_int_equal(pthread_create(&t, NULL, free_all, &fr), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
@@ -226,7 +226,7 @@ static void deferred__full_queue_is_drained_by_the_freer(void **state)
 	assert_int_equal(pthread_create(&t, NULL, free_all, &fr), 0);
 	nanosleep(&ts, NULL);
 	assert_int_equal(atomic_load(&fr.done), 0);
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(fr.ret, 0);
 	/* ...and has completed every one of them, with no other call since. */
@@ -248,9 +248,9 @@ static void deferred__free_during_map_is_ebusy(void **state)
 	(void)state;
 	/* What map_enter() does while a first map runs without the lock. */
 	atomic_fetch_add(&a->slot.state, 1);
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	assert_int_equal(vgalloc_mem_free(f->dev, a), -EBUSY);
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	assert_int_equal(vgalloc_mem_free(f->dev, a), -EBUSY);
 	atomic_fetch_sub(&a->slot.state, 1);
 	assert_int_equal(vgalloc_mem_free(f->dev, a), 0);
