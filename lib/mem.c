@@ -32,10 +32,10 @@ static struct vgalloc__mshard *lock_mem(struct vgalloc_device *dev, const struct
 	}
 	/* The registry found a slot of ours: its header is safe to read. A deferred free may have
 	 * claimed it without this lock; then it is as good as freed. */
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	if (atomic_load_explicit(&mem->slot.magic, memory_order_relaxed) != VGALLOC__MAGIC_MEM ||
 	    (atomic_load_explicit(&mem->slot.state, memory_order_relaxed) & VGALLOC__STATE_DYING)) {
-		pthread_mutex_unlock(&ms->lock);
+		vgalloc__unlock(&ms->lock);
 		return NULL;
 	}
 	return ms;
@@ -98,9 +98,9 @@ static void put_mem(struct vgalloc_mem *mem)
 {
 	struct vgalloc__mshard *ms = mem->ms;
 
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	vgalloc__slab_put_locked(&ms->mems, mem);
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 }
 
 /* An allocation with a backing of its own: the plan's path, run by backing.c. */
@@ -118,7 +118,7 @@ static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan
 	}
 	/* Filled in the critical section that makes the slot live: no reader of a live handle
 	 * ever finds it without its backing. */
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	mem = vgalloc__mem_get_locked(dev, ms);
 	if (mem) {
 		mem->bk = bk;
@@ -128,7 +128,7 @@ static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan
 		mem->committed = plan->path == VGALLOC_PATH_IMPORT ? 0 : plan->size;
 		mem->offset = 0;
 	}
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	if (!mem) {
 		vgalloc__free(&dev->allocator, bk);
 		return -ENOMEM;
@@ -139,9 +139,9 @@ static int dedicated_alloc(struct vgalloc_device *dev, const struct vgalloc_plan
 		put_mem(mem);
 		return ret;
 	}
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	vgalloc__slot_publish(&mem->slot);
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	vgalloc__stat_add(&dev->stats.mems_live, 1);
 	vgalloc__stat_add(&dev->stats.mem_bytes_requested, mem->size);
 	vgalloc__stat_add(&dev->stats.mem_bytes_committed, mem->committed);
@@ -224,23 +224,45 @@ static int map_once(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	/* A suballocation's block stays mapped for the block's life, so every map but the
 	 * block's first is an offset under the shard lock; a dedicated allocation holds one map
 	 * reference of its blob per map. */
-	pthread_mutex_lock(&mem->ms->lock);
+	vgalloc__lock(&mem->ms->lock);
 	if (bk->keep_mapped && bk->ptr && !bk->busy) {
-		mem->map_count++;
+		atomic_fetch_add_explicit(&mem->map_count, 1, memory_order_relaxed);
 		*out_ptr = (unsigned char *)bk->ptr + mem->offset;
-		pthread_mutex_unlock(&mem->ms->lock);
+		vgalloc__unlock(&mem->ms->lock);
 		return 0;
 	}
-	pthread_mutex_unlock(&mem->ms->lock);
+	vgalloc__unlock(&mem->ms->lock);
 	ret = vgalloc__backing_map(dev, bk, &ptr);
 	if (ret) {
 		return ret;
 	}
-	pthread_mutex_lock(&mem->ms->lock);
-	mem->map_count++;
-	pthread_mutex_unlock(&mem->ms->lock);
+	atomic_fetch_add_explicit(&mem->map_count, 1, memory_order_relaxed);
 	*out_ptr = (unsigned char *)ptr + mem->offset;
 	return 0;
+}
+
+/*
+ * A suballocation whose block is mapped: an offset, without the shard's lock. Counted in the
+ * object's state for the few loads it makes, so a racing free gets -EBUSY rather than taking the
+ * block away; the count's acquire pairs with the release that published the object, and the
+ * mapping's with the first map's. Returns false, having changed nothing, for anything else.
+ */
+static bool map_mapped_block(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr)
+{
+	unsigned char *base = NULL;
+
+	if (!vgalloc__mem_owner(dev, mem) || !map_enter(mem)) {
+		return false;
+	}
+	if (mem->block) {
+		base = atomic_load_explicit(&mem->bk->mapped, memory_order_acquire);
+	}
+	if (base) {
+		atomic_fetch_add_explicit(&mem->map_count, 1, memory_order_relaxed);
+		*out_ptr = base + mem->offset;
+	}
+	map_leave(mem);
+	return base != NULL;
 }
 
 int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **out_ptr)
@@ -250,7 +272,13 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	bool mappable;
 	int ret;
 
-	if (!dev || !out_ptr || !(ms = lock_mem(dev, mem))) {
+	if (!dev || !out_ptr) {
+		return -EINVAL;
+	}
+	if (map_mapped_block(dev, mem, out_ptr)) {
+		return 0;
+	}
+	if (!(ms = lock_mem(dev, mem))) {
 		return -EINVAL;
 	}
 	bk = mem->bk;
@@ -259,24 +287,24 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	        (dev->ld.types[mem->type].property_flags & VGALLOC_MEMORY_PROPERTY_HOST_VISIBLE) &&
 	        (bk->blob_flags & VGALLOC_BLOB_FLAG_MAPPABLE) && bk->path != VGALLOC_PATH_HOST_ONLY;
 	if (!mappable) {
-		pthread_mutex_unlock(&ms->lock);
+		vgalloc__unlock(&ms->lock);
 		return -EINVAL;
 	}
 	/* A block that is mapped already: an offset, all under the lock (a free racing with it is
 	 * ordered after it: a block leaves its allocator only under this lock). */
 	if (bk->keep_mapped && bk->ptr && !bk->busy) {
-		mem->map_count++;
+		atomic_fetch_add_explicit(&mem->map_count, 1, memory_order_relaxed);
 		*out_ptr = (unsigned char *)bk->ptr + mem->offset;
-		pthread_mutex_unlock(&ms->lock);
+		vgalloc__unlock(&ms->lock);
 		return 0;
 	}
 	/* Counted in the same critical section that found it live: a racing vgalloc_mem_free() of
 	 * this allocation now gets -EBUSY instead of pulling its blob or block away. */
 	if (!map_enter(mem)) {
-		pthread_mutex_unlock(&ms->lock);
+		vgalloc__unlock(&ms->lock);
 		return -EINVAL;
 	}
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	ret = map_once(dev, mem, out_ptr);
 	/* DESIGN §4 rule 8: a first map may need a window range; give back what pools and the
 	 * shmem cache keep and try once more before reporting the window full. */
@@ -300,18 +328,19 @@ int vgalloc_mem_unmap(struct vgalloc_device *dev, struct vgalloc_mem *mem)
 	if (!dev || !(ms = lock_mem(dev, mem))) {
 		return -EINVAL;
 	}
-	if (!mem->map_count) {
-		pthread_mutex_unlock(&ms->lock);
+	/* Only this lock lowers it, and the fast path only raises it: non-zero stays non-zero. */
+	if (!atomic_load_explicit(&mem->map_count, memory_order_relaxed)) {
+		vgalloc__unlock(&ms->lock);
 		return -EINVAL;
 	}
-	mem->map_count--;
+	atomic_fetch_sub_explicit(&mem->map_count, 1, memory_order_relaxed);
 	/* A suballocation's block stays mapped for as long as the block lives. A dedicated
 	 * allocation's backing shares its lock: its reference goes in this same critical section,
 	 * so a racing free tears down with the count that is left. */
 	if (!mem->block) {
 		blob = vgalloc__backing_unmap_locked(mem->bk);
 	}
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	if (blob) {
 		vgalloc__blob_unmap(dev, blob);
 	}
@@ -331,7 +360,7 @@ int vgalloc_mem_export(struct vgalloc_device *dev, struct vgalloc_mem *mem, uint
 	types = mem->export_types;
 	/* A suballocation is never exported: its blob is shared with others. */
 	blob = mem->block ? NULL : mem->bk->blob;
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	/* One handle type per call, and only one the allocation was made exportable as. */
 	if (!vgalloc__is_pow2(handle_type) || !(types & handle_type) || !blob) {
 		return -EINVAL;
@@ -370,7 +399,7 @@ int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vgalloc_mem *c
 		info.blob_flags = bk->blob->blob_flags;
 		info.res_id = bk->blob->res_id;
 	}
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 	return vgalloc__struct_out(out, &info, VGALLOC__V0_MEM_INFO, sizeof(info));
 }
 
@@ -394,21 +423,21 @@ static int mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem, bool ma
 	if (ms->pooled) {
 		return vgalloc__pool_free(dev, ms, mem, may_defer);
 	}
-	pthread_mutex_lock(&ms->lock);
+	vgalloc__lock(&ms->lock);
 	ret = vgalloc__mem_claim(mem);
 	if (ret) {
-		pthread_mutex_unlock(&ms->lock);
+		vgalloc__unlock(&ms->lock);
 		return ret;
 	}
 	/* Dead to every other caller from here (the claim), and to destroy's walk. */
 	atomic_store_explicit(&mem->slot.magic, VGALLOC__MAGIC_DYING, memory_order_relaxed);
-	pthread_mutex_unlock(&ms->lock);
+	vgalloc__unlock(&ms->lock);
 
 	vgalloc__stat_sub(&dev->stats.mems_live, 1);
 	vgalloc__stat_sub(&dev->stats.mem_bytes_requested, mem->size);
 	vgalloc__stat_sub(&dev->stats.mem_bytes_committed, mem->committed);
 	own_backing_release(dev, mem);
-	mem->map_count = 0;
+	atomic_store_explicit(&mem->map_count, 0, memory_order_relaxed);
 	put_mem(mem);
 	return 0;
 }

@@ -30,8 +30,9 @@ struct vgalloc_mem {
 	uint64_t committed;          /* what it holds: the rounded size, or its range of a block */
 	uint64_t offset;             /* in its blob */
 	uint32_t export_types;
-	/* ms->lock; its threads inside vgalloc_mem_map() are counted in slot.state */
-	uint32_t map_count;
+	/* Raised without the lock by vgalloc_mem_map()'s fast path, lowered under ms->lock; its
+	 * threads inside vgalloc_mem_map() are counted in slot.state */
+	_Atomic uint32_t map_count;
 };
 _Static_assert(offsetof(struct vgalloc_mem, ms) + sizeof(void *) <= 64,
                "a free of a suballocation reads one cache line of its memory object");
