@@ -1046,9 +1046,9 @@ VGALLOC_API int vgalloc_mem_get_info(struct vgalloc_device *dev, const struct vg
  * (its slot is not reused before; unless the library cannot allocate handle memory), later
  * only while its slot is not reused.
  * Return: 0 (also for NULL mem); -EINVAL (NULL dev, double free, foreign pointer — nothing
- *         changed); -EBUSY (another thread is inside vgalloc_mem_map() creating or mapping its
- *         blob or block: an application race, nothing changed; a map that only adds an offset
- *         to a mapped block is ordered before the free instead).
+ *         changed); -EBUSY (another thread is inside vgalloc_mem_map() of it, creating or
+ *         mapping its blob or block, or taking an offset into its mapped block: an application
+ *         race, nothing changed).
  */
 VGALLOC_API int vgalloc_mem_free(struct vgalloc_device *dev, struct vgalloc_mem *mem);
 
