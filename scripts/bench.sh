@@ -86,7 +86,7 @@ else
 				layer = "algorithm"
 			else if (sym ~ /^(vgalloc__pool|vgalloc__pools|drain|release_list)/)
 				layer = "pool"
-			else if (sym ~ /pthread_mutex/)
+			else if (sym ~ /pthread_mutex|^vgalloc__lock|^vgalloc__cond/)
 				layer = "locks"
 			else if (sym ~ /^vgalloc__plan/ || sym ~ /^vgalloc__suballoc_alignment/)
 				layer = "plan"

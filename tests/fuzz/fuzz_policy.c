@@ -193,6 +193,11 @@ static void check_model(const struct vgalloc__traits *t, const struct vgalloc_re
 		blob_mem = VGALLOC_BLOB_MEM_GUEST;
 		flags = VGALLOC_BLOB_FLAG_MAPPABLE | VGALLOC_BLOB_FLAG_SHAREABLE |
 		        8; /* CREATE_GUEST_HANDLE */
+	} else if (t->create_guest_handle && t->gfxstream && hv && !exported) {
+		/* gfxstream's own rule: every coherent allocation is a guest-handle blob. */
+		path = VGALLOC_PATH_GUEST_HANDLE;
+		blob_mem = VGALLOC_BLOB_MEM_GUEST;
+		flags = VGALLOC_BLOB_FLAG_MAPPABLE | 8; /* CREATE_GUEST_HANDLE */
 	} else if (!hv && !exported) {
 		path = VGALLOC_PATH_HOST_ONLY;
 		alloc = STEPS(S_NEW_BLOB_ID, S_HOST_ALLOC);
