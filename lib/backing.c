@@ -261,8 +261,8 @@ int vgalloc__backing_map(struct vgalloc_device *dev, struct vgalloc__backing *bk
 	}
 	vgalloc__lock(&ms->lock);
 	vgalloc__lock_once_wait(&ms->lock, &ms->cond, &bk->busy);
-	if (bk->keep_mapped && bk->ptr) {
-		*out_ptr = bk->ptr;
+	*out_ptr = bk->keep_mapped ? atomic_load_explicit(&bk->ptr, memory_order_relaxed) : NULL;
+	if (*out_ptr) {
 		vgalloc__unlock(&ms->lock);
 		return 0;
 	}
@@ -279,8 +279,7 @@ int vgalloc__backing_map(struct vgalloc_device *dev, struct vgalloc__backing *bk
 	if (!ret) {
 		bk->maps++;
 		if (bk->keep_mapped) {
-			bk->ptr = r.ptr;
-			atomic_store_explicit(&bk->mapped, r.ptr, memory_order_release);
+			atomic_store_explicit(&bk->ptr, r.ptr, memory_order_release);
 		}
 		*out_ptr = r.ptr;
 	}
@@ -343,8 +342,7 @@ void vgalloc__backing_release(struct vgalloc_device *dev, struct vgalloc__backin
 		VGALLOC__HOOK_RAW(dev, host_free, bk->user_data, bk->host_handle);
 	}
 	bk->blob = NULL;
-	bk->ptr = NULL;
-	atomic_store_explicit(&bk->mapped, NULL, memory_order_relaxed);
+	atomic_store_explicit(&bk->ptr, NULL, memory_order_relaxed);
 	bk->token_pending = false;
 	bk->has_host = false;
 }

@@ -41,10 +41,9 @@ struct vgalloc__backing {
 	uint64_t token_seq; /* VGALLOC_HOOKS_IN_ORDER: the token's number (ldev.token_issued) */
 	uint64_t host_handle;
 	struct vgalloc_blob *blob;
-	void *ptr; /* keep_mapped: the mapping */
-	/* keep_mapped: ptr once the mapping is complete, for vgalloc_mem_map()'s lock-free path;
-	 * set and cleared under the owner's lock */
-	_Atomic(void *) mapped;
+	/* keep_mapped: the mapping, once complete. Set (release) and cleared under the owner's
+	 * lock; vgalloc_mem_map()'s lock-free path reads it without (acquire). */
+	_Atomic(void *) ptr;
 };
 
 /*

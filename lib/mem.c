@@ -221,17 +221,9 @@ static int map_once(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 	void *ptr;
 	int ret;
 
-	/* A suballocation's block stays mapped for the block's life, so every map but the
-	 * block's first is an offset under the shard lock; a dedicated allocation holds one map
-	 * reference of its blob per map. */
-	vgalloc__lock(&mem->ms->lock);
-	if (bk->keep_mapped && bk->ptr && !bk->busy) {
-		atomic_fetch_add_explicit(&mem->map_count, 1, memory_order_relaxed);
-		*out_ptr = (unsigned char *)bk->ptr + mem->offset;
-		vgalloc__unlock(&mem->ms->lock);
-		return 0;
-	}
-	vgalloc__unlock(&mem->ms->lock);
+	/* A suballocation's block stays mapped for the block's life: only its first map runs the
+	 * steps (vgalloc__backing_map() returns the mapping another thread made meanwhile); a
+	 * dedicated allocation holds one map reference of its blob per map. */
 	ret = vgalloc__backing_map(dev, bk, &ptr);
 	if (ret) {
 		return ret;
@@ -255,7 +247,7 @@ static bool map_mapped_block(struct vgalloc_device *dev, struct vgalloc_mem *mem
 		return false;
 	}
 	if (mem->block) {
-		base = atomic_load_explicit(&mem->bk->mapped, memory_order_acquire);
+		base = atomic_load_explicit(&mem->bk->ptr, memory_order_acquire);
 	}
 	if (base) {
 		atomic_fetch_add_explicit(&mem->map_count, 1, memory_order_relaxed);
@@ -290,15 +282,7 @@ int vgalloc_mem_map(struct vgalloc_device *dev, struct vgalloc_mem *mem, void **
 		vgalloc__unlock(&ms->lock);
 		return -EINVAL;
 	}
-	/* A block that is mapped already: an offset, all under the lock (a free racing with it is
-	 * ordered after it: a block leaves its allocator only under this lock). */
-	if (bk->keep_mapped && bk->ptr && !bk->busy) {
-		atomic_fetch_add_explicit(&mem->map_count, 1, memory_order_relaxed);
-		*out_ptr = (unsigned char *)bk->ptr + mem->offset;
-		vgalloc__unlock(&ms->lock);
-		return 0;
-	}
-	/* Counted in the same critical section that found it live: a racing vgalloc_mem_free() of
+	/* (A block mapped already took map_mapped_block(); one mapped since, map_once().) Counted in the same critical section that found it live: a racing vgalloc_mem_free() of
 	 * this allocation now gets -EBUSY instead of pulling its blob or block away. */
 	if (!map_enter(mem)) {
 		vgalloc__unlock(&ms->lock);

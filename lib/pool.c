@@ -682,7 +682,7 @@ void vgalloc__pool_map_window_full(struct vgalloc_device *dev, struct vgalloc_me
 	vgalloc__lock(&s->ms.lock);
 	vgalloc__lock_once_wait(&s->ms.lock, &s->ms.cond, &b->bk.busy);
 	/* Another thread may have mapped it since; then nothing is wrong with this block. */
-	if (!b->bk.ptr && !b->closed) {
+	if (!atomic_load_explicit(&b->bk.ptr, memory_order_relaxed) && !b->closed) {
 		vgalloc__sa_close_block(&s->sa, b->sa);
 		b->closed = true;
 		closed = true;
